@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "shipctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "shipctl", targets: ["shipctl"]),
+        .library(name: "ShipctlKit", targets: ["ShipctlKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .target(
+            name: "ShipctlKit",
+            dependencies: [
+                "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "shipctl",
+            dependencies: [
+                "ShipctlKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "ShipctlTestSupport",
+            dependencies: ["ShipctlKit"],
+            path: "Tests/ShipctlTestSupport"
+        ),
+        .testTarget(
+            name: "ShipctlKitTests",
+            dependencies: ["ShipctlKit", "ShipctlTestSupport"]
+        ),
+        .testTarget(
+            name: "ShipctlEndToEndTests",
+            dependencies: ["ShipctlKit", "ShipctlTestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,128 @@
+import Crypto
+import Foundation
+
+/// What the engine says happened; the state store turns it into a chained `AuditRecord`.
+public struct AuditEvent: Sendable {
+    public enum Phase: String, Sendable {
+        case intent, result, info
+    }
+
+    public var deployment: String
+    public var service: String
+    public var env: String
+    public var step: String
+    public var phase: Phase
+    public var action: String
+    public var args: [String: JSONValue]
+    public var outcome: String?
+    public var durationMs: Int64?
+
+    public init(deployment: String, service: String, env: String, step: String, phase: Phase, action: String,
+                args: [String: JSONValue] = [:], outcome: String? = nil, durationMs: Int64? = nil) {
+        self.deployment = deployment
+        self.service = service
+        self.env = env
+        self.step = step
+        self.phase = phase
+        self.action = action
+        self.args = args
+        self.outcome = outcome
+        self.durationMs = durationMs
+    }
+}
+
+/// One line of the audit log (SPEC §3). The hash covers the previous record's
+/// hash and this record's canonical JSON without the `hash` field, so editing
+/// any byte of any record breaks the chain from that record on.
+public struct AuditRecord: Sendable {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public var seq: Int64
+    public var ts: String
+    public var actor: String
+    public var run: String?
+    public var prev: String
+    public var hash: String
+    public var event: AuditEvent
+
+    public var deployment: String { event.deployment }
+    public var service: String { event.service }
+    public var env: String { event.env }
+    public var action: String { event.action }
+    public var phase: AuditEvent.Phase { event.phase }
+    public var outcome: String? { event.outcome }
+    public var args: [String: JSONValue] { event.args }
+
+    /// Builds the record that follows `prev`, and its line as written to disk.
+    static func make(event: AuditEvent, seq: Int64, prev: String, actor: String, run: String?, now: Date) -> (AuditRecord, String) {
+        let ts = Timestamp.format(now)
+        var fields: [String: JSONValue] = [
+            "seq": .int(seq), "ts": .string(ts), "deployment": .string(event.deployment), "service": .string(event.service),
+            "env": .string(event.env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null,
+            "step": .string(event.step), "phase": .string(event.phase.rawValue), "action": .string(event.action),
+            "args": .object(event.args), "outcome": event.outcome.map(JSONValue.string) ?? .null,
+            "duration_ms": event.durationMs.map(JSONValue.int) ?? .null, "prev": .string(prev),
+        ]
+        let body = JSONValue.object(fields).canonical
+        let hash = chainHash(prev: prev, body: body)
+        fields["hash"] = .string(hash)
+        let line = String(body.dropLast()) + ",\"hash\":\"\(hash)\"}"
+        return (AuditRecord(seq: seq, ts: ts, actor: actor, run: run, prev: prev, hash: hash, event: event), line)
+    }
+
+    static func chainHash(prev: String, body: String) -> String {
+        let digest = SHA256.hash(data: Data((prev + "\n" + body).utf8))
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Splits a written line into the hashed body and the stored hash.
+    static func split(line: Substring) -> (body: String, hash: String)? {
+        let suffixLength = ",\"hash\":\"".count + 64 + "\"}".count
+        guard line.utf8.count > suffixLength, line.hasSuffix("\"}") else { return nil }
+        let suffixStart = line.index(line.endIndex, offsetBy: -suffixLength)
+        let suffix = line[suffixStart...]
+        guard suffix.hasPrefix(",\"hash\":\"") else { return nil }
+        let hash = String(suffix.dropFirst(",\"hash\":\"".count).dropLast(2))
+        return (String(line[..<suffixStart]) + "}", hash)
+    }
+
+    /// Parses a written line; nil when it is not a well-formed record.
+    static func parse(line: Substring) -> AuditRecord? {
+        guard let (_, hash) = split(line: line), case let .object(fields)? = JSONValue.parse(String(line)),
+              let seq = fields["seq"].flatMap({ if case let .int(v) = $0 { v } else { nil } }),
+              let prev = fields["prev"]?.stringValue, let ts = fields["ts"]?.stringValue,
+              let phase = fields["phase"]?.stringValue.flatMap(AuditEvent.Phase.init(rawValue:)) else { return nil }
+        let args: [String: JSONValue]
+        if case let .object(values)? = fields["args"] { args = values } else { args = [:] }
+        let event = AuditEvent(
+            deployment: fields["deployment"]?.stringValue ?? "", service: fields["service"]?.stringValue ?? "",
+            env: fields["env"]?.stringValue ?? "", step: fields["step"]?.stringValue ?? "", phase: phase,
+            action: fields["action"]?.stringValue ?? "", args: args, outcome: fields["outcome"]?.stringValue,
+            durationMs: fields["duration_ms"].flatMap { if case let .int(v) = $0 { v } else { nil } })
+        return AuditRecord(seq: seq, ts: ts, actor: fields["actor"]?.stringValue ?? "", run: fields["run"]?.stringValue,
+                           prev: prev, hash: hash, event: event)
+    }
+
+    /// The record as one JSON object, for `audit show --json`.
+    public var json: JSONValue {
+        .object([
+            "seq": .int(seq), "ts": .string(ts), "deployment": .string(deployment), "service": .string(service),
+            "env": .string(env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null, "step": .string(event.step),
+            "phase": .string(phase.rawValue), "action": .string(action), "args": .object(args),
+            "outcome": outcome.map(JSONValue.string) ?? .null, "duration_ms": event.durationMs.map(JSONValue.int) ?? .null,
+            "prev": .string(prev), "hash": .string(hash),
+        ])
+    }
+}
+
+/// UTC timestamps with milliseconds, e.g. `2026-11-23T06:20:00.123Z`.
+enum Timestamp {
+    static func format(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(ms / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(ms % 1000))
+    }
+}

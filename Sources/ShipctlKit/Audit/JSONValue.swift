@@ -1,0 +1,132 @@
+import Foundation
+
+/// A JSON value with one canonical text form (sorted keys, no spaces), so the
+/// audit hash chain is computed over bytes that do not depend on a library's
+/// formatting choices.
+public enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case number(Double)
+    case int(Int64)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public var canonical: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    func write(into out: inout String) {
+        switch self {
+        case let .string(text): Self.writeString(text, into: &out)
+        case let .int(value): out += String(value)
+        case let .number(value):
+            if value.isFinite {
+                out += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            } else {
+                // JSON has no NaN or infinity; keep them readable as strings.
+                Self.writeString(String(value), into: &out)
+            }
+        case let .bool(value): out += value ? "true" : "false"
+        case .null: out += "null"
+        case let .array(items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.write(into: &out)
+            }
+            out += "]"
+        case let .object(fields):
+            out += "{"
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                Self.writeString(key, into: &out)
+                out += ":"
+                fields[key]!.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func writeString(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    public static func parse(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        if case let .object(fields) = self { return fields[key] }
+        return nil
+    }
+
+    public var stringValue: String? {
+        switch self {
+        case let .string(text): return text
+        case let .int(value): return String(value)
+        case let .number(value): return String(value)
+        case let .bool(value): return String(value)
+        default: return nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case let .int(value): return Double(value)
+        case let .number(value): return value
+        case let .string(text): return Double(text)
+        default: return nil
+        }
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByFloatLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(elements) { $1 }) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+}
+
+extension JSONValue: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int64.self) { self = .int(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .string(text): try container.encode(text)
+        case let .number(value): try container.encode(value)
+        case let .int(value): try container.encode(value)
+        case let .bool(value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case let .array(items): try container.encode(items)
+        case let .object(fields): try container.encode(fields)
+        }
+    }
+}

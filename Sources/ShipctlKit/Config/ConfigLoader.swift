@@ -1,0 +1,379 @@
+import Foundation
+import Yams
+
+/// Loads `shipctl.yaml`, expands `${VAR}`, and validates every key against SPEC §2.
+/// All problems are collected and thrown together as `ShipctlError.configuration`.
+public struct ConfigLoader: Sendable {
+    public static let maximumFileSize = 1 << 20
+
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public func load(path: String) throws(ShipctlError) -> ShipctlConfig {
+        let url = URL(fileURLWithPath: path)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let attributes else {
+            throw .usage("configuration file \(path) not found", hint: "run shipctl in the folder that holds shipctl.yaml, or pass --config FILE")
+        }
+        if let size = attributes[.size] as? Int, size > Self.maximumFileSize {
+            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "",
+                                              message: "file is \(size) bytes; shipctl.yaml may be at most \(Self.maximumFileSize) bytes")])
+        }
+        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
+            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "cannot be read as UTF-8 text")])
+        }
+        return try parse(yaml: text, path: path)
+    }
+
+    public func parse(yaml: String, path: String) throws(ShipctlError) -> ShipctlConfig {
+        guard yaml.utf8.count <= Self.maximumFileSize else {
+            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "file is larger than \(Self.maximumFileSize) bytes")])
+        }
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                throw ShipctlError.configuration([ConfigIssue(file: path, line: 1, column: 1, key: "", message: "the file is empty; it needs at least `version`, `environments` and `services`")])
+            }
+            root = composed
+        } catch let error as ShipctlError {
+            throw error
+        } catch let error as YamlError {
+            throw .configuration([Self.issue(from: error, file: path)])
+        } catch {
+            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "not valid YAML: \(error)")])
+        }
+        let reader = YAMLReader(file: path, interpolator: EnvironmentInterpolator(environment: environment))
+        let config = ConfigParser(reader: reader, path: path).parse(root)
+        if let config, reader.issues.isEmpty {
+            return config
+        }
+        throw .configuration(reader.issues.isEmpty
+            ? [ConfigIssue(file: path, line: 1, column: 1, key: "", message: "invalid configuration")]
+            : reader.issues)
+    }
+
+    static func issue(from error: YamlError, file: String) -> ConfigIssue {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
+            return ConfigIssue(file: file, line: mark.line, column: mark.column, key: "", message: "not valid YAML: \(detail)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return ConfigIssue(file: file, line: context.mark.line, column: context.mark.column, key: duplicates.joined(separator: ", "),
+                               message: "key appears more than once in one mapping")
+        case let .reader(problem, _, _, _):
+            return ConfigIssue(file: file, line: 0, column: 0, key: "", message: "not valid YAML: \(problem)")
+        default:
+            return ConfigIssue(file: file, line: 0, column: 0, key: "", message: "not valid YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML tree section by section; `YAMLReader` does the typed reads.
+struct ConfigParser {
+    let reader: YAMLReader
+    let path: String
+
+    func parse(_ root: Node) -> ShipctlConfig? {
+        guard let top = reader.mapping(root, key: "", allowed: ["version", "state", "environments", "services"],
+                                       required: ["version", "environments", "services"]) else { return nil }
+        if let version = top["version"], let value = reader.int(version, key: "version", range: 1...1000), value != 1 {
+            reader.report(version, "version", "this shipctl understands configuration version 1, got \(value)")
+        }
+        var stateDir = ".shipctl"
+        if let state = top["state"], let entries = reader.mapping(state, key: "state", allowed: ["dir", "url"]) {
+            if let dir = entries["dir"], let value = reader.name(dir, key: "state.dir", allowSlash: true) { stateDir = value }
+            if let url = entries["url"] {
+                reader.report(url, "state.url", "the shared Postgres state backend is not available in this version; remove `url` to keep state in `dir`")
+            }
+        }
+        let environments = parseEnvironments(top["environments"])
+        let services = parseServices(top["services"], environments: environments)
+        guard reader.issues.isEmpty else { return nil }
+        return ShipctlConfig(path: path, stateDir: stateDir, environments: environments, services: services, secrets: reader.secrets)
+    }
+
+    private func parseEnvironments(_ node: Node?) -> [String: EnvironmentConfig] {
+        guard let node, let entries = reader.namedEntries(node, key: "environments") else { return [:] }
+        if entries.isEmpty { reader.report(node, "environments", "define at least one environment, e.g. `prod: { region: us-east-1 }`") }
+        var result: [String: EnvironmentConfig] = [:]
+        for (name, keyNode, value) in entries {
+            let key = "environments.\(name)"
+            guard reader.checkedName(name, node: keyNode, key: key) != nil,
+                  let fields = reader.mapping(value, key: key, allowed: ["region", "prometheus"]) else { continue }
+            let region = fields["region"].flatMap { reader.name($0, key: "\(key).region") }
+            let prometheus = fields["prometheus"].flatMap { url($0, key: "\(key).prometheus") }
+            result[name] = EnvironmentConfig(name: name, region: region, prometheus: prometheus)
+        }
+        return result
+    }
+
+    private func parseServices(_ node: Node?, environments: [String: EnvironmentConfig]) -> [ServiceConfig] {
+        guard let node, let entries = reader.namedEntries(node, key: "services") else { return [] }
+        if entries.isEmpty { reader.report(node, "services", "define at least one service") }
+        return entries.compactMap { name, keyNode, value in
+            let key = "services.\(name)"
+            guard reader.checkedName(name, node: keyNode, key: key) != nil else { return nil }
+            return parseService(name: name, node: value, key: key, environments: environments)
+        }
+    }
+
+    private func parseService(name: String, node: Node, key: String, environments: [String: EnvironmentConfig]) -> ServiceConfig? {
+        let allowed = ["provider", "lambda", "cloudrun", "terraform", "strategy", "smoke", "analysis", "on_failure"]
+        guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["provider"]) else { return nil }
+        var provider: ProviderKind?
+        if let node = fields["provider"], let value = reader.string(node, key: "\(key).provider") {
+            provider = ProviderKind(rawValue: value)
+            if provider == nil {
+                reader.report(node, "\(key).provider", "expected one of: lambda, cloudrun, got `\(value)`")
+            } else if provider == .cloudrun {
+                reader.report(node, "\(key).provider", "the cloudrun provider is not available in this version of shipctl; use lambda")
+            }
+        }
+        var lambda: LambdaTarget?
+        if let node = fields["lambda"] {
+            lambda = parseLambda(node, key: "\(key).lambda")
+        } else if provider == .lambda {
+            reader.report(node, "\(key).lambda", "a lambda service needs `lambda: { function: NAME, alias: live }`")
+        }
+        if let cloudrun = fields["cloudrun"], provider == .lambda {
+            reader.report(cloudrun, "\(key).cloudrun", "`cloudrun` does not apply to a service with `provider: lambda`")
+        }
+        let terraform = fields["terraform"].flatMap { parseTerraform($0, key: "\(key).terraform") }
+        let steps = fields["strategy"].map { parseStrategy($0, key: "\(key).strategy") } ?? [CanaryStep(weight: 100, pause: .zero)]
+        let smoke = fields["smoke"].map { parseSmoke($0, key: "\(key).smoke", provider: provider) } ?? []
+        let analysis = fields["analysis"].map { parseAnalysis($0, key: "\(key).analysis") } ?? .defaults
+        let onFailure = fields["on_failure"].map { parseOnFailure($0, key: "\(key).on_failure") } ?? .defaults
+        if analysis.metrics.contains(where: { if case .prometheus = $0.source { true } else { false } }) {
+            for env in environments.values where env.prometheus == nil {
+                reader.report(fields["analysis"], "environments.\(env.name).prometheus",
+                              "service \(name) has Prometheus metrics, so environment \(env.name) needs `prometheus: http://HOST:9090`")
+            }
+        }
+        guard let provider else { return nil }
+        return ServiceConfig(name: name, provider: provider, lambda: lambda, terraform: terraform, steps: steps,
+                             smoke: smoke, analysis: analysis, onFailure: onFailure)
+    }
+
+    private func parseLambda(_ node: Node, key: String) -> LambdaTarget? {
+        guard let fields = reader.mapping(node, key: key, allowed: ["function", "alias"], required: ["function"]) else { return nil }
+        let function = fields["function"].flatMap { reader.name($0, key: "\(key).function") }
+        let alias = fields["alias"].map { reader.name($0, key: "\(key).alias") } ?? "live"
+        guard let function, let alias else { return nil }
+        return LambdaTarget(function: function, alias: alias)
+    }
+
+    private func parseTerraform(_ node: Node, key: String) -> TerraformConfig? {
+        guard let fields = reader.mapping(node, key: key, allowed: ["dir", "vars", "version_output"], required: ["dir"]) else { return nil }
+        let dir = fields["dir"].flatMap { reader.name($0, key: "\(key).dir", allowSlash: true) }
+        var vars: [(String, String)] = []
+        if let node = fields["vars"], let entries = reader.namedEntries(node, key: "\(key).vars") {
+            for (name, keyNode, value) in entries {
+                guard reader.checkedName(name, node: keyNode, key: "\(key).vars") != nil,
+                      let text = reader.string(value, key: "\(key).vars.\(name)") else { continue }
+                vars.append((name, text))
+            }
+        }
+        let versionOutput = fields["version_output"].flatMap { reader.name($0, key: "\(key).version_output") }
+        guard let dir else { return nil }
+        return TerraformConfig(dir: dir, vars: vars, versionOutput: versionOutput)
+    }
+
+    private func parseStrategy(_ node: Node, key: String) -> [CanaryStep] {
+        guard let fields = reader.mapping(node, key: key, allowed: ["steps", "preset"]) else { return [] }
+        if fields["steps"] != nil, fields["preset"] != nil {
+            reader.report(node, key, "give either `steps` or `preset`, not both")
+            return []
+        }
+        if let preset = fields["preset"] {
+            guard let name = reader.string(preset, key: "\(key).preset") else { return [] }
+            guard let steps = StrategyPreset.steps(named: name) else {
+                reader.report(preset, "\(key).preset", "unknown preset `\(name)`; expected one of: \(StrategyPreset.examples.joined(separator: ", "))")
+                return []
+            }
+            return steps
+        }
+        guard let stepsNode = fields["steps"] else {
+            reader.report(node, key, "give `steps` (a list of `{ weight: 10, pause: 60s }`) or a `preset`")
+            return []
+        }
+        guard let items = reader.sequence(stepsNode, key: "\(key).steps") else { return [] }
+        if items.isEmpty { reader.report(stepsNode, "\(key).steps", "give at least one step") }
+        if items.count > 100 { reader.report(stepsNode, "\(key).steps", "at most 100 steps, got \(items.count)") }
+        var steps: [CanaryStep] = []
+        for (index, item) in items.prefix(100).enumerated() {
+            let stepKey = "\(key).steps[\(index)]"
+            guard let step = reader.mapping(item, key: stepKey, allowed: ["weight", "pause"], required: ["weight"]) else { continue }
+            guard let weightNode = step["weight"],
+                  let weight = reader.double(weightNode, key: "\(stepKey).weight", range: 0.1...100, what: "a percentage") else { continue }
+            let pause = step["pause"].map { reader.duration($0, key: "\(stepKey).pause") } ?? .zero
+            if let previous = steps.last, weight <= previous.weight {
+                reader.report(weightNode, "\(stepKey).weight", "weights must increase from step to step; \(previous.weight) is followed by \(weight)")
+            }
+            if let pause { steps.append(CanaryStep(weight: weight, pause: pause)) }
+        }
+        if let last = steps.last, last.weight < 100 {
+            steps.append(CanaryStep(weight: 100, pause: .zero))
+        }
+        return steps
+    }
+
+    private func parseSmoke(_ node: Node, key: String, provider: ProviderKind?) -> [SmokeTest] {
+        guard let items = reader.sequence(node, key: key) else { return [] }
+        var tests: [SmokeTest] = []
+        for (index, item) in items.enumerated() {
+            let itemKey = "\(key)[\(index)]"
+            guard let fields = reader.mapping(item, key: itemKey, allowed: ["name", "invoke", "http", "run", "timeout"], required: ["name"]) else { continue }
+            let name = fields["name"].flatMap { reader.name($0, key: "\(itemKey).name") }
+            let timeout = fields["timeout"].map { reader.duration($0, key: "\(itemKey).timeout", max: .seconds(3600), allowZero: false) } ?? .seconds(30)
+            let kinds = ["invoke", "http", "run"].filter { fields[$0] != nil }
+            guard kinds.count == 1 else {
+                reader.report(item, itemKey, "give exactly one of `invoke`, `http` or `run`\(kinds.isEmpty ? "" : ", got \(kinds.joined(separator: " and "))")")
+                continue
+            }
+            var kind: SmokeTest.Kind?
+            var httpTimeout: Duration?
+            if let invoke = fields["invoke"] {
+                if provider != .lambda { reader.report(invoke, "\(itemKey).invoke", "`invoke` smoke tests need `provider: lambda`") }
+                if let body = reader.mapping(invoke, key: "\(itemKey).invoke", allowed: ["payload"]) {
+                    let payload = body["payload"].flatMap { reader.string($0, key: "\(itemKey).invoke.payload") } ?? "{}"
+                    kind = .invoke(payload: payload)
+                }
+            } else if let http = fields["http"] {
+                if let body = reader.mapping(http, key: "\(itemKey).http", allowed: ["url", "status", "timeout"], required: ["url"]),
+                   let urlNode = body["url"], let target = url(urlNode, key: "\(itemKey).http.url") {
+                    let status = body["status"].map { reader.int($0, key: "\(itemKey).http.status", range: 100...599) } ?? 200
+                    httpTimeout = body["timeout"].flatMap { reader.duration($0, key: "\(itemKey).http.timeout", max: .seconds(3600), allowZero: false) }
+                    if let status { kind = .http(url: target, status: status) }
+                }
+            } else if let run = fields["run"], let argv = reader.stringList(run, key: "\(itemKey).run") {
+                if argv.isEmpty { reader.report(run, "\(itemKey).run", "give the program and its arguments, e.g. [\"./scripts/smoke.sh\", \"{{canary}}\"]") }
+                else { kind = .run(argv) }
+            }
+            if let name, let kind, let timeout {
+                tests.append(SmokeTest(name: name, kind: kind, timeout: httpTimeout ?? timeout))
+            }
+        }
+        return tests
+    }
+
+    private func parseAnalysis(_ node: Node, key: String) -> AnalysisConfig {
+        var analysis = AnalysisConfig.defaults
+        guard let fields = reader.mapping(node, key: key, allowed: ["interval", "failure_limit", "inconclusive_limit", "metrics"]) else { return analysis }
+        if let node = fields["interval"], let value = reader.duration(node, key: "\(key).interval", max: .seconds(3600), allowZero: false) {
+            analysis.interval = value
+        }
+        if let node = fields["failure_limit"], let value = reader.int(node, key: "\(key).failure_limit", range: 0...1000) {
+            analysis.failureLimit = value
+        }
+        if let node = fields["inconclusive_limit"], let value = reader.int(node, key: "\(key).inconclusive_limit", range: 0...1000) {
+            analysis.inconclusiveLimit = value
+        }
+        if let node = fields["metrics"], let items = reader.sequence(node, key: "\(key).metrics") {
+            var names: Set<String> = []
+            for (index, item) in items.enumerated() {
+                guard let metric = parseMetric(item, key: "\(key).metrics[\(index)]") else { continue }
+                if !names.insert(metric.name).inserted {
+                    reader.report(item, "\(key).metrics[\(index)].name", "metric name `\(metric.name)` is used twice")
+                }
+                analysis.metrics.append(metric)
+            }
+        }
+        return analysis
+    }
+
+    private func parseMetric(_ node: Node, key: String) -> MetricConfig? {
+        let allowed = ["name", "prometheus", "cloudwatch", "max", "min", "max_ratio_to_baseline", "dry_run"]
+        guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["name"]) else { return nil }
+        let name = fields["name"].flatMap { reader.name($0, key: "\(key).name") }
+        var source: MetricConfig.Source?
+        switch (fields["prometheus"], fields["cloudwatch"]) {
+        case let (query?, nil):
+            if let text = reader.string(query, key: "\(key).prometheus") { source = .prometheus(query: text) }
+        case let (nil, cloudwatch?):
+            source = parseCloudWatch(cloudwatch, key: "\(key).cloudwatch").map(MetricConfig.Source.cloudwatch)
+        default:
+            reader.report(node, key, "give exactly one source: `prometheus: QUERY` or `cloudwatch: { namespace, metric, stat, period, dimensions }`")
+        }
+        let max = fields["max"].flatMap { reader.double($0, key: "\(key).max") }
+        let min = fields["min"].flatMap { reader.double($0, key: "\(key).min") }
+        let ratio = fields["max_ratio_to_baseline"].flatMap { reader.double($0, key: "\(key).max_ratio_to_baseline", range: 0.000001...1_000_000, what: "a ratio") }
+        if fields["max"] == nil, fields["min"] == nil, fields["max_ratio_to_baseline"] == nil {
+            reader.report(node, key, "give a threshold: `max`, `min` or `max_ratio_to_baseline`")
+        }
+        let dryRun = fields["dry_run"].map { reader.bool($0, key: "\(key).dry_run") } ?? false
+        guard let name, let source, let dryRun else { return nil }
+        return MetricConfig(name: name, source: source, max: max, min: min, maxRatioToBaseline: ratio, dryRun: dryRun)
+    }
+
+    private func parseCloudWatch(_ node: Node, key: String) -> CloudWatchQuery? {
+        guard let fields = reader.mapping(node, key: key, allowed: ["namespace", "metric", "stat", "period", "dimensions"],
+                                          required: ["namespace", "metric"]) else { return nil }
+        let namespace = fields["namespace"].flatMap { reader.name($0, key: "\(key).namespace", allowSlash: true) }
+        let metric = fields["metric"].flatMap { reader.name($0, key: "\(key).metric") }
+        let stat = fields["stat"].map { reader.string($0, key: "\(key).stat") } ?? "Sum"
+        if let stat, !["Sum", "Average", "Minimum", "Maximum", "SampleCount"].contains(stat) {
+            reader.report(fields["stat"], "\(key).stat", "expected one of: Sum, Average, Minimum, Maximum, SampleCount, got `\(stat)`")
+        }
+        let period = fields["period"].map { reader.int($0, key: "\(key).period", range: 1...86_400) } ?? 60
+        var dimensions: [(String, String)] = []
+        if let node = fields["dimensions"], let entries = reader.namedEntries(node, key: "\(key).dimensions") {
+            for (name, _, value) in entries {
+                if let text = reader.string(value, key: "\(key).dimensions.\(name)") { dimensions.append((name, text)) }
+            }
+        }
+        guard let namespace, let metric, let stat, let period else { return nil }
+        return CloudWatchQuery(namespace: namespace, metric: metric, stat: stat, period: period, dimensions: dimensions)
+    }
+
+    private func parseOnFailure(_ node: Node, key: String) -> OnFailure {
+        var result = OnFailure.defaults
+        guard let fields = reader.mapping(node, key: key, allowed: ["revert", "flags"]) else { return result }
+        if let node = fields["revert"], let value = reader.bool(node, key: "\(key).revert") { result.revert = value }
+        if let node = fields["flags"], let items = reader.sequence(node, key: "\(key).flags") {
+            result.flags = items.enumerated().compactMap { index, item in parseFlag(item, key: "\(key).flags[\(index)]") }
+        }
+        return result
+    }
+
+    func parseFlag(_ node: Node, key: String) -> FlagFlip? {
+        let allowed = ["ssm", "value", "file", "flag", "variant", "unleash", "launchdarkly", "enabled"]
+        guard let fields = reader.mapping(node, key: key, allowed: allowed) else { return nil }
+        if let ssm = fields["ssm"] {
+            guard let parameter = reader.name(ssm, key: "\(key).ssm", allowSlash: true) else { return nil }
+            guard let valueNode = fields["value"] else {
+                reader.report(node, "\(key).value", "an ssm flag needs the `value` to write")
+                return nil
+            }
+            return reader.string(valueNode, key: "\(key).value").map { .ssm(parameter: parameter, value: $0) }
+        }
+        if let file = fields["file"] {
+            let path = reader.name(file, key: "\(key).file", allowSlash: true)
+            let flag = fields["flag"].flatMap { reader.name($0, key: "\(key).flag") }
+            let variant = fields["variant"].flatMap { reader.string($0, key: "\(key).variant") }
+            if fields["flag"] == nil || fields["variant"] == nil {
+                reader.report(node, key, "a file flag needs `flag` and `variant`")
+            }
+            guard let path, let flag, let variant else { return nil }
+            return .file(path: path, flag: flag, variant: variant)
+        }
+        if let other = fields["unleash"] ?? fields["launchdarkly"] {
+            reader.report(other, key, "Unleash and LaunchDarkly flag stores are not available in this version; use `ssm` or `file`")
+            return nil
+        }
+        reader.report(node, key, "give a flag store: `{ ssm: /path/NAME, value: V }` or `{ file: flags.json, flag: NAME, variant: V }`")
+        return nil
+    }
+
+    private func url(_ node: Node, key: String) -> String? {
+        guard let text = reader.string(node, key: key) else { return nil }
+        guard let parsed = URL(string: text.replacingOccurrences(of: "{{", with: "x").replacingOccurrences(of: "}}", with: "x")),
+              let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+            reader.report(node, key, "expected an http:// or https:// URL, got `\(text.prefix(80))`")
+            return nil
+        }
+        return text
+    }
+}

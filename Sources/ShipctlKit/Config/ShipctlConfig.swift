@@ -1,0 +1,142 @@
+import Foundation
+
+/// A loaded and validated `shipctl.yaml` (SPEC §2). Values are already
+/// interpolated from the environment; `{{placeholders}}` stay in place and are
+/// filled in per deployment by `Placeholders`.
+public struct ShipctlConfig: Sendable {
+    public var path: String
+    public var stateDir: String
+    public var environments: [String: EnvironmentConfig]
+    public var services: [ServiceConfig]
+    /// Values that came from secret-looking variables; the redactor hides them.
+    public var secrets: [String]
+
+    public func service(named name: String) -> ServiceConfig? {
+        services.first { $0.name == name }
+    }
+
+    /// The state directory, relative to the config file's folder.
+    public var stateDirectory: URL {
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return stateDir.hasPrefix("/") ? URL(fileURLWithPath: stateDir) : base.appendingPathComponent(stateDir)
+    }
+
+    /// Resolves a path written in the config relative to the config file's folder.
+    public func resolvePath(_ written: String) -> String {
+        if written.hasPrefix("/") { return written }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(written).standardized.path
+    }
+}
+
+public struct EnvironmentConfig: Sendable {
+    public var name: String
+    public var region: String?
+    public var prometheus: String?
+}
+
+public enum ProviderKind: String, Sendable, CaseIterable {
+    case lambda
+    case cloudrun
+}
+
+public struct ServiceConfig: Sendable {
+    public var name: String
+    public var provider: ProviderKind
+    public var lambda: LambdaTarget?
+    public var terraform: TerraformConfig?
+    public var steps: [CanaryStep]
+    public var smoke: [SmokeTest]
+    public var analysis: AnalysisConfig
+    public var onFailure: OnFailure
+}
+
+public struct LambdaTarget: Sendable {
+    public var function: String
+    public var alias: String
+}
+
+public struct TerraformConfig: Sendable {
+    public var dir: String
+    public var vars: [(name: String, value: String)]
+    public var versionOutput: String?
+}
+
+/// One canary step: the percentage of traffic on the new version, and how long
+/// to watch it before the next step.
+public struct CanaryStep: Sendable, Equatable {
+    public var weight: Double
+    public var pause: Duration
+
+    public init(weight: Double, pause: Duration) {
+        self.weight = weight
+        self.pause = pause
+    }
+}
+
+public struct SmokeTest: Sendable {
+    public enum Kind: Sendable {
+        /// Invoke the new version directly with this payload; a function error fails it.
+        case invoke(payload: String)
+        /// GET the URL and expect this status.
+        case http(url: String, status: Int)
+        /// Run the argument vector; exit 0 passes.
+        case run([String])
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var timeout: Duration
+}
+
+public struct AnalysisConfig: Sendable {
+    public var interval: Duration
+    public var failureLimit: Int
+    public var inconclusiveLimit: Int
+    public var metrics: [MetricConfig]
+
+    public static let defaults = AnalysisConfig(interval: .seconds(10), failureLimit: 0, inconclusiveLimit: 3, metrics: [])
+}
+
+public struct MetricConfig: Sendable {
+    public enum Source: Sendable {
+        case prometheus(query: String)
+        case cloudwatch(CloudWatchQuery)
+    }
+
+    public var name: String
+    public var source: Source
+    public var max: Double?
+    public var min: Double?
+    public var maxRatioToBaseline: Double?
+    /// Observed and recorded, but never fails a release.
+    public var dryRun: Bool
+}
+
+/// A CloudWatch metric statistic, as `aws cloudwatch get-metric-statistics` takes it.
+public struct CloudWatchQuery: Sendable {
+    public var namespace: String
+    public var metric: String
+    public var stat: String
+    public var period: Int
+    public var dimensions: [(name: String, value: String)]
+}
+
+public struct OnFailure: Sendable {
+    public var revert: Bool
+    public var flags: [FlagFlip]
+
+    public static let defaults = OnFailure(revert: true, flags: [])
+}
+
+/// A feature-flag change shipctl makes when a canary fails or on `flags set`.
+public enum FlagFlip: Sendable, Equatable {
+    case ssm(parameter: String, value: String)
+    case file(path: String, flag: String, variant: String)
+
+    public var displayName: String {
+        switch self {
+        case let .ssm(parameter, value): return "ssm \(parameter)=\(value)"
+        case let .file(path, flag, variant): return "file \(path) \(flag)=\(variant)"
+        }
+    }
+}

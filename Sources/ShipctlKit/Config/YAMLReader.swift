@@ -1,0 +1,212 @@
+import Foundation
+import Yams
+
+/// Reads typed values out of a composed YAML tree and collects every problem
+/// with the file, line and key path it was found at, so `config validate` can
+/// report all of them at once instead of stopping at the first.
+final class YAMLReader {
+    let file: String
+    let interpolator: EnvironmentInterpolator
+    private(set) var issues: [ConfigIssue] = []
+    private(set) var secrets: [String] = []
+
+    init(file: String, interpolator: EnvironmentInterpolator) {
+        self.file = file
+        self.interpolator = interpolator
+    }
+
+    func report(_ node: Node?, _ key: String, _ message: String) {
+        let mark = node?.mark
+        issues.append(ConfigIssue(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, key: key, message: message))
+    }
+
+    /// A mapping's entries by key. Unknown keys and missing required keys are reported.
+    func mapping(_ node: Node, key: String, allowed: [String], required: [String] = []) -> [String: Node]? {
+        guard case let .mapping(mapping) = node else {
+            report(node, key, "expected a mapping with keys \(allowed.joined(separator: ", ")), got \(describe(node))")
+            return nil
+        }
+        var entries: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard case let .scalar(scalar) = keyNode else {
+                report(keyNode, key, "mapping keys must be plain names")
+                continue
+            }
+            let name = scalar.string
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                var message = "unknown key `\(name)`; expected one of: \(allowed.joined(separator: ", "))"
+                if let near = Self.nearest(name, in: allowed) { message += " (did you mean `\(near)`?)" }
+                report(keyNode, path, message)
+                continue
+            }
+            entries[name] = value
+        }
+        for name in required where entries[name] == nil {
+            report(node, key.isEmpty ? name : "\(key).\(name)", "required key `\(name)` is missing")
+        }
+        return entries
+    }
+
+    /// A mapping whose keys are names the user chooses (services, environments, vars).
+    func namedEntries(_ node: Node, key: String) -> [(name: String, keyNode: Node, value: Node)]? {
+        guard case let .mapping(mapping) = node else {
+            report(node, key, "expected a mapping of names, got \(describe(node))")
+            return nil
+        }
+        var entries: [(String, Node, Node)] = []
+        for (keyNode, value) in mapping {
+            guard case let .scalar(scalar) = keyNode else {
+                report(keyNode, key, "mapping keys must be plain names")
+                continue
+            }
+            entries.append((scalar.string, keyNode, value))
+        }
+        return entries
+    }
+
+    func string(_ node: Node, key: String) -> String? {
+        guard case let .scalar(scalar) = node else {
+            report(node, key, "expected a string, got \(describe(node))")
+            return nil
+        }
+        if (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)) {
+            report(node, key, "expected a string, got nothing")
+            return nil
+        }
+        let expanded: String
+        do {
+            let result = try interpolator.expand(scalar.string)
+            expanded = result.text
+            secrets.append(contentsOf: result.secrets)
+        } catch .unset(let name) {
+            report(node, key, "environment variable `\(name)` is not set; set it or write `${\(name):-default}`")
+            return nil
+        } catch {
+            report(node, key, "malformed `${...}`: write `${NAME}` or `${NAME:-default}`")
+            return nil
+        }
+        let unknown = Placeholders.unknownNames(in: expanded)
+        if !unknown.isEmpty {
+            let known = Placeholders.known.sorted().map { "{{\($0)}}" }.joined(separator: ", ")
+            report(node, key, "unknown placeholder \(unknown.map { "{{\($0)}}" }.joined(separator: ", ")); shipctl fills in \(known)")
+            return nil
+        }
+        return expanded
+    }
+
+    /// A name that ends up in resource identifiers or file names: letters, digits, `-`, `_`, `.`, `/`, `:`.
+    func name(_ node: Node, key: String, allowSlash: Bool = false) -> String? {
+        guard let value = string(node, key: key) else { return nil }
+        return checkedName(value, node: node, key: key, allowSlash: allowSlash)
+    }
+
+    func checkedName(_ value: String, node: Node, key: String, allowSlash: Bool = false) -> String? {
+        let extra: Set<Character> = allowSlash ? ["-", "_", ".", "/", ":", "{", "}"] : ["-", "_", ".", ":", "{", "}"]
+        let valid = !value.isEmpty && value.count <= 256
+            && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || extra.contains($0)) }
+            && !value.hasPrefix("-") && !value.split(separator: "/").contains("..")
+        guard valid else {
+            let shown = value.count > 60 ? String(value.prefix(60)) + "…" : value
+            report(node, key, "`\(shown)` is not a valid name: use letters, digits, `-`, `_`, `.`\(allowSlash ? ", `/`" : "") (no spaces, quotes or shell characters)")
+            return nil
+        }
+        return value
+    }
+
+    func int(_ node: Node, key: String, range: ClosedRange<Int>) -> Int? {
+        guard case let .scalar(scalar) = node, let value = Int(scalar.string), range.contains(value) else {
+            report(node, key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(describe(node))")
+            return nil
+        }
+        return value
+    }
+
+    func double(_ node: Node, key: String, range: ClosedRange<Double>? = nil, what: String = "a number") -> Double? {
+        guard case let .scalar(scalar) = node, let value = Double(scalar.string), value.isFinite else {
+            report(node, key, "expected \(what), got \(describe(node))")
+            return nil
+        }
+        if let range, !range.contains(value) {
+            report(node, key, "expected \(what) from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound)), got \(Self.format(value))")
+            return nil
+        }
+        return value
+    }
+
+    func bool(_ node: Node, key: String) -> Bool? {
+        if case let .scalar(scalar) = node {
+            switch scalar.string {
+            case "true", "True", "TRUE", "yes": return true
+            case "false", "False", "FALSE", "no": return false
+            default: break
+            }
+        }
+        report(node, key, "expected true or false, got \(describe(node))")
+        return nil
+    }
+
+    func duration(_ node: Node, key: String, max: Duration = .seconds(86_400), allowZero: Bool = true) -> Duration? {
+        guard case let .scalar(scalar) = node, let value = DurationParser.parse(scalar.string) else {
+            report(node, key, "expected a duration like 500ms, 30s, 5m or 1h, got \(describe(node))")
+            return nil
+        }
+        if value > max || (!allowZero && value == .zero) {
+            report(node, key, "expected a duration \(allowZero ? "up to" : "above 0 and up to") \(DurationParser.format(max)), got \(scalar.string)")
+            return nil
+        }
+        return value
+    }
+
+    func sequence(_ node: Node, key: String) -> [Node]? {
+        guard case let .sequence(sequence) = node else {
+            report(node, key, "expected a list, got \(describe(node))")
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    func stringList(_ node: Node, key: String) -> [String]? {
+        guard let items = sequence(node, key: key) else { return nil }
+        let values = items.enumerated().compactMap { index, item in string(item, key: "\(key)[\(index)]") }
+        return values.count == items.count ? values : nil
+    }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case let .scalar(scalar):
+            let text = scalar.string
+            if text.isEmpty { return "nothing" }
+            let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+            return "`\(shown)`"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "a YAML alias"
+        }
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    static func nearest(_ word: String, in candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else { return nil }
+        return best.0
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.prefix(64)), b = Array(b.prefix(64))
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One external program to run: always an argument vector, never a shell string.
+public struct ProcessRequest: Sendable {
+    public var executable: String
+    public var arguments: [String]
+    public var environment: [String: String]
+    public var workingDirectory: String?
+    public var timeout: Duration
+    public var retry: RetryPolicy
+    /// Changes something in the world; `--dry-run` prints these instead of running them.
+    public var mutating: Bool
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
+                timeout: Duration = .seconds(60), retry: RetryPolicy = .standard, mutating: Bool) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.timeout = timeout
+        self.retry = retry
+        self.mutating = mutating
+    }
+
+    public var argv: [String] { [executable] + arguments }
+}
+
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var timedOut: Bool
+    public var attempts: Int
+    public var duration: Duration
+
+    public var succeeded: Bool { status == 0 && !timedOut }
+}
+
+/// The one way shipctl runs external programs (`aws`, `terraform`, smoke scripts).
+public protocol ProcessRunning: Sendable {
+    /// Runs the request, retrying transient failures per its policy; returns the
+    /// final attempt whatever its status.
+    func run(_ request: ProcessRequest) async -> ProcessResult
+}
+
+extension ProcessRunning {
+    /// Runs the request and throws `ShipctlError.command` unless it finally succeeds.
+    public func check(_ request: ProcessRequest, redactor: Redactor) async throws(ShipctlError) -> ProcessResult {
+        let result = await run(request)
+        guard result.succeeded else {
+            throw .command(CommandFailure(command: request.argv.map(redactor.redact), status: result.timedOut ? nil : result.status,
+                                          stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+        }
+        return result
+    }
+}
+
+/// Runs programs with Foundation's `Process`: both pipes drained concurrently
+/// (a child blocked on a full stderr pipe would otherwise hang us), SIGTERM then
+/// SIGKILL at the timeout, retries with exponential backoff and full jitter.
+public struct SystemProcessRunner: ProcessRunning {
+    public static let outputLimit = 16 << 20
+
+    private let baseEnvironment: [String: String]
+    private let sleeper: @Sendable (Duration) async -> Void
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
+                sleeper: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
+        self.baseEnvironment = environment
+        self.sleeper = sleeper
+    }
+
+    public func run(_ request: ProcessRequest) async -> ProcessResult {
+        let started = ContinuousClock.now
+        var attempt = 1
+        while true {
+            var result = await runOnce(request)
+            result.attempts = attempt
+            let transient = request.retry.isTransient(result)
+            if result.succeeded || !transient || attempt >= request.retry.maxAttempts {
+                result.duration = ContinuousClock.now - started
+                return result
+            }
+            await sleeper(request.retry.delay(beforeAttempt: attempt + 1))
+            attempt += 1
+        }
+    }
+
+    private func runOnce(_ request: ProcessRequest) async -> ProcessResult {
+        let environment = baseEnvironment.merging(request.environment) { $1 }
+        guard let path = Self.resolve(request.executable, path: environment["PATH"]) else {
+            return ProcessResult(status: 127, stdout: "", stderr: "\(request.executable): command not found on PATH",
+                                 timedOut: false, attempts: 1, duration: .zero)
+        }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Self.blockingRun(request, executablePath: path, environment: environment))
+            }
+        }
+    }
+
+    private static func blockingRun(_ request: ProcessRequest, executablePath: String, environment: [String: String]) -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executablePath)
+        process.arguments = request.arguments
+        process.environment = environment
+        if let dir = request.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        let stdoutPipe = Pipe(), stderrPipe = Pipe()
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        let started = ContinuousClock.now
+        do {
+            try process.run()
+        } catch {
+            return ProcessResult(status: 126, stdout: "", stderr: "cannot start \(executablePath): \(error.localizedDescription)",
+                                 timedOut: false, attempts: 1, duration: .zero)
+        }
+        let collected = OutputCollector()
+        let group = DispatchGroup()
+        for (pipe, isError) in [(stdoutPipe, false), (stderrPipe, true)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = Self.readAll(pipe.fileHandleForReading)
+                collected.set(data, isError: isError)
+                group.leave()
+            }
+        }
+        let timedOut = TimeoutFlag()
+        let pid = process.processIdentifier
+        let killer = DispatchWorkItem {
+            timedOut.set()
+            kill(pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + request.timeout.timeInterval, execute: killer)
+        process.waitUntilExit()
+        killer.cancel()
+        // Grandchildren may keep the pipes open; don't wait on them forever.
+        _ = group.wait(timeout: .now() + 5)
+        let output = collected.value
+        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: output.stdout, as: UTF8.self),
+                             stderr: String(decoding: output.stderr, as: UTF8.self), timedOut: timedOut.value,
+                             attempts: 1, duration: ContinuousClock.now - started)
+    }
+
+    private static func readAll(_ handle: FileHandle) -> Data {
+        var data = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            if data.count < outputLimit { data.append(chunk.prefix(outputLimit - data.count)) }
+        }
+        return data
+    }
+
+    static func resolve(_ executable: String, path: String?) -> String? {
+        if executable.contains("/") {
+            return FileManager.default.isExecutableFile(atPath: executable) ? executable : nil
+        }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(executable)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+private final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stdout = Data()
+    private var stderr = Data()
+
+    func set(_ data: Data, isError: Bool) {
+        lock.withLock { if isError { stderr = data } else { stdout = data } }
+    }
+
+    var value: (stdout: Data, stderr: Data) { lock.withLock { (stdout, stderr) } }
+}
+
+private final class TimeoutFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    func set() { lock.withLock { fired = true } }
+    var value: Bool { lock.withLock { fired } }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// AWS Lambda through the `aws` CLI: an alias with at most one additional
+/// version and a routing weight from 0.0 to 1.0 (SPEC §7).
+public struct LambdaProvider: TrafficProvider {
+    public let function: String
+    public let alias: String
+    public let region: String?
+    private let runner: any ProcessRunning
+    private let redactor: Redactor
+
+    public init(target: LambdaTarget, region: String?, runner: any ProcessRunning, redactor: Redactor) {
+        self.function = target.function
+        self.alias = target.alias
+        self.region = region
+        self.runner = runner
+        self.redactor = redactor
+    }
+
+    public var target: String { "lambda \(function):\(alias)" }
+
+    private struct AliasDocument: Decodable {
+        struct Routing: Decodable {
+            var AdditionalVersionWeights: [String: Double]?
+        }
+        var FunctionVersion: String
+        var RoutingConfig: Routing?
+        var RevisionId: String?
+    }
+
+    public func readSplit() async throws(ShipctlError) -> TrafficSplit {
+        let result = try await aws(["lambda", "get-alias", "--function-name", function, "--name", alias], mutating: false)
+        let document: AliasDocument = try decode(result.stdout, what: "get-alias")
+        return split(from: document)
+    }
+
+    private func split(from document: AliasDocument) -> TrafficSplit {
+        let extra = document.RoutingConfig?.AdditionalVersionWeights ?? [:]
+        if let (version, weight) = extra.first, weight > 0 {
+            return TrafficSplit(stable: document.FunctionVersion, canary: version, canaryPercent: (weight * 100 * 1000).rounded() / 1000,
+                                revision: document.RevisionId)
+        }
+        return TrafficSplit(stable: document.FunctionVersion, revision: document.RevisionId)
+    }
+
+    public func resolveVersion(_ version: String) async throws(ShipctlError) -> String {
+        guard !version.isEmpty, version.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw .usage("`\(version)` is not a published Lambda version number",
+                         hint: "aliases can only route to published versions such as 7, not $LATEST or an alias")
+        }
+        struct Configuration: Decodable { var Version: String }
+        let result = await runner.run(request(["lambda", "get-function-configuration", "--function-name", function, "--qualifier", version], mutating: false))
+        guard result.succeeded else {
+            if result.stderr.contains("ResourceNotFoundException") {
+                throw .runtime("version \(version) of \(function) does not exist", hint: "list versions with `aws lambda list-versions-by-function --function-name \(function)`")
+            }
+            throw failure(result, ["lambda", "get-function-configuration"])
+        }
+        let configuration: Configuration = try decode(result.stdout, what: "get-function-configuration")
+        return configuration.Version
+    }
+
+    public func publishVersion() async throws(ShipctlError) -> String {
+        struct Published: Decodable { var Version: String }
+        let result = try await aws(["lambda", "publish-version", "--function-name", function], mutating: true)
+        if result.stdout.isEmpty { return "NEW" }  // dry run: nothing was published
+        let published: Published = try decode(result.stdout, what: "publish-version")
+        return published.Version
+    }
+
+    public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit {
+        let weight = (percent / 100 * 100_000).rounded() / 100_000
+        let routing = "{\"AdditionalVersionWeights\":{\"\(canary)\":\(weight)}}"
+        return try await updateAlias(version: stable, routing: routing, revision: revision, retry: .standard,
+                                     fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: percent))
+    }
+
+    public func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit {
+        try await updateAlias(version: version, routing: "{\"AdditionalVersionWeights\":{}}", revision: revision,
+                              retry: urgent ? .revert : .standard, fallback: TrafficSplit(stable: version))
+    }
+
+    public func manualRouteAllCommand(to version: String) -> String {
+        ShellQuoting.display(["aws"] + regionArguments + ["lambda", "update-alias", "--function-name", function, "--name", alias,
+                                                          "--function-version", version, "--routing-config", "{\"AdditionalVersionWeights\":{}}"])
+    }
+
+    private func updateAlias(version: String, routing: String, revision: String?, retry: RetryPolicy, fallback: TrafficSplit) async throws(ShipctlError) -> TrafficSplit {
+        var arguments = ["lambda", "update-alias", "--function-name", function, "--name", alias, "--function-version", version, "--routing-config", routing]
+        if let revision { arguments += ["--revision-id", revision] }
+        var call = request(arguments, mutating: true)
+        call.retry = retry
+        let result = await runner.run(call)
+        guard result.succeeded else {
+            if result.stderr.contains("PreconditionFailedException") {
+                throw .runtime("alias \(function):\(alias) was changed by someone else while shipctl was shifting traffic",
+                               hint: "run `shipctl status` to see the live split, then `shipctl rollback` or promote again")
+            }
+            throw failure(result, arguments)
+        }
+        guard !result.stdout.isEmpty else { return fallback }  // dry run
+        let document: AliasDocument = try decode(result.stdout, what: "update-alias")
+        return split(from: document)
+    }
+
+    public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
+        struct Invocation: Decodable { var StatusCode: Int; var FunctionError: String? }
+        let responsePath = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-invoke-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: responsePath) }
+        var call = request(["lambda", "invoke", "--function-name", function, "--qualifier", version, "--payload", payload, responsePath], mutating: false)
+        call.timeout = timeout
+        let result = await runner.run(call)
+        guard result.succeeded else {
+            return InvocationOutcome(succeeded: false, detail: redactor.redact(result.timedOut ? "timed out after \(DurationParser.format(timeout))" : result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let invocation: Invocation = try decode(result.stdout, what: "invoke")
+        let body = (try? String(contentsOfFile: responsePath, encoding: .utf8)) ?? ""
+        let shownBody = redactor.redact(String(body.prefix(200)))
+        if let error = invocation.FunctionError {
+            return InvocationOutcome(succeeded: false, detail: "function error \(error): \(shownBody)")
+        }
+        guard (200..<300).contains(invocation.StatusCode) else {
+            return InvocationOutcome(succeeded: false, detail: "status \(invocation.StatusCode)")
+        }
+        return InvocationOutcome(succeeded: true, detail: "status \(invocation.StatusCode)")
+    }
+
+    // MARK: aws CLI
+
+    private var regionArguments: [String] { region.map { ["--region", $0] } ?? [] }
+
+    private func request(_ arguments: [String], mutating: Bool) -> ProcessRequest {
+        ProcessRequest("aws", regionArguments + arguments + ["--output", "json"], timeout: .seconds(30), mutating: mutating)
+    }
+
+    private func aws(_ arguments: [String], mutating: Bool) async throws(ShipctlError) -> ProcessResult {
+        let result = await runner.run(request(arguments, mutating: mutating))
+        guard result.succeeded else { throw failure(result, arguments) }
+        return result
+    }
+
+    private func failure(_ result: ProcessResult, _ arguments: [String]) -> ShipctlError {
+        .command(CommandFailure(command: (["aws"] + regionArguments + arguments).map(redactor.redact), status: result.timedOut ? nil : result.status,
+                                stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+    }
+
+    private func decode<T: Decodable>(_ text: String, what: String) throws(ShipctlError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw .runtime("could not read the answer of `aws lambda \(what)`: \(error)", hint: "check that the aws CLI works: `aws lambda get-alias --function-name \(function) --name \(alias)`")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Every failure shipctl reports to a user: what went wrong, what to do about it,
+/// and the exit code CI scripts branch on (SPEC §1). The mapping to exit codes
+/// lives here and nowhere else.
+public enum ShipctlError: Error, Sendable, CustomStringConvertible {
+    /// The command line or the configuration is wrong: exit 2.
+    case usage(String, hint: String? = nil)
+    /// One or more configuration problems, each with file, line and key: exit 2.
+    case configuration([ConfigIssue])
+    /// A provider call, terraform, or another external step failed for good: exit 1.
+    case runtime(String, hint: String? = nil)
+    /// An external program failed; carries the command, its status and trimmed stderr: exit 1.
+    case command(CommandFailure)
+    /// The canary failed a gate and traffic was reverted to stable: exit 3.
+    case gatesFailed(reason: String, revertedTo: String)
+    /// Another deployment holds the lock for this service/env: exit 4.
+    case locked(service: String, env: String, holder: String)
+    /// A deployment was interrupted and needs `resume` or `abort`: exit 5.
+    case interrupted(String)
+
+    public var exitCode: Int32 {
+        switch self {
+        case .usage, .configuration: return 2
+        case .runtime, .command: return 1
+        case .gatesFailed: return 3
+        case .locked: return 4
+        case .interrupted: return 5
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .usage(message, hint):
+            return withHint(message, hint)
+        case let .configuration(issues):
+            return issues.map(\.description).joined(separator: "\n")
+        case let .runtime(message, hint):
+            return withHint(message, hint)
+        case let .command(failure):
+            return failure.description
+        case let .gatesFailed(reason, revertedTo):
+            return "canary failed: \(reason); traffic reverted to version \(revertedTo)"
+        case let .locked(service, env, holder):
+            return withHint(
+                "another deployment of \(service)/\(env) holds the lock: \(holder)",
+                "wait for it to finish, or if that process is gone, run `shipctl status --service \(service) --env \(env)`"
+            )
+        case let .interrupted(message):
+            return message
+        }
+    }
+
+    private func withHint(_ message: String, _ hint: String?) -> String {
+        guard let hint else { return message }
+        return "\(message)\n  hint: \(hint)"
+    }
+}
+
+/// A failed external program, as a user needs to see it to act.
+public struct CommandFailure: Sendable, CustomStringConvertible {
+    public var command: [String]
+    public var status: Int32?
+    public var stderr: String
+    public var timedOut: Bool
+    public var attempts: Int
+
+    public init(command: [String], status: Int32?, stderr: String, timedOut: Bool = false, attempts: Int = 1) {
+        self.command = command
+        self.status = status
+        self.stderr = stderr
+        self.timedOut = timedOut
+        self.attempts = attempts
+    }
+
+    public var description: String {
+        let shown = command.joined(separator: " ")
+        let what = timedOut ? "timed out and was killed" : "exited with status \(status.map(String.init) ?? "?")"
+        let tries = attempts > 1 ? " after \(attempts) attempts" : ""
+        let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = detail.count > 2000 ? String(detail.suffix(2000)) : detail
+        return "`\(shown)` \(what)\(tries)" + (trimmed.isEmpty ? "" : ":\n  \(trimmed.replacingOccurrences(of: "\n", with: "\n  "))")
+    }
+}
+
+/// One configuration problem, pointing at the place in the file.
+public struct ConfigIssue: Sendable, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var key: String
+    public var message: String
+
+    public init(file: String, line: Int, column: Int, key: String, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String {
+        let location = line > 0 ? "\(file):\(line):\(column)" : file
+        return key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
+    }
+}

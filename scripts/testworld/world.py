@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Start and stop the shipctl test world: moto_server (AWS APIs), the traffic
+simulator and Prometheus, each on a free 127.0.0.1 port.
+
+  world.py up   --dir DIR [--no-prometheus]   start, wait until ready, write DIR/world.json and DIR/world.env
+  world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus)
+  world.py down --dir DIR                     stop everything started in DIR
+
+Each peer runs in its own session, so the world outlives this launcher until
+`down` is called; every pid is recorded in DIR/world.json.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=30.0, method="GET"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=2) as r:
+                if r.status < 500:
+                    return
+        except Exception as error:  # not listening yet
+            last = error
+        time.sleep(0.1)
+    raise SystemExit(f"world: {url} did not answer within {timeout}s ({last})")
+
+
+def spawn(argv, log_path):
+    log = open(log_path, "ab")
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True).pid
+
+
+def up(args):
+    d = os.path.abspath(args.dir)
+    os.makedirs(d, exist_ok=True)
+    state = {"dir": d, "pids": {}}
+
+    moto_port = free_port()
+    state["pids"]["moto"] = spawn(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], f"{d}/moto.log")
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    wait_http(f"{endpoint}/moto-api/")
+    # Lambda invocations must not need Docker; moto wants this before any function exists.
+    req = urllib.request.Request(f"{endpoint}/moto-api/config", method="POST",
+                                 data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=5).read()
+    state["aws_endpoint"] = endpoint
+
+    sim_port = free_port()
+    state["pids"]["simulator"] = spawn(
+        [sys.executable, f"{HERE}/traffic_sim.py", "--port", str(sim_port), "--aws-endpoint", endpoint],
+        f"{d}/simulator.log")
+    state["simulator"] = f"http://127.0.0.1:{sim_port}"
+    wait_http(f"{state['simulator']}/metrics")
+
+    if not args.no_prometheus:
+        prom_port = free_port()
+        with open(f"{d}/prometheus.yml", "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: micro-app\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{sim_port}']\n")
+        state["pids"]["prometheus"] = spawn(
+            ["prometheus", f"--config.file={d}/prometheus.yml", f"--storage.tsdb.path={d}/prometheus-data",
+             f"--web.listen-address=127.0.0.1:{prom_port}"], f"{d}/prometheus.log")
+        state["prometheus"] = f"http://127.0.0.1:{prom_port}"
+        wait_http(f"{state['prometheus']}/-/ready")
+
+    with open(f"{d}/world.json", "w") as f:
+        json.dump(state, f, indent=2)
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "SIMULATOR_URL": state["simulator"],
+        "PROMETHEUS_URL": state.get("prometheus", ""),
+    }
+    with open(f"{d}/world.env", "w") as f:
+        for key, value in env.items():
+            f.write(f"export {key}={value}\n")
+    print(json.dumps(state))
+
+
+def kill(pid):
+    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 1.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+
+def load(d):
+    with open(os.path.join(d, "world.json")) as f:
+        return json.load(f)
+
+
+def stop(args):
+    state = load(args.dir)
+    pid = state["pids"].pop(args.name, None)
+    if pid:
+        kill(pid)
+    with open(os.path.join(args.dir, "world.json"), "w") as f:
+        json.dump(state, f, indent=2)
+
+
+def down(args):
+    try:
+        state = load(args.dir)
+    except FileNotFoundError:
+        return
+    for pid in state["pids"].values():
+        kill(pid)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--no-prometheus", action="store_true")
+    p.set_defaults(func=up)
+    p = sub.add_parser("stop")
+    p.add_argument("--dir", required=True)
+    p.add_argument("name")
+    p.set_defaults(func=stop)
+    p = sub.add_parser("down")
+    p.add_argument("--dir", required=True)
+    p.set_defaults(func=down)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
