@@ -1,0 +1,388 @@
+import Foundation
+
+public struct PromoteOptions: Sendable {
+    public var version: String?
+    public var dryRun: Bool
+    public var yes: Bool
+
+    public init(version: String? = nil, dryRun: Bool = false, yes: Bool = false) {
+        self.version = version
+        self.dryRun = dryRun
+        self.yes = yes
+    }
+}
+
+public struct PromoteOutcome: Sendable {
+    public var deployment: String
+    public var service: String
+    public var env: String
+    public var stable: String
+    public var version: String
+    public var outcome: DeploymentOutcome
+}
+
+/// `shipctl promote` for one service/env: terraform, version, pre-traffic smoke
+/// tests, then the canary steps, each advanced only after its checks pass.
+/// A failed gate is a transition to `.reverting`, not an exception.
+public struct CanaryEngine: Sendable {
+    public let config: ShipctlConfig
+    public let service: ServiceConfig
+    public let env: EnvironmentConfig
+    private let dependencies: Dependencies
+
+    public init(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) {
+        self.config = config
+        self.service = service
+        self.env = env
+        self.dependencies = dependencies
+    }
+
+    /// The canary as a state machine; every transition is written to the audit log.
+    enum Phase {
+        case preTrafficSmoke
+        case shift(step: Int)
+        case analyse(step: Int)
+        case reverting(reason: String)
+        case done(DeploymentOutcome)
+    }
+
+    private var reporter: Reporter { dependencies.reporter }
+
+    public func promote(_ options: PromoteOptions) async throws(ShipctlError) -> PromoteOutcome {
+        var deps = dependencies
+        if options.dryRun {
+            deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in reporter.event("dry-run", line) }
+        }
+        let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
+        let holder = LockHolder(host: ProcessInfo.processInfo.hostName, pid: getpid(), actor: deps.actor.name, run: deps.actor.run,
+                                deployment: deploymentID, started: Timestamp.format(Date()))
+        let recorder = DeploymentRecorder(deployment: deploymentID, service: service.name, env: env.name,
+                                          store: options.dryRun ? nil : deps.store, redactor: deps.redactor)
+        if !options.dryRun {
+            if case let .tookOver(previous) = try deps.store.acquireLock(service: service.name, env: env.name, holder: holder) {
+                reporter.warning("took over the lock of \(previous), whose process is gone")
+                try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
+            }
+        }
+        defer { if !options.dryRun { deps.store.releaseLock(service: service.name, env: env.name, holder: holder) } }
+        let run = CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options)
+        return try await run.execute()
+    }
+}
+
+/// One promote in progress: the pieces it needs, and the phases it goes through.
+private struct CanaryRun {
+    let engine: CanaryEngine
+    let dependencies: Dependencies
+    let recorder: DeploymentRecorder
+    let options: PromoteOptions
+
+    var service: ServiceConfig { engine.service }
+    var env: EnvironmentConfig { engine.env }
+    var reporter: Reporter { dependencies.reporter }
+
+    func execute() async throws(ShipctlError) -> PromoteOutcome {
+        let provider = try ProviderFactory.provider(for: service, env: env, dependencies: dependencies)
+        let history = DeploymentHistory(records: options.dryRun ? [] : try dependencies.store.records(), service: service.name, env: env.name)
+        if let interrupted = history.inFlight {
+            let live = (try? await provider.readSplit())?.description ?? "unknown (the provider could not be read)"
+            throw .interrupted("""
+            deployment \(interrupted.deployment) of \(service.name)/\(env.name) was interrupted at \(interrupted.lastAction) (\(interrupted.lastPhase.rawValue)), \
+            canary \(interrupted.canary) at \(Percent.format(interrupted.lastWeight ?? 0))% in its last recorded shift; live traffic: \(live)
+              to revert it:   shipctl abort --service \(service.name) --env \(env.name)
+              or roll back:   shipctl rollback --service \(service.name) --env \(env.name)
+            """)
+        }
+
+        let terraformVersion = try await applyTerraform()
+        let before = try await provider.readSplit()
+        if !before.isSettled {
+            throw .runtime("\(provider.target) already routes \(before.description), but no shipctl deployment is in flight",
+                           hint: "someone shifted traffic by hand; put it back with `shipctl rollback --service \(service.name) --env \(env.name) --to VERSION` first")
+        }
+        let stable = before.stable
+        let canary = try await chooseVersion(provider: provider, terraformVersion: terraformVersion)
+        if canary == stable {
+            reporter.event("noop", "\(provider.target): version \(canary) already serves 100% of traffic; nothing to promote",
+                           ["service": .string(service.name), "env": .string(env.name), "version": .string(canary)])
+            return PromoteOutcome(deployment: recorder.deployment, service: service.name, env: env.name, stable: stable, version: canary, outcome: .succeeded)
+        }
+
+        let steps = service.steps.map { "\(Percent.format($0.weight))%" + ($0.pause > .zero ? " for \(DurationParser.format($0.pause))" : "") }
+        reporter.event("start", "promoting \(service.name)/\(env.name): \(provider.target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
+                       ["deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary)])
+        try recorder.record(.info, AuditAction.deploymentStart, step: "start",
+                            args: ["stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
+                                   "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun)])
+
+        let placeholders = Placeholders(["canary": canary, "stable": stable, "service": service.name, "env": env.name,
+                                         "function": service.lambda?.function ?? "", "alias": service.lambda?.alias ?? ""])
+        let context = StepContext(provider: provider, stable: stable, canary: canary, placeholders: placeholders,
+                                  baseline: Placeholders(placeholders.values.merging(["canary": stable]) { $1 }))
+        let outcome: DeploymentOutcome
+        do {
+            outcome = try await runPhases(context, revision: before.revision)
+        } catch {
+            // A provider failing for good mid-canary must not leave users split across versions.
+            if !options.dryRun {
+                reporter.failure("\(error.description)\nreverting \(provider.target) to \(stable)")
+                _ = try? await revert(context, reason: "runtime failure: \(error.description)", flipFlags: false)
+            }
+            throw error
+        }
+        return PromoteOutcome(deployment: recorder.deployment, service: service.name, env: env.name, stable: stable, version: canary, outcome: outcome)
+    }
+
+    struct StepContext {
+        let provider: any TrafficProvider
+        let stable: String
+        let canary: String
+        let placeholders: Placeholders
+        let baseline: Placeholders
+    }
+
+    private func runPhases(_ context: StepContext, revision: String?) async throws(ShipctlError) -> DeploymentOutcome {
+        var phase = CanaryEngine.Phase.preTrafficSmoke
+        var tally = AnalysisTally(failureLimit: service.analysis.failureLimit, inconclusiveLimit: service.analysis.inconclusiveLimit)
+        var revision = revision
+        while true {
+            switch phase {
+            case .preTrafficSmoke:
+                reporter.beginGroup("pre-traffic smoke tests on version \(context.canary)")
+                let failure = try await smoke(context, step: "pre-traffic")
+                reporter.endGroup()
+                phase = failure.map { .reverting(reason: $0) } ?? .shift(step: 0)
+
+            case let .shift(index):
+                let step = service.steps[index]
+                let label = "step \(index + 1)/\(service.steps.count)"
+                reporter.beginGroup("\(label): \(Percent.format(step.weight))% on version \(context.canary)")
+                let split: TrafficSplit
+                if step.weight >= 100 {
+                    split = try await recorder.performing(AuditAction.trafficComplete, step: label,
+                                                          args: ["weight": 100, "canary": .string(context.canary), "stable": .string(context.stable)]) { () async throws(ShipctlError) -> TrafficSplit in
+                        try await context.provider.routeAll(to: context.canary, revision: revision, urgent: false)
+                    }
+                } else {
+                    split = try await recorder.performing(AuditAction.trafficShift, step: label,
+                                                          args: ["weight": .number(step.weight), "canary": .string(context.canary), "stable": .string(context.stable)]) { () async throws(ShipctlError) -> TrafficSplit in
+                        try await context.provider.shift(stable: context.stable, canary: context.canary, percent: step.weight, revision: revision)
+                    }
+                }
+                revision = split.revision
+                reporter.event("shift", "\(label): \(context.provider.target) now \(split.description)",
+                               ["step": .int(Int64(index + 1)), "weight": .number(step.weight), "split": split.json])
+                if let failure = try await smoke(context, step: label) {
+                    reporter.endGroup()
+                    phase = .reverting(reason: failure)
+                } else {
+                    phase = .analyse(step: index)
+                }
+
+            case let .analyse(index):
+                let step = service.steps[index]
+                let label = "step \(index + 1)/\(service.steps.count)"
+                let failure = try await analyse(context, step: step, label: label, tally: &tally)
+                reporter.endGroup()
+                if let failure {
+                    phase = .reverting(reason: failure)
+                } else if index + 1 < service.steps.count {
+                    phase = .shift(step: index + 1)
+                } else {
+                    try recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
+                                        args: ["version": .string(context.canary), "previous": .string(context.stable)],
+                                        outcome: DeploymentOutcome.succeeded.rawValue)
+                    reporter.event("finish", "\(service.name)/\(env.name): version \(context.canary) serves 100% and is now last-known-good",
+                                   ["outcome": "succeeded", "version": .string(context.canary)])
+                    reporter.appendSummary("### shipctl: \(service.name)/\(env.name) promoted to version \(context.canary)\n\nprevious: \(context.stable); steps: \(service.steps.map { "\(Percent.format($0.weight))%" }.joined(separator: " → "))")
+                    phase = .done(.succeeded)
+                }
+
+            case let .reverting(reason):
+                let revertedTo = try await revert(context, reason: reason, flipFlags: true)
+                throw .gatesFailed(reason: reason, revertedTo: revertedTo)
+
+            case let .done(outcome):
+                return outcome
+            }
+        }
+    }
+
+    // MARK: phases
+
+    private func applyTerraform() async throws(ShipctlError) -> String? {
+        guard let block = service.terraform else { return nil }
+        let placeholders = Placeholders(["service": service.name, "env": env.name])
+        let terraform = Terraform(directory: engine.config.resolvePath(placeholders.fill(block.dir)),
+                                  variables: block.vars.map { ($0.name, placeholders.fill($0.value)) },
+                                  runner: dependencies.runner, redactor: dependencies.redactor)
+        reporter.beginGroup("terraform in \(terraform.directory)")
+        defer { reporter.endGroup() }
+        try await terraform.initialise()
+        let plan = try await terraform.plan()
+        reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
+        if plan.isDestructive && !options.yes {
+            throw .runtime("the terraform plan destroys or replaces resources: \(plan.headline)",
+                           hint: "review it with `shipctl plan --service \(service.name) --env \(env.name)`; pass --yes to apply it anyway")
+        }
+        if plan.hasChanges {
+            try await recorder.performing(AuditAction.terraformApply, step: "terraform", args: plan.auditArgs) { () async throws(ShipctlError) in
+                try await terraform.apply(plan)
+            }
+        }
+        guard let outputName = block.versionOutput else { return nil }
+        if options.dryRun && plan.hasChanges { return nil }
+        let outputs = try await terraform.outputs()
+        guard let output = outputs[outputName] else {
+            throw .runtime("terraform output `\(outputName)` does not exist in \(terraform.directory)",
+                           hint: "outputs there: \(outputs.keys.sorted().joined(separator: ", ")); fix `terraform.version_output`")
+        }
+        guard let version = output.value.stringValue else {
+            throw .runtime("terraform output `\(outputName)` is not a single version")
+        }
+        return version
+    }
+
+    private func chooseVersion(provider: any TrafficProvider, terraformVersion: String?) async throws(ShipctlError) -> String {
+        if let requested = options.version ?? terraformVersion {
+            return try await provider.resolveVersion(requested)
+        }
+        if options.dryRun { return try await provider.publishVersion() }
+        return try await recorder.performing(AuditAction.versionPublish, step: "version", args: [:]) { () async throws(ShipctlError) -> String in
+            try await provider.publishVersion()
+        }
+    }
+
+    /// Runs the smoke tests against the canary; returns why they failed, if they did.
+    private func smoke(_ context: StepContext, step: String) async throws(ShipctlError) -> String? {
+        guard !service.smoke.isEmpty else { return nil }
+        if options.dryRun {
+            for test in service.smoke { reporter.event("dry-run", "would run smoke test \(test.name) against version \(context.canary)") }
+            return nil
+        }
+        let runner = SmokeRunner(provider: context.provider, runner: dependencies.runner, http: dependencies.http,
+                                 redactor: dependencies.redactor, workingDirectory: URL(fileURLWithPath: engine.config.path).deletingLastPathComponent().path)
+        for test in service.smoke {
+            let result = await runner.run(test, version: context.canary, placeholders: context.placeholders)
+            try recorder.record(.info, AuditAction.smoke, step: step,
+                                args: ["test": .string(test.name), "detail": .string(result.detail), "version": .string(context.canary)],
+                                outcome: result.passed ? "pass" : "fail", durationMs: result.durationMs)
+            reporter.event("smoke", "smoke \(test.name): \(result.passed ? "pass" : "FAIL") (\(result.detail))",
+                           ["test": .string(test.name), "passed": .bool(result.passed), "detail": .string(result.detail)])
+            if !result.passed { return "smoke test \(test.name) failed at \(step): \(result.detail)" }
+        }
+        return nil
+    }
+
+    /// Watches the metrics for the step's pause; returns why the canary must stop, if it must.
+    private func analyse(_ context: StepContext, step: CanaryStep, label: String, tally: inout AnalysisTally) async throws(ShipctlError) -> String? {
+        guard step.pause > .zero else { return nil }
+        let metrics = service.analysis.metrics
+        if options.dryRun {
+            for metric in metrics {
+                let query = MetricEvaluator.resolve(metric.source, with: context.placeholders).display
+                reporter.event("dry-run", "would watch \(metric.name) (\(MetricEvaluator.describeThreshold(metric))) every \(DurationParser.format(service.analysis.interval)) for \(DurationParser.format(step.pause)): \(query)")
+            }
+            return nil
+        }
+        let evaluator = MetricEvaluator(sources: ProviderFactory.metricSources(env: env, dependencies: dependencies))
+        let clock = ContinuousClock()
+        let deadline = clock.now + step.pause
+        let interval = service.analysis.interval
+        var next = clock.now + interval
+        while true {
+            let untilNext = next - clock.now
+            let remaining = deadline - clock.now
+            guard remaining > .zero else { return nil }
+            if untilNext > .zero {
+                do { try await dependencies.sleep(min(untilNext, remaining)) } catch { return "cancelled" }
+            }
+            if clock.now >= deadline && metrics.isEmpty { return nil }
+            next = next + interval
+            guard !metrics.isEmpty else { continue }
+            let evaluations = await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
+                for (position, metric) in metrics.enumerated() {
+                    group.addTask { (position, await evaluator.evaluate(metric, canary: context.placeholders, baseline: context.baseline)) }
+                }
+                var collected: [(Int, MetricEvaluation)] = []
+                for await item in group { collected.append(item) }
+                return collected.sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            let left = max(Int64(0), (deadline - clock.now).milliseconds / 1000)
+            reporter.event("analysis", "\(label) [\(left)s left] " + evaluations.map(\.summary).joined(separator: "; "),
+                           ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) })])
+            var stopReason: String?
+            for evaluation in evaluations {
+                try recorder.record(.info, AuditAction.analysis, step: label, args: evaluation.auditArgs, outcome: evaluation.verdict.rawValue)
+                if stopReason == nil, let reason = tally.record(evaluation) { stopReason = reason }
+            }
+            if let stopReason { return stopReason }
+            if clock.now >= deadline { return nil }
+        }
+    }
+
+    /// Puts all traffic back on stable (when configured), flips the flags, and
+    /// records how the deployment ended. Returns the version traffic is on.
+    private func revert(_ context: StepContext, reason: String, flipFlags: Bool) async throws(ShipctlError) -> String {
+        reporter.failure("canary of version \(context.canary) failed: \(reason)")
+        var liveVersion = context.canary
+        if service.onFailure.revert {
+            do {
+                _ = try await recorder.performing(AuditAction.trafficRevert, step: "revert",
+                                                  args: ["to": .string(context.stable), "from": .string(context.canary), "reason": .string(reason)]) { () async throws(ShipctlError) -> TrafficSplit in
+                    try await context.provider.routeAll(to: context.stable, revision: nil, urgent: true)
+                }
+                liveVersion = context.stable
+                reporter.event("revert", "reverted \(context.provider.target): 100% on \(context.stable)", ["to": .string(context.stable)])
+            } catch {
+                let live = (try? await context.provider.readSplit())?.description ?? "unknown"
+                throw .runtime("reverting to version \(context.stable) failed: \(error.description)\n  live traffic now: \(live)",
+                               hint: "put traffic back by hand: \(context.provider.manualRouteAllCommand(to: context.stable))")
+            }
+        } else {
+            reporter.warning("on_failure.revert is false: traffic stays where it is")
+        }
+        var flagError: ShipctlError?
+        if flipFlags {
+            do {
+                try await FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: engine.config, env: env, dependencies: dependencies),
+                                      reporter: reporter).apply(service.onFailure.flags, placeholders: context.placeholders, step: "on_failure")
+            } catch {
+                flagError = error
+            }
+        }
+        defer { reporter.appendSummary("### shipctl: \(service.name)/\(env.name) canary of version \(context.canary) rolled back\n\n\(reason)") }
+        try recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
+                            args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
+                            outcome: DeploymentOutcome.rolledBack.rawValue)
+        if let flagError { throw flagError }
+        return liveVersion
+    }
+}
+
+/// Applies flag flips one by one, each with intent and result in the audit log.
+/// One failing flip is reported and does not stop the others.
+struct FlagFlipper {
+    let recorder: DeploymentRecorder
+    let stores: FlagStores
+    let reporter: Reporter
+
+    func apply(_ flips: [FlagFlip], placeholders: Placeholders, step: String) async throws(ShipctlError) {
+        var failures: [String] = []
+        for flip in flips.map({ $0.filled(placeholders) }) {
+            do {
+                let store = try stores.store(for: flip)
+                try await recorder.performing(AuditAction.flagSet, step: step, args: flip.auditArgs) { () async throws(ShipctlError) in
+                    try await store.set(flip)
+                }
+                reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
+            } catch {
+                reporter.failure("could not set flag \(flip.displayName): \(error.description)")
+                failures.append(flip.displayName)
+            }
+        }
+        if !failures.isEmpty {
+            throw .runtime("could not set flag(s): \(failures.joined(separator: ", "))", hint: "set them by hand with `shipctl flags set`")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// What the engine needs from the world, passed in so tests and `--dry-run`
+/// can swap pieces: the process runner, HTTP, the state store, output, sleeping.
+public struct Dependencies: Sendable {
+    public var runner: any ProcessRunning
+    public var http: any HTTPClient
+    public var store: any StateStore
+    public var reporter: Reporter
+    public var sleep: @Sendable (Duration) async throws -> Void
+    public var actor: Actor
+
+    public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
+                actor: Actor = .current(), sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        self.runner = runner
+        self.http = http
+        self.store = store
+        self.reporter = reporter
+        self.actor = actor
+        self.sleep = sleep
+    }
+
+    public var redactor: Redactor { reporter.redactor }
+}
+
+/// Builds the provider, metric sources and flag stores a service/env uses.
+/// Adding a provider or a store touches this file and its own.
+public enum ProviderFactory {
+    public static func provider(for service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) throws(ShipctlError) -> any TrafficProvider {
+        switch service.provider {
+        case .lambda:
+            guard let target = service.lambda else {
+                throw .usage("service \(service.name) has `provider: lambda` but no `lambda` block")
+            }
+            return LambdaProvider(target: target, region: env.region, runner: dependencies.runner, redactor: dependencies.redactor)
+        case .cloudrun:
+            throw .usage("the cloudrun provider is not available in this version of shipctl")
+        }
+    }
+
+    public static func metricSources(env: EnvironmentConfig, dependencies: Dependencies) -> MetricSources {
+        MetricSources(prometheus: env.prometheus.map { PrometheusSource(baseURL: $0, http: dependencies.http) },
+                      cloudwatch: CloudWatchSource(runner: dependencies.runner, region: env.region))
+    }
+
+    public static func flagStores(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> FlagStores {
+        FlagStores([
+            SSMFlagStore(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor),
+            FileFlagStore(baseDirectory: URL(fileURLWithPath: config.path).deletingLastPathComponent().path),
+        ])
+    }
+}

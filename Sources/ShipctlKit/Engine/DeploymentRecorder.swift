@@ -1,0 +1,59 @@
+import Foundation
+
+/// Writes one deployment's audit records. Intent records are durable before the
+/// action runs (write-ahead); in `--dry-run` nothing is written.
+public struct DeploymentRecorder: Sendable {
+    public let deployment: String
+    public let service: String
+    public let env: String
+    private let store: (any StateStore)?
+    private let redactor: Redactor
+
+    public init(deployment: String, service: String, env: String, store: (any StateStore)?, redactor: Redactor) {
+        self.deployment = deployment
+        self.service = service
+        self.env = env
+        self.store = store
+        self.redactor = redactor
+    }
+
+    public static func newDeploymentID(service: String, env: String, kind: String = "deploy", now: Date = Date()) -> String {
+        let stamp = Timestamp.format(now).filter { $0.isNumber }.prefix(14)
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return "\(service)-\(env)-\(kind)-\(stamp)-\(suffix)"
+    }
+
+    @discardableResult
+    public func record(_ phase: AuditEvent.Phase, _ action: String, step: String, args: [String: JSONValue] = [:],
+                       outcome: String? = nil, durationMs: Int64? = nil) throws(ShipctlError) -> AuditRecord? {
+        guard let store else { return nil }
+        return try store.append(AuditEvent(deployment: deployment, service: service, env: env, step: step, phase: phase,
+                                           action: action, args: args.mapValues(redacted), outcome: outcome, durationMs: durationMs))
+    }
+
+    private func redacted(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case let .string(text): return .string(redactor.redact(text))
+        case let .array(items): return .array(items.map(redacted))
+        case let .object(fields): return .object(fields.mapValues(redacted))
+        default: return value
+        }
+    }
+
+    /// Records intent, performs the action, records its result (ok or failed, with the error).
+    public func performing<T: Sendable>(_ action: String, step: String, args: [String: JSONValue],
+                                        _ body: () async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+        try record(.intent, action, step: step, args: args)
+        let started = ContinuousClock.now
+        do {
+            let value = try await body()
+            try record(.result, action, step: step, args: args, outcome: "ok", durationMs: (ContinuousClock.now - started).milliseconds)
+            return value
+        } catch {
+            var failed = args
+            failed["error"] = .string(String(error.description.prefix(2000)))
+            _ = try? record(.result, action, step: step, args: failed, outcome: "failed", durationMs: (ContinuousClock.now - started).milliseconds)
+            throw error
+        }
+    }
+}

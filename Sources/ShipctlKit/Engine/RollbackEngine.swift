@@ -1,0 +1,126 @@
+import Foundation
+
+public struct RollbackOptions: Sendable {
+    public var to: String?
+    public var reason: String?
+    public var flipFlags: Bool
+    /// `abort`: only an in-flight deployment may be reverted, to its own stable version.
+    public var abortOnly: Bool
+
+    public init(to: String? = nil, reason: String? = nil, flipFlags: Bool = true, abortOnly: Bool = false) {
+        self.to = to
+        self.reason = reason
+        self.flipFlags = flipFlags
+        self.abortOnly = abortOnly
+    }
+}
+
+public struct RollbackOutcome: Sendable {
+    public var deployment: String
+    public var target: String
+    public var verified: TrafficSplit?
+}
+
+/// `shipctl rollback` and `shipctl abort`: the fast track. The target comes from
+/// the local audit log (no network), then ONE provider call moves all traffic,
+/// and only then come flags and verification. Needs neither metrics nor terraform,
+/// and carries on when the state store cannot be written.
+public struct RollbackEngine: Sendable {
+    public let config: ShipctlConfig
+    public let service: ServiceConfig
+    public let env: EnvironmentConfig
+    private let dependencies: Dependencies
+
+    public init(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) {
+        self.config = config
+        self.service = service
+        self.env = env
+        self.dependencies = dependencies
+    }
+
+    private var reporter: Reporter { dependencies.reporter }
+
+    public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
+        let provider = try ProviderFactory.provider(for: service, env: env, dependencies: dependencies)
+        var history: DeploymentHistory?
+        do {
+            history = DeploymentHistory(records: try dependencies.store.records(), service: service.name, env: env.name)
+        } catch {
+            reporter.warning("cannot read the audit log (\(error.description)); reading the live split instead")
+        }
+        let inFlight = history?.inFlight
+        if options.abortOnly && inFlight == nil {
+            reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to abort")
+            return RollbackOutcome(deployment: "", target: "", verified: nil)
+        }
+        let target = try await chooseTarget(options, history: history, provider: provider)
+        let kind = options.abortOnly ? "abort" : "rollback"
+        let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
+        let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
+        let from = inFlight?.canary ?? history?.lastKnownGood ?? "unknown"
+        var args: [String: JSONValue] = ["to": .string(target), "from": .string(from), "target": .string(provider.target)]
+        if let reason = options.reason { args["reason"] = .string(reason) }
+
+        bestEffort { () throws(ShipctlError) in try recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
+        let started = ContinuousClock.now
+        do {
+            _ = try await provider.routeAll(to: target, revision: nil, urgent: true)
+        } catch {
+            var failed = args
+            failed["error"] = .string(error.description)
+            bestEffort { () throws(ShipctlError) in try recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed") }
+            throw .runtime("\(kind) of \(provider.target) to version \(target) failed: \(error.description)",
+                           hint: "run it by hand: \(provider.manualRouteAllCommand(to: target))")
+        }
+        let elapsed = (ContinuousClock.now - started).milliseconds
+        bestEffort { () throws(ShipctlError) in try recorder.record(.result, AuditAction.rollback, step: kind, args: args, outcome: "ok", durationMs: elapsed) }
+        reporter.event(kind, "\(provider.target): all traffic on version \(target) (\(elapsed) ms)",
+                       ["service": .string(service.name), "env": .string(env.name), "to": .string(target), "duration_ms": .int(elapsed)])
+        if inFlight != nil {
+            bestEffort { () throws(ShipctlError) in
+                try recorder.record(.info, AuditAction.deploymentFinish, step: kind, args: ["version": .string(target)],
+                                    outcome: options.abortOnly ? DeploymentOutcome.cancelled.rawValue : DeploymentOutcome.rolledBack.rawValue)
+            }
+        }
+
+        var flagError: ShipctlError?
+        if options.flipFlags && !service.onFailure.flags.isEmpty {
+            let placeholders = Placeholders(["service": service.name, "env": env.name, "stable": target, "canary": from,
+                                             "function": service.lambda?.function ?? "", "alias": service.lambda?.alias ?? ""])
+            do {
+                try await FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: config, env: env, dependencies: dependencies),
+                                      reporter: reporter).apply(service.onFailure.flags, placeholders: placeholders, step: kind)
+            } catch {
+                flagError = error
+            }
+        }
+
+        let verified = try await provider.readSplit()
+        guard verified.stable == target, verified.isSettled else {
+            throw .runtime("after the \(kind), \(provider.target) routes \(verified.description), not 100% on \(target)",
+                           hint: "something else changed it; run `shipctl status` and, if needed, \(provider.manualRouteAllCommand(to: target))")
+        }
+        reporter.event("verified", "verified: \(provider.target) serves 100% on version \(target)", ["split": verified.json])
+        if let flagError { throw flagError }
+        return RollbackOutcome(deployment: deployment, target: target, verified: verified)
+    }
+
+    private func chooseTarget(_ options: RollbackOptions, history: DeploymentHistory?, provider: any TrafficProvider) async throws(ShipctlError) -> String {
+        if let requested = options.to {
+            guard !requested.isEmpty, requested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw .usage("`\(requested)` is not a version name")
+            }
+            return requested
+        }
+        if let target = history?.rollbackTarget(live: nil) { return target }
+        // No usable history: the live split still tells the stable version of an unfinished canary.
+        let live = try await provider.readSplit()
+        if !live.isSettled { return live.stable }
+        throw .usage("no last-known-good version of \(service.name)/\(env.name) is recorded, and \(provider.target) serves 100% on \(live.stable)",
+                     hint: "name the version to go to: shipctl rollback --service \(service.name) --env \(env.name) --to VERSION")
+    }
+
+    private func bestEffort(_ write: () throws(ShipctlError) -> Void) {
+        do { try write() } catch { reporter.warning("could not write the audit log: \(error.description)") }
+    }
+}

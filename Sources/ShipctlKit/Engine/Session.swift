@@ -1,0 +1,35 @@
+import Foundation
+
+/// Everything a command needs once the configuration is loaded: the config,
+/// the redactor built from its secrets, and the real process runner, HTTP
+/// client, state store and reporter.
+public struct Session: Sendable {
+    public let config: ShipctlConfig
+    public let dependencies: Dependencies
+
+    public static func open(configPath: String, json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShipctlError) -> Session {
+        let config = try ConfigLoader(environment: environment).load(path: configPath)
+        let redactor = Redactor.from(config: config, environment: environment)
+        let reporter = Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: redactor)
+        let store = LocalStateStore(directory: config.stateDirectory, actor: .current(environment: environment))
+        let dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
+                                        store: store, reporter: reporter, actor: .current(environment: environment))
+        return Session(config: config, dependencies: dependencies)
+    }
+
+    public var reporter: Reporter { dependencies.reporter }
+
+    public func service(_ name: String) throws(ShipctlError) -> ServiceConfig {
+        guard let service = config.service(named: name) else {
+            throw .usage("no service `\(name)` in \(config.path)", hint: "services there: \(config.services.map(\.name).joined(separator: ", "))")
+        }
+        return service
+    }
+
+    public func environment(_ name: String) throws(ShipctlError) -> EnvironmentConfig {
+        guard let env = config.environments[name] else {
+            throw .usage("no environment `\(name)` in \(config.path)", hint: "environments there: \(config.environments.keys.sorted().joined(separator: ", "))")
+        }
+        return env
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// `shipctl status` for one service/env: the split read live from the cloud,
+/// and what the audit log says about deployments.
+public struct StatusReport: Sendable {
+    public var service: String
+    public var env: String
+    public var target: String
+    public var live: Result<TrafficSplit, ShipctlError>
+    public var history: DeploymentHistory
+    public var lockHolder: LockHolder?
+
+    public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, records: [AuditRecord],
+                              dependencies: Dependencies) async -> StatusReport {
+        let history = DeploymentHistory(records: records, service: service.name, env: env.name)
+        var target = "\(service.provider.rawValue) \(service.name)"
+        let live: Result<TrafficSplit, ShipctlError>
+        do {
+            let provider = try ProviderFactory.provider(for: service, env: env, dependencies: dependencies)
+            target = provider.target
+            live = .success(try await provider.readSplit())
+        } catch {
+            live = .failure(error)
+        }
+        return StatusReport(service: service.name, env: env.name, target: target, live: live, history: history,
+                            lockHolder: dependencies.store.lockHolder(service: service.name, env: env.name))
+    }
+
+    /// An in-flight deployment whose lock holder is gone was interrupted.
+    public var interrupted: Bool {
+        guard history.inFlight != nil else { return false }
+        return lockHolder.map(\.isGoneFromThisHost) ?? true
+    }
+
+    public var text: String {
+        var lines = ["\(service)/\(env) — \(target)"]
+        switch live {
+        case let .success(split): lines.append("  live traffic:     \(split.description)")
+        case let .failure(error): lines.append("  live traffic:     unknown (\(error.description.split(separator: "\n").first ?? ""))")
+        }
+        lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
+        if let inFlight = history.inFlight {
+            let state = interrupted ? "INTERRUPTED" : "in flight"
+            lines.append("  deployment:       \(state) \(inFlight.deployment): \(inFlight.stable) → \(inFlight.canary), last \(inFlight.lastAction) (\(inFlight.lastPhase.rawValue)) at \(Percent.format(inFlight.lastWeight ?? 0))%")
+            if interrupted {
+                lines.append("                    revert it with `shipctl abort --service \(service) --env \(env)`")
+            }
+        } else {
+            lines.append("  deployment:       none in flight")
+        }
+        if let lockHolder { lines.append("  lock:             held by \(lockHolder.description)") }
+        let recent = history.events.suffix(5)
+        if !recent.isEmpty {
+            lines.append("  recent events:")
+            for record in recent {
+                lines.append("    \(record.ts) \(record.action) \(record.phase.rawValue)\(record.outcome.map { " \($0)" } ?? "")")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "event": "status", "service": .string(service), "env": .string(env), "target": .string(target),
+            "last_known_good": history.lastKnownGood.map(JSONValue.string) ?? .null,
+        ]
+        switch live {
+        case let .success(split): object["live"] = split.json
+        case let .failure(error): object["live"] = .null; object["live_error"] = .string(error.description)
+        }
+        if let inFlight = history.inFlight {
+            object["in_flight"] = ["deployment": .string(inFlight.deployment), "stable": .string(inFlight.stable), "canary": .string(inFlight.canary),
+                                   "last_action": .string(inFlight.lastAction), "last_weight": .number(inFlight.lastWeight ?? 0),
+                                   "interrupted": .bool(interrupted)]
+        } else {
+            object["in_flight"] = .null
+        }
+        object["lock_holder"] = lockHolder.map { .string($0.description) } ?? .null
+        object["recent"] = .array(history.events.suffix(5).map { .string("\($0.ts) \($0.action) \($0.phase.rawValue) \($0.outcome ?? "")") })
+        return .object(object)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// A flag kept as an AWS SSM parameter (e.g. `/micro-app/prod/MODEL_PROVIDER`).
+public struct SSMFlagStore: FlagStore {
+    private let runner: any ProcessRunning
+    private let region: String?
+    private let redactor: Redactor
+
+    public init(runner: any ProcessRunning, region: String?, redactor: Redactor) {
+        self.runner = runner
+        self.region = region
+        self.redactor = redactor
+    }
+
+    public func handles(_ flip: FlagFlip) -> Bool {
+        if case .ssm = flip { return true }
+        return false
+    }
+
+    private var regionArguments: [String] { region.map { ["--region", $0] } ?? [] }
+
+    public func read(_ flip: FlagFlip) async throws(ShipctlError) -> String? {
+        guard case let .ssm(parameter, _) = flip else { return nil }
+        struct Answer: Decodable { struct Parameter: Decodable { var Value: String }; var Parameter: Parameter }
+        let result = await runner.run(ProcessRequest("aws", regionArguments + ["ssm", "get-parameter", "--name", parameter, "--output", "json"], mutating: false))
+        if !result.succeeded, result.stderr.contains("ParameterNotFound") { return nil }
+        guard result.succeeded else {
+            throw .command(CommandFailure(command: ["aws", "ssm", "get-parameter", "--name", parameter], status: result.status,
+                                          stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+        }
+        return (try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)))?.Parameter.Value
+    }
+
+    public func set(_ flip: FlagFlip) async throws(ShipctlError) {
+        guard case let .ssm(parameter, value) = flip else { return }
+        let request = ProcessRequest("aws", regionArguments + ["ssm", "put-parameter", "--name", parameter, "--value", value,
+                                                               "--type", "String", "--overwrite", "--output", "json"], mutating: true)
+        _ = try await runner.check(request, redactor: redactor)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// One metric checked once against its threshold.
+public struct MetricEvaluation: Sendable {
+    public enum Verdict: String, Sendable {
+        case pass, fail, inconclusive
+    }
+
+    public var metric: String
+    public var query: String
+    public var value: Double?
+    public var baseline: Double?
+    public var threshold: String
+    public var verdict: Verdict
+    public var reason: String
+    public var dryRun: Bool
+
+    /// "error-rate = 0.5 (max 0.02): fail"
+    public var summary: String {
+        let shown = value.map(Self.format) ?? "no value"
+        let base = baseline.map { ", baseline \(Self.format($0))" } ?? ""
+        let mark = dryRun ? " [dry run]" : ""
+        return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
+    }
+
+    public var auditArgs: [String: JSONValue] {
+        var args: [String: JSONValue] = [
+            "metric": .string(metric), "query": .string(query), "threshold": .string(threshold),
+            "verdict": .string(verdict.rawValue), "reason": .string(reason), "dry_run": .bool(dryRun),
+        ]
+        if let value { args["value"] = .number(value) }
+        if let baseline { args["baseline"] = .number(baseline) }
+        return args
+    }
+
+    static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
+        return String(format: "%.4g", value)
+    }
+}
+
+/// Checks metrics against `max`, `min` and `max_ratio_to_baseline`; the
+/// baseline is the same query with `{{canary}}` replaced by the stable version.
+public struct MetricEvaluator: Sendable {
+    public let sources: MetricSources
+
+    public init(sources: MetricSources) {
+        self.sources = sources
+    }
+
+    public func evaluate(_ metric: MetricConfig, canary: Placeholders, baseline: Placeholders) async -> MetricEvaluation {
+        let query = Self.resolve(metric.source, with: canary)
+        let threshold = Self.describeThreshold(metric)
+        var evaluation = MetricEvaluation(metric: metric.name, query: query.display, value: nil, baseline: nil,
+                                          threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun)
+        switch await sources.read(query) {
+        case let .inconclusive(reason):
+            evaluation.verdict = .inconclusive
+            evaluation.reason = reason
+            return evaluation
+        case let .value(value):
+            evaluation.value = value
+        }
+        let value = evaluation.value ?? .nan
+        if let max = metric.max, value > max {
+            evaluation.verdict = .fail
+            evaluation.reason = "\(MetricEvaluation.format(value)) is above max \(MetricEvaluation.format(max))"
+            return evaluation
+        }
+        if let min = metric.min, value < min {
+            evaluation.verdict = .fail
+            evaluation.reason = "\(MetricEvaluation.format(value)) is below min \(MetricEvaluation.format(min))"
+            return evaluation
+        }
+        if let ratio = metric.maxRatioToBaseline {
+            switch await sources.read(Self.resolve(metric.source, with: baseline)) {
+            case let .inconclusive(reason):
+                evaluation.verdict = .inconclusive
+                evaluation.reason = "baseline (stable version): \(reason)"
+            case let .value(base):
+                evaluation.baseline = base
+                if base <= 0 {
+                    evaluation.verdict = value <= 0 ? .pass : .inconclusive
+                    evaluation.reason = value <= 0 ? "canary and baseline are both 0" : "the baseline is 0, so no ratio can be formed"
+                } else if value / base > ratio {
+                    evaluation.verdict = .fail
+                    evaluation.reason = "\(MetricEvaluation.format(value / base))× the baseline is above \(MetricEvaluation.format(ratio))×"
+                }
+            }
+        }
+        return evaluation
+    }
+
+    static func resolve(_ source: MetricConfig.Source, with placeholders: Placeholders) -> MetricQuery {
+        switch source {
+        case let .prometheus(query):
+            return .prometheus(placeholders.fill(query))
+        case var .cloudwatch(query):
+            query.dimensions = query.dimensions.map { ($0.name, placeholders.fill($0.value)) }
+            return .cloudwatch(query)
+        }
+    }
+
+    static func describeThreshold(_ metric: MetricConfig) -> String {
+        var parts: [String] = []
+        if let max = metric.max { parts.append("max \(MetricEvaluation.format(max))") }
+        if let min = metric.min { parts.append("min \(MetricEvaluation.format(min))") }
+        if let ratio = metric.maxRatioToBaseline { parts.append("max \(MetricEvaluation.format(ratio))× baseline") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// Counts failed and inconclusive evaluations per metric across a deployment
+/// and says when a limit is passed. Pure, so the rule is easy to test.
+public struct AnalysisTally: Sendable {
+    public let failureLimit: Int
+    public let inconclusiveLimit: Int
+    public private(set) var failures: [String: Int] = [:]
+    public private(set) var inconclusives: [String: Int] = [:]
+
+    public init(failureLimit: Int, inconclusiveLimit: Int) {
+        self.failureLimit = failureLimit
+        self.inconclusiveLimit = inconclusiveLimit
+    }
+
+    /// Records one evaluation; returns why the canary must stop, if it must.
+    public mutating func record(_ evaluation: MetricEvaluation) -> String? {
+        guard !evaluation.dryRun else { return nil }
+        switch evaluation.verdict {
+        case .pass:
+            return nil
+        case .fail:
+            failures[evaluation.metric, default: 0] += 1
+            let count = failures[evaluation.metric] ?? 0
+            guard count > failureLimit else { return nil }
+            let value = evaluation.value.map(MetricEvaluation.format) ?? "?"
+            return "metric \(evaluation.metric) = \(value) breached its threshold (\(evaluation.threshold)) \(count) time(s), over failure_limit \(failureLimit); query: \(evaluation.query)"
+        case .inconclusive:
+            inconclusives[evaluation.metric, default: 0] += 1
+            let count = inconclusives[evaluation.metric] ?? 0
+            guard count > inconclusiveLimit else { return nil }
+            return "metric \(evaluation.metric) was inconclusive \(count) time(s), over inconclusive_limit \(inconclusiveLimit): \(evaluation.reason); query: \(evaluation.query)"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// One reading of a metric query. Empty results, NaN and backend errors are
+/// inconclusive, never a pass (SPEC §4, §8).
+public enum MetricReading: Sendable, Equatable {
+    case value(Double)
+    case inconclusive(String)
+}
+
+/// The seam between the analysis and a metrics backend.
+public protocol MetricSource: Sendable {
+    /// Evaluates an already resolved query now.
+    func read(_ query: MetricQuery) async -> MetricReading
+}
+
+/// A query with its placeholders filled in, ready for one backend.
+public enum MetricQuery: Sendable {
+    case prometheus(String)
+    case cloudwatch(CloudWatchQuery)
+
+    public var display: String {
+        switch self {
+        case let .prometheus(text): return text
+        case let .cloudwatch(query):
+            let dimensions = query.dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
+            return "\(query.namespace) \(query.metric) \(query.stat)/\(query.period)s {\(dimensions)}"
+        }
+    }
+}
+
+/// Routes each query to the source for its backend.
+public struct MetricSources: Sendable {
+    public var prometheus: (any MetricSource)?
+    public var cloudwatch: (any MetricSource)?
+
+    public init(prometheus: (any MetricSource)?, cloudwatch: (any MetricSource)?) {
+        self.prometheus = prometheus
+        self.cloudwatch = cloudwatch
+    }
+
+    public func read(_ query: MetricQuery) async -> MetricReading {
+        switch query {
+        case .prometheus:
+            guard let prometheus else { return .inconclusive("no Prometheus URL is configured for this environment") }
+            return await prometheus.read(query)
+        case .cloudwatch:
+            guard let cloudwatch else { return .inconclusive("CloudWatch is not available") }
+            return await cloudwatch.read(query)
+        }
+    }
+}

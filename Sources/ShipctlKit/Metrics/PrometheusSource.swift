@@ -1,0 +1,92 @@
+import Foundation
+
+/// Prometheus over its HTTP API (`/api/v1/query`). Values arrive as strings so
+/// that NaN and ±Inf survive; both are inconclusive.
+public struct PrometheusSource: MetricSource {
+    public let baseURL: String
+    private let http: any HTTPClient
+    private let timeout: Duration
+
+    public init(baseURL: String, http: any HTTPClient, timeout: Duration = .seconds(5)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.http = http
+        self.timeout = timeout
+    }
+
+    private struct Answer: Decodable {
+        struct Data: Decodable {
+            var resultType: String
+            var result: Result
+        }
+        enum Result: Decodable {
+            case vector([Sample])
+            case scalar([Value])
+            init(from decoder: Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let samples = try? container.decode([Sample].self) { self = .vector(samples) }
+                else { self = .scalar(try container.decode([Value].self)) }
+            }
+        }
+        struct Sample: Decodable {
+            var metric: [String: String]
+            var value: [Value]?
+        }
+        enum Value: Decodable {
+            case time(Double)
+            case text(String)
+            init(from decoder: Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let number = try? container.decode(Double.self) { self = .time(number) }
+                else { self = .text(try container.decode(String.self)) }
+            }
+        }
+        var status: String
+        var data: Data?
+        var errorType: String?
+        var error: String?
+    }
+
+    public func read(_ query: MetricQuery) async -> MetricReading {
+        guard case let .prometheus(text) = query else { return .inconclusive("not a Prometheus query") }
+        var components = URLComponents(string: baseURL + "/api/v1/query")
+        components?.queryItems = [URLQueryItem(name: "query", value: text)]
+        // `+` is a literal in PromQL but a space in query strings.
+        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = encoded
+        guard let url = components?.url else { return .inconclusive("cannot build a query URL from \(baseURL)") }
+        let response: HTTPResponse
+        do {
+            response = try await http.get(url, timeout: timeout)
+        } catch {
+            return .inconclusive("Prometheus at \(baseURL) is unreachable: \(error)")
+        }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body) else {
+            return .inconclusive("Prometheus answered HTTP \(response.status) with something that is not its API's JSON")
+        }
+        guard answer.status == "success", let data = answer.data else {
+            return .inconclusive("Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")")
+        }
+        let valueText: String
+        switch data.result {
+        case let .scalar(pair):
+            guard pair.count == 2, case let .text(text) = pair[1] else { return .inconclusive("unexpected scalar shape") }
+            valueText = text
+        case let .vector(samples):
+            if samples.isEmpty {
+                return .inconclusive("the query returned no data: the canary may get no traffic yet, or a label in the query matches no series")
+            }
+            if samples.count > 1 {
+                return .inconclusive("the query returned \(samples.count) series; aggregate it to one, e.g. with sum(...)")
+            }
+            guard let pair = samples[0].value, pair.count == 2, case let .text(text) = pair[1] else {
+                return .inconclusive("unexpected result shape (\(data.resultType)); use an instant vector query")
+            }
+            valueText = text
+        }
+        guard let value = Double(valueText) else { return .inconclusive("value `\(valueText)` is not a number") }
+        guard value.isFinite else {
+            return .inconclusive("the query returned \(valueText): usually 0/0 because the canary has no requests in the window yet")
+        }
+        return .value(value)
+    }
+}

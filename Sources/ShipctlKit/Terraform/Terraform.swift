@@ -1,0 +1,122 @@
+import Foundation
+
+/// What a terraform plan would do, summarised for people and for the
+/// destroy/replace safety stop.
+public struct PlanSummary: Sendable {
+    public var adds: [String] = []
+    public var changes: [String] = []
+    public var destroys: [String] = []
+    public var replacements: [String] = []
+    public var planFile: String
+    public var hasChanges: Bool
+
+    /// Anything that deletes a resource, alone or as part of a replacement.
+    public var isDestructive: Bool { !destroys.isEmpty || !replacements.isEmpty }
+
+    public var headline: String {
+        guard hasChanges else { return "no changes" }
+        var text = "\(adds.count) to add, \(changes.count) to change, \(destroys.count) to destroy, \(replacements.count) to replace"
+        if !replacements.isEmpty { text += "; replaced: " + replacements.joined(separator: ", ") }
+        if !destroys.isEmpty { text += "; destroyed: " + destroys.joined(separator: ", ") }
+        return text
+    }
+
+    public var auditArgs: [String: JSONValue] {
+        ["add": .int(Int64(adds.count)), "change": .int(Int64(changes.count)), "destroy": .int(Int64(destroys.count)),
+         "replace": .array(replacements.map(JSONValue.string)), "destroyed": .array(destroys.map(JSONValue.string))]
+    }
+
+    /// Reads `terraform show -json PLAN`'s `resource_changes[].change.actions`.
+    static func summarise(showJSON: String, planFile: String, hasChanges: Bool) -> PlanSummary? {
+        struct Show: Decodable {
+            struct Change: Decodable {
+                struct Detail: Decodable { var actions: [String] }
+                var address: String
+                var change: Detail
+            }
+            var resource_changes: [Change]?
+        }
+        guard let show = try? JSONDecoder().decode(Show.self, from: Data(showJSON.utf8)) else { return nil }
+        var summary = PlanSummary(planFile: planFile, hasChanges: hasChanges)
+        for change in show.resource_changes ?? [] {
+            let actions = change.change.actions
+            if actions.contains("delete") && actions.contains("create") {
+                summary.replacements.append(change.address)
+            } else if actions.contains("delete") {
+                summary.destroys.append(change.address)
+            } else if actions.contains("create") {
+                summary.adds.append(change.address)
+            } else if actions.contains("update") {
+                summary.changes.append(change.address)
+            }
+        }
+        return summary
+    }
+}
+
+/// An output of `terraform output -json`.
+public struct TerraformOutput: Sendable {
+    public var value: JSONValue
+    public var sensitive: Bool
+}
+
+/// Terraform in one working directory: init, plan to a file, show it, apply
+/// exactly that file, read outputs. Every call goes through the process runner.
+public struct Terraform: Sendable {
+    public let directory: String
+    public let variables: [(name: String, value: String)]
+    private let runner: any ProcessRunning
+    private let redactor: Redactor
+
+    public init(directory: String, variables: [(name: String, value: String)], runner: any ProcessRunning, redactor: Redactor) {
+        self.directory = directory
+        self.variables = variables
+        self.runner = runner
+        self.redactor = redactor
+    }
+
+    private static let environment = ["TF_IN_AUTOMATION": "1", "TF_INPUT": "0"]
+
+    private func request(_ arguments: [String], timeout: Duration, mutating: Bool) -> ProcessRequest {
+        ProcessRequest("terraform", arguments, environment: Self.environment, workingDirectory: directory, timeout: timeout, mutating: mutating)
+    }
+
+    public func initialise() async throws(ShipctlError) {
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw .usage("terraform directory \(directory) does not exist", hint: "check `terraform.dir` in shipctl.yaml; it is relative to the config file")
+        }
+        _ = try await runner.check(request(["init", "-input=false", "-no-color"], timeout: .seconds(300), mutating: false), redactor: redactor)
+    }
+
+    public func plan() async throws(ShipctlError) -> PlanSummary {
+        let planFile = "shipctl.tfplan"
+        var arguments = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"]
+        for variable in variables { arguments += ["-var", "\(variable.name)=\(variable.value)"] }
+        let result = await runner.run(request(arguments, timeout: .seconds(600), mutating: false))
+        // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
+        guard !result.timedOut, result.status == 0 || result.status == 2 else {
+            throw .command(CommandFailure(command: ["terraform"] + arguments.map(redactor.redact), status: result.timedOut ? nil : result.status,
+                                          stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+        }
+        let show = try await runner.check(request(["show", "-json", planFile], timeout: .seconds(120), mutating: false), redactor: redactor)
+        guard let summary = PlanSummary.summarise(showJSON: show.stdout, planFile: planFile, hasChanges: result.status == 2) else {
+            throw .runtime("could not read `terraform show -json \(planFile)` in \(directory)")
+        }
+        return summary
+    }
+
+    public func apply(_ plan: PlanSummary) async throws(ShipctlError) {
+        _ = try await runner.check(request(["apply", "-input=false", "-no-color", "-auto-approve", plan.planFile],
+                                           timeout: .seconds(1800), mutating: true), redactor: redactor)
+    }
+
+    public func outputs() async throws(ShipctlError) -> [String: TerraformOutput] {
+        struct Raw: Decodable { var value: JSONValue; var sensitive: Bool? }
+        let result = try await runner.check(request(["output", "-json", "-no-color"], timeout: .seconds(120), mutating: false), redactor: redactor)
+        guard !result.stdout.isEmpty else { return [:] }
+        guard let raw = try? JSONDecoder().decode([String: Raw].self, from: Data(result.stdout.utf8)) else {
+            throw .runtime("could not read `terraform output -json` in \(directory)")
+        }
+        return raw.mapValues { TerraformOutput(value: $0.value, sensitive: $0.sensitive ?? false) }
+    }
+}
