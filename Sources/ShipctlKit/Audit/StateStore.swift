@@ -66,6 +66,11 @@ public struct Actor: Sendable {
     public var name: String
     public var run: String?
 
+    public init(name: String, run: String?) {
+        self.name = name
+        self.run = run
+    }
+
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Actor {
         let name = environment["GITHUB_ACTOR"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
         var run = environment["GITHUB_RUN_ID"]

@@ -210,7 +210,7 @@ struct ConfigParser {
                   let weight = reader.double(weightNode, key: "\(stepKey).weight", range: 0.1...100, what: "a percentage") else { continue }
             let pause = step["pause"].map { reader.duration($0, key: "\(stepKey).pause") } ?? .zero
             if let previous = steps.last, weight <= previous.weight {
-                reader.report(weightNode, "\(stepKey).weight", "weights must increase from step to step; \(previous.weight) is followed by \(weight)")
+                reader.report(weightNode, "\(stepKey).weight", "weights must increase from step to step; \(Percent.format(previous.weight)) is followed by \(Percent.format(weight))")
             }
             if let pause { steps.append(CanaryStep(weight: weight, pause: pause)) }
         }

@@ -122,6 +122,8 @@ private struct CanaryRun {
         let outcome: DeploymentOutcome
         do {
             outcome = try await runPhases(context, revision: before.revision)
+        } catch let error where error.exitCode == 3 {
+            throw error
         } catch {
             // A provider failing for good mid-canary must not leave users split across versions.
             if !options.dryRun {
@@ -324,7 +326,7 @@ private struct CanaryRun {
     /// Puts all traffic back on stable (when configured), flips the flags, and
     /// records how the deployment ended. Returns the version traffic is on.
     private func revert(_ context: StepContext, reason: String, flipFlags: Bool) async throws(ShipctlError) -> String {
-        reporter.failure("canary of version \(context.canary) failed: \(reason)")
+        reporter.event("gate-failed", "canary of version \(context.canary) stopped: \(reason)", ["reason": .string(reason)])
         var liveVersion = context.canary
         if service.onFailure.revert {
             do {

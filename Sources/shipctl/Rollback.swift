@@ -1,0 +1,50 @@
+import ArgumentParser
+import ShipctlKit
+
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put all traffic back on the last-known-good version now: one provider call, then flags, then a check.",
+        discussion: """
+        Needs no metrics backend and no terraform. The target is the newest known-good version that is not live \
+        (from the audit log), the stable version of an unfinished canary, or --to.
+
+        Example: shipctl rollback --service api --env prod --reason "error rate spike"
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The service to roll back.") var service: String
+    @Option(help: "The environment.") var env: String
+    @Option(help: "The version to go to (default: last-known-good).") var to: String?
+    @Option(help: "Why, for the audit log.") var reason: String?
+    @Flag(help: "Leave feature flags as they are.") var noFlags = false
+
+    func run() async throws {
+        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
+            let session = try Session.open(configPath: global.config, json: global.json)
+            let engine = RollbackEngine(config: session.config, service: try session.service(service), env: try session.environment(env),
+                                        dependencies: session.dependencies)
+            _ = try await engine.rollback(RollbackOptions(to: to, reason: reason, flipFlags: !noFlags))
+        }
+    }
+}
+
+struct Abort: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Revert an interrupted deployment to its stable version and close it.",
+        discussion: "Example: shipctl abort --service api --env prod"
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The service.") var service: String
+    @Option(help: "The environment.") var env: String
+
+    func run() async throws {
+        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
+            let session = try Session.open(configPath: global.config, json: global.json)
+            let engine = RollbackEngine(config: session.config, service: try session.service(service), env: try session.environment(env),
+                                        dependencies: session.dependencies)
+            _ = try await engine.rollback(RollbackOptions(reason: "aborted", flipFlags: false, abortOnly: true))
+        }
+    }
+}

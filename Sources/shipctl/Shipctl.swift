@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import ShipctlKit
+
+@main
+struct Shipctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shipctl",
+        abstract: "Ship LLM micro apps to AWS Lambda safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
+        discussion: """
+        Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
+        rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs abort · 130/143 interrupted by a signal.
+        """,
+        version: "0.1.0",
+        subcommands: [Promote.self, Rollback.self, Abort.self, Status.self, Audit.self, ConfigCommand.self]
+    )
+}
+
+/// Options every command takes (SPEC §1).
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path to the configuration file.")
+    var config: String = "shipctl.yaml"
+
+    @Flag(name: .long, help: "Machine output: one JSON object per line on stdout.")
+    var json = false
+}
+
+/// Runs a command body, turning `ShipctlError` into its message and exit code.
+func runReportingErrors(json: Bool, _ body: () async throws(ShipctlError) -> Void) async throws {
+    do {
+        try await body()
+    } catch {
+        let reporter = Reporter(mode: OutputMode.detect(json: json), redactor: Redactor.from(config: nil, environment: ProcessInfo.processInfo.environment))
+        reporter.failure(error.description)
+        throw ExitCode(error.exitCode)
+    }
+}

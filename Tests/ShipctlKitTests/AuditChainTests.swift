@@ -1,0 +1,81 @@
+import Foundation
+import ShipctlKit
+import XCTest
+
+final class AuditChainTests: XCTestCase {
+    func makeStore() throws -> LocalStateStore {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        return LocalStateStore(directory: dir, actor: Actor(name: "tester", run: nil))
+    }
+
+    func appendFive(_ store: LocalStateStore) throws {
+        for step in 1...5 {
+            try store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "step \(step)", phase: .intent,
+                                        action: "traffic.shift", args: ["weight": .number(Double(step) * 10), "note": "ünïcode \"quoted\""]))
+        }
+    }
+
+    func testAnUntouchedLogVerifies() throws {
+        let store = try makeStore()
+        try appendFive(store)
+        let result = try store.verify()
+        XCTAssertTrue(result.isValid)
+        XCTAssertEqual(result.recordCount, 5)
+        XCTAssertEqual(try store.records().map(\.seq), [1, 2, 3, 4, 5])
+    }
+
+    /// Acceptance: editing any byte of an audit record makes verify fail and name that record.
+    func testEditingAnyByteOfAnyRecordIsDetectedAtThatRecord() throws {
+        let store = try makeStore()
+        try appendFive(store)
+        let original = try Data(contentsOf: URL(fileURLWithPath: store.auditPath))
+        let lineStarts = [0] + original.enumerated().filter { $0.element == UInt8(ascii: "\n") }.map { $0.offset + 1 }.dropLast()
+        for offset in 0..<original.count where original[offset] != UInt8(ascii: "\n") {
+            var tampered = original
+            tampered[offset] = original[offset] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
+            try tampered.write(to: URL(fileURLWithPath: store.auditPath))
+            let expectedLine = lineStarts.lastIndex { $0 <= offset }! + 1
+            let result = try store.verify()
+            XCTAssertEqual(result.firstBad?.line, expectedLine, "byte \(offset) changed, but verify reported \(String(describing: result.firstBad))")
+        }
+    }
+
+    func testATornLastLineIsReportedAndTheRecordsBeforeItStillCount() throws {
+        let store = try makeStore()
+        try appendFive(store)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: store.auditPath))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"action\":\"traffic.sh".utf8))
+        try handle.close()
+        let result = try store.verify()
+        XCTAssertEqual(result.firstBad?.line, 6)
+        XCTAssertEqual(result.recordCount, 5)
+        // The next append moves the torn fragment aside and continues the chain.
+        try store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "x", phase: .info, action: "note"))
+        XCTAssertTrue(try store.verify().isValid)
+        XCTAssertEqual(try store.records().count, 6)
+    }
+
+    func testASecretInArgsIsNotWrittenWhenRecordedThroughTheRecorder() throws {
+        let store = try makeStore()
+        let recorder = DeploymentRecorder(deployment: "d", service: "api", env: "prod", store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
+        try recorder.record(.info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
+        let text = try String(contentsOfFile: store.auditPath, encoding: .utf8)
+        XCTAssertFalse(text.contains("s3cr3t-token-value"))
+        XCTAssertTrue(text.contains("***"))
+    }
+
+    func testRollbackTargetIsThePreviousKnownGoodVersion() throws {
+        let store = try makeStore()
+        let recorder = DeploymentRecorder(deployment: "d", service: "api", env: "prod", store: store, redactor: Redactor(secrets: []))
+        try recorder.record(.info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
+        var history = DeploymentHistory(records: try store.records(), service: "api", env: "prod")
+        XCTAssertEqual(history.inFlight?.canary, "2")
+        XCTAssertEqual(history.rollbackTarget(live: nil), "1")
+        try recorder.record(.info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
+        history = DeploymentHistory(records: try store.records(), service: "api", env: "prod")
+        XCTAssertNil(history.inFlight)
+        XCTAssertEqual(history.lastKnownGood, "2")
+        XCTAssertEqual(history.rollbackTarget(live: nil), "1")
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import ShipctlKit
+import XCTest
+
+final class ConfigValidationTests: XCTestCase {
+    static let valid = """
+    version: 1
+    environments:
+      prod: { region: us-east-1, prometheus: http://127.0.0.1:9090 }
+    services:
+      api:
+        provider: lambda
+        lambda: { function: micro-app-api, alias: live }
+        strategy:
+          steps:
+            - { weight: 10, pause: 60s }
+            - { weight: 50, pause: 2m }
+        analysis:
+          interval: 10s
+          metrics:
+            - name: error-rate
+              prometheus: sum(rate(x{version="{{canary}}"}[1m]))
+              max: 0.02
+    """
+
+    func load(_ yaml: String, env: [String: String] = [:]) throws(ShipctlError) -> ShipctlConfig {
+        try ConfigLoader(environment: env).parse(yaml: yaml, path: "shipctl.yaml")
+    }
+
+    func testTheValidExampleLoadsAndGetsAFinalFullStep() throws {
+        let config = try load(Self.valid)
+        let service = try XCTUnwrap(config.service(named: "api"))
+        XCTAssertEqual(service.steps.map(\.weight), [10, 50, 100])
+        XCTAssertEqual(service.steps[1].pause, .seconds(120))
+        XCTAssertEqual(service.analysis.metrics.first?.max, 0.02)
+    }
+
+    func testPresetsUseCodeDeployNames() {
+        XCTAssertEqual(StrategyPreset.steps(named: "Canary10Percent5Minutes"), [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
+        XCTAssertEqual(StrategyPreset.steps(named: "Linear10PercentEvery1Minute")?.count, 10)
+        XCTAssertEqual(StrategyPreset.steps(named: "AllAtOnce"), [CanaryStep(weight: 100, pause: .zero)])
+        XCTAssertNil(StrategyPreset.steps(named: "Canary200Percent5Minutes"))
+    }
+
+    func testEnvironmentVariablesAndDefaultsAreExpandedAndSecretsRemembered() throws {
+        let yaml = Self.valid.replacingOccurrences(of: "function: micro-app-api", with: "function: \"${FN:-fallback}\"")
+            .replacingOccurrences(of: "http://127.0.0.1:9090", with: "\"http://${PROM_HOST}:9090\"")
+        let config = try load(yaml, env: ["PROM_HOST": "prom.internal", "API_TOKEN": "x"])
+        XCTAssertEqual(config.service(named: "api")?.lambda?.function, "fallback")
+        XCTAssertEqual(config.environments["prod"]?.prometheus, "http://prom.internal:9090")
+    }
+
+    /// Acceptance: ten malformed configs, each rejected with the line and key named.
+    func testMalformedConfigsNameTheLineAndKey() {
+        let cases: [(name: String, from: String, to: String, line: Int, key: String)] = [
+            ("wrong type for weight", "weight: 10,", "weight: ten,", 10, "services.api.strategy.steps[0].weight"),
+            ("unknown key", "    provider: lambda", "    provider: lambda\n    replicas: 3", 7, "services.api.replicas"),
+            ("missing services", "services:\n  api:", "servicez:\n  api:", 1, "services"),
+            ("bad duration", "pause: 60s", "pause: sixty", 10, "services.api.strategy.steps[0].pause"),
+            ("weight over 100", "weight: 50,", "weight: 150,", 11, "services.api.strategy.steps[1].weight"),
+            ("negative duration", "interval: 10s", "interval: -10s", 13, "services.api.analysis.interval"),
+            ("list where a mapping belongs", "lambda: { function: micro-app-api, alias: live }", "lambda: [micro-app-api]", 7, "services.api.lambda"),
+            ("unknown provider", "provider: lambda", "provider: azure", 6, "services.api.provider"),
+            ("shell characters in a name", "function: micro-app-api", "function: \"api; rm -rf /\"", 7, "services.api.lambda.function"),
+            ("unset environment variable", "region: us-east-1", "region: \"${NOPE_REGION}\"", 3, "environments.prod.region"),
+            ("threshold of the wrong type", "max: 0.02", "max: low", 17, "services.api.analysis.metrics[0].max"),
+            ("decreasing weights", "weight: 50,", "weight: 5,", 11, "services.api.strategy.steps[1].weight"),
+        ]
+        for example in cases {
+            let yaml = Self.valid.replacingOccurrences(of: example.from, with: example.to)
+            XCTAssertNotEqual(yaml, Self.valid, example.name)
+            do {
+                _ = try load(yaml)
+                XCTFail("\(example.name): accepted")
+            } catch {
+                XCTAssertEqual(error.exitCode, 2, example.name)
+                guard case let .configuration(issues) = error else { XCTFail("\(example.name): \(error)"); continue }
+                XCTAssertTrue(issues.contains { $0.line == example.line && $0.key == example.key },
+                              "\(example.name): expected line \(example.line) key \(example.key), got \(issues.map(\.description))")
+                XCTAssertTrue(error.description.contains("shipctl.yaml:\(example.line):"), error.description)
+            }
+        }
+    }
+
+    func testBrokenYAMLReportsItsLine() {
+        do {
+            _ = try load("version: 1\nservices:\n  api: {provider: lambda\n")
+            XCTFail("accepted")
+        } catch {
+            guard case let .configuration(issues) = error else { return XCTFail("\(error)") }
+            XCTAssertGreaterThan(issues.first?.line ?? 0, 0, "\(issues)")
+        }
+    }
+
+    func testDurations() {
+        XCTAssertEqual(DurationParser.parse("1m30s"), .seconds(90))
+        XCTAssertEqual(DurationParser.parse("500ms"), .milliseconds(500))
+        XCTAssertNil(DurationParser.parse("10"))
+        XCTAssertNil(DurationParser.parse("-5s"))
+        XCTAssertNil(DurationParser.parse("5 parsecs"))
+    }
+}

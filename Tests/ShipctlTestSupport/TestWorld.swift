@@ -1,0 +1,150 @@
+import Foundation
+import ShipctlKit
+
+/// The local test world of SPEC §5 for one test: moto_server, the traffic
+/// simulator and Prometheus on free 127.0.0.1 ports, started by
+/// `scripts/testworld/world.py` (the same script the README demo uses) and
+/// stopped by `shutdown()`.
+public final class TestWorld: @unchecked Sendable {
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static var shipctlBinary: String { repositoryRoot.appendingPathComponent(".build/debug/shipctl").path }
+
+    public let directory: URL
+    public let awsEndpoint: String
+    public let simulatorURL: String
+    public let prometheusURL: String
+    public let environment: [String: String]
+    private let runner = SystemProcessRunner()
+
+    public init(prometheus: Bool = true) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-world-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var arguments = [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "up", "--dir", directory.path]
+        if !prometheus { arguments.append("--no-prometheus") }
+        let result = await runner.run(ProcessRequest("python3", arguments, timeout: .seconds(90), retry: .never, mutating: true))
+        guard result.succeeded, let state = JSONValue.parse(result.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
+            throw TestWorldError("world.py up failed: \(result.stderr) \(result.stdout)")
+        }
+        awsEndpoint = state["aws_endpoint"]?.stringValue ?? ""
+        simulatorURL = state["simulator"]?.stringValue ?? ""
+        prometheusURL = state["prometheus"]?.stringValue ?? ""
+        var env = ProcessInfo.processInfo.environment
+        env["AWS_ENDPOINT_URL"] = awsEndpoint
+        env["AWS_ACCESS_KEY_ID"] = "testing"
+        env["AWS_SECRET_ACCESS_KEY"] = "testing"
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+        env["PROMETHEUS_URL"] = prometheusURL
+        env["SHIPCTL_STATE_DIR"] = directory.appendingPathComponent("state").path
+        env.removeValue(forKey: "GITHUB_ACTIONS")
+        environment = env
+    }
+
+    public func shutdown() async {
+        _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "down", "--dir", directory.path],
+                                            timeout: .seconds(30), retry: .never, mutating: true))
+    }
+
+    /// Stops one peer (`prometheus`, `simulator`, `moto`) mid-test.
+    public func stop(_ peer: String) async {
+        _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "stop", "--dir", directory.path, peer],
+                                            timeout: .seconds(30), retry: .never, mutating: true))
+    }
+
+    /// Runs the real aws CLI against moto; throws unless it succeeds.
+    @discardableResult
+    public func aws(_ arguments: [String]) async throws -> String {
+        let result = await SystemProcessRunner(environment: environment).run(ProcessRequest("aws", arguments + ["--output", "json"], timeout: .seconds(60), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("aws \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+        return result.stdout
+    }
+
+    /// A Lambda function with `versions` published versions (each with different
+    /// code) and alias `live` on version 1, plus the model-toggle SSM parameter.
+    public func createFunction(_ name: String, versions: Int) async throws {
+        _ = try? await aws(["iam", "create-role", "--role-name", "micro-app", "--assume-role-policy-document", "{}"])
+        for version in 1...versions {
+            let zip = try makeZip(body: "def handler(event, context):\n    return {'version': \(version)}\n")
+            if version == 1 {
+                try await aws(["lambda", "create-function", "--function-name", name, "--runtime", "python3.12", "--handler", "app.handler",
+                               "--role", "arn:aws:iam::123456789012:role/micro-app", "--zip-file", "fileb://\(zip)", "--publish"])
+                try await aws(["lambda", "create-alias", "--function-name", name, "--name", "live", "--function-version", "1"])
+            } else {
+                try await aws(["lambda", "update-function-code", "--function-name", name, "--zip-file", "fileb://\(zip)", "--publish"])
+            }
+        }
+        try await aws(["ssm", "put-parameter", "--name", "/micro-app/prod/MODEL_PROVIDER", "--value", "big-llm", "--type", "String", "--overwrite"])
+    }
+
+    private func makeZip(body: String) throws -> String {
+        let source = directory.appendingPathComponent("app-\(UUID().uuidString.prefix(6)).py")
+        let zip = source.deletingPathExtension().appendingPathExtension("zip")
+        try body.write(to: source, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w'); z.write(sys.argv[2], 'app.py'); z.close()", zip.path, source.path]
+        try process.run()
+        process.waitUntilExit()
+        return zip.path
+    }
+
+    public struct Alias {
+        public var version: String
+        public var weights: [String: Double]
+    }
+
+    public func alias(_ function: String) async throws -> Alias {
+        let text = try await aws(["lambda", "get-alias", "--function-name", function, "--name", "live"])
+        let document = JSONValue.parse(text)
+        var weights: [String: Double] = [:]
+        if case let .object(fields)? = document?["RoutingConfig"]?["AdditionalVersionWeights"] {
+            for (key, value) in fields { weights[key] = value.doubleValue }
+        }
+        return Alias(version: document?["FunctionVersion"]?.stringValue ?? "", weights: weights)
+    }
+
+    public func ssmValue(_ name: String) async throws -> String? {
+        JSONValue.parse(try await aws(["ssm", "get-parameter", "--name", name]))?["Parameter"]?["Value"]?.stringValue
+    }
+
+    /// Makes one version of every function behave as told in the simulated traffic.
+    public func setBehaviour(version: String, errorRate: Double, latencySeconds: Double = 0.12) async throws {
+        let body = "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)}"
+        let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/behaviour", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("setting behaviour failed: \(result.stderr)") }
+    }
+
+    /// Writes a config into a fresh folder and returns its path.
+    public func writeConfig(_ yaml: String, name: String = "shipctl.yaml") throws -> String {
+        let folder = directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    public var auditLogPath: String { directory.appendingPathComponent("state/audit.jsonl").path }
+
+    public func shipctl(_ arguments: [String], config: String, timeout: Duration = .seconds(180)) async -> ShipctlRun {
+        await ShipctlRun.run(arguments + ["--config", config], environment: environment, timeout: timeout)
+    }
+}
+
+/// The outcome of running the built `shipctl` binary.
+public struct ShipctlRun: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var output: String { stdout + stderr }
+
+    public static func run(_ arguments: [String], environment: [String: String], workingDirectory: String? = nil, timeout: Duration = .seconds(180)) async -> ShipctlRun {
+        let result = await SystemProcessRunner(environment: environment).run(
+            ProcessRequest(TestWorld.shipctlBinary, arguments, workingDirectory: workingDirectory, timeout: timeout, retry: .never, mutating: true))
+        return ShipctlRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+}
+
+public struct TestWorldError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
