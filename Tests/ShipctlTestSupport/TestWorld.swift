@@ -14,7 +14,7 @@ public final class TestWorld: @unchecked Sendable {
     public let awsEndpoint: String
     public let simulatorURL: String
     public let prometheusURL: String
-    public let environment: [String: String]
+    public var environment: [String: String]
     private let runner = SystemProcessRunner()
 
     public init(prometheus: Bool = true) async throws {
@@ -35,6 +35,7 @@ public final class TestWorld: @unchecked Sendable {
         env["AWS_SECRET_ACCESS_KEY"] = "testing"
         env["AWS_DEFAULT_REGION"] = "us-east-1"
         env["PROMETHEUS_URL"] = prometheusURL
+        env["TF_CLI_CONFIG_FILE"] = state["terraform_cli_config"]?.stringValue ?? ""
         env["SHIPCTL_STATE_DIR"] = directory.appendingPathComponent("state").path
         env.removeValue(forKey: "GITHUB_ACTIONS")
         environment = env

@@ -42,6 +42,18 @@ def wait_http(url, timeout=30.0, method="GET"):
     raise SystemExit(f"world: {url} did not answer within {timeout}s ({last})")
 
 
+def terraform_mirror():
+    """The folder above registry.terraform.io in this machine's provider mirror."""
+    for candidate in ("/opt/tf-plugins",):
+        if os.path.isdir(os.path.join(candidate, "registry.terraform.io")):
+            return candidate
+    found = subprocess.run(["find", "/", "-xdev", "-name", "terraform-provider-aws_*", "-path", "*registry.terraform.io*"],
+                           capture_output=True, text=True).stdout.split()
+    for path in found:
+        return path[: path.index("/registry.terraform.io")]
+    return None
+
+
 def spawn(argv, log_path):
     log = open(log_path, "ab")
     return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -83,6 +95,12 @@ def up(args):
         state["prometheus"] = f"http://127.0.0.1:{prom_port}"
         wait_http(f"{state['prometheus']}/-/ready")
 
+    mirror = terraform_mirror()
+    if mirror:
+        with open(f"{d}/terraformrc", "w") as f:
+            f.write(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
+        state["terraform_cli_config"] = f"{d}/terraformrc"
+
     with open(f"{d}/world.json", "w") as f:
         json.dump(state, f, indent=2)
     env = {
@@ -92,6 +110,7 @@ def up(args):
         "AWS_DEFAULT_REGION": "us-east-1",
         "SIMULATOR_URL": state["simulator"],
         "PROMETHEUS_URL": state.get("prometheus", ""),
+        "TF_CLI_CONFIG_FILE": state.get("terraform_cli_config", ""),
     }
     with open(f"{d}/world.env", "w") as f:
         for key, value in env.items():

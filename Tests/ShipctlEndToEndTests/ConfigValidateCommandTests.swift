@@ -1,0 +1,62 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// Acceptance 6 through the binary: each malformed config exits 2 and the
+/// message names the file, the line and the key.
+final class ConfigValidateCommandTests: XCTestCase {
+    static let valid = """
+    version: 1
+    environments:
+      prod: { region: us-east-1, prometheus: http://127.0.0.1:9090 }
+    services:
+      api:
+        provider: lambda
+        lambda: { function: micro-app-api, alias: live }
+        strategy:
+          steps:
+            - { weight: 10, pause: 60s }
+            - { weight: 50, pause: 2m }
+        analysis:
+          interval: 10s
+          metrics:
+            - name: error-rate
+              prometheus: sum(rate(x{version="{{canary}}"}[1m]))
+              max: 0.02
+    """
+
+    func validate(_ yaml: String) async throws -> ShipctlRun {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try yaml.write(to: dir.appendingPathComponent("shipctl.yaml"), atomically: true, encoding: .utf8)
+        return await ShipctlRun.run(["config", "validate"], environment: ProcessInfo.processInfo.environment, workingDirectory: dir.path)
+    }
+
+    func testTheValidConfigPasses() async throws {
+        let run = try await validate(Self.valid)
+        XCTAssertEqual(run.status, 0, run.output)
+    }
+
+    func testTenMalformedConfigsExitTwoNamingLineAndKey() async throws {
+        let cases: [(from: String, to: String, location: String)] = [
+            ("weight: 10,", "weight: ten,", "shipctl.yaml:10:21: services.api.strategy.steps[0].weight"),
+            ("    provider: lambda", "    provider: lambda\n    replicas: 3", "shipctl.yaml:7:5: services.api.replicas"),
+            ("services:\n  api:", "servicez:\n  api:", "shipctl.yaml:4:1: servicez"),
+            ("pause: 60s", "pause: 60 seconds", "shipctl.yaml:10:32: services.api.strategy.steps[0].pause"),
+            ("weight: 50,", "weight: 101,", "shipctl.yaml:11:21: services.api.strategy.steps[1].weight"),
+            ("interval: 10s", "interval: -1s", "shipctl.yaml:13:17: services.api.analysis.interval"),
+            ("lambda: { function: micro-app-api, alias: live }", "lambda: { function: 7, alias: [live] }", "services.api.lambda.alias"),
+            ("provider: lambda", "provider: kubernetes", "shipctl.yaml:6:15: services.api.provider"),
+            ("function: micro-app-api", "function: \"api; rm -rf /\"", "shipctl.yaml:7:25: services.api.lambda.function"),
+            ("max: 0.02", "max: [0.02]", "shipctl.yaml:17:16: services.api.analysis.metrics[0].max"),
+        ]
+        for example in cases {
+            let yaml = Self.valid.replacingOccurrences(of: example.from, with: example.to)
+            let run = try await validate(yaml)
+            XCTAssertEqual(run.status, 2, "\(example.to): \(run.output)")
+            XCTAssertTrue(run.stderr.contains(example.location), "\(example.to): expected \(example.location) in \(run.stderr)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// Acceptance 4: `promote` applies the repository's `infra/` with real terraform
+/// and the AWS provider from the local mirror against moto, then promotes the
+/// version terraform's output names.
+final class TerraformPromoteTests: XCTestCase {
+    func testPromoteAppliesInfraAndPromotesTheVersionTerraformPublished() async throws {
+        let world = try await TestWorld(prometheus: false)
+        defer { Task { await world.shutdown() } }
+        let infra = world.directory.appendingPathComponent("infra")
+        try FileManager.default.copyItem(at: TestWorld.repositoryRoot.appendingPathComponent("infra"), to: infra)
+        for leftover in [".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "shipctl.tfplan"] {
+            try? FileManager.default.removeItem(at: infra.appendingPathComponent(leftover))
+        }
+        let config = try world.writeConfig("""
+        version: 1
+        state: { dir: "${SHIPCTL_STATE_DIR}" }
+        environments:
+          prod: { region: us-east-1 }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: micro-app-api, alias: live }
+            terraform:
+              dir: \(infra.path)
+              vars: { git_sha: "${GIT_SHA:-dev}", aws_endpoint: "${AWS_ENDPOINT_URL:-}", env: "{{env}}" }
+              version_output: function_version
+            strategy:
+              steps:
+                - { weight: 50, pause: 1s }
+                - { weight: 100 }
+            smoke:
+              - { name: invoke, invoke: { payload: '{"ping": true}' } }
+        """)
+
+        world.environment["GIT_SHA"] = "first"
+        let first = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.stdout.contains("4 to add"), first.stdout)
+        let created = try await world.alias("micro-app-api")
+        XCTAssertEqual(created.version, "1")
+
+        world.environment["GIT_SHA"] = "second"
+        let second = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.stdout.contains("from version 1 to 2"), second.stdout)
+        let alias = try await world.alias("micro-app-api")
+        XCTAssertEqual(alias.version, "2")
+        XCTAssertTrue(alias.weights.isEmpty)
+        let audit = try String(contentsOfFile: world.auditLogPath, encoding: .utf8)
+        XCTAssertTrue(audit.contains("\"action\":\"terraform.apply\""))
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+    }
+}
