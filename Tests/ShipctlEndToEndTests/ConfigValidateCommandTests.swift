@@ -6,25 +6,7 @@ import XCTest
 /// Acceptance 6 through the binary: each malformed config exits 2 and the
 /// message names the file, the line and the key.
 final class ConfigValidateCommandTests: XCTestCase {
-    static let valid = """
-    version: 1
-    environments:
-      prod: { region: us-east-1, prometheus: http://127.0.0.1:9090 }
-    services:
-      api:
-        provider: lambda
-        lambda: { function: micro-app-api, alias: live }
-        strategy:
-          steps:
-            - { weight: 10, pause: 60s }
-            - { weight: 50, pause: 2m }
-        analysis:
-          interval: 10s
-          metrics:
-            - name: error-rate
-              prometheus: sum(rate(x{version="{{canary}}"}[1m]))
-              max: 0.02
-    """
+    static let valid = SampleConfig.valid
 
     func validate(_ yaml: String) async throws -> ShipctlRun {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString.prefix(8))")

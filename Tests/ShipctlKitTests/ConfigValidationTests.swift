@@ -1,27 +1,10 @@
 import Foundation
 import ShipctlKit
+import ShipctlTestSupport
 import XCTest
 
 final class ConfigValidationTests: XCTestCase {
-    static let valid = """
-    version: 1
-    environments:
-      prod: { region: us-east-1, prometheus: http://127.0.0.1:9090 }
-    services:
-      api:
-        provider: lambda
-        lambda: { function: micro-app-api, alias: live }
-        strategy:
-          steps:
-            - { weight: 10, pause: 60s }
-            - { weight: 50, pause: 2m }
-        analysis:
-          interval: 10s
-          metrics:
-            - name: error-rate
-              prometheus: sum(rate(x{version="{{canary}}"}[1m]))
-              max: 0.02
-    """
+    static let valid = SampleConfig.valid
 
     func load(_ yaml: String, env: [String: String] = [:]) throws(ShipctlError) -> ShipctlConfig {
         try ConfigLoader(environment: env).parse(yaml: yaml, path: "shipctl.yaml")

@@ -55,19 +55,21 @@ public struct AuditRecord: Sendable {
 
     /// Builds the record that follows `prev`, and its line as written to disk.
     static func make(event: AuditEvent, seq: Int64, prev: String, actor: String, run: String?, now: Date) -> (AuditRecord, String) {
-        let ts = Timestamp.format(now)
-        var fields: [String: JSONValue] = [
-            "seq": .int(seq), "ts": .string(ts), "deployment": .string(event.deployment), "service": .string(event.service),
-            "env": .string(event.env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null,
-            "step": .string(event.step), "phase": .string(event.phase.rawValue), "action": .string(event.action),
-            "args": .object(event.args), "outcome": event.outcome.map(JSONValue.string) ?? .null,
-            "duration_ms": event.durationMs.map(JSONValue.int) ?? .null, "prev": .string(prev),
+        var record = AuditRecord(seq: seq, ts: Timestamp.format(now), actor: actor, run: run, prev: prev, hash: "", event: event)
+        let body = JSONValue.object(record.unhashedFields).canonical
+        record.hash = chainHash(prev: prev, body: body)
+        return (record, String(body.dropLast()) + ",\"hash\":\"\(record.hash)\"}")
+    }
+
+    /// Every field but `hash`: what the chain hash covers.
+    private var unhashedFields: [String: JSONValue] {
+        [
+            "seq": .int(seq), "ts": .string(ts), "deployment": .string(deployment), "service": .string(service),
+            "env": .string(env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null, "step": .string(event.step),
+            "phase": .string(phase.rawValue), "action": .string(action), "args": .object(args),
+            "outcome": outcome.map(JSONValue.string) ?? .null, "duration_ms": event.durationMs.map(JSONValue.int) ?? .null,
+            "prev": .string(prev),
         ]
-        let body = JSONValue.object(fields).canonical
-        let hash = chainHash(prev: prev, body: body)
-        fields["hash"] = .string(hash)
-        let line = String(body.dropLast()) + ",\"hash\":\"\(hash)\"}"
-        return (AuditRecord(seq: seq, ts: ts, actor: actor, run: run, prev: prev, hash: hash, event: event), line)
     }
 
     static func chainHash(prev: String, body: String) -> String {
@@ -105,13 +107,7 @@ public struct AuditRecord: Sendable {
 
     /// The record as one JSON object, for `audit show --json`.
     public var json: JSONValue {
-        .object([
-            "seq": .int(seq), "ts": .string(ts), "deployment": .string(deployment), "service": .string(service),
-            "env": .string(env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null, "step": .string(event.step),
-            "phase": .string(phase.rawValue), "action": .string(action), "args": .object(args),
-            "outcome": outcome.map(JSONValue.string) ?? .null, "duration_ms": event.durationMs.map(JSONValue.int) ?? .null,
-            "prev": .string(prev), "hash": .string(hash),
-        ])
+        .object(unhashedFields.merging(["hash": .string(hash)]) { $1 })
     }
 }
 

@@ -1,0 +1,23 @@
+/// A small valid `shipctl.yaml`; the validation tests break it one key at a time,
+/// so the line numbers they expect depend on this exact text.
+public enum SampleConfig {
+    public static let valid = """
+    version: 1
+    environments:
+      prod: { region: us-east-1, prometheus: http://127.0.0.1:9090 }
+    services:
+      api:
+        provider: lambda
+        lambda: { function: micro-app-api, alias: live }
+        strategy:
+          steps:
+            - { weight: 10, pause: 60s }
+            - { weight: 50, pause: 2m }
+        analysis:
+          interval: 10s
+          metrics:
+            - name: error-rate
+              prometheus: sum(rate(x{version="{{canary}}"}[1m]))
+              max: 0.02
+    """
+}
