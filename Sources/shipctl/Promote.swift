@@ -26,7 +26,23 @@ struct Promote: AsyncParsableCommand {
             let session = try Session.open(configPath: global.config, json: global.json)
             let engine = CanaryEngine(config: session.config, service: try session.service(service), env: try session.environment(env),
                                       dependencies: session.dependencies)
-            _ = try await engine.promote(PromoteOptions(version: version, dryRun: dryRun, yes: yes))
+            let options = PromoteOptions(version: version, dryRun: dryRun, yes: yes)
+            let promotion = Task { () async -> Result<PromoteOutcome, ShipctlError> in
+                do throws(ShipctlError) { return .success(try await engine.promote(options)) } catch { return .failure(error) }
+            }
+            // A cancelled CI job sends SIGINT, then SIGKILL 7.5 s later: cut the pause short and revert.
+            let cancellation = session.dependencies.cancellation
+            let reporter = session.reporter
+            let watcher = SignalWatcher { signal in
+                if cancellation.receive(signal) {
+                    reporter.warning("received \(CancellationState.name(signal)): reverting to the stable version")
+                    promotion.cancel()
+                } else {
+                    reporter.warning("received \(CancellationState.name(signal)) again: the revert continues")
+                }
+            }
+            defer { withExtendedLifetime(watcher) {} }
+            _ = try await promotion.value.get()
         }
     }
 }

@@ -9,7 +9,7 @@ struct Shipctl: AsyncParsableCommand {
         abstract: "Ship LLM micro apps to AWS Lambda safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
         discussion: """
         Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
-        rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs abort.
+        rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
         """,
         version: "0.1.0",
         subcommands: [Promote.self, Rollback.self, Abort.self, Status.self, Audit.self, ConfigCommand.self]

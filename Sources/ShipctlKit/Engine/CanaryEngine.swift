@@ -43,6 +43,7 @@ public struct CanaryEngine: Sendable {
         case shift(step: Int)
         case analyse(step: Int)
         case reverting(reason: String)
+        case cancelling(signal: Int32)
         case done(DeploymentOutcome)
     }
 
@@ -67,6 +68,16 @@ public struct CanaryEngine: Sendable {
         defer { if !options.dryRun { deps.store.releaseLock(service: service.name, env: env.name, holder: holder) } }
         let run = CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options)
         return try await run.execute()
+    }
+}
+
+extension CanaryEngine.Phase {
+    /// Phases that already lead to an end; a signal does not redirect them.
+    var isTerminal: Bool {
+        switch self {
+        case .reverting, .cancelling, .done: return true
+        default: return false
+        }
     }
 }
 
@@ -122,7 +133,7 @@ private struct CanaryRun {
         let outcome: DeploymentOutcome
         do {
             outcome = try await runPhases(context, revision: before.revision)
-        } catch let error where error.exitCode == 3 {
+        } catch let error where error.exitCode == 3 || error.exitCode > 128 {
             throw error
         } catch {
             // A provider failing for good mid-canary must not leave users split across versions.
@@ -148,6 +159,9 @@ private struct CanaryRun {
         var tally = AnalysisTally(failureLimit: service.analysis.failureLimit, inconclusiveLimit: service.analysis.inconclusiveLimit)
         var revision = revision
         while true {
+            if let signal = dependencies.cancellation.signal, !phase.isTerminal {
+                phase = .cancelling(signal: signal)
+            }
             switch phase {
             case .preTrafficSmoke:
                 reporter.beginGroup("pre-traffic smoke tests on version \(context.canary)")
@@ -186,7 +200,9 @@ private struct CanaryRun {
                 let label = "step \(index + 1)/\(service.steps.count)"
                 let failure = try await analyse(context, step: step, label: label, tally: &tally)
                 reporter.endGroup()
-                if let failure {
+                if let signal = dependencies.cancellation.signal {
+                    phase = .cancelling(signal: signal)
+                } else if let failure {
                     phase = .reverting(reason: failure)
                 } else if index + 1 < service.steps.count {
                     phase = .shift(step: index + 1)
@@ -203,6 +219,12 @@ private struct CanaryRun {
             case let .reverting(reason):
                 let revertedTo = try await revert(context, reason: reason, flipFlags: true)
                 throw .gatesFailed(reason: reason, revertedTo: revertedTo)
+
+            case let .cancelling(signal):
+                reporter.endGroup()
+                let reason = "cancelled by \(CancellationState.name(signal))"
+                let revertedTo = try await revert(context, reason: reason, flipFlags: false, outcome: .cancelled)
+                throw .cancelled(signal: signal, revertedTo: revertedTo)
 
             case let .done(outcome):
                 return outcome
@@ -297,7 +319,8 @@ private struct CanaryRun {
             let remaining = deadline - clock.now
             guard remaining > .zero else { return nil }
             if untilNext > .zero {
-                do { try await dependencies.sleep(min(untilNext, remaining)) } catch { return "cancelled" }
+                // Cancellation (a signal) ends the pause early; the caller decides what follows.
+                do { try await dependencies.sleep(min(untilNext, remaining)) } catch { return nil }
             }
             if clock.now >= deadline && metrics.isEmpty { return nil }
             next = next + interval
@@ -325,7 +348,7 @@ private struct CanaryRun {
 
     /// Puts all traffic back on stable (when configured), flips the flags, and
     /// records how the deployment ended. Returns the version traffic is on.
-    private func revert(_ context: StepContext, reason: String, flipFlags: Bool) async throws(ShipctlError) -> String {
+    private func revert(_ context: StepContext, reason: String, flipFlags: Bool, outcome: DeploymentOutcome = .rolledBack) async throws(ShipctlError) -> String {
         reporter.event("gate-failed", "canary of version \(context.canary) stopped: \(reason)", ["reason": .string(reason)])
         var liveVersion = context.canary
         if service.onFailure.revert {
@@ -356,7 +379,7 @@ private struct CanaryRun {
         defer { reporter.appendSummary("### shipctl: \(service.name)/\(env.name) canary of version \(context.canary) rolled back\n\n\(reason)") }
         try recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
                             args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
-                            outcome: DeploymentOutcome.rolledBack.rawValue)
+                            outcome: outcome.rawValue)
         if let flagError { throw flagError }
         return liveVersion
     }

@@ -9,14 +9,16 @@ public struct Dependencies: Sendable {
     public var reporter: Reporter
     public var sleep: @Sendable (Duration) async throws -> Void
     public var actor: Actor
+    public var cancellation: CancellationState
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
-                actor: Actor = .current(), sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                actor: Actor = .current(), cancellation: CancellationState = CancellationState(), sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         self.runner = runner
         self.http = http
         self.store = store
         self.reporter = reporter
         self.actor = actor
+        self.cancellation = cancellation
         self.sleep = sleep
     }
 

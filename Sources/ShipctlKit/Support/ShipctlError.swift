@@ -18,6 +18,8 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
     case locked(service: String, env: String, holder: String)
     /// A deployment was interrupted and needs `resume` or `abort`: exit 5.
     case interrupted(String)
+    /// SIGINT/SIGTERM arrived and traffic was put back on stable: exit 128 + signal (130/143).
+    case cancelled(signal: Int32, revertedTo: String)
 
     public var exitCode: Int32 {
         switch self {
@@ -26,6 +28,7 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
         case .gatesFailed: return 3
         case .locked: return 4
         case .interrupted: return 5
+        case let .cancelled(signal, _): return 128 + signal
         }
     }
 
@@ -48,6 +51,8 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
             )
         case let .interrupted(message):
             return message
+        case let .cancelled(signal, revertedTo):
+            return "cancelled by \(CancellationState.name(signal)); traffic reverted to version \(revertedTo)"
         }
     }
 

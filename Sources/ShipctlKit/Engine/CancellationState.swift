@@ -1,0 +1,51 @@
+import Foundation
+
+/// Remembers the first SIGINT/SIGTERM a run received. The engine checks it
+/// between phases and reverts; later signals are only counted, so a second
+/// Ctrl-C cannot abandon a revert half way.
+public final class CancellationState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Int32?
+    private var count = 0
+
+    public init() {}
+
+    public var signal: Int32? { lock.withLock { first } }
+
+    /// Returns true for the first signal only.
+    @discardableResult
+    public func receive(_ signal: Int32) -> Bool {
+        lock.withLock {
+            count += 1
+            if first == nil { first = signal; return true }
+            return false
+        }
+    }
+
+    public static func name(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(signal)"
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a call, instead of the default of dying on the spot.
+public final class SignalWatcher: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    public init(signals: [Int32] = [SIGINT, SIGTERM], handler: @escaping @Sendable (Int32) -> Void) {
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit {
+        sources.forEach { $0.cancel() }
+    }
+}
