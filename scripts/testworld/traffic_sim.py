@@ -140,9 +140,10 @@ def make_handler(world):
             self.wfile.write(data)
 
         def do_GET(self):
-            if self.path == "/metrics":
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
                 self.reply(200, world.exposition(), "text/plain; version=0.0.4")
-            elif self.path == "/state":
+            elif path == "/state":
                 with world.lock:
                     self.reply(200, json.dumps({"routes": world.routes}))
             else:

@@ -36,7 +36,9 @@ public struct StatusReport: Sendable {
         var lines = ["\(service)/\(env) — \(target)"]
         switch live {
         case let .success(split): lines.append("  live traffic:     \(split.description)")
-        case let .failure(error): lines.append("  live traffic:     unknown (\(error.description.split(separator: "\n").first ?? ""))")
+        case let .failure(error):
+            let reason = error.description.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            lines.append("  live traffic:     unknown (\(reason.prefix(400)))")
         }
         lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
         if let inFlight = history.inFlight {

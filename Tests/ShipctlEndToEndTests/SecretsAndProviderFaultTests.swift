@@ -1,0 +1,103 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// Secrets never leak; transient aws failures are retried and permanent ones are not.
+final class SecretsAndProviderFaultTests: XCTestCase {
+    var world: TestWorld!
+
+    override func setUp() async throws {
+        world = try await TestWorld()
+    }
+
+    override func tearDown() async throws {
+        await world?.shutdown()
+    }
+
+    func testASentinelSecretNeverAppearsInOutputOrFiles() async throws {
+        let sentinel = "sentinel-\(UUID().uuidString)"
+        world.environment["MODEL_API_TOKEN"] = sentinel
+        try await world.createFunction("secret-app", versions: 2)
+        let yaml = LambdaPromoteTests.config(function: "secret-app", steps: "          - { weight: 50, pause: 2s }\n          - { weight: 100 }")
+            .replacingOccurrences(of: "    smoke:\n", with: "    smoke:\n      - { name: metrics, http: { url: \"\(world.simulatorURL)/metrics?token=${MODEL_API_TOKEN}\", status: 200 } }\n")
+            .replacingOccurrences(of: "value: small-llm", with: "value: \"small-llm-${MODEL_API_TOKEN}\"")
+        let config = try world.writeConfig(yaml)
+
+        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let rollback = await world.shipctl(["rollback", "--service", "api", "--env", "prod"], config: config)
+        let show = await world.shipctl(["audit", "show"], config: config)
+        let json = await world.shipctl(["status", "--json"], config: config)
+
+        XCTAssertEqual(promote.status, 0, promote.output)
+        XCTAssertEqual(rollback.status, 0, rollback.output)
+        XCTAssertTrue(promote.stdout.contains("token=***"), "the smoke URL should be shown masked: \(promote.stdout)")
+        // The flag really carried the secret to SSM; only shipctl's own records must not.
+        let flagged = try await world.ssmValue("/micro-app/prod/MODEL_PROVIDER")
+        XCTAssertEqual(flagged, "small-llm-\(sentinel)")
+        for run in [promote, rollback, show, json] {
+            XCTAssertFalse(run.output.contains(sentinel), run.output)
+        }
+        let stateFiles = try FileManager.default.subpathsOfDirectory(atPath: world.directory.appendingPathComponent("state").path)
+        for file in stateFiles {
+            let text = (try? String(contentsOfFile: world.directory.appendingPathComponent("state").appendingPathComponent(file).path, encoding: .utf8)) ?? ""
+            XCTAssertFalse(text.contains(sentinel), "\(file) holds the secret")
+        }
+    }
+
+    /// A fault-injecting `aws` earlier on PATH, in front of the real CLI.
+    func installFaultyAWS() throws -> URL {
+        let bin = world.directory.appendingPathComponent("faulty-bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let realAWS = try XCTUnwrap((world.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/aws" }.first { FileManager.default.isExecutableFile(atPath: $0) })
+        let script = """
+        #!/usr/bin/env bash
+        state="\(bin.path)"
+        if [[ " $* " == *" update-alias "* && -f "$state/throttle" ]]; then
+          left=$(cat "$state/throttle")
+          if [ "$left" -gt 0 ]; then
+            echo $((left - 1)) > "$state/throttle"; echo throttled >> "$state/log"
+            echo "An error occurred (TooManyRequestsException) when calling the UpdateAlias operation: Rate exceeded" >&2
+            exit 255
+          fi
+        fi
+        if [[ " $* " == *" get-alias "* && -f "$state/deny" ]]; then
+          echo denied >> "$state/log"
+          echo "An error occurred (AccessDeniedException) when calling the GetAlias operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:GetAlias" >&2
+          exit 255
+        fi
+        exec "\(realAWS)" "$@"
+        """
+        let path = bin.appendingPathComponent("aws")
+        try script.write(to: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path.path)
+        world.environment["PATH"] = bin.path + ":" + (world.environment["PATH"] ?? "")
+        return bin
+    }
+
+    func log(_ bin: URL) -> [String] {
+        ((try? String(contentsOf: bin.appendingPathComponent("log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func testThrottlingIsRetriedAndAccessDeniedIsNot() async throws {
+        try await world.createFunction("faulty-app", versions: 2)
+        let bin = try installFaultyAWS()
+        let config = try world.writeConfig(LambdaPromoteTests.config(function: "faulty-app", steps: "          - { weight: 100 }"))
+
+        try "2".write(to: bin.appendingPathComponent("throttle"), atomically: true, encoding: .utf8)
+        let throttled = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(throttled.status, 0, throttled.output)
+        XCTAssertEqual(log(bin), ["throttled", "throttled"])
+        let alias = try await world.alias("faulty-app")
+        XCTAssertEqual(alias.version, "2")
+
+        try "".write(to: bin.appendingPathComponent("log"), atomically: true, encoding: .utf8)
+        try "".write(to: bin.appendingPathComponent("deny"), atomically: true, encoding: .utf8)
+        let denied = await world.shipctl(["status", "--service", "api", "--env", "prod"], config: config)
+        XCTAssertTrue(denied.output.contains("AccessDeniedException"), denied.output)
+        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "1"], config: config)
+        XCTAssertEqual(promote.status, 1, promote.output)
+        XCTAssertTrue(promote.stderr.contains("not authorized to perform: lambda:GetAlias"), promote.stderr)
+        XCTAssertEqual(log(bin), ["denied", "denied"], "a permanent error must not be retried")
+    }
+}
