@@ -5,16 +5,7 @@ import XCTest
 
 /// The first part of the fault suite (issue "Survive faults"): cancelled CI
 /// jobs and a metrics backend that goes away mid-canary.
-final class FaultTests: XCTestCase {
-    var world: TestWorld!
-
-    override func setUp() async throws {
-        world = try await TestWorld()
-    }
-
-    override func tearDown() async throws {
-        await world?.shutdown()
-    }
+final class FaultTests: WorldTestCase {
 
     static let longPause = """
               - { weight: 10, pause: 60s }

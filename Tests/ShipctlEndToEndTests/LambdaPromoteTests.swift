@@ -5,16 +5,7 @@ import XCTest
 
 /// SPEC §1–§3 for a Lambda service, end to end: the real shipctl binary, the
 /// real aws CLI, moto_server, Prometheus scraping the traffic simulator.
-final class LambdaPromoteTests: XCTestCase {
-    var world: TestWorld!
-
-    override func setUp() async throws {
-        world = try await TestWorld()
-    }
-
-    override func tearDown() async throws {
-        await world?.shutdown()
-    }
+final class LambdaPromoteTests: WorldTestCase {
 
     static func config(function: String, steps: String, failureLimit: Int = 1, inconclusiveLimit: Int = 6) -> String {
         """

@@ -4,16 +4,7 @@ import ShipctlTestSupport
 import XCTest
 
 /// Secrets never leak; transient aws failures are retried and permanent ones are not.
-final class SecretsAndProviderFaultTests: XCTestCase {
-    var world: TestWorld!
-
-    override func setUp() async throws {
-        world = try await TestWorld()
-    }
-
-    override func tearDown() async throws {
-        await world?.shutdown()
-    }
+final class SecretsAndProviderFaultTests: WorldTestCase {
 
     func testASentinelSecretNeverAppearsInOutputOrFiles() async throws {
         let sentinel = "sentinel-\(UUID().uuidString)"
