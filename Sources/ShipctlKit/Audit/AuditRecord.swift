@@ -73,8 +73,24 @@ public struct AuditRecord: Sendable {
     }
 
     static func chainHash(prev: String, body: String) -> String {
-        let digest = SHA256.hash(data: Data((prev + "\n" + body).utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        chainHash(prev: Array(prev.utf8), bodyWithoutClosingBrace: Array(body.utf8.dropLast()))
+    }
+
+    /// The same hash over bytes, for verifying large logs without building strings.
+    static func chainHash<Bytes: Collection<UInt8>>(prev: [UInt8], bodyWithoutClosingBrace: Bytes) -> String {
+        var hasher = SHA256()
+        hasher.update(data: prev)
+        hasher.update(data: [UInt8(ascii: "\n")])
+        hasher.update(data: Array(bodyWithoutClosingBrace))
+        hasher.update(data: [UInt8(ascii: "}")])
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in hasher.finalize() {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Splits a written line into the hashed body and the stored hash.

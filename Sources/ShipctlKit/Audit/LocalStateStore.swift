@@ -104,44 +104,61 @@ public struct LocalStateStore: StateStore {
         guard let data = FileManager.default.contents(atPath: auditPath) else {
             return AuditVerification(recordCount: 0, firstBad: nil, lastHash: AuditRecord.genesis)
         }
-        let text = String(decoding: data, as: UTF8.self)
-        var expectedPrev = AuditRecord.genesis
+        // Works on bytes: a 100 000-record log must verify in well under a second.
+        let bytes = [UInt8](data)
+        let hashKey = Array(",\"hash\":\"".utf8), prevKey = Array("\"prev\":\"".utf8), seqKey = Array("\"seq\":".utf8)
+        let suffixLength = hashKey.count + 64 + 2
+        var expectedPrev = Array(AuditRecord.genesis.utf8)
         var expectedSeq: Int64 = 1
         var count = 0
         var lineNumber = 0
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, line) in lines.enumerated() {
-            lineNumber = index + 1
-            if line.isEmpty && index == lines.count - 1 { break }
-            let seq = Self.field(line, "\"seq\":").flatMap { Int64($0.prefix { $0.isNumber }) }
-            guard let (body, hash) = AuditRecord.split(line: line) else {
-                let torn = index == lines.count - 1
-                return AuditVerification(recordCount: count, firstBad: (lineNumber, seq, torn
+        var lineStart = 0
+        func result(_ reason: String?, seq: Int64? = nil) -> AuditVerification {
+            AuditVerification(recordCount: count, firstBad: reason.map { (lineNumber, seq, $0) }, lastHash: String(decoding: expectedPrev, as: UTF8.self))
+        }
+        while lineStart < bytes.count {
+            lineNumber += 1
+            let newline = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n"))
+            let line = bytes[lineStart..<(newline ?? bytes.count)]
+            lineStart = (newline ?? bytes.count) + 1
+            let seq = Self.lastIndex(of: seqKey, in: line).flatMap { start in
+                Int64(String(decoding: line[start...].prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
+            }
+            let suffixStart = line.endIndex - suffixLength
+            guard newline != nil, line.count > suffixLength, line.last == UInt8(ascii: "}"), line[line.endIndex - 2] == UInt8(ascii: "\""),
+                  line[suffixStart..<(suffixStart + hashKey.count)].elementsEqual(hashKey) else {
+                return result(newline == nil
                     ? "the last line is incomplete (a write was cut short); the \(count) records before it verify"
-                    : "the line is not a complete audit record"), lastHash: expectedPrev)
+                    : "the line is not a complete audit record", seq: seq)
             }
-            let prev = Self.field(body[...], "\"prev\":\"").map { String($0.prefix(64)) }
-            if prev != expectedPrev {
-                return AuditVerification(recordCount: count, firstBad: (lineNumber, seq, "its prev does not match the hash of the record before it"), lastHash: expectedPrev)
+            let body = line[..<suffixStart]
+            let storedHash = line[(suffixStart + hashKey.count)..<(line.endIndex - 2)]
+            guard let prevStart = Self.lastIndex(of: prevKey, in: body), body.endIndex - prevStart >= 64,
+                  body[prevStart..<(prevStart + 64)].elementsEqual(expectedPrev) else {
+                return result("its prev does not match the hash of the record before it", seq: seq)
             }
-            if AuditRecord.chainHash(prev: expectedPrev, body: body) != hash {
-                return AuditVerification(recordCount: count, firstBad: (lineNumber, seq, "its content does not match its hash (the record was changed)"), lastHash: expectedPrev)
+            let computed = AuditRecord.chainHash(prev: expectedPrev, bodyWithoutClosingBrace: body)
+            guard computed.utf8.elementsEqual(storedHash) else {
+                return result("its content does not match its hash (the record was changed)", seq: seq)
             }
-            if seq != expectedSeq {
-                return AuditVerification(recordCount: count, firstBad: (lineNumber, seq, "expected seq \(expectedSeq)"), lastHash: expectedPrev)
-            }
-            expectedPrev = hash
+            guard seq == expectedSeq else { return result("expected seq \(expectedSeq)", seq: seq) }
+            expectedPrev = Array(storedHash)
             expectedSeq += 1
             count += 1
         }
-        return AuditVerification(recordCount: count, firstBad: nil, lastHash: expectedPrev)
+        return result(nil)
     }
 
-    /// The text after the last top-level occurrence of `key` (keys are sorted and
-    /// quotes inside strings are escaped, so the last match is the record's own).
-    private static func field(_ line: Substring, _ key: String) -> Substring? {
-        guard let range = line.range(of: key, options: .backwards) else { return nil }
-        return line[range.upperBound...]
+    /// Where the value after the last occurrence of `key` starts. Keys are sorted
+    /// and quotes inside strings are escaped, so the last match is the record's own field.
+    private static func lastIndex(of key: [UInt8], in line: ArraySlice<UInt8>) -> Int? {
+        guard line.count >= key.count else { return nil }
+        var index = line.endIndex - key.count
+        while index >= line.startIndex {
+            if line[index] == key[0], line[index..<(index + key.count)].elementsEqual(key) { return index + key.count }
+            index -= 1
+        }
+        return nil
     }
 
     // MARK: locks

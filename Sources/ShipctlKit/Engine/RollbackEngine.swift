@@ -23,7 +23,7 @@ public struct RollbackOutcome: Sendable {
 
 /// `shipctl rollback` and `shipctl abort`: the fast track. The target comes from
 /// the local audit log (no network), then ONE provider call moves all traffic,
-/// and only then come flags and verification. Needs neither metrics nor terraform,
+/// whose answer is the verification, and only then come the flags. Needs neither metrics nor terraform,
 /// and carries on when the state store cannot be written.
 public struct RollbackEngine: Sendable {
     public let config: ShipctlConfig
@@ -63,8 +63,11 @@ public struct RollbackEngine: Sendable {
 
         bestEffort { () throws(ShipctlError) in try recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
         let started = ContinuousClock.now
+        // The provider answers with the state after the change: that answer is the verification,
+        // so the critical path stays one call.
+        let verified: TrafficSplit
         do {
-            _ = try await provider.routeAll(to: target, revision: nil, urgent: true)
+            verified = try await provider.routeAll(to: target, revision: nil, urgent: true)
         } catch {
             var failed = args
             failed["error"] = .string(error.description)
@@ -95,7 +98,6 @@ public struct RollbackEngine: Sendable {
             }
         }
 
-        let verified = try await provider.readSplit()
         guard verified.stable == target, verified.isSettled else {
             throw .runtime("after the \(kind), \(provider.target) routes \(verified.description), not 100% on \(target)",
                            hint: "something else changed it; run `shipctl status` and, if needed, \(provider.manualRouteAllCommand(to: target))")
