@@ -24,8 +24,8 @@ struct Promote: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
             let session = try Session.open(configPath: global.config, json: global.json)
-            let engine = CanaryEngine(config: session.config, service: try session.service(service), env: try session.environment(env),
-                                      dependencies: session.dependencies)
+            let (service, env) = try session.target(service: service, env: env)
+            let engine = CanaryEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             let options = PromoteOptions(version: version, dryRun: dryRun, yes: yes)
             let promotion = Task { () async -> Result<PromoteOutcome, ShipctlError> in
                 do throws(ShipctlError) { return .success(try await engine.promote(options)) } catch { return .failure(error) }

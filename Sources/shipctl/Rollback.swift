@@ -22,8 +22,8 @@ struct Rollback: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
             let session = try Session.open(configPath: global.config, json: global.json)
-            let engine = RollbackEngine(config: session.config, service: try session.service(service), env: try session.environment(env),
-                                        dependencies: session.dependencies)
+            let (service, env) = try session.target(service: service, env: env)
+            let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(to: to, reason: reason, flipFlags: !noFlags))
         }
     }
@@ -42,8 +42,8 @@ struct Abort: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
             let session = try Session.open(configPath: global.config, json: global.json)
-            let engine = RollbackEngine(config: session.config, service: try session.service(service), env: try session.environment(env),
-                                        dependencies: session.dependencies)
+            let (service, env) = try session.target(service: service, env: env)
+            let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(reason: "aborted", flipFlags: false, abortOnly: true))
         }
     }

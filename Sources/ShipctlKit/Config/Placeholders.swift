@@ -11,6 +11,12 @@ public struct Placeholders: Sendable {
         self.values = values
     }
 
+    /// Everything a deployment of `service` to `env` fills in.
+    public static func deployment(service: ServiceConfig, env: EnvironmentConfig, canary: String, stable: String) -> Placeholders {
+        Placeholders(["canary": canary, "stable": stable, "service": service.name, "env": env.name,
+                      "function": service.lambda?.function ?? "", "alias": service.lambda?.alias ?? ""])
+    }
+
     public func fill(_ text: String) -> String {
         guard text.contains("{{") else { return text }
         var result = text

@@ -126,8 +126,7 @@ private struct CanaryRun {
                             args: ["stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
                                    "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun)])
 
-        let placeholders = Placeholders(["canary": canary, "stable": stable, "service": service.name, "env": env.name,
-                                         "function": service.lambda?.function ?? "", "alias": service.lambda?.alias ?? ""])
+        let placeholders = Placeholders.deployment(service: service, env: env, canary: canary, stable: stable)
         let context = StepContext(provider: provider, stable: stable, canary: canary, placeholders: placeholders,
                                   baseline: Placeholders(placeholders.values.merging(["canary": stable]) { $1 }))
         let outcome: DeploymentOutcome

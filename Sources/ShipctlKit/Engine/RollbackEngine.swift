@@ -88,8 +88,7 @@ public struct RollbackEngine: Sendable {
 
         var flagError: ShipctlError?
         if options.flipFlags && !service.onFailure.flags.isEmpty {
-            let placeholders = Placeholders(["service": service.name, "env": env.name, "stable": target, "canary": from,
-                                             "function": service.lambda?.function ?? "", "alias": service.lambda?.alias ?? ""])
+            let placeholders = Placeholders.deployment(service: service, env: env, canary: from, stable: target)
             do {
                 try await FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: config, env: env, dependencies: dependencies),
                                       reporter: reporter).apply(service.onFailure.flags, placeholders: placeholders, step: kind)

@@ -19,6 +19,11 @@ public struct Session: Sendable {
 
     public var reporter: Reporter { dependencies.reporter }
 
+    /// The service and environment a command acts on, or a usage error naming what exists.
+    public func target(service: String, env: String) throws(ShipctlError) -> (ServiceConfig, EnvironmentConfig) {
+        (try self.service(service), try environment(env))
+    }
+
     public func service(_ name: String) throws(ShipctlError) -> ServiceConfig {
         guard let service = config.service(named: name) else {
             throw .usage("no service `\(name)` in \(config.path)", hint: "services there: \(config.services.map(\.name).joined(separator: ", "))")

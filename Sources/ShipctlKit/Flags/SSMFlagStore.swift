@@ -22,12 +22,10 @@ public struct SSMFlagStore: FlagStore {
     public func read(_ flip: FlagFlip) async throws(ShipctlError) -> String? {
         guard case let .ssm(parameter, _) = flip else { return nil }
         struct Answer: Decodable { struct Parameter: Decodable { var Value: String }; var Parameter: Parameter }
-        let result = await runner.run(ProcessRequest("aws", regionArguments + ["ssm", "get-parameter", "--name", parameter, "--output", "json"], mutating: false))
+        let request = ProcessRequest("aws", regionArguments + ["ssm", "get-parameter", "--name", parameter, "--output", "json"], mutating: false)
+        let result = await runner.run(request)
         if !result.succeeded, result.stderr.contains("ParameterNotFound") { return nil }
-        guard result.succeeded else {
-            throw .command(CommandFailure(command: ["aws", "ssm", "get-parameter", "--name", parameter], status: result.status,
-                                          stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
-        }
+        guard result.succeeded else { throw .commandFailed(request, result, redactor: redactor) }
         return (try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)))?.Parameter.Value
     }
 

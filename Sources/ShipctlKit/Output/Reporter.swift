@@ -33,10 +33,6 @@ public struct Reporter: Sendable {
         self.err = err
     }
 
-    public func withRedactor(_ redactor: Redactor) -> Reporter {
-        Reporter(mode: mode, redactor: redactor, summaryPath: summaryPath, out: out, err: err)
-    }
-
     public static let standardOutput: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     public static let standardError: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 

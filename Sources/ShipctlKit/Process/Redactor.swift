@@ -20,10 +20,6 @@ public struct Redactor: Sendable {
     /// Names that contain KEY but hold identifiers, not secrets.
     private static let harmless: Set<String> = ["AWS_ACCESS_KEY_ID"]
 
-    public func adding(_ more: [String]) -> Redactor {
-        Redactor(secrets: secrets + more)
-    }
-
     public func redact(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
         var result = text

@@ -49,12 +49,13 @@ public struct LambdaProvider: TrafficProvider {
                          hint: "aliases can only route to published versions such as 7, not $LATEST or an alias")
         }
         struct Configuration: Decodable { var Version: String }
-        let result = await runner.run(request(["lambda", "get-function-configuration", "--function-name", function, "--qualifier", version], mutating: false))
+        let lookup = request(["lambda", "get-function-configuration", "--function-name", function, "--qualifier", version], mutating: false)
+        let result = await runner.run(lookup)
         guard result.succeeded else {
             if result.stderr.contains("ResourceNotFoundException") {
                 throw .runtime("version \(version) of \(function) does not exist", hint: "list versions with `aws lambda list-versions-by-function --function-name \(function)`")
             }
-            throw failure(result, ["lambda", "get-function-configuration"])
+            throw .commandFailed(lookup, result, redactor: redactor)
         }
         let configuration: Configuration = try decode(result.stdout, what: "get-function-configuration")
         return configuration.Version
@@ -96,7 +97,7 @@ public struct LambdaProvider: TrafficProvider {
                 throw .runtime("alias \(function):\(alias) was changed by someone else while shipctl was shifting traffic",
                                hint: "run `shipctl status` to see the live split, then `shipctl rollback` or promote again")
             }
-            throw failure(result, arguments)
+            throw .commandFailed(call, result, redactor: redactor)
         }
         guard !result.stdout.isEmpty else { return fallback }  // dry run
         let document: AliasDocument = try decode(result.stdout, what: "update-alias")
@@ -134,14 +135,7 @@ public struct LambdaProvider: TrafficProvider {
     }
 
     private func aws(_ arguments: [String], mutating: Bool) async throws(ShipctlError) -> ProcessResult {
-        let result = await runner.run(request(arguments, mutating: mutating))
-        guard result.succeeded else { throw failure(result, arguments) }
-        return result
-    }
-
-    private func failure(_ result: ProcessResult, _ arguments: [String]) -> ShipctlError {
-        .command(CommandFailure(command: (["aws"] + regionArguments + arguments).map(redactor.redact), status: result.timedOut ? nil : result.status,
-                                stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+        try await runner.check(request(arguments, mutating: mutating), redactor: redactor)
     }
 
     private func decode<T: Decodable>(_ text: String, what: String) throws(ShipctlError) -> T {

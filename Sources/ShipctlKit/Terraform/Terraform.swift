@@ -92,11 +92,11 @@ public struct Terraform: Sendable {
         let planFile = "shipctl.tfplan"
         var arguments = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"]
         for variable in variables { arguments += ["-var", "\(variable.name)=\(variable.value)"] }
-        let result = await runner.run(request(arguments, timeout: .seconds(600), mutating: false))
+        let planRequest = request(arguments, timeout: .seconds(600), mutating: false)
+        let result = await runner.run(planRequest)
         // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
         guard !result.timedOut, result.status == 0 || result.status == 2 else {
-            throw .command(CommandFailure(command: ["terraform"] + arguments.map(redactor.redact), status: result.timedOut ? nil : result.status,
-                                          stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+            throw .commandFailed(planRequest, result, redactor: redactor)
         }
         let show = try await runner.check(request(["show", "-json", planFile], timeout: .seconds(120), mutating: false), redactor: redactor)
         guard let summary = PlanSummary.summarise(showJSON: show.stdout, planFile: planFile, hasChanges: result.status == 2) else {
