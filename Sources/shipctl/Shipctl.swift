@@ -9,11 +9,31 @@ struct Shipctl: AsyncParsableCommand {
         abstract: "Ship LLM micro apps to AWS Lambda safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
         discussion: """
         Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
-        rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
+        rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
         """,
-        version: "0.1.0",
-        subcommands: [Promote.self, Rollback.self, Abort.self, Status.self, Audit.self, ConfigCommand.self]
+        subcommands: [Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Audit.self, ConfigCommand.self]
     )
+
+    static let version = "0.1.0"
+
+    // `shipctl --version` by hand, not CommandConfiguration.version: that one is
+    // offered on every subcommand too, where it swallows `promote --version V`.
+    static func main() async {
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(version)
+            return
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command takes (SPEC §1).

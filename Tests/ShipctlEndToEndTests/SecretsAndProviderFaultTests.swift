@@ -52,6 +52,16 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
             exit 255
           fi
         fi
+        if [[ " $* " == *" get-alias "* && -f "$state/hang" ]]; then
+          sleep 300 &
+          echo $! > "$state/hung.pid"
+          wait
+        fi
+        if [[ " $* " == *" update-alias "* && -f "$state/updates-before-hang" ]]; then
+          left=$(cat "$state/updates-before-hang")
+          if [ "$left" -le 0 ]; then echo hung >> "$state/log"; sleep 300; fi
+          echo $((left - 1)) > "$state/updates-before-hang"
+        fi
         if [[ " $* " == *" get-alias "* && -f "$state/deny" ]]; then
           echo denied >> "$state/log"
           echo "An error occurred (AccessDeniedException) when calling the GetAlias operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:GetAlias" >&2
@@ -90,5 +100,47 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
         XCTAssertEqual(promote.status, 1, promote.output)
         XCTAssertTrue(promote.stderr.contains("not authorized to perform: lambda:GetAlias"), promote.stderr)
         XCTAssertEqual(log(bin), ["denied", "denied"], "a permanent error must not be retried")
+    }
+
+    /// A process that is still running, not a zombie waiting to be reaped.
+    func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    func testAHungCallIsKilledAtItsTimeoutAndAHungRevertSaysHowToFinishIt() async throws {
+        try await world.createFunction("hang-app", versions: 2)
+        let bin = try installFaultyAWS()
+        let yaml = LambdaPromoteTests.config(function: "hang-app", steps: "          - { weight: 10, pause: 1s }\n          - { weight: 100 }")
+            .replacingOccurrences(of: "version: 1\n", with: "version: 1\ntimeouts: { provider_call: 2s }\n")
+            .replacingOccurrences(of: "    smoke:\n      - { name: invoke, invoke: { payload: '{\"ping\": true}' } }\n", with: "")
+        let config = try world.writeConfig(yaml)
+
+        try "".write(to: bin.appendingPathComponent("hang"), atomically: true, encoding: .utf8)
+        let started = Date()
+        let hung = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(hung.status, 1, hung.output)
+        XCTAssertTrue(hung.stderr.contains("timed out after 2s and was killed"), hung.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
+        let sleeper = try XCTUnwrap(Int32(String(contentsOf: bin.appendingPathComponent("hung.pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertFalse(isAlive(sleeper), "the hung call's own child must be killed with it")
+        try FileManager.default.removeItem(at: bin.appendingPathComponent("hang"))
+
+        // The first shift goes through; every later update-alias hangs, the revert's retries included.
+        try "1".write(to: bin.appendingPathComponent("updates-before-hang"), atomically: true, encoding: .utf8)
+        let stuck = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(stuck.status, 1, stuck.output)
+        XCTAssertTrue(stuck.stderr.contains("reverting to version 1 failed"), stuck.stderr)
+        XCTAssertTrue(stuck.stderr.contains("live traffic now: 90% on 1, 10% on 2"), stuck.stderr)
+        XCTAssertTrue(stuck.stderr.contains("put traffic back by hand: aws --region us-east-1 lambda update-alias --function-name hang-app --name live --function-version 1"), stuck.stderr)
+        XCTAssertGreaterThan(log(bin).filter { $0 == "hung" }.count, 2, "the revert should be retried harder than other calls")
+
+        try FileManager.default.removeItem(at: bin.appendingPathComponent("updates-before-hang"))
+        let resumed = await world.shipctl(["resume", "--service", "api", "--env", "prod"], config: config)
+        XCTAssertEqual(resumed.status, 3, "resume finishes the revert the promote had started: \(resumed.output)")
+        let alias = try await world.alias("hang-app")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty)
     }
 }

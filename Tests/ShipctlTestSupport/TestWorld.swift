@@ -63,30 +63,14 @@ public final class TestWorld: @unchecked Sendable {
     /// A Lambda function with `versions` published versions (each with different
     /// code) and alias `live` on version 1, plus the model-toggle SSM parameter.
     public func createFunction(_ name: String, versions: Int) async throws {
-        _ = try? await aws(["iam", "create-role", "--role-name", "micro-app", "--assume-role-policy-document", "{}"])
-        for version in 1...versions {
-            let zip = try makeZip(body: "def handler(event, context):\n    return {'version': \(version)}\n")
-            if version == 1 {
-                try await aws(["lambda", "create-function", "--function-name", name, "--runtime", "python3.12", "--handler", "app.handler",
-                               "--role", "arn:aws:iam::123456789012:role/micro-app", "--zip-file", "fileb://\(zip)", "--publish"])
-                try await aws(["lambda", "create-alias", "--function-name", name, "--name", "live", "--function-version", "1"])
-            } else {
-                try await aws(["lambda", "update-function-code", "--function-name", name, "--zip-file", "fileb://\(zip)", "--publish"])
-            }
-        }
-        try await aws(["ssm", "put-parameter", "--name", "/micro-app/prod/MODEL_PROVIDER", "--value", "big-llm", "--type", "String", "--overwrite"])
+        try await createFunctions([name], versions: versions)
     }
 
-    private func makeZip(body: String) throws -> String {
-        let source = directory.appendingPathComponent("app-\(UUID().uuidString.prefix(6)).py")
-        let zip = source.deletingPathExtension().appendingPathExtension("zip")
-        try body.write(to: source, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w'); z.write(sys.argv[2], 'app.py'); z.close()", zip.path, source.path]
-        try process.run()
-        process.waitUntilExit()
-        return zip.path
+    public func createFunctions(_ names: [String], versions: Int) async throws {
+        let script = Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path
+        let result = await runner.run(ProcessRequest("python3", [script, "functions", "--dir", directory.path, "--versions", String(versions)] + names,
+                                                     timeout: .seconds(120), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("creating \(names.joined(separator: ", ")) failed: \(result.stderr)") }
     }
 
     public struct Alias {

@@ -156,6 +156,39 @@ def down(args):
         kill(pid)
 
 
+def functions(args):
+    """Lambda functions with versions 1..N (each with different code), alias `live` on 1,
+    and the model-toggle SSM parameter: one boto3 process instead of a CLI call per step."""
+    import io
+    import zipfile
+
+    import boto3
+
+    state = load(args.dir)
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    lam = session.client("lambda", endpoint_url=state["aws_endpoint"])
+    iam = session.client("iam", endpoint_url=state["aws_endpoint"])
+    ssm = session.client("ssm", endpoint_url=state["aws_endpoint"])
+    try:
+        iam.create_role(RoleName="micro-app", AssumeRolePolicyDocument="{}")
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+
+    def code(version):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("app.py", "def handler(event, context):\n    return {'version': %d}\n" % version)
+        return buffer.getvalue()
+
+    for name in args.names:
+        lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                            Role="arn:aws:iam::123456789012:role/micro-app", Code={"ZipFile": code(1)}, Publish=True)
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+        for version in range(2, args.versions + 1):
+            lam.update_function_code(FunctionName=name, ZipFile=code(version), Publish=True)
+    ssm.put_parameter(Name="/micro-app/prod/MODEL_PROVIDER", Value="big-llm", Type="String", Overwrite=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +200,11 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("name")
     p.set_defaults(func=stop)
+    p = sub.add_parser("functions")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--versions", type=int, default=2)
+    p.add_argument("names", nargs="+")
+    p.set_defaults(func=functions)
     p = sub.add_parser("down")
     p.add_argument("--dir", required=True)
     p.set_defaults(func=down)

@@ -49,6 +49,7 @@ public struct AuditRecord: Sendable {
     public var service: String { event.service }
     public var env: String { event.env }
     public var action: String { event.action }
+    public var step: String { event.step }
     public var phase: AuditEvent.Phase { event.phase }
     public var outcome: String? { event.outcome }
     public var args: [String: JSONValue] { event.args }

@@ -14,6 +14,9 @@ public enum AuditAction {
     public static let flagSet = "flag.set"
     public static let rollback = "rollback"
     public static let lockTakeover = "lock.takeover"
+    public static let deploymentResume = "deployment.resume"
+    /// A cancelled promote that left traffic where it was (`--on-cancel=hold`).
+    public static let deploymentHold = "deployment.hold"
 }
 
 /// How a deployment ended, as written in `deployment.finish`'s outcome.
@@ -34,7 +37,11 @@ public struct DeploymentHistory: Sendable {
         public var lastAction: String
         public var lastPhase: AuditEvent.Phase
         public var lastWeight: Double?
+        /// The step label of the last record, e.g. "step 2/3".
+        public var lastStep: String
         public var startedAt: String
+        /// Set once the deployment started putting traffic back on stable; resuming it finishes that revert.
+        public var revertReason: String?
     }
 
     /// Versions that served all traffic and were good, oldest first.
@@ -65,7 +72,7 @@ public struct DeploymentHistory: Sendable {
             let stable = args["stable"]?.stringValue ?? ""
             remember(stable)
             inFlight = InFlight(deployment: record.deployment, stable: stable, canary: args["canary"]?.stringValue ?? "",
-                                lastAction: record.action, lastPhase: record.phase, lastWeight: 0, startedAt: record.ts)
+                                lastAction: record.action, lastPhase: record.phase, lastWeight: 0, lastStep: record.step, startedAt: record.ts)
         case AuditAction.deploymentFinish:
             if record.outcome == DeploymentOutcome.succeeded.rawValue, let version = args["version"]?.stringValue {
                 remember(version)
@@ -79,7 +86,12 @@ public struct DeploymentHistory: Sendable {
             if var current = inFlight, current.deployment == record.deployment {
                 current.lastAction = record.action
                 current.lastPhase = record.phase
-                if record.action == AuditAction.trafficShift, let weight = args["weight"]?.doubleValue { current.lastWeight = weight }
+                current.lastStep = record.step
+                if record.action == AuditAction.trafficRevert, current.revertReason == nil {
+                    current.revertReason = args["reason"]?.stringValue ?? "reverting"
+                }
+                if record.action == AuditAction.trafficShift || record.action == AuditAction.trafficComplete,
+                   let weight = args["weight"]?.doubleValue { current.lastWeight = weight }
                 inFlight = current
             }
         }

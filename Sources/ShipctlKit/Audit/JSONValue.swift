@@ -76,6 +76,16 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// Every scalar inside, as text: what a sensitive value can leak as.
+    public var leafStrings: [String] {
+        switch self {
+        case let .array(items): return items.flatMap(\.leafStrings)
+        case let .object(fields): return fields.values.flatMap(\.leafStrings)
+        case .null: return []
+        default: return stringValue.map { [$0] } ?? []
+        }
+    }
+
     public var stringValue: String? {
         switch self {
         case let .string(text): return text

@@ -35,6 +35,12 @@ public struct LockHolder: Sendable, Codable, Equatable, CustomStringConvertible 
         self.started = started
     }
 
+    /// This process, holding the lock for `deployment` from now on.
+    public static func thisProcess(actor: Actor, deployment: String) -> LockHolder {
+        LockHolder(host: ProcessInfo.processInfo.hostName, pid: getpid(), actor: actor.name, run: actor.run,
+                   deployment: deployment, started: Timestamp.format(Date()))
+    }
+
     public var description: String {
         "deployment \(deployment) by \(actor) on \(host) (pid \(pid)\(run.map { ", CI run \($0)" } ?? "")), started \(started)"
     }

@@ -77,7 +77,7 @@ struct ConfigParser {
     let path: String
 
     func parse(_ root: Node) -> ShipctlConfig? {
-        guard let top = reader.mapping(root, key: "", allowed: ["version", "state", "environments", "services"],
+        guard let top = reader.mapping(root, key: "", allowed: ["version", "state", "environments", "services", "timeouts"],
                                        required: ["version", "environments", "services"]) else { return nil }
         if let version = top["version"], let value = reader.int(version, key: "version", range: 1...1000), value != 1 {
             reader.report(version, "version", "this shipctl understands configuration version 1, got \(value)")
@@ -89,10 +89,19 @@ struct ConfigParser {
                 reader.report(url, "state.url", "the shared Postgres state backend is not available in this version; remove `url` to keep state in `dir`")
             }
         }
+        var timeouts = Timeouts()
+        if let node = top["timeouts"], let entries = reader.mapping(node, key: "timeouts", allowed: ["provider_call", "terraform"]) {
+            if let value = entries["provider_call"].flatMap({ reader.duration($0, key: "timeouts.provider_call", max: .seconds(3600), allowZero: false) }) {
+                timeouts.providerCall = value
+            }
+            if let value = entries["terraform"].flatMap({ reader.duration($0, key: "timeouts.terraform", max: .seconds(6 * 3600), allowZero: false) }) {
+                timeouts.terraform = value
+            }
+        }
         let environments = parseEnvironments(top["environments"])
         let services = parseServices(top["services"], environments: environments)
         guard reader.issues.isEmpty else { return nil }
-        return ShipctlConfig(path: path, stateDir: stateDir, environments: environments, services: services, secrets: reader.secrets)
+        return ShipctlConfig(path: path, stateDir: stateDir, environments: environments, services: services, secrets: reader.secrets, timeouts: timeouts)
     }
 
     private func parseEnvironments(_ node: Node?) -> [String: EnvironmentConfig] {
@@ -249,7 +258,7 @@ struct ConfigParser {
                     if let status { kind = .http(url: target, status: status) }
                 }
             } else if let run = fields["run"], let argv = reader.stringList(run, key: "\(itemKey).run") {
-                if argv.isEmpty { reader.report(run, "\(itemKey).run", "give the program and its arguments, e.g. [\"./scripts/smoke.sh\", \"{{canary}}\"]") }
+                if argv.first?.isEmpty ?? true { reader.report(run, "\(itemKey).run", "give the program and its arguments, e.g. [\"./scripts/smoke.sh\", \"{{canary}}\"]") }
                 else { kind = .run(argv) }
             }
             if let name, let kind, let timeout {

@@ -27,7 +27,8 @@ public enum DurationParser {
             number = ""
             sawUnit = true
         }
-        guard number.isEmpty, sawUnit, total.isFinite else { return nil }
+        // Past a century nothing is meant; the cap also keeps the conversion below from overflowing.
+        guard number.isEmpty, sawUnit, total.isFinite, total < 100 * 365 * 86_400 else { return nil }
         return .milliseconds(Int64((total * 1000).rounded()))
     }
 

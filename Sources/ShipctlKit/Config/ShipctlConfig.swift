@@ -10,6 +10,7 @@ public struct ShipctlConfig: Sendable {
     public var services: [ServiceConfig]
     /// Values that came from secret-looking variables; the redactor hides them.
     public var secrets: [String]
+    public var timeouts = Timeouts()
 
     public func service(named name: String) -> ServiceConfig? {
         services.first { $0.name == name }
@@ -26,6 +27,16 @@ public struct ShipctlConfig: Sendable {
         if written.hasPrefix("/") { return written }
         return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(written).standardized.path
     }
+}
+
+/// How long one external program may run before it is killed (`timeouts:`).
+public struct Timeouts: Sendable {
+    /// One `aws`/`gcloud` call; a hung CLI must not hold a canary open.
+    public var providerCall: Duration = .seconds(30)
+    /// `terraform apply`.
+    public var terraform: Duration = .seconds(1800)
+
+    public init() {}
 }
 
 public struct EnvironmentConfig: Sendable {

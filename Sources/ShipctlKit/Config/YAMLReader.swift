@@ -97,7 +97,12 @@ final class YAMLReader {
 
     /// A name that ends up in resource identifiers or file names: letters, digits, `-`, `_`, `.`, `/`, `:`.
     func name(_ node: Node, key: String, allowSlash: Bool = false) -> String? {
+        let secretsBefore = secrets.count
         guard let value = string(node, key: key) else { return nil }
+        if secrets.count > secretsBefore {
+            report(node, key, "a secret variable cannot be part of a name: names are printed and written to the audit log")
+            return nil
+        }
         return checkedName(value, node: node, key: key, allowSlash: allowSlash)
     }
 
@@ -123,7 +128,9 @@ final class YAMLReader {
     }
 
     func double(_ node: Node, key: String, range: ClosedRange<Double>? = nil, what: String = "a number") -> Double? {
-        guard case let .scalar(scalar) = node, let value = Double(scalar.string), value.isFinite else {
+        // Decimal only: Double() would also take `0x10`, `nan` and `infinity`.
+        guard case let .scalar(scalar) = node, scalar.string.allSatisfy({ "0123456789+-.eE".contains($0) }),
+              let value = Double(scalar.string), value.isFinite else {
             report(node, key, "expected \(what), got \(describe(node))")
             return nil
         }

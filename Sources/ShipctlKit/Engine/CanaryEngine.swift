@@ -4,11 +4,14 @@ public struct PromoteOptions: Sendable {
     public var version: String?
     public var dryRun: Bool
     public var yes: Bool
+    /// `--on-cancel=hold`: on SIGINT/SIGTERM leave the split as it is (for `resume` or `abort` later) instead of reverting.
+    public var holdOnCancel: Bool
 
-    public init(version: String? = nil, dryRun: Bool = false, yes: Bool = false) {
+    public init(version: String? = nil, dryRun: Bool = false, yes: Bool = false, holdOnCancel: Bool = false) {
         self.version = version
         self.dryRun = dryRun
         self.yes = yes
+        self.holdOnCancel = holdOnCancel
     }
 }
 
@@ -55,19 +58,49 @@ public struct CanaryEngine: Sendable {
             deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in reporter.event("dry-run", line) }
         }
         let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
-        let holder = LockHolder(host: ProcessInfo.processInfo.hostName, pid: getpid(), actor: deps.actor.name, run: deps.actor.run,
-                                deployment: deploymentID, started: Timestamp.format(Date()))
-        let recorder = DeploymentRecorder(deployment: deploymentID, service: service.name, env: env.name,
-                                          store: options.dryRun ? nil : deps.store, redactor: deps.redactor)
-        if !options.dryRun {
+        return try await holdingLock(deployment: deploymentID, dependencies: deps, locking: !options.dryRun) { recorder throws(ShipctlError) in
+            try await CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options).execute()
+        }
+    }
+
+    /// `shipctl resume`: continues an interrupted deployment from the step the
+    /// live split shows, or finishes its revert if it was reverting. Returns nil
+    /// when nothing is in flight.
+    public func resume(holdOnCancel: Bool = false) async throws(ShipctlError) -> PromoteOutcome? {
+        guard let seen = try inFlight() else {
+            reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to resume")
+            return nil
+        }
+        return try await holdingLock(deployment: seen.deployment, dependencies: dependencies, locking: true) { recorder throws(ShipctlError) -> PromoteOutcome? in
+            // Read again under the lock: another resume or abort may have finished it meanwhile.
+            guard let interrupted = try inFlight(), interrupted.deployment == seen.deployment else {
+                reporter.event("noop", "deployment \(seen.deployment) was finished by someone else; nothing to resume")
+                return nil
+            }
+            let run = CanaryRun(engine: self, dependencies: dependencies, recorder: recorder, options: PromoteOptions(holdOnCancel: holdOnCancel))
+            return try await run.resume(interrupted)
+        }
+    }
+
+    private func inFlight() throws(ShipctlError) -> DeploymentHistory.InFlight? {
+        DeploymentHistory(records: try dependencies.store.records(), service: service.name, env: env.name).inFlight
+    }
+
+    /// Runs `body` holding the service/env lock (taking it over from a holder
+    /// that is gone, on the record), and releases it however `body` ends.
+    private func holdingLock<T>(deployment: String, dependencies deps: Dependencies, locking: Bool,
+                                _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+        let holder = LockHolder.thisProcess(actor: deps.actor, deployment: deployment)
+        let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name,
+                                          store: locking ? deps.store : nil, redactor: deps.redactor)
+        if locking {
             if case let .tookOver(previous) = try deps.store.acquireLock(service: service.name, env: env.name, holder: holder) {
                 reporter.warning("took over the lock of \(previous), whose process is gone")
                 try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
             }
         }
-        defer { if !options.dryRun { deps.store.releaseLock(service: service.name, env: env.name, holder: holder) } }
-        let run = CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options)
-        return try await run.execute()
+        defer { if locking { deps.store.releaseLock(service: service.name, env: env.name, holder: holder) } }
+        return try await body(recorder)
     }
 }
 
@@ -93,16 +126,11 @@ private struct CanaryRun {
     var reporter: Reporter { dependencies.reporter }
 
     func execute() async throws(ShipctlError) -> PromoteOutcome {
-        let provider = try ProviderFactory.provider(for: service, env: env, dependencies: dependencies)
+        let provider = try ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
         let history = DeploymentHistory(records: options.dryRun ? [] : try dependencies.store.records(), service: service.name, env: env.name)
         if let interrupted = history.inFlight {
             let live = (try? await provider.readSplit())?.description ?? "unknown (the provider could not be read)"
-            throw .interrupted("""
-            deployment \(interrupted.deployment) of \(service.name)/\(env.name) was interrupted at \(interrupted.lastAction) (\(interrupted.lastPhase.rawValue)), \
-            canary \(interrupted.canary) at \(Percent.format(interrupted.lastWeight ?? 0))% in its last recorded shift; live traffic: \(live)
-              to revert it:   shipctl abort --service \(service.name) --env \(env.name)
-              or roll back:   shipctl rollback --service \(service.name) --env \(env.name)
-            """)
+            throw .interrupted(InterruptedDeployment(interrupted, service: service.name, env: env.name, live: live).message)
         }
 
         let terraformVersion = try await applyTerraform()
@@ -125,24 +153,61 @@ private struct CanaryRun {
         try recorder.record(.info, AuditAction.deploymentStart, step: "start",
                             args: ["stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
                                    "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun)])
+        return try await drive(context(provider: provider, stable: stable, canary: canary), from: .preTrafficSmoke, revision: before.revision)
+    }
 
+    /// Picks an interrupted deployment up where the live split says it is: the
+    /// step whose weight the canary holds is shifted (a no-op if already there),
+    /// smoke-tested and analysed again, so nothing is skipped.
+    func resume(_ interrupted: DeploymentHistory.InFlight) async throws(ShipctlError) -> PromoteOutcome {
+        let provider = try ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
+        let live = try await provider.readSplit()
+        let own = [interrupted.stable, interrupted.canary]
+        guard own.contains(live.stable), live.isSettled || own.contains(live.canary ?? "") else {
+            throw .runtime("\(provider.target) routes \(live.description), which is not deployment \(interrupted.deployment)'s \(interrupted.stable) → \(interrupted.canary)",
+                           hint: "traffic was changed by hand; put it where it belongs with `shipctl rollback --service \(service.name) --env \(env.name) --to VERSION`")
+        }
+        let canaryPercent = live.stable == interrupted.canary ? 100 : (live.canary == interrupted.canary ? live.canaryPercent : 0)
+        let phase: CanaryEngine.Phase
+        let from: String
+        if let reason = interrupted.revertReason {
+            phase = .reverting(reason: reason)
+            from = "the revert it had started (\(reason))"
+        } else if let index = service.steps.lastIndex(where: { $0.weight <= canaryPercent + 0.001 }) {
+            phase = .shift(step: index)
+            from = "step \(index + 1)/\(service.steps.count) (\(Percent.format(service.steps[index].weight))%)"
+        } else {
+            phase = .preTrafficSmoke
+            from = "the pre-traffic smoke tests"
+        }
+        reporter.event("resume", "resuming deployment \(interrupted.deployment) of \(service.name)/\(env.name) (\(interrupted.stable) → \(interrupted.canary)): live traffic \(live.description); continuing from \(from)",
+                       ["deployment": .string(interrupted.deployment), "live": live.json])
+        try recorder.record(.info, AuditAction.deploymentResume, step: "resume",
+                            args: ["live": live.json, "from": .string(from), "stable": .string(interrupted.stable), "canary": .string(interrupted.canary)])
+        return try await drive(context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase, revision: live.revision)
+    }
+
+    private func context(provider: any TrafficProvider, stable: String, canary: String) -> StepContext {
         let placeholders = Placeholders.deployment(service: service, env: env, canary: canary, stable: stable)
-        let context = StepContext(provider: provider, stable: stable, canary: canary, placeholders: placeholders,
-                                  baseline: Placeholders(placeholders.values.merging(["canary": stable]) { $1 }))
+        return StepContext(provider: provider, stable: stable, canary: canary, placeholders: placeholders,
+                           baseline: Placeholders(placeholders.values.merging(["canary": stable]) { $1 }))
+    }
+
+    private func drive(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> PromoteOutcome {
         let outcome: DeploymentOutcome
         do {
-            outcome = try await runPhases(context, revision: before.revision)
+            outcome = try await runPhases(context, from: phase, revision: revision)
         } catch let error where error.exitCode == 3 || error.exitCode > 128 {
             throw error
         } catch {
             // A provider failing for good mid-canary must not leave users split across versions.
-            if !options.dryRun {
-                reporter.failure("\(error.description)\nreverting \(provider.target) to \(stable)")
-                _ = try? await revert(context, reason: "runtime failure: \(error.description)", flipFlags: false)
-            }
+            guard !options.dryRun else { throw error }
+            reporter.failure("\(error.description)\nreverting \(context.provider.target) to \(context.stable)")
+            // If the revert fails too, its error is the one that says where traffic is and how to fix it.
+            _ = try await revert(context, reason: "runtime failure: \(error.description)", flipFlags: false)
             throw error
         }
-        return PromoteOutcome(deployment: recorder.deployment, service: service.name, env: env.name, stable: stable, version: canary, outcome: outcome)
+        return PromoteOutcome(deployment: recorder.deployment, service: service.name, env: env.name, stable: context.stable, version: context.canary, outcome: outcome)
     }
 
     struct StepContext {
@@ -153,8 +218,8 @@ private struct CanaryRun {
         let baseline: Placeholders
     }
 
-    private func runPhases(_ context: StepContext, revision: String?) async throws(ShipctlError) -> DeploymentOutcome {
-        var phase = CanaryEngine.Phase.preTrafficSmoke
+    private func runPhases(_ context: StepContext, from start: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> DeploymentOutcome {
+        var phase = start
         var tally = AnalysisTally(failureLimit: service.analysis.failureLimit, inconclusiveLimit: service.analysis.inconclusiveLimit)
         var revision = revision
         while true {
@@ -222,8 +287,11 @@ private struct CanaryRun {
             case let .cancelling(signal):
                 reporter.endGroup()
                 let reason = "cancelled by \(CancellationState.name(signal))"
+                if options.holdOnCancel {
+                    throw .cancelled(signal: signal, outcome: try await hold(context, reason: reason))
+                }
                 let revertedTo = try await revert(context, reason: reason, flipFlags: false, outcome: .cancelled)
-                throw .cancelled(signal: signal, revertedTo: revertedTo)
+                throw .cancelled(signal: signal, outcome: "traffic reverted to version \(revertedTo)")
 
             case let .done(outcome):
                 return outcome
@@ -238,7 +306,7 @@ private struct CanaryRun {
         let placeholders = Placeholders(["service": service.name, "env": env.name])
         let terraform = Terraform(directory: engine.config.resolvePath(placeholders.fill(block.dir)),
                                   variables: block.vars.map { ($0.name, placeholders.fill($0.value)) },
-                                  runner: dependencies.runner, redactor: dependencies.redactor)
+                                  applyTimeout: engine.config.timeouts.terraform, runner: dependencies.runner, redactor: dependencies.redactor)
         reporter.beginGroup("terraform in \(terraform.directory)")
         defer { reporter.endGroup() }
         try await terraform.initialise()
@@ -343,6 +411,19 @@ private struct CanaryRun {
             if let stopReason { return stopReason }
             if clock.now >= deadline { return nil }
         }
+    }
+
+    /// `--on-cancel=hold`: leaves traffic where it is and the deployment open,
+    /// so `resume` or `abort` can take it from here.
+    private func hold(_ context: StepContext, reason: String) async throws(ShipctlError) -> String {
+        let live = (try? await context.provider.readSplit())?.description ?? "unknown"
+        try recorder.record(.info, AuditAction.deploymentHold, step: "cancel",
+                            args: ["reason": .string(reason), "live": .string(live)], outcome: DeploymentOutcome.cancelled.rawValue)
+        return """
+        traffic held as it is (\(live)) at the user's request
+          continue it: shipctl resume --service \(service.name) --env \(env.name)
+          revert it:   shipctl abort --service \(service.name) --env \(env.name)
+        """
     }
 
     /// Puts all traffic back on stable (when configured), flips the flags, and

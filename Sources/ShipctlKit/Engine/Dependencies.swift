@@ -28,13 +28,15 @@ public struct Dependencies: Sendable {
 /// Builds the provider, metric sources and flag stores a service/env uses.
 /// Adding a provider or a store touches this file and its own.
 public enum ProviderFactory {
-    public static func provider(for service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) throws(ShipctlError) -> any TrafficProvider {
+    public static func provider(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
+                                dependencies: Dependencies) throws(ShipctlError) -> any TrafficProvider {
         switch service.provider {
         case .lambda:
             guard let target = service.lambda else {
                 throw .usage("service \(service.name) has `provider: lambda` but no `lambda` block")
             }
-            return LambdaProvider(target: target, region: env.region, runner: dependencies.runner, redactor: dependencies.redactor)
+            return LambdaProvider(target: target, region: env.region, callTimeout: config.timeouts.providerCall,
+                                  runner: dependencies.runner, redactor: dependencies.redactor)
         case .cloudrun:
             throw .usage("the cloudrun provider is not available in this version of shipctl")
         }

@@ -41,7 +41,7 @@ public struct RollbackEngine: Sendable {
     private var reporter: Reporter { dependencies.reporter }
 
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
-        let provider = try ProviderFactory.provider(for: service, env: env, dependencies: dependencies)
+        let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
         var history: DeploymentHistory?
         do {
             history = DeploymentHistory(records: try dependencies.store.records(), service: service.name, env: env.name)
@@ -57,6 +57,19 @@ public struct RollbackEngine: Sendable {
         let kind = options.abortOnly ? "abort" : "rollback"
         let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
         let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
+        // `rollback` never waits for a lock: it is the way out when everything else is stuck.
+        // `abort` takes it, so it cannot race a `resume` of the same deployment.
+        var lockHolder: LockHolder?
+        if options.abortOnly {
+            let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: deployment)
+            if case let .tookOver(previous) = try dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder) {
+                bestEffort { () throws(ShipctlError) in
+                    try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
+                }
+            }
+            lockHolder = holder
+        }
+        defer { if let lockHolder { dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) } }
         let from = inFlight?.canary ?? history?.lastKnownGood ?? "unknown"
         var args: [String: JSONValue] = ["to": .string(target), "from": .string(from), "target": .string(provider.target)]
         if let reason = options.reason { args["reason"] = .string(reason) }

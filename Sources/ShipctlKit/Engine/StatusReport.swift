@@ -16,7 +16,7 @@ public struct StatusReport: Sendable {
         var target = "\(service.provider.rawValue) \(service.name)"
         let live: Result<TrafficSplit, ShipctlError>
         do {
-            let provider = try ProviderFactory.provider(for: service, env: env, dependencies: dependencies)
+            let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
             target = provider.target
             live = .success(try await provider.readSplit())
         } catch {
@@ -43,9 +43,11 @@ public struct StatusReport: Sendable {
         lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
         if let inFlight = history.inFlight {
             let state = interrupted ? "INTERRUPTED" : "in flight"
-            lines.append("  deployment:       \(state) \(inFlight.deployment): \(inFlight.stable) → \(inFlight.canary), last \(inFlight.lastAction) (\(inFlight.lastPhase.rawValue)) at \(Percent.format(inFlight.lastWeight ?? 0))%")
+            let described = InterruptedDeployment(inFlight, service: service, env: env, live: "")
+            lines.append("  deployment:       \(state) \(inFlight.deployment): \(inFlight.stable) → \(inFlight.canary), reached \(described.reached)")
+            if let reason = inFlight.revertReason { lines.append("                    was reverting: \(reason)") }
             if interrupted {
-                lines.append("                    revert it with `shipctl abort --service \(service) --env \(env)`")
+                lines.append(contentsOf: described.waysOn.map { "                    " + $0 })
             }
         } else {
             lines.append("  deployment:       none in flight")
@@ -72,8 +74,9 @@ public struct StatusReport: Sendable {
         }
         if let inFlight = history.inFlight {
             object["in_flight"] = ["deployment": .string(inFlight.deployment), "stable": .string(inFlight.stable), "canary": .string(inFlight.canary),
-                                   "last_action": .string(inFlight.lastAction), "last_weight": .number(inFlight.lastWeight ?? 0),
-                                   "interrupted": .bool(interrupted)]
+                                   "last_action": .string(inFlight.lastAction), "last_phase": .string(inFlight.lastPhase.rawValue),
+                                   "last_step": .string(inFlight.lastStep), "last_weight": .number(inFlight.lastWeight ?? 0),
+                                   "reverting": .bool(inFlight.revertReason != nil), "interrupted": .bool(interrupted)]
         } else {
             object["in_flight"] = .null
         }

@@ -59,13 +59,15 @@ extension ShipctlError {
     /// A failed run as the user sees it: the command, its status, trimmed stderr, all redacted.
     public static func commandFailed(_ request: ProcessRequest, _ result: ProcessResult, redactor: Redactor) -> ShipctlError {
         .command(CommandFailure(command: request.argv.map(redactor.redact), status: result.timedOut ? nil : result.status,
-                                stderr: redactor.redact(result.stderr), timedOut: result.timedOut, attempts: result.attempts))
+                                stderr: redactor.redact(result.stderr), timedOut: result.timedOut,
+                                timeout: result.timedOut ? request.timeout : nil, attempts: result.attempts))
     }
 }
 
 /// Runs programs with Foundation's `Process`: both pipes drained concurrently
 /// (a child blocked on a full stderr pipe would otherwise hang us), SIGTERM then
-/// SIGKILL at the timeout, retries with exponential backoff and full jitter.
+/// SIGKILL to the whole process tree at the timeout, retries with exponential
+/// backoff and full jitter.
 public struct SystemProcessRunner: ProcessRunning {
     public static let outputLimit = 16 << 20
 
@@ -138,9 +140,11 @@ public struct SystemProcessRunner: ProcessRunning {
         let pid = process.processIdentifier
         let killer = DispatchWorkItem {
             timedOut.set()
-            kill(pid, SIGTERM)
+            let descendants = ProcessTree.signal(pid, SIGTERM)
             DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                if process.isRunning { kill(pid, SIGKILL) }
+                // Only while it runs: once reaped, its pid may already belong to someone else.
+                if process.isRunning { ProcessTree.signal(pid, SIGKILL) }
+                for child in descendants { kill(child, SIGKILL) }
             }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + request.timeout.timeInterval, execute: killer)

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Hides secret values wherever shipctl writes text: terminal, JSON events,
-/// the audit log and error messages.
+/// the audit log and error messages. Copies share one list, so a secret
+/// learned mid-run (a terraform sensitive output) is hidden everywhere at once.
 public struct Redactor: Sendable {
     public static let mask = "***"
-    private let secrets: [String]
+    private let known: SecretList
 
     public init(secrets: [String]) {
-        // Longest first, so a secret that contains another is hidden whole.
-        self.secrets = Array(Set(secrets.filter { $0.count >= 4 })).sorted { $0.count > $1.count }
+        known = SecretList(secrets)
     }
 
     /// Secrets from the configuration plus any environment variable whose name looks secret.
@@ -20,7 +20,13 @@ public struct Redactor: Sendable {
     /// Names that contain KEY but hold identifiers, not secrets.
     private static let harmless: Set<String> = ["AWS_ACCESS_KEY_ID"]
 
+    /// Hides `secret` from now on, in this redactor and every copy of it.
+    public func learn(_ secret: String) {
+        known.add(secret)
+    }
+
     public func redact(_ text: String) -> String {
+        let secrets = known.values
         guard !secrets.isEmpty else { return text }
         var result = text
         for secret in secrets where result.contains(secret) {
@@ -28,4 +34,25 @@ public struct Redactor: Sendable {
         }
         return result
     }
+}
+
+private final class SecretList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sorted: [String] = []
+
+    init(_ secrets: [String]) {
+        secrets.forEach(add)
+    }
+
+    func add(_ secret: String) {
+        // Very short values would mask ordinary words; longest first, so a secret that contains another is hidden whole.
+        guard secret.count >= 4 else { return }
+        lock.withLock {
+            guard !sorted.contains(secret) else { return }
+            sorted.append(secret)
+            sorted.sort { $0.count > $1.count }
+        }
+    }
+
+    var values: [String] { lock.withLock { sorted } }
 }

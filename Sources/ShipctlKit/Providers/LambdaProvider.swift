@@ -7,9 +7,11 @@ public struct LambdaProvider: TrafficProvider {
     public let alias: String
     public let region: String?
     private let runner: any ProcessRunning
+    private let callTimeout: Duration
     private let redactor: Redactor
 
-    public init(target: LambdaTarget, region: String?, runner: any ProcessRunning, redactor: Redactor) {
+    public init(target: LambdaTarget, region: String?, callTimeout: Duration = .seconds(30), runner: any ProcessRunning, redactor: Redactor) {
+        self.callTimeout = callTimeout
         self.function = target.function
         self.alias = target.alias
         self.region = region
@@ -131,7 +133,7 @@ public struct LambdaProvider: TrafficProvider {
     private var regionArguments: [String] { region.map { ["--region", $0] } ?? [] }
 
     private func request(_ arguments: [String], mutating: Bool) -> ProcessRequest {
-        ProcessRequest("aws", regionArguments + arguments + ["--output", "json"], timeout: .seconds(30), mutating: mutating)
+        ProcessRequest("aws", regionArguments + arguments + ["--output", "json"], timeout: callTimeout, mutating: mutating)
     }
 
     private func aws(_ arguments: [String], mutating: Bool) async throws(ShipctlError) -> ProcessResult {

@@ -18,8 +18,9 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
     case locked(service: String, env: String, holder: String)
     /// A deployment was interrupted and needs `resume` or `abort`: exit 5.
     case interrupted(String)
-    /// SIGINT/SIGTERM arrived and traffic was put back on stable: exit 128 + signal (130/143).
-    case cancelled(signal: Int32, revertedTo: String)
+    /// SIGINT/SIGTERM arrived and traffic was made safe (reverted, or held with
+    /// `--on-cancel=hold`); `outcome` says which: exit 128 + signal (130/143).
+    case cancelled(signal: Int32, outcome: String)
 
     public var exitCode: Int32 {
         switch self {
@@ -51,8 +52,8 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
             )
         case let .interrupted(message):
             return message
-        case let .cancelled(signal, revertedTo):
-            return "cancelled by \(CancellationState.name(signal)); traffic reverted to version \(revertedTo)"
+        case let .cancelled(signal, outcome):
+            return "cancelled by \(CancellationState.name(signal)); \(outcome)"
         }
     }
 
@@ -68,19 +69,22 @@ public struct CommandFailure: Sendable, CustomStringConvertible {
     public var status: Int32?
     public var stderr: String
     public var timedOut: Bool
+    /// The limit it ran into, when it timed out.
+    public var timeout: Duration?
     public var attempts: Int
 
-    public init(command: [String], status: Int32?, stderr: String, timedOut: Bool = false, attempts: Int = 1) {
+    public init(command: [String], status: Int32?, stderr: String, timedOut: Bool = false, timeout: Duration? = nil, attempts: Int = 1) {
         self.command = command
         self.status = status
         self.stderr = stderr
         self.timedOut = timedOut
+        self.timeout = timeout
         self.attempts = attempts
     }
 
     public var description: String {
         let shown = command.joined(separator: " ")
-        let what = timedOut ? "timed out and was killed" : "exited with status \(status.map(String.init) ?? "?")"
+        let what = timedOut ? "timed out\(timeout.map { " after \(DurationParser.format($0))" } ?? "") and was killed" : "exited with status \(status.map(String.init) ?? "?")"
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
         let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         let trimmed = detail.count > 2000 ? String(detail.suffix(2000)) : detail

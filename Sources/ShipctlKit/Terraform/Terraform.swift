@@ -65,12 +65,15 @@ public struct TerraformOutput: Sendable {
 public struct Terraform: Sendable {
     public let directory: String
     public let variables: [(name: String, value: String)]
+    public let applyTimeout: Duration
     private let runner: any ProcessRunning
     private let redactor: Redactor
 
-    public init(directory: String, variables: [(name: String, value: String)], runner: any ProcessRunning, redactor: Redactor) {
+    public init(directory: String, variables: [(name: String, value: String)], applyTimeout: Duration = .seconds(1800),
+                runner: any ProcessRunning, redactor: Redactor) {
         self.directory = directory
         self.variables = variables
+        self.applyTimeout = applyTimeout
         self.runner = runner
         self.redactor = redactor
     }
@@ -107,7 +110,7 @@ public struct Terraform: Sendable {
 
     public func apply(_ plan: PlanSummary) async throws(ShipctlError) {
         _ = try await runner.check(request(["apply", "-input=false", "-no-color", "-auto-approve", plan.planFile],
-                                           timeout: .seconds(1800), mutating: true), redactor: redactor)
+                                           timeout: applyTimeout, mutating: true), redactor: redactor)
     }
 
     public func outputs() async throws(ShipctlError) -> [String: TerraformOutput] {
@@ -117,6 +120,10 @@ public struct Terraform: Sendable {
         guard let raw = try? JSONDecoder().decode([String: Raw].self, from: Data(result.stdout.utf8)) else {
             throw .runtime("could not read `terraform output -json` in \(directory)")
         }
-        return raw.mapValues { TerraformOutput(value: $0.value, sensitive: $0.sensitive ?? false) }
+        let outputs = raw.mapValues { TerraformOutput(value: $0.value, sensitive: $0.sensitive ?? false) }
+        for output in outputs.values where output.sensitive {
+            output.value.leafStrings.forEach(redactor.learn)
+        }
+        return outputs
     }
 }
