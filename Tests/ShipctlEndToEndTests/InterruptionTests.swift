@@ -127,9 +127,10 @@ final class InterruptionTests: WorldTestCase {
         process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
         process.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--on-cancel", "hold", "--config", config]
         process.environment = world.environment
-        let stderr = Pipe()
+        let stderrPath = world.directory.appendingPathComponent("hold.stderr").path
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()
         for _ in 0..<1500 where process.isRunning {
             if records(service: "api").contains(where: { $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result" }) { break }
@@ -137,8 +138,8 @@ final class InterruptionTests: WorldTestCase {
         }
         try await Task.sleep(for: .milliseconds(300))
         kill(process.processIdentifier, SIGINT)
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        let message = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
 
         XCTAssertEqual(process.terminationStatus, 130, message)
         XCTAssertTrue(message.contains("shipctl resume --service api --env prod"), message)

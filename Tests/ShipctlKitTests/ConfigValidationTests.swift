@@ -18,6 +18,19 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(service.analysis.metrics.first?.max, 0.02)
     }
 
+    /// SPEC §2: "The keys in this example must work as written" — including
+    /// `{{env}}` unquoted inside a flow mapping, which plain YAML would reject.
+    func testTheSpecExampleLoadsAsWritten() throws {
+        let path = TestWorld.repositoryRoot.appendingPathComponent("examples/spec/shipctl.yaml").path
+        let config = try ConfigLoader(environment: [:]).load(path: path)
+        let service = try XCTUnwrap(config.service(named: "api"))
+        let prod = try XCTUnwrap(config.environments["prod"])
+        let flip = service.onFailure.flags.first?.filled(Placeholders.deployment(service: service, env: prod, canary: "2", stable: "1"))
+        XCTAssertEqual(flip?.auditArgs["flag"]?.stringValue, "/micro-app/prod/MODEL_PROVIDER")
+        XCTAssertEqual(service.terraform?.vars.first?.value, "dev")
+        XCTAssertEqual(service.analysis.metrics.map(\.name), ["error-rate", "p95-latency", "cost-per-request", "lambda-errors"])
+    }
+
     func testPresetsUseCodeDeployNames() {
         XCTAssertEqual(StrategyPreset.steps(named: "Canary10Percent5Minutes"), [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
         XCTAssertEqual(StrategyPreset.steps(named: "Linear10PercentEvery1Minute")?.count, 10)

@@ -32,9 +32,12 @@ public struct ConfigLoader: Sendable {
         guard yaml.utf8.count <= Self.maximumFileSize else {
             throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "file is larger than \(Self.maximumFileSize) bytes")])
         }
+        if PlaceholderShield.clashes(yaml) {
+            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "contains Unicode private-use characters U+E000–U+E003, which shipctl reserves")])
+        }
         let root: Node
         do {
-            guard let composed = try Yams.compose(yaml: yaml) else {
+            guard let composed = try Yams.compose(yaml: PlaceholderShield.protect(yaml)) else {
                 throw ShipctlError.configuration([ConfigIssue(file: path, line: 1, column: 1, key: "", message: "the file is empty; it needs at least `version`, `environments` and `services`")])
             }
             root = composed

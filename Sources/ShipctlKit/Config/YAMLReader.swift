@@ -32,7 +32,7 @@ final class YAMLReader {
                 report(keyNode, key, "mapping keys must be plain names")
                 continue
             }
-            let name = scalar.string
+            let name = PlaceholderShield.restore(scalar.string)
             let path = key.isEmpty ? name : "\(key).\(name)"
             guard allowed.contains(name) else {
                 var message = "unknown key `\(name)`; expected one of: \(allowed.joined(separator: ", "))"
@@ -60,7 +60,7 @@ final class YAMLReader {
                 report(keyNode, key, "mapping keys must be plain names")
                 continue
             }
-            entries.append((scalar.string, keyNode, value))
+            entries.append((PlaceholderShield.restore(scalar.string), keyNode, value))
         }
         return entries
     }
@@ -76,7 +76,7 @@ final class YAMLReader {
         }
         let expanded: String
         do {
-            let result = try interpolator.expand(scalar.string)
+            let result = try interpolator.expand(PlaceholderShield.restore(scalar.string))
             expanded = result.text
             secrets.append(contentsOf: result.secrets)
         } catch .unset(let name) {
@@ -182,7 +182,7 @@ final class YAMLReader {
     func describe(_ node: Node) -> String {
         switch node {
         case let .scalar(scalar):
-            let text = scalar.string
+            let text = PlaceholderShield.restore(scalar.string)
             if text.isEmpty { return "nothing" }
             let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
             return "`\(shown)`"

@@ -158,12 +158,17 @@ public struct SystemProcessRunner: ProcessRunning {
                              attempts: 1, duration: ContinuousClock.now - started)
     }
 
+    /// Reads to end of file with read(2): FileHandle.availableData traps when a
+    /// signal interrupts the read (EINTR), and shipctl runs while signals arrive.
     private static func readAll(_ handle: FileHandle) -> Data {
+        let descriptor = handle.fileDescriptor
         var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            if data.count < outputLimit { data.append(chunk.prefix(outputLimit - data.count)) }
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            if data.count < outputLimit { data.append(contentsOf: buffer[0..<min(count, outputLimit - data.count)]) }
         }
         return data
     }
