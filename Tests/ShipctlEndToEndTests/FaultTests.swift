@@ -51,6 +51,9 @@ final class FaultTests: WorldTestCase {
         XCTAssertEqual(before.weights["2"], 0.1)
 
         kill(process.processIdentifier, signal)
+        // An impatient second Ctrl-C (or the runner's SIGTERM) must not abandon the revert half way.
+        try await Task.sleep(for: .milliseconds(50))
+        kill(process.processIdentifier, signal == SIGINT ? SIGTERM : SIGINT)
         let elapsed = try await waitForExit(process, within: 7.5)
 
         XCTAssertLessThan(elapsed, 5, "revert took \(elapsed)s")

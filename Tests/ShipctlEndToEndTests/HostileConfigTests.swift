@@ -54,7 +54,8 @@ final class HostileConfigTests: XCTestCase {
                         let item = corpus[index]
                         let dir = root.appendingPathComponent("case-\(index)")
                         do {
-                            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                            // The terraform dir exists, so a config that wrongly passes reaches the trap `terraform`.
+                            try FileManager.default.createDirectory(at: dir.appendingPathComponent("infra/envs/prod"), withIntermediateDirectories: true)
                             try Data(item.bytes).write(to: dir.appendingPathComponent("shipctl.yaml"))
                         } catch {
                             found.append(Finding(name: item.name, problem: "could not write the case: \(error)"))
@@ -64,8 +65,8 @@ final class HostileConfigTests: XCTestCase {
                                                        workingDirectory: dir.path, timeout: .seconds(60))
                         if run.status != 2 {
                             found.append(Finding(name: item.name, problem: "exit \(run.status): \(run.output.prefix(600))"))
-                        } else if !run.stderr.contains("shipctl.yaml") {
-                            found.append(Finding(name: item.name, problem: "the message does not name the file: \(run.stderr.prefix(300))"))
+                        } else if !run.stderr.hasPrefix("error: shipctl.yaml") || !run.stdout.isEmpty {
+                            found.append(Finding(name: item.name, problem: "not refused as a configuration error naming the file: \(run.output.prefix(300))"))
                         }
                         if run.output.contains("Fatal error") || run.output.contains("crashed") {
                             found.append(Finding(name: item.name, problem: "crashed: \(run.output.prefix(300))"))

@@ -36,6 +36,47 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
         }
     }
 
+    /// Terraform marks an output sensitive; a smoke test that prints that value
+    /// (and fails, so its output is shown and recorded) must not reveal it.
+    func testTerraformSensitiveOutputsAreMaskedEverywhere() async throws {
+        try await world.createFunction("tf-secret-app", versions: 2)
+        let sentinel = "tfsensitive-\(UUID().uuidString)"
+        let infra = world.directory.appendingPathComponent("outputs-only")
+        try FileManager.default.createDirectory(at: infra, withIntermediateDirectories: true)
+        try """
+        output "function_version" { value = "2" }
+        output "model_api_credential" {
+          value     = "\(sentinel)"
+          sensitive = true
+        }
+        """.write(to: infra.appendingPathComponent("main.tf"), atomically: true, encoding: .utf8)
+        let config = try world.writeConfig("""
+        version: 1
+        state: { dir: "${SHIPCTL_STATE_DIR}" }
+        environments:
+          prod: { region: us-east-1 }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: tf-secret-app, alias: live }
+            terraform: { dir: \(infra.path), version_output: function_version }
+            smoke:
+              - { name: leaky, run: ["sh", "-c", "echo 'credential is \(sentinel)' >&2; exit 1"] }
+        """)
+
+        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
+        let show = await world.shipctl(["audit", "show"], config: config)
+
+        XCTAssertEqual(promote.status, 3, promote.output)
+        XCTAssertTrue(promote.output.contains("credential is ***"), "the smoke failure should be shown, masked: \(promote.output)")
+        for run in [promote, show] {
+            XCTAssertFalse(run.output.contains(sentinel), run.output)
+        }
+        let audit = try String(contentsOfFile: world.auditLogPath, encoding: .utf8)
+        XCTAssertFalse(audit.contains(sentinel))
+        XCTAssertTrue(audit.contains("credential is ***"))
+    }
+
     /// A fault-injecting `aws` earlier on PATH, in front of the real CLI.
     func installFaultyAWS() throws -> URL {
         let bin = world.directory.appendingPathComponent("faulty-bin")

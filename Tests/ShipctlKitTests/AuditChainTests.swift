@@ -15,6 +15,25 @@ final class AuditChainTests: XCTestCase {
         }
     }
 
+    /// Concurrent writers (separate stores, separate file descriptions, as separate
+    /// processes would have) never interleave partial lines or fork the chain.
+    func testConcurrentWritersKeepOneUnbrokenChain() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        let writers = 4, each = 100
+        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+            let store = LocalStateStore(directory: dir, actor: Actor(name: "writer\(writer)", run: nil))
+            for index in 0..<each {
+                _ = try? store.append(AuditEvent(deployment: "d\(writer)", service: "api", env: "prod", step: "\(index)", phase: .info,
+                                                 action: "analysis", args: ["padding": .string(String(repeating: "x", count: 3000))]))
+            }
+        }
+        let store = LocalStateStore(directory: dir, actor: Actor(name: "reader", run: nil))
+        let result = try store.verify()
+        XCTAssertTrue(result.isValid, "\(String(describing: result.firstBad))")
+        XCTAssertEqual(result.recordCount, writers * each)
+        XCTAssertEqual(try store.records().map(\.seq), (1...Int64(writers * each)).map { $0 })
+    }
+
     func testAnUntouchedLogVerifies() throws {
         let store = try makeStore()
         try appendFive(store)

@@ -155,7 +155,6 @@ public enum HostileConfigCorpus {
             ("unknown preset", "    strategy:\n      steps:\n", "    strategy:\n      preset: Canary99Percent99Years\n      stepz:\n"),
             ("metric with two sources", "          max: 0.02\n", "          max: 0.02\n          cloudwatch: { namespace: AWS/Lambda, metric: Errors, stat: Sum, period: 60 }\n"),
             ("smoke with two kinds", "- { name: contract, run:", "- { name: contract, http: { url: \"http://127.0.0.1:1/\" }, run:"),
-            ("last step below 100", "        - { weight: 100 }\n", "        - { weight: 90 }\n"),
             ("services as list", "services:\n  api:\n", "services:\n  - api\n  api2:\n"),
             ("undefined alias", "    provider: lambda\n", "    provider: *nope\n"),
             ("two documents", "version: 1\n", "version: 1\n---\nversion: 1\n"),

@@ -303,7 +303,13 @@ struct ConfigParser {
         var source: MetricConfig.Source?
         switch (fields["prometheus"], fields["cloudwatch"]) {
         case let (query?, nil):
-            if let text = reader.string(query, key: "\(key).prometheus") { source = .prometheus(query: text) }
+            if let text = reader.string(query, key: "\(key).prometheus") {
+                if text.trimmingCharacters(in: .whitespaces).isEmpty {
+                    reader.report(query, "\(key).prometheus", "the query is empty; write the PromQL expression to evaluate")
+                } else {
+                    source = .prometheus(query: text)
+                }
+            }
         case let (nil, cloudwatch?):
             source = parseCloudWatch(cloudwatch, key: "\(key).cloudwatch").map(MetricConfig.Source.cloudwatch)
         default:

@@ -31,7 +31,11 @@ public struct Placeholders: Sendable {
         var unknown: [String] = []
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                // `{{env}` or `{{env`: a placeholder with its closing braces lost.
+                unknown.append(String(rest[open.upperBound...].prefix(20)) + " without its closing }}")
+                break
+            }
             let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             if !known.contains(name) { unknown.append(name) }
             rest = rest[close.upperBound...]

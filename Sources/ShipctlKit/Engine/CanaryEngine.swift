@@ -321,9 +321,10 @@ private struct CanaryRun {
                 try await terraform.apply(plan)
             }
         }
-        guard let outputName = block.versionOutput else { return nil }
         if options.dryRun && plan.hasChanges { return nil }
+        // Read even without `version_output`: reading teaches the redactor the sensitive values.
         let outputs = try await terraform.outputs()
+        guard let outputName = block.versionOutput else { return nil }
         guard let output = outputs[outputName] else {
             throw .runtime("terraform output `\(outputName)` does not exist in \(terraform.directory)",
                            hint: "outputs there: \(outputs.keys.sorted().joined(separator: ", ")); fix `terraform.version_output`")
