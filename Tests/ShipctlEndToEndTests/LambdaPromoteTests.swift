@@ -14,7 +14,14 @@ final class LambdaPromoteTests: WorldTestCase {
         environments:
           prod: { region: us-east-1, prometheus: "${PROMETHEUS_URL}" }
         services:
-          api:
+        \(lambdaService(function: function, steps: steps, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit))
+        """
+    }
+
+    /// One lambda service entry under `services:`, named `key`.
+    static func lambdaService(function: String, steps: String, failureLimit: Int = 1, inconclusiveLimit: Int = 6, key: String = "api") -> String {
+        """
+          \(key):
             provider: lambda
             lambda: { function: \(function), alias: live }
             strategy:

@@ -14,6 +14,9 @@ public final class TestWorld: @unchecked Sendable {
     public let awsEndpoint: String
     public let simulatorURL: String
     public let prometheusURL: String
+    /// The Cloud Run API fake (control endpoints under /fake/).
+    public let cloudRunURL: String
+    public static let cloudRunProject = "shipctl-test"
     public var environment: [String: String]
     private let runner = SystemProcessRunner()
 
@@ -29,7 +32,11 @@ public final class TestWorld: @unchecked Sendable {
         awsEndpoint = state["aws_endpoint"]?.stringValue ?? ""
         simulatorURL = state["simulator"]?.stringValue ?? ""
         prometheusURL = state["prometheus"]?.stringValue ?? ""
+        cloudRunURL = state["cloudrun"]?.stringValue ?? ""
         var env = ProcessInfo.processInfo.environment
+        if case let .object(worldEnvironment)? = state["env"] {
+            for (key, value) in worldEnvironment where key.hasPrefix("CLOUDSDK_") { env[key] = value.stringValue }
+        }
         env["AWS_ENDPOINT_URL"] = awsEndpoint
         env["AWS_ACCESS_KEY_ID"] = "testing"
         env["AWS_SECRET_ACCESS_KEY"] = "testing"
@@ -97,6 +104,57 @@ public final class TestWorld: @unchecked Sendable {
         let body = "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)}"
         let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/behaviour", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
         guard result.succeeded else { throw TestWorldError("setting behaviour failed: \(result.stderr)") }
+    }
+
+    // MARK: Cloud Run (through the fake's control endpoints)
+
+    @discardableResult
+    private func cloudRunControl(_ method: String, _ path: String, body: String? = nil) async throws -> JSONValue? {
+        var arguments = ["-sf", "-X", method, "\(cloudRunURL)\(path)"]
+        if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
+        let result = await runner.run(ProcessRequest("curl", arguments, timeout: .seconds(10), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("cloud run fake \(method) \(path) failed: \(result.stderr)") }
+        return JSONValue.parse(result.stdout)
+    }
+
+    /// A Cloud Run service with `revisions` ready revisions and all traffic on the
+    /// first, as `gcloud run deploy --no-traffic` leaves it. Returns the revision names, oldest first.
+    public func createCloudRunService(_ name: String, revisions: Int, region: String = "us-central1") async throws -> [String] {
+        let answer = try await cloudRunControl("POST", "/fake/services",
+                                               body: "{\"project\": \"\(Self.cloudRunProject)\", \"name\": \"\(name)\", \"revisions\": \(revisions), \"region\": \"\(region)\"}")
+        guard case let .array(names)? = answer?["revisions"] else { throw TestWorldError("the fake did not create \(name)") }
+        return names.compactMap(\.stringValue)
+    }
+
+    /// `status.traffic` of a Cloud Run service as the API reports it: revision → percent, and the tags.
+    public func cloudRunTraffic(_ name: String) async throws -> (percents: [String: Int], tags: [String: String]) {
+        let state = try await cloudRunControl("GET", "/fake/state")
+        guard case let .array(services)? = state?["services"],
+              let service = services.first(where: { $0["metadata"]?["name"]?.stringValue == name }),
+              case let .array(traffic)? = service["status"]?["traffic"] else { throw TestWorldError("no Cloud Run service \(name)") }
+        var percents: [String: Int] = [:], tags: [String: String] = [:]
+        for target in traffic {
+            guard let revision = target["revisionName"]?.stringValue else { continue }
+            let percent = Int(target["percent"]?.doubleValue ?? 0)
+            if percent > 0 { percents[revision, default: 0] += percent }
+            if let tag = target["tag"]?.stringValue { tags[tag] = revision }
+        }
+        return (percents, tags)
+    }
+
+    /// The next `count` API requests (of `method`, or any) fail with `status`.
+    public func injectCloudRunFault(status: Int, count: Int, method: String? = nil) async throws {
+        let methodField = method.map { ", \"method\": \"\($0)\"" } ?? ""
+        try await cloudRunControl("POST", "/fake/faults", body: "{\"status\": \(status), \"count\": \(count)\(methodField)}")
+    }
+
+    /// Every API request the fake answered: method, path and status.
+    public func cloudRunRequests() async throws -> [(method: String, path: String, status: Int)] {
+        guard case let .array(requests)? = try await cloudRunControl("GET", "/fake/requests")?["requests"] else { return [] }
+        return requests.compactMap { request in
+            guard let method = request["method"]?.stringValue, let path = request["path"]?.stringValue else { return nil }
+            return (method, path, Int(request["status"]?.doubleValue ?? 0))
+        }.filter { !$0.path.hasPrefix("/fake/") }
     }
 
     /// Writes a config into a fresh folder and returns its path.

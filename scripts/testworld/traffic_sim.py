@@ -3,7 +3,9 @@
 
 It stands in for the users of a micro app, not for any cloud API: it reads the
 live alias of every Lambda function from the AWS endpoint (moto in the test
-world), splits a steady request rate across the versions the alias routes to,
+world) and, when given one, the traffic of every Cloud Run service from the
+Cloud Run API fake, splits a steady request rate across the versions (or
+revisions) they route to,
 and exposes what an instrumented app would export to Prometheus:
 llm_requests_total, llm_request_latency_seconds_bucket and
 llm_cost_estimate_usd_total, each labelled with function and version.
@@ -28,10 +30,18 @@ class World:
     def __init__(self, rps):
         self.rps = rps
         self.lock = threading.Lock()
-        self.routes = {}  # function -> {version: weight}
+        self.discovered = {}  # source ("lambda", "cloudrun") -> (routes, known versions)
+        self.routes = {}  # function or Cloud Run service -> {version: weight}
         self.known_versions = {}  # function -> set(version)
         self.behaviour = {}  # (function or "*", version) -> dict
         self.counters = {}  # (function, version) -> dict of floats
+
+    def update(self, source, routes, known):
+        """Replaces what one source reported; the routes of the others stay."""
+        with self.lock:
+            self.discovered[source] = (routes, known)
+            self.routes = {name: weights for routes, _ in self.discovered.values() for name, weights in routes.items()}
+            self.known_versions = {name: versions for _, known in self.discovered.values() for name, versions in known.items()}
 
     def behaviour_for(self, function, version):
         merged = dict(DEFAULT_BEHAVIOUR)
@@ -109,11 +119,33 @@ def discover_forever(world, endpoint, region, alias_name):
                     weights = {v: float(w) for v, w in extra.items()}
                     weights[alias["FunctionVersion"]] = max(0.0, 1.0 - sum(weights.values()))
                     routes[name] = weights
-            with world.lock:
-                world.routes = routes
-                world.known_versions = known
+            world.update("lambda", routes, known)
         except Exception as error:  # the endpoint may be restarting; keep the last routes
             print(f"discovery failed: {error}", flush=True)
+        time.sleep(0.3)
+
+
+def discover_cloudrun_forever(world, fake_url):
+    """Cloud Run: `status.traffic` of every service the fake holds, percent → weight."""
+    import urllib.request
+
+    while True:
+        try:
+            with urllib.request.urlopen(f"{fake_url}/fake/state", timeout=5) as response:
+                services = json.load(response)["services"]
+            routes, known = {}, {}
+            for service in services:
+                name = service["metadata"]["name"]
+                weights = {}
+                for target in service.get("status", {}).get("traffic", []):
+                    if target.get("revisionName") and target.get("percent", 0) > 0:
+                        revision = target["revisionName"]
+                        weights[revision] = weights.get(revision, 0.0) + target["percent"] / 100.0
+                routes[name] = weights
+                known[name] = set(weights)
+            world.update("cloudrun", routes, known)
+        except Exception as error:
+            print(f"cloudrun discovery failed: {error}", flush=True)
         time.sleep(0.3)
 
 
@@ -175,9 +207,12 @@ def main():
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--alias", default="live")
     parser.add_argument("--rps", type=float, default=50.0)
+    parser.add_argument("--cloudrun", help="base URL of the Cloud Run API fake")
     args = parser.parse_args()
     world = World(args.rps)
     threading.Thread(target=discover_forever, args=(world, args.aws_endpoint, args.region, args.alias), daemon=True).start()
+    if args.cloudrun:
+        threading.Thread(target=discover_cloudrun_forever, args=(world, args.cloudrun), daemon=True).start()
     threading.Thread(target=tick_forever, args=(world,), daemon=True).start()
     ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(world)).serve_forever()
 

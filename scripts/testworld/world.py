@@ -60,6 +60,27 @@ def spawn(argv, log_path):
                             start_new_session=True).pid
 
 
+CLOUDRUN_REGIONS = ["us-central1", "europe-west1"]
+
+
+def ensure_cloudrun_hosts():
+    """gcloud calls REGION-localhost for a regional endpoint; those names must reach 127.0.0.1."""
+    missing = []
+    for region in CLOUDRUN_REGIONS:
+        try:
+            socket.gethostbyname(f"{region}-localhost")
+        except OSError:
+            missing.append(f"{region}-localhost")
+    if not missing:
+        return
+    try:
+        with open("/etc/hosts", "a") as hosts:
+            hosts.write("127.0.0.1 " + " ".join(missing) + "  # shipctl test world: gcloud regional endpoints\n")
+    except OSError as error:
+        sys.exit(f"gcloud needs {', '.join(missing)} to resolve to 127.0.0.1 and /etc/hosts is not writable ({error}); "
+                 f"add the line `127.0.0.1 {' '.join(missing)}` to /etc/hosts")
+
+
 def up(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
@@ -76,9 +97,16 @@ def up(args):
     urllib.request.urlopen(req, timeout=5).read()
     state["aws_endpoint"] = endpoint
 
+    ensure_cloudrun_hosts()
+    cloudrun_port = free_port()
+    state["pids"]["cloudrun"] = spawn([sys.executable, f"{HERE}/cloudrun_fake.py", "--port", str(cloudrun_port)], f"{d}/cloudrun.log")
+    state["cloudrun"] = f"http://127.0.0.1:{cloudrun_port}"
+    wait_http(f"{state['cloudrun']}/fake/requests")
+
     sim_port = free_port()
     state["pids"]["simulator"] = spawn(
-        [sys.executable, f"{HERE}/traffic_sim.py", "--port", str(sim_port), "--aws-endpoint", endpoint],
+        [sys.executable, f"{HERE}/traffic_sim.py", "--port", str(sim_port), "--aws-endpoint", endpoint,
+         "--cloudrun", state["cloudrun"]],
         f"{d}/simulator.log")
     state["simulator"] = f"http://127.0.0.1:{sim_port}"
     wait_http(f"{state['simulator']}/metrics")
@@ -111,7 +139,17 @@ def up(args):
         "SIMULATOR_URL": state["simulator"],
         "PROMETHEUS_URL": state.get("prometheus", ""),
         "TF_CLI_CONFIG_FILE": state.get("terraform_cli_config", ""),
+        # The real gcloud, pointed at the Cloud Run fake (SPEC §5); it adds the
+        # region to the host name: us-central1-localhost.
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN": f"http://localhost:{cloudrun_port}/",
+        "CLOUDSDK_AUTH_ACCESS_TOKEN": "fake-access-token-for-the-test-world",
+        "CLOUDSDK_CORE_PROJECT": "shipctl-test",
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+        "CLOUDSDK_CONFIG": f"{d}/gcloud",
+        "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "1",
+        "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "1",
     }
+    state["env"] = env
     with open(f"{d}/world.env", "w") as f:
         for key, value in env.items():
             f.write(f"export {key}={value}\n")

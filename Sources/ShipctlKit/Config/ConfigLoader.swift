@@ -140,18 +140,21 @@ struct ConfigParser {
             provider = ProviderKind(rawValue: value)
             if provider == nil {
                 reader.report(node, "\(key).provider", "expected one of: lambda, cloudrun, got `\(value)`")
-            } else if provider == .cloudrun {
-                reader.report(node, "\(key).provider", "the cloudrun provider is not available in this version of shipctl; use lambda")
             }
         }
         var lambda: LambdaTarget?
         if let node = fields["lambda"] {
             lambda = parseLambda(node, key: "\(key).lambda")
+            if provider == .cloudrun { reader.report(node, "\(key).lambda", "`lambda` does not apply to a service with `provider: cloudrun`") }
         } else if provider == .lambda {
             reader.report(node, "\(key).lambda", "a lambda service needs `lambda: { function: NAME, alias: live }`")
         }
-        if let cloudrun = fields["cloudrun"], provider == .lambda {
-            reader.report(cloudrun, "\(key).cloudrun", "`cloudrun` does not apply to a service with `provider: lambda`")
+        var cloudrun: CloudRunTarget?
+        if let node = fields["cloudrun"] {
+            cloudrun = parseCloudRun(node, key: "\(key).cloudrun")
+            if provider == .lambda { reader.report(node, "\(key).cloudrun", "`cloudrun` does not apply to a service with `provider: lambda`") }
+        } else if provider == .cloudrun {
+            reader.report(node, "\(key).cloudrun", "a cloudrun service needs `cloudrun: { service: NAME, region: us-central1, project: PROJECT }`")
         }
         let terraform = fields["terraform"].flatMap { parseTerraform($0, key: "\(key).terraform") }
         let steps = fields["strategy"].map { parseStrategy($0, key: "\(key).strategy") } ?? [CanaryStep(weight: 100, pause: .zero)]
@@ -165,7 +168,7 @@ struct ConfigParser {
             }
         }
         guard let provider else { return nil }
-        return ServiceConfig(name: name, provider: provider, lambda: lambda, terraform: terraform, steps: steps,
+        return ServiceConfig(name: name, provider: provider, lambda: lambda, cloudrun: cloudrun, terraform: terraform, steps: steps,
                              smoke: smoke, analysis: analysis, onFailure: onFailure)
     }
 
@@ -175,6 +178,25 @@ struct ConfigParser {
         let alias = fields["alias"].map { reader.name($0, key: "\(key).alias") } ?? "live"
         guard let function, let alias else { return nil }
         return LambdaTarget(function: function, alias: alias)
+    }
+
+    private func parseCloudRun(_ node: Node, key: String) -> CloudRunTarget? {
+        guard let fields = reader.mapping(node, key: key, allowed: ["service", "region", "project"], required: ["service", "region"]) else { return nil }
+        let service = fields["service"].flatMap { cloudRunName($0, key: "\(key).service", what: "service") }
+        let region = fields["region"].flatMap { cloudRunName($0, key: "\(key).region", what: "region") }
+        let project = fields["project"].map { cloudRunName($0, key: "\(key).project", what: "project") }
+        guard let service, let region, let project else { return nil }
+        return CloudRunTarget(service: service, region: region, project: project)
+    }
+
+    /// Cloud Run service, region and project names: lowercase letters, digits and hyphens.
+    private func cloudRunName(_ node: Node, key: String, what: String) -> String? {
+        guard let value = reader.name(node, key: key) else { return nil }
+        guard value.count <= 63, value.first?.isLetter == true, value.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
+            reader.report(node, key, "`\(value)` is not a Cloud Run \(what) name: lowercase letters, digits and hyphens, starting with a letter")
+            return nil
+        }
+        return value
     }
 
     private func parseTerraform(_ node: Node, key: String) -> TerraformConfig? {
@@ -248,7 +270,6 @@ struct ConfigParser {
             var kind: SmokeTest.Kind?
             var httpTimeout: Duration?
             if let invoke = fields["invoke"] {
-                if provider != .lambda { reader.report(invoke, "\(itemKey).invoke", "`invoke` smoke tests need `provider: lambda`") }
                 if let body = reader.mapping(invoke, key: "\(itemKey).invoke", allowed: ["payload"]) {
                     let payload = body["payload"].flatMap { reader.string($0, key: "\(itemKey).invoke.payload") } ?? "{}"
                     kind = .invoke(payload: payload)

@@ -14,7 +14,7 @@ public struct Placeholders: Sendable {
     /// Everything a deployment of `service` to `env` fills in.
     public static func deployment(service: ServiceConfig, env: EnvironmentConfig, canary: String, stable: String) -> Placeholders {
         Placeholders(["canary": canary, "stable": stable, "service": service.name, "env": env.name,
-                      "function": service.lambda?.function ?? "", "alias": service.lambda?.alias ?? ""])
+                      "function": service.lambda?.function ?? service.cloudrun?.service ?? "", "alias": service.lambda?.alias ?? ""])
     }
 
     public func fill(_ text: String) -> String {

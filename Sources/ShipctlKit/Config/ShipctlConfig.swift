@@ -54,6 +54,7 @@ public struct ServiceConfig: Sendable {
     public var name: String
     public var provider: ProviderKind
     public var lambda: LambdaTarget?
+    public var cloudrun: CloudRunTarget?
     public var terraform: TerraformConfig?
     public var steps: [CanaryStep]
     public var smoke: [SmokeTest]
@@ -64,6 +65,13 @@ public struct ServiceConfig: Sendable {
 public struct LambdaTarget: Sendable {
     public var function: String
     public var alias: String
+}
+
+public struct CloudRunTarget: Sendable {
+    public var service: String
+    public var region: String
+    /// nil: gcloud's configured project (`CLOUDSDK_CORE_PROJECT`).
+    public var project: String?
 }
 
 public struct TerraformConfig: Sendable {

@@ -38,7 +38,11 @@ public enum ProviderFactory {
             return LambdaProvider(target: target, region: env.region, callTimeout: config.timeouts.providerCall,
                                   runner: dependencies.runner, redactor: dependencies.redactor)
         case .cloudrun:
-            throw .usage("the cloudrun provider is not available in this version of shipctl")
+            guard let target = service.cloudrun else {
+                throw .usage("service \(service.name) has `provider: cloudrun` but no `cloudrun` block")
+            }
+            return CloudRunProvider(target: target, callTimeout: config.timeouts.providerCall, runner: dependencies.runner,
+                                    http: dependencies.http, redactor: dependencies.redactor)
         }
     }
 

@@ -20,6 +20,8 @@ public struct RetryPolicy: Sendable {
         "(500)", "(502)", "(503)", "(504)", "status code: 5", "Could not connect to the endpoint URL",
         "Connection reset", "connection reset", "Connection was closed", "EndpointConnectionError",
         "Read timeout on endpoint", "connection refused", "Connection refused", "i/o timeout", "TLS handshake timeout",
+        // gcloud prints the Google API status: 429 and 5xx
+        "RESOURCE_EXHAUSTED", "UNAVAILABLE:", "DEADLINE_EXCEEDED", "INTERNAL:",
     ]
 
     public func isTransient(_ result: ProcessResult) -> Bool {
