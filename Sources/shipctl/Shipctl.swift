@@ -6,7 +6,7 @@ import ShipctlKit
 struct Shipctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shipctl",
-        abstract: "Ship LLM micro apps to AWS Lambda safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
+        abstract: "Ship LLM micro apps to AWS Lambda and Google Cloud Run safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
         discussion: """
         Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
         rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.

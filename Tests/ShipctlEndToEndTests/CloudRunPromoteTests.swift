@@ -94,8 +94,9 @@ final class CloudRunPromoteTests: WorldTestCase {
         XCTAssertEqual(finish?["outcome"]?.stringValue, "rolled-back")
     }
 
-    /// Rollback and status answer for Cloud Run exactly as for Lambda: same JSON keys, same exit codes.
-    func testRollbackAndStatusHaveTheSameShapeAsForLambda() async throws {
+    /// One file with a Lambda and a Cloud Run service: each is promoted, and
+    /// rollback and status answer for Cloud Run exactly as for Lambda (same JSON keys, same exit codes).
+    func testOneConfigWithLambdaAndCloudRunPromotesEachAndRollbackAndStatusMatch() async throws {
         let revisions = try await world.createCloudRunService("web-roll", revisions: 2)
         try await world.createFunction("lambda-roll", versions: 2)
         let config = try world.writeConfig(Self.config(services: Self.service("web-roll", steps: "          - { weight: 100 }")

@@ -31,6 +31,16 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(service.analysis.metrics.map(\.name), ["error-rate", "p95-latency", "cost-per-request", "lambda-errors"])
     }
 
+    func testACloudRunServiceLoadsWithItsTarget() throws {
+        let yaml = Self.valid.replacingOccurrences(of: "provider: lambda", with: "provider: cloudrun")
+            .replacingOccurrences(of: "lambda: { function: micro-app-api, alias: live }", with: "cloudrun: { service: api, region: us-central1, project: my-proj }")
+        let service = try XCTUnwrap(try load(yaml).service(named: "api"))
+        XCTAssertEqual(service.provider, .cloudrun)
+        XCTAssertEqual(service.cloudrun?.service, "api")
+        XCTAssertEqual(service.cloudrun?.region, "us-central1")
+        XCTAssertEqual(service.cloudrun?.project, "my-proj")
+    }
+
     func testPresetsUseCodeDeployNames() {
         XCTAssertEqual(StrategyPreset.steps(named: "Canary10Percent5Minutes"), [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
         XCTAssertEqual(StrategyPreset.steps(named: "Linear10PercentEvery1Minute")?.count, 10)
@@ -61,6 +71,9 @@ final class ConfigValidationTests: XCTestCase {
             ("unset environment variable", "region: us-east-1", "region: \"${NOPE_REGION}\"", 3, "environments.prod.region"),
             ("threshold of the wrong type", "max: 0.02", "max: low", 17, "services.api.analysis.metrics[0].max"),
             ("decreasing weights", "weight: 50,", "weight: 5,", 11, "services.api.strategy.steps[1].weight"),
+            ("cloudrun service without its block", "provider: lambda", "provider: cloudrun", 6, "services.api.cloudrun"),
+            ("cloudrun block without a region", "    lambda: { function: micro-app-api, alias: live }", "    cloudrun: { service: api, project: p }", 7, "services.api.cloudrun.region"),
+            ("cloudrun service name with capitals", "    lambda: { function: micro-app-api, alias: live }", "    cloudrun: { service: My_Api, region: us-central1 }", 7, "services.api.cloudrun.service"),
         ]
         for example in cases {
             let yaml = Self.valid.replacingOccurrences(of: example.from, with: example.to)
