@@ -33,9 +33,7 @@ struct Promote: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(configPath: global.config, json: global.json)
-            let (service, env) = try session.target(service: service, env: env)
-            let engine = CanaryEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
+            let (session, engine) = try canaryEngine(global, service: service, env: env)
             let options = PromoteOptions(version: version, dryRun: dryRun, yes: yes, holdOnCancel: onCancel == .hold)
             _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in try await engine.promote(options) }
         }
@@ -61,13 +59,18 @@ struct Resume: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(configPath: global.config, json: global.json)
-            let (service, env) = try session.target(service: service, env: env)
-            let engine = CanaryEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
+            let (session, engine) = try canaryEngine(global, service: service, env: env)
             let hold = onCancel == .hold
             _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in try await engine.resume(holdOnCancel: hold) }
         }
     }
+}
+
+/// The session and the canary engine for one service/env.
+func canaryEngine(_ global: GlobalOptions, service: String, env: String) throws(ShipctlError) -> (Session, CanaryEngine) {
+    let session = try Session.open(configPath: global.config, json: global.json)
+    let (service, env) = try session.target(service: service, env: env)
+    return (session, CanaryEngine(config: session.config, service: service, env: env, dependencies: session.dependencies))
 }
 
 /// Runs a canary so that SIGINT/SIGTERM end it safely instead of killing it: a

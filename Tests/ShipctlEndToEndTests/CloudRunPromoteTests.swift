@@ -34,17 +34,6 @@ final class CloudRunPromoteTests: WorldTestCase {
         """
     }
 
-    static func config(services: String) -> String {
-        """
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1, prometheus: "${PROMETHEUS_URL}" }
-        services:
-        \(services)
-        """
-    }
-
     static let threeSteps = """
               - { weight: 12.5, pause: 3s }
               - { weight: 50, pause: 2s }
@@ -58,7 +47,7 @@ final class CloudRunPromoteTests: WorldTestCase {
     func testAGoodRevisionGoesThroughEveryStepTo100Percent() async throws {
         let revisions = try await world.createCloudRunService("web-good", revisions: 2)
         try await world.createFunctions(["flag-holder"], versions: 1)  // the SSM flag the services share
-        let config = try world.writeConfig(Self.config(services: Self.service("web-good", steps: Self.threeSteps)))
+        let config = try world.writeConfig(SampleConfig.inWorld(services: Self.service("web-good", steps: Self.threeSteps)))
 
         let run = await world.shipctl(["promote", "--service", "web", "--env", "prod"], config: config)
 
@@ -80,7 +69,7 @@ final class CloudRunPromoteTests: WorldTestCase {
         let revisions = try await world.createCloudRunService("web-bad", revisions: 2)
         try await world.createFunctions(["flag-holder"], versions: 1)
         try await world.setBehaviour(version: revisions[1], errorRate: 0.4)
-        let config = try world.writeConfig(Self.config(services: Self.service("web-bad", steps: Self.threeSteps)))
+        let config = try world.writeConfig(SampleConfig.inWorld(services: Self.service("web-bad", steps: Self.threeSteps)))
 
         let run = await world.shipctl(["promote", "--service", "web", "--env", "prod", "--version", revisions[1]], config: config)
 
@@ -99,7 +88,7 @@ final class CloudRunPromoteTests: WorldTestCase {
     func testOneConfigWithLambdaAndCloudRunPromotesEachAndRollbackAndStatusMatch() async throws {
         let revisions = try await world.createCloudRunService("web-roll", revisions: 2)
         try await world.createFunction("lambda-roll", versions: 2)
-        let config = try world.writeConfig(Self.config(services: Self.service("web-roll", steps: "          - { weight: 100 }")
+        let config = try world.writeConfig(SampleConfig.inWorld(services: Self.service("web-roll", steps: "          - { weight: 100 }")
             + "\n" + LambdaPromoteTests.lambdaService(function: "lambda-roll", steps: "          - { weight: 100 }", key: "fn")))
 
         for (service, version) in [("web", revisions[1]), ("fn", "2")] {
@@ -132,7 +121,7 @@ final class CloudRunPromoteTests: WorldTestCase {
         let revisions = try await world.createCloudRunService("web-flaky", revisions: 3)
         try await world.createFunctions(["flag-holder"], versions: 1)
         // No smoke test: every PUT is then a traffic change, so the injected failures land on those.
-        let config = try world.writeConfig(Self.config(services: Self.service("web-flaky", steps: "          - { weight: 100 }")
+        let config = try world.writeConfig(SampleConfig.inWorld(services: Self.service("web-flaky", steps: "          - { weight: 100 }")
             .replacingOccurrences(of: "    smoke:\n      - { name: tagged, invoke: { payload: '{\"ping\": true}' } }\n", with: "")))
 
         try await world.injectCloudRunFault(status: 429, count: 2, method: "PUT")

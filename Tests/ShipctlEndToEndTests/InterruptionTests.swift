@@ -11,12 +11,7 @@ final class InterruptionTests: WorldTestCase {
 
     /// A three-step canary with short pauses and a smoke test, for service `name`.
     static func config(service: String, function: String) -> String {
-        """
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1 }
-        services:
+        SampleConfig.inWorld(services: """
           \(service):
             provider: lambda
             lambda: { function: \(function), alias: live }
@@ -27,7 +22,7 @@ final class InterruptionTests: WorldTestCase {
                 - { weight: 100 }
             smoke:
               - { name: invoke, invoke: { payload: '{"ping": true}' } }
-        """
+        """, prometheus: false)
     }
 
     func records(service: String) -> [JSONValue] {
@@ -163,16 +158,11 @@ final class InterruptionTests: WorldTestCase {
         try await world.createFunction("race-app", versions: 2)
         // One step and no smoke test: the winner still holds the lock for several
         // provider calls, long after the loser has tried to take it.
-        let config = try world.writeConfig("""
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1 }
-        services:
+        let config = try world.writeConfig(SampleConfig.inWorld(services: """
           api:
             provider: lambda
             lambda: { function: race-app, alias: live }
-        """)
+        """, prometheus: false))
         for round in 0..<20 {
             let version = round.isMultiple(of: 2) ? "2" : "1"
             let arguments = ["promote", "--service", "api", "--env", "prod", "--version", version]

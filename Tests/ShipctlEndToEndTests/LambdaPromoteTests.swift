@@ -8,14 +8,7 @@ import XCTest
 final class LambdaPromoteTests: WorldTestCase {
 
     static func config(function: String, steps: String, failureLimit: Int = 1, inconclusiveLimit: Int = 6) -> String {
-        """
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1, prometheus: "${PROMETHEUS_URL}" }
-        services:
-        \(lambdaService(function: function, steps: steps, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit))
-        """
+        SampleConfig.inWorld(services: lambdaService(function: function, steps: steps, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit))
     }
 
     /// One lambda service entry under `services:`, named `key`.

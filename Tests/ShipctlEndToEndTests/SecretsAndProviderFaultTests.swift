@@ -50,19 +50,14 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
           sensitive = true
         }
         """.write(to: infra.appendingPathComponent("main.tf"), atomically: true, encoding: .utf8)
-        let config = try world.writeConfig("""
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1 }
-        services:
+        let config = try world.writeConfig(SampleConfig.inWorld(services: """
           api:
             provider: lambda
             lambda: { function: tf-secret-app, alias: live }
             terraform: { dir: \(infra.path), version_output: function_version }
             smoke:
               - { name: leaky, run: ["sh", "-c", "echo 'credential is \(sentinel)' >&2; exit 1"] }
-        """)
+        """, prometheus: false))
 
         let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
         let show = await world.shipctl(["audit", "show"], config: config)

@@ -15,12 +15,7 @@ final class TerraformPromoteTests: XCTestCase {
         for leftover in [".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "shipctl.tfplan"] {
             try? FileManager.default.removeItem(at: infra.appendingPathComponent(leftover))
         }
-        let config = try world.writeConfig("""
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1 }
-        services:
+        let config = try world.writeConfig(SampleConfig.inWorld(services: """
           api:
             provider: lambda
             lambda: { function: micro-app-api, alias: live }
@@ -34,7 +29,7 @@ final class TerraformPromoteTests: XCTestCase {
                 - { weight: 100 }
             smoke:
               - { name: invoke, invoke: { payload: '{"ping": true}' } }
-        """)
+        """, prometheus: false))
 
         world.environment["GIT_SHA"] = "first"
         let first = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))

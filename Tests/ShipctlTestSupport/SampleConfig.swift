@@ -20,4 +20,17 @@ public enum SampleConfig {
               prometheus: sum(rate(x{version="{{canary}}"}[1m]))
               max: 0.02
     """
+
+    /// A config for the test world: state in `$SHIPCTL_STATE_DIR`, one `prod`
+    /// environment (with the world's Prometheus, or none), and these `services:` entries.
+    public static func inWorld(services: String, prometheus: Bool = true) -> String {
+        """
+        version: 1
+        state: { dir: "${SHIPCTL_STATE_DIR}" }
+        environments:
+          prod: { region: us-east-1\(prometheus ? ", prometheus: \"${PROMETHEUS_URL}\"" : "") }
+        services:
+        \(services)
+        """
+    }
 }
