@@ -123,7 +123,7 @@ final class InterruptionTests: WorldTestCase {
         process.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--on-cancel", "hold", "--config", config]
         process.environment = world.environment
         let stderrPath = world.directory.appendingPathComponent("hold.stderr").path
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: stderrPath, contents: nil))
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()
