@@ -129,8 +129,22 @@ public struct AuditRecord: Sendable {
 }
 
 /// UTC timestamps with milliseconds, e.g. `2026-11-23T06:20:00.123Z`.
-enum Timestamp {
-    static func format(_ date: Date) -> String {
+public enum Timestamp {
+    /// Reads what `format` writes (UTC, milliseconds).
+    public static func parse(_ text: String) -> Date? {
+        let numbers = text.split { !$0.isNumber }.compactMap { Int32($0) }
+        guard numbers.count == 7, text.hasSuffix("Z") else { return nil }
+        var parts = tm()
+        parts.tm_year = numbers[0] - 1900
+        parts.tm_mon = numbers[1] - 1
+        parts.tm_mday = numbers[2]
+        parts.tm_hour = numbers[3]
+        parts.tm_min = numbers[4]
+        parts.tm_sec = numbers[5]
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)) + TimeInterval(numbers[6]) / 1000)
+    }
+
+    public static func format(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(ms / 1000)
         var parts = tm()

@@ -17,6 +17,10 @@ public enum AuditAction {
     public static let deploymentResume = "deployment.resume"
     /// A cancelled promote that left traffic where it was (`--on-cancel=hold`).
     public static let deploymentHold = "deployment.hold"
+    public static let previewUp = "preview.up"
+    public static let previewDown = "preview.down"
+    public static let previewSecret = "preview.secret"
+    public static let terraformDestroy = "terraform.destroy"
 }
 
 /// How a deployment ended, as written in `deployment.finish`'s outcome.

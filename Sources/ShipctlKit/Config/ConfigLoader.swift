@@ -133,7 +133,7 @@ struct ConfigParser {
     }
 
     private func parseService(name: String, node: Node, key: String, environments: [String: EnvironmentConfig]) -> ServiceConfig? {
-        let allowed = ["provider", "lambda", "cloudrun", "terraform", "strategy", "smoke", "analysis", "on_failure"]
+        let allowed = ["provider", "lambda", "cloudrun", "terraform", "strategy", "smoke", "analysis", "on_failure", "preview"]
         guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["provider"]) else { return nil }
         var provider: ProviderKind?
         if let node = fields["provider"], let value = reader.string(node, key: "\(key).provider") {
@@ -161,6 +161,7 @@ struct ConfigParser {
         let smoke = fields["smoke"].map { parseSmoke($0, key: "\(key).smoke", provider: provider) } ?? []
         let analysis = fields["analysis"].map { parseAnalysis($0, key: "\(key).analysis") } ?? .defaults
         let onFailure = fields["on_failure"].map { parseOnFailure($0, key: "\(key).on_failure") } ?? .defaults
+        let preview = fields["preview"].flatMap { parsePreview($0, key: "\(key).preview") }
         if analysis.metrics.contains(where: { if case .prometheus = $0.source { true } else { false } }) {
             for env in environments.values where env.prometheus == nil {
                 reader.report(fields["analysis"], "environments.\(env.name).prometheus",
@@ -169,7 +170,7 @@ struct ConfigParser {
         }
         guard let provider else { return nil }
         return ServiceConfig(name: name, provider: provider, lambda: lambda, cloudrun: cloudrun, terraform: terraform, steps: steps,
-                             smoke: smoke, analysis: analysis, onFailure: onFailure)
+                             smoke: smoke, analysis: analysis, onFailure: onFailure, preview: preview)
     }
 
     private func parseLambda(_ node: Node, key: String) -> LambdaTarget? {
@@ -197,6 +198,29 @@ struct ConfigParser {
             return nil
         }
         return value
+    }
+
+    private func parsePreview(_ node: Node, key: String) -> PreviewConfig? {
+        guard let fields = reader.mapping(node, key: key, allowed: ["terraform", "ttl", "secrets", "opt_out_label"], required: ["terraform"]) else { return nil }
+        let terraform = fields["terraform"].flatMap { parseTerraform($0, key: "\(key).terraform") }
+        let ttl = fields["ttl"].map { reader.duration($0, key: "\(key).ttl", max: .seconds(90 * 86_400), allowZero: false) } ?? .seconds(72 * 3600)
+        let optOutLabel = fields["opt_out_label"].map { reader.string($0, key: "\(key).opt_out_label") } ?? "no-preview"
+        var secrets: [PreviewConfig.Secret] = []
+        if let node = fields["secrets"], let items = reader.sequence(node, key: "\(key).secrets") {
+            for (index, item) in items.enumerated() {
+                let itemKey = "\(key).secrets[\(index)]"
+                guard let entry = reader.mapping(item, key: itemKey, allowed: ["name", "token_budget"], required: ["name"]) else { continue }
+                let name = entry["name"].flatMap { reader.name($0, key: "\(itemKey).name", allowSlash: true) }
+                let budget = entry["token_budget"].map { reader.int($0, key: "\(itemKey).token_budget", range: 0...1_000_000_000) } ?? 0
+                if let name, let budget { secrets.append(.init(name: name, tokenBudget: budget)) }
+            }
+        }
+        if let terraform, !terraform.vars.contains(where: { $0.value.contains("{{pr}}") }) {
+            reader.report(fields["terraform"], "\(key).terraform.vars",
+                          "give at least one variable that uses {{pr}} (e.g. `function_name: \"app-pr-{{pr}}\"`), or every preview would overwrite the same resources")
+        }
+        guard let terraform, let ttl, let optOutLabel else { return nil }
+        return PreviewConfig(terraform: terraform, ttl: ttl, secrets: secrets, optOutLabel: optOutLabel)
     }
 
     private func parseTerraform(_ node: Node, key: String) -> TerraformConfig? {

@@ -3,7 +3,8 @@ import Foundation
 /// The `{{name}}` placeholders shipctl fills in per deployment inside queries,
 /// URLs and commands (SPEC §2).
 public struct Placeholders: Sendable {
-    public static let known: Set<String> = ["canary", "stable", "service", "env", "function", "alias"]
+    /// `pr` is filled in for preview environments only.
+    public static let known: Set<String> = ["canary", "stable", "service", "env", "function", "alias", "pr"]
 
     public var values: [String: String]
 

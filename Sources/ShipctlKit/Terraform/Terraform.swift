@@ -66,35 +66,43 @@ public struct Terraform: Sendable {
     public let directory: String
     public let variables: [(name: String, value: String)]
     public let applyTimeout: Duration
+    /// The workspace every state-touching command runs in (`TF_WORKSPACE`, so two
+    /// previews in one directory never fight over `.terraform/environment`); nil: the selected one.
+    public let workspace: String?
     private let runner: any ProcessRunning
     private let redactor: Redactor
 
     public init(directory: String, variables: [(name: String, value: String)], applyTimeout: Duration = .seconds(1800),
-                runner: any ProcessRunning, redactor: Redactor) {
+                workspace: String? = nil, runner: any ProcessRunning, redactor: Redactor) {
         self.directory = directory
         self.variables = variables
         self.applyTimeout = applyTimeout
+        self.workspace = workspace
         self.runner = runner
         self.redactor = redactor
     }
 
     private static let environment = ["TF_IN_AUTOMATION": "1", "TF_INPUT": "0"]
 
-    private func request(_ arguments: [String], timeout: Duration, mutating: Bool) -> ProcessRequest {
-        ProcessRequest("terraform", arguments, environment: Self.environment, workingDirectory: directory, timeout: timeout, mutating: mutating)
+    private func request(_ arguments: [String], timeout: Duration, mutating: Bool, inWorkspace: Bool = true) -> ProcessRequest {
+        var environment = Self.environment
+        if inWorkspace, let workspace { environment["TF_WORKSPACE"] = workspace }
+        return ProcessRequest("terraform", arguments, environment: environment, workingDirectory: directory, timeout: timeout, mutating: mutating)
     }
+
+    private var variableArguments: [String] { variables.flatMap { ["-var", "\($0.name)=\($0.value)"] } }
 
     public func initialise() async throws(ShipctlError) {
         guard FileManager.default.fileExists(atPath: directory) else {
             throw .usage("terraform directory \(directory) does not exist", hint: "check `terraform.dir` in shipctl.yaml; it is relative to the config file")
         }
-        _ = try await runner.check(request(["init", "-input=false", "-no-color"], timeout: .seconds(300), mutating: false), redactor: redactor)
+        _ = try await runner.check(request(["init", "-input=false", "-no-color"], timeout: .seconds(300), mutating: false, inWorkspace: false),
+                                   redactor: redactor)
     }
 
     public func plan() async throws(ShipctlError) -> PlanSummary {
-        let planFile = "shipctl.tfplan"
-        var arguments = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"]
-        for variable in variables { arguments += ["-var", "\(variable.name)=\(variable.value)"] }
+        let planFile = workspace.map { "shipctl-\($0).tfplan" } ?? "shipctl.tfplan"
+        let arguments = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"] + variableArguments
         let planRequest = request(arguments, timeout: .seconds(600), mutating: false)
         let result = await runner.run(planRequest)
         // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
@@ -111,6 +119,25 @@ public struct Terraform: Sendable {
     public func apply(_ plan: PlanSummary) async throws(ShipctlError) {
         _ = try await runner.check(request(["apply", "-input=false", "-no-color", "-auto-approve", plan.planFile],
                                            timeout: applyTimeout, mutating: true), redactor: redactor)
+    }
+
+    public func destroy() async throws(ShipctlError) {
+        _ = try await runner.check(request(["destroy", "-input=false", "-no-color", "-auto-approve"] + variableArguments,
+                                           timeout: applyTimeout, mutating: true), redactor: redactor)
+    }
+
+    public func workspaces() async throws(ShipctlError) -> [String] {
+        let result = try await runner.check(request(["workspace", "list", "-no-color"], timeout: .seconds(60), mutating: false, inWorkspace: false),
+                                            redactor: redactor)
+        return result.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "*", with: "").trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Deletes an (emptied) workspace; the selected one is never deleted, so `default` is selected first.
+    public func deleteWorkspace(_ name: String) async throws(ShipctlError) {
+        _ = try await runner.check(request(["workspace", "select", "-no-color", "default"], timeout: .seconds(60), mutating: true, inWorkspace: false),
+                                   redactor: redactor)
+        _ = try await runner.check(request(["workspace", "delete", "-no-color", name], timeout: .seconds(60), mutating: true, inWorkspace: false),
+                                   redactor: redactor)
     }
 
     public func outputs() async throws(ShipctlError) -> [String: TerraformOutput] {

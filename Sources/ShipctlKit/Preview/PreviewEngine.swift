@@ -1,0 +1,174 @@
+import Foundation
+
+/// `shipctl preview up|down` for one service: terraform in workspace `pr-N`
+/// with the preview's variables, the preview's secrets, and a record of both
+/// in the audit log, under the lock for service/`pr-N`. Both are idempotent.
+public struct PreviewEngine: Sendable {
+    public let config: ShipctlConfig
+    public let service: ServiceConfig
+    public let env: EnvironmentConfig
+    private let preview: PreviewConfig
+    private let dependencies: Dependencies
+
+    public init(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) throws(ShipctlError) {
+        guard let preview = service.preview else {
+            throw .usage("service \(service.name) has no `preview` block", hint: "add `preview: { terraform: { dir: ..., vars: { name: \"app-pr-{{pr}}\" } } }` to it")
+        }
+        self.config = config
+        self.service = service
+        self.env = env
+        self.preview = preview
+        self.dependencies = dependencies
+    }
+
+    private var reporter: Reporter { dependencies.reporter }
+
+    public static func workspace(pr: Int) -> String { "pr-\(pr)" }
+
+    /// Creates the preview, or updates it in place when it exists.
+    @discardableResult
+    public func up(pr: Int, ttl: Duration? = nil, now: Date = Date()) async throws(ShipctlError) -> PreviewState {
+        try await holdingLock(pr: pr) { recorder throws(ShipctlError) in
+            let expires = now.addingTimeInterval((ttl ?? preview.ttl).timeInterval)
+            let terraform = try terraform(pr: pr)
+            reporter.beginGroup("preview pr-\(pr) of \(service.name): terraform in \(terraform.directory), workspace \(terraform.workspace ?? "")")
+            defer { reporter.endGroup() }
+            try await terraform.initialise()
+            let plan = try await terraform.plan()
+            reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
+            if plan.hasChanges {
+                try await recorder.performing(AuditAction.terraformApply, step: "preview", args: plan.auditArgs) { () async throws(ShipctlError) in
+                    try await terraform.apply(plan)
+                }
+            }
+            let outputs = try await terraform.outputs().filter { !$0.value.sensitive }.mapValues(\.value)
+            let tags = ["shipctl-pr": String(pr), "shipctl-service": service.name, "expires-at": Timestamp.format(expires), "managed-by": "shipctl"]
+            for secret in secrets(pr: pr) {
+                try await recorder.performing(AuditAction.previewSecret, step: "preview", args: ["name": .string(secret.name), "token_budget": .int(Int64(secret.tokenBudget))]) { () async throws(ShipctlError) in
+                    try await secretStore.put(name: secret.name, tags: tags.merging(["token-budget": String(secret.tokenBudget)]) { $1 })
+                }
+            }
+            try recorder.record(.info, AuditAction.previewUp, step: "preview",
+                                args: ["pr": .int(Int64(pr)), "workspace": .string(Self.workspace(pr: pr)), "expires_at": .string(Timestamp.format(expires)),
+                                       "outputs": .object(outputs), "secrets": .array(secrets(pr: pr).map { .string($0.name) })], outcome: "ok")
+            let shown = outputs.keys.sorted().map { "\($0) = \(outputs[$0]?.stringValue ?? outputs[$0]?.canonical ?? "")" }
+            reporter.event("preview", "preview pr-\(pr) of \(service.name) is up until \(Timestamp.format(expires))" + (shown.isEmpty ? "" : ":\n  " + shown.joined(separator: "\n  ")),
+                           ["service": .string(service.name), "pr": .int(Int64(pr)), "expires_at": .string(Timestamp.format(expires)), "outputs": .object(outputs)])
+            let history = PreviewHistory(records: try dependencies.store.records())
+            guard let state = history.preview(service: service.name, pr: pr) else { throw .runtime("preview pr-\(pr) was recorded but cannot be read back") }
+            return state
+        }
+    }
+
+    /// Destroys the preview's resources, its workspace and its secrets. Returns
+    /// false when there was nothing to tear down.
+    @discardableResult
+    public func down(pr: Int) async throws(ShipctlError) -> Bool {
+        try await holdingLock(pr: pr) { recorder throws(ShipctlError) -> Bool in
+            let terraform = try terraform(pr: pr)
+            let workspace = Self.workspace(pr: pr)
+            try await terraform.initialise()
+            let hadWorkspace = try await terraform.workspaces().contains(workspace)
+            let recorded = PreviewHistory(records: try dependencies.store.records()).preview(service: service.name, pr: pr) != nil
+            if hadWorkspace {
+                reporter.beginGroup("preview pr-\(pr) of \(service.name): terraform destroy in \(terraform.directory), workspace \(workspace)")
+                defer { reporter.endGroup() }
+                try await recorder.performing(AuditAction.terraformDestroy, step: "preview", args: ["workspace": .string(workspace)]) { () async throws(ShipctlError) in
+                    try await terraform.destroy()
+                    try await terraform.deleteWorkspace(workspace)
+                }
+            }
+            for secret in secrets(pr: pr) {
+                try await secretStore.delete(name: secret.name)
+            }
+            guard hadWorkspace || recorded else {
+                reporter.event("noop", "preview pr-\(pr) of \(service.name) does not exist; nothing to tear down",
+                               ["service": .string(service.name), "pr": .int(Int64(pr))])
+                return false
+            }
+            try recorder.record(.info, AuditAction.previewDown, step: "preview",
+                                args: ["pr": .int(Int64(pr)), "workspace": .string(workspace), "secrets": .array(secrets(pr: pr).map { .string($0.name) })], outcome: "ok")
+            reporter.event("preview-down", "preview pr-\(pr) of \(service.name) is gone: resources, workspace \(workspace) and secrets",
+                           ["service": .string(service.name), "pr": .int(Int64(pr))])
+            return true
+        }
+    }
+
+    private func placeholders(pr: Int) -> Placeholders {
+        Placeholders(["pr": String(pr), "service": service.name, "env": env.name])
+    }
+
+    private func terraform(pr: Int) throws(ShipctlError) -> Terraform {
+        let fill = placeholders(pr: pr)
+        return Terraform(directory: config.resolvePath(fill.fill(preview.terraform.dir)),
+                         variables: preview.terraform.vars.map { ($0.name, fill.fill($0.value)) },
+                         applyTimeout: config.timeouts.terraform, workspace: Self.workspace(pr: pr),
+                         runner: dependencies.runner, redactor: dependencies.redactor)
+    }
+
+    private func secrets(pr: Int) -> [PreviewConfig.Secret] {
+        let fill = placeholders(pr: pr)
+        return preview.secrets.map { PreviewConfig.Secret(name: fill.fill($0.name), tokenBudget: $0.tokenBudget) }
+    }
+
+    private var secretStore: PreviewSecrets {
+        PreviewSecrets(region: env.region, callTimeout: config.timeouts.providerCall, runner: dependencies.runner, redactor: dependencies.redactor)
+    }
+
+    private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+        let lockName = Self.workspace(pr: pr)
+        let deployment = "\(service.name)-preview-pr-\(pr)"
+        let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: deployment)
+        let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: lockName, store: dependencies.store, redactor: dependencies.redactor)
+        if case let .tookOver(previous) = try dependencies.store.acquireLock(service: service.name, env: lockName, holder: holder) {
+            reporter.warning("took over the lock of \(previous), whose process is gone")
+            try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
+        }
+        defer { dependencies.store.releaseLock(service: service.name, env: lockName, holder: holder) }
+        return try await body(recorder)
+    }
+}
+
+/// `shipctl preview gc`: tears down every preview past its expiry (or older
+/// than `maxAge`), each on its own — one failure is reported and the rest go on.
+public struct PreviewCollector: Sendable {
+    public let config: ShipctlConfig
+    public let env: EnvironmentConfig
+    public let dependencies: Dependencies
+
+    public init(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) {
+        self.config = config
+        self.env = env
+        self.dependencies = dependencies
+    }
+
+    public func collect(maxAge: Duration?, services: Set<String>, now: Date = Date()) async throws(ShipctlError) {
+        let previews = PreviewHistory(records: try dependencies.store.records()).previews.filter { services.contains($0.service) }
+        let due = previews.filter { preview in
+            preview.isExpired(at: now) || maxAge.map { preview.age(at: now) > $0.timeInterval } ?? false
+        }
+        let reporter = dependencies.reporter
+        if due.isEmpty {
+            reporter.event("noop", "no preview is past its expiry\(maxAge.map { " or older than \(DurationParser.format($0))" } ?? "") (\(previews.count) active)")
+            return
+        }
+        var failed: [String] = []
+        for preview in due {
+            let name = "pr-\(preview.pr) of \(preview.service)"
+            do throws(ShipctlError) {
+                guard let service = config.service(named: preview.service) else {
+                    throw ShipctlError.runtime("service \(preview.service) is no longer in \(config.path)")
+                }
+                reporter.event("gc", "tearing down preview \(name), created \(Timestamp.format(preview.created)), expired \(Timestamp.format(preview.expiresAt))")
+                try await PreviewEngine(config: config, service: service, env: env, dependencies: dependencies).down(pr: preview.pr)
+            } catch {
+                reporter.failure("could not tear down preview \(name): \(error.description)")
+                failed.append(name)
+            }
+        }
+        if !failed.isEmpty {
+            throw .runtime("\(failed.count) of \(due.count) preview teardowns failed: \(failed.joined(separator: ", "))",
+                           hint: "run `shipctl preview down --pr N --service S` for each once the cause is fixed")
+        }
+    }
+}

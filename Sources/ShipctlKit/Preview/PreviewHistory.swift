@@ -1,0 +1,56 @@
+import Foundation
+
+/// One preview environment as the audit log tells it.
+public struct PreviewState: Sendable {
+    public var service: String
+    public var pr: Int
+    public var created: Date
+    public var updated: Date
+    public var expiresAt: Date
+    public var outputs: [String: JSONValue]
+
+    public func age(at now: Date) -> TimeInterval { now.timeIntervalSince(created) }
+    public func isExpired(at now: Date) -> Bool { expiresAt <= now }
+
+    public func json(at now: Date) -> JSONValue {
+        ["event": "preview", "service": .string(service), "pr": .int(Int64(pr)), "created": .string(Timestamp.format(created)),
+         "expires_at": .string(Timestamp.format(expiresAt)), "age_seconds": .int(Int64(age(at: now))),
+         "status": .string(isExpired(at: now) ? "expired" : "active"), "outputs": .object(outputs)]
+    }
+}
+
+/// The previews that exist, derived from the audit log like every other state (SPEC §3):
+/// a `preview.up` opens or refreshes one, a `preview.down` closes it.
+public struct PreviewHistory: Sendable {
+    public private(set) var previews: [PreviewState] = []
+
+    public init(records: [AuditRecord]) {
+        var open: [String: PreviewState] = [:]
+        var order: [String] = []
+        for record in records where record.phase == .info && record.outcome == "ok" {
+            guard let pr = record.args["pr"]?.doubleValue.map(Int.init) else { continue }
+            let key = "\(record.service)#\(pr)"
+            switch record.action {
+            case AuditAction.previewUp:
+                guard let at = Timestamp.parse(record.ts),
+                      let expires = record.args["expires_at"]?.stringValue.flatMap(Timestamp.parse) else { continue }
+                var state = open[key] ?? PreviewState(service: record.service, pr: pr, created: at, updated: at, expiresAt: expires, outputs: [:])
+                state.updated = at
+                state.expiresAt = expires
+                if case let .object(outputs)? = record.args["outputs"] { state.outputs = outputs }
+                if open[key] == nil { order.append(key) }
+                open[key] = state
+            case AuditAction.previewDown:
+                open[key] = nil
+                order.removeAll { $0 == key }
+            default:
+                break
+            }
+        }
+        previews = order.compactMap { open[$0] }
+    }
+
+    public func preview(service: String, pr: Int) -> PreviewState? {
+        previews.first { $0.service == service && $0.pr == pr }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// A preview's ephemeral secrets in AWS Secrets Manager, through the aws CLI:
+/// tagged with the pull request, when they expire and the token budget, so
+/// that whatever finds them (the app, a sweeper, a person) knows whose they are.
+struct PreviewSecrets: Sendable {
+    let region: String?
+    let callTimeout: Duration
+    let runner: any ProcessRunning
+    let redactor: Redactor
+
+    /// Creates the secret with a fresh random value, or gives an existing one a new value and tags.
+    func put(name: String, tags: [String: String]) async throws(ShipctlError) {
+        let value = Self.randomToken()
+        redactor.learn(value)
+        // The value goes through a private file, never on a command line other processes can read.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-secret-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(value.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw .runtime("cannot write a temporary file in \(FileManager.default.temporaryDirectory.path)")
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        let tagArguments = ["--tags"] + tags.sorted { $0.key < $1.key }.map { "Key=\($0.key),Value=\($0.value)" }
+        if try await exists(name) {
+            _ = try await aws(["put-secret-value", "--secret-id", name, "--secret-string", "file://\(file.path)"])
+            _ = try await aws(["tag-resource", "--secret-id", name] + tagArguments)
+        } else {
+            _ = try await aws(["create-secret", "--name", name, "--secret-string", "file://\(file.path)",
+                               "--description", "shipctl preview secret"] + tagArguments)
+        }
+    }
+
+    /// Deletes the secret at once (no recovery window: the preview is gone); a missing one is fine.
+    func delete(name: String) async throws(ShipctlError) {
+        let call = request(["delete-secret", "--secret-id", name, "--force-delete-without-recovery"])
+        let result = await runner.run(call)
+        if result.succeeded || result.stderr.contains("ResourceNotFoundException") { return }
+        throw .commandFailed(call, result, redactor: redactor)
+    }
+
+    private func exists(_ name: String) async throws(ShipctlError) -> Bool {
+        let call = request(["describe-secret", "--secret-id", name])
+        let result = await runner.run(call)
+        if result.succeeded { return true }
+        if result.stderr.contains("ResourceNotFoundException") { return false }
+        throw .commandFailed(call, result, redactor: redactor)
+    }
+
+    private func request(_ arguments: [String]) -> ProcessRequest {
+        ProcessRequest("aws", (region.map { ["--region", $0] } ?? []) + ["secretsmanager"] + arguments + ["--output", "json"],
+                       timeout: callTimeout, mutating: !arguments[0].hasPrefix("describe"))
+    }
+
+    private func aws(_ arguments: [String]) async throws(ShipctlError) -> ProcessResult {
+        try await runner.check(request(arguments), redactor: redactor)
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
