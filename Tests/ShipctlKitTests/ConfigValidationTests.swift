@@ -41,6 +41,31 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(service.cloudrun?.project, "my-proj")
     }
 
+    func testAPreviewBlockLoadsAndMustNamePerPullRequest() throws {
+        let block = """
+            preview:
+              terraform: { dir: infra, vars: { function_name: "app-pr-{{pr}}" } }
+              ttl: 24h
+              secrets:
+                - { name: "app/pr-{{pr}}/token", token_budget: 5000 }
+
+        """
+        let yaml = Self.valid.replacingOccurrences(of: "    strategy:\n", with: block + "    strategy:\n")
+        let preview = try XCTUnwrap(try load(yaml).service(named: "api")?.preview)
+        XCTAssertEqual(preview.ttl, .seconds(86_400))
+        XCTAssertEqual(preview.secrets.first?.tokenBudget, 5000)
+        XCTAssertEqual(preview.optOutLabel, "no-preview")
+
+        let shared = yaml.replacingOccurrences(of: "app-pr-{{pr}}", with: "app-preview")
+        XCTAssertThrowsError(try load(shared)) { error in
+            XCTAssertTrue("\(error)".contains("services.api.preview.terraform.vars"), "\(error)")
+        }
+        let negative = yaml.replacingOccurrences(of: "token_budget: 5000", with: "token_budget: -5")
+        XCTAssertThrowsError(try load(negative)) { error in
+            XCTAssertTrue("\(error)".contains("services.api.preview.secrets[0].token_budget"), "\(error)")
+        }
+    }
+
     func testPresetsUseCodeDeployNames() {
         XCTAssertEqual(StrategyPreset.steps(named: "Canary10Percent5Minutes"), [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
         XCTAssertEqual(StrategyPreset.steps(named: "Linear10PercentEvery1Minute")?.count, 10)
