@@ -40,6 +40,11 @@ struct PreviewTarget: ParsableArguments {
     }
 }
 
+func positiveDuration(_ text: String, option: String) throws(ShipctlError) -> Duration {
+    guard let value = DurationParser.parse(text), value > .zero else { throw .usage("\(option) \(text) is not a duration like 24h or 7d") }
+    return value
+}
+
 struct PreviewUp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "up", abstract: "Create or update the preview of a pull request.")
     @OptionGroup var target: PreviewTarget
@@ -48,10 +53,7 @@ struct PreviewUp: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: target.global.json) { () throws(ShipctlError) in
-            let lifetime = try ttl.map { text throws(ShipctlError) in
-                guard let value = DurationParser.parse(text), value > .zero else { throw .usage("--ttl \(text) is not a duration like 24h or 3d") }
-                return value
-            }
+            let lifetime = try ttl.map { text throws(ShipctlError) in try positiveDuration(text, option: "--ttl") }
             let (session, services, env) = try target.resolve()
             for service in services {
                 try await PreviewEngine(config: session.config, service: service, env: env, dependencies: session.dependencies).up(pr: pr, ttl: lifetime)
@@ -110,10 +112,7 @@ struct PreviewGC: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: target.global.json) { () throws(ShipctlError) in
-            let maximum = try maxAge.map { text throws(ShipctlError) in
-                guard let value = DurationParser.parse(text), value > .zero else { throw .usage("--max-age \(text) is not a duration like 7d") }
-                return value
-            }
+            let maximum = try maxAge.map { text throws(ShipctlError) in try positiveDuration(text, option: "--max-age") }
             let (session, services, env) = try target.resolve()
             try await PreviewCollector(config: session.config, env: env, dependencies: session.dependencies)
                 .collect(maxAge: maximum, services: Set(services.map(\.name)))

@@ -58,7 +58,7 @@ public struct CanaryEngine: Sendable {
             deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in reporter.event("dry-run", line) }
         }
         let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
-        return try await holdingLock(deployment: deploymentID, dependencies: deps, locking: !options.dryRun) { recorder throws(ShipctlError) in
+        return try await deps.holdingLock(service: service.name, env: env.name, deployment: deploymentID, locking: !options.dryRun) { recorder throws(ShipctlError) in
             try await CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options).execute()
         }
     }
@@ -71,7 +71,7 @@ public struct CanaryEngine: Sendable {
             reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to resume")
             return nil
         }
-        return try await holdingLock(deployment: seen.deployment, dependencies: dependencies, locking: true) { recorder throws(ShipctlError) -> PromoteOutcome? in
+        return try await dependencies.holdingLock(service: service.name, env: env.name, deployment: seen.deployment) { recorder throws(ShipctlError) -> PromoteOutcome? in
             // Read again under the lock: another resume or abort may have finished it meanwhile.
             guard let interrupted = try inFlight(), interrupted.deployment == seen.deployment else {
                 reporter.event("noop", "deployment \(seen.deployment) was finished by someone else; nothing to resume")
@@ -84,23 +84,6 @@ public struct CanaryEngine: Sendable {
 
     private func inFlight() throws(ShipctlError) -> DeploymentHistory.InFlight? {
         DeploymentHistory(records: try dependencies.store.records(), service: service.name, env: env.name).inFlight
-    }
-
-    /// Runs `body` holding the service/env lock (taking it over from a holder
-    /// that is gone, on the record), and releases it however `body` ends.
-    private func holdingLock<T>(deployment: String, dependencies deps: Dependencies, locking: Bool,
-                                _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
-        let holder = LockHolder.thisProcess(actor: deps.actor, deployment: deployment)
-        let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name,
-                                          store: locking ? deps.store : nil, redactor: deps.redactor)
-        if locking {
-            if case let .tookOver(previous) = try deps.store.acquireLock(service: service.name, env: env.name, holder: holder) {
-                reporter.warning("took over the lock of \(previous), whose process is gone")
-                try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
-            }
-        }
-        defer { if locking { deps.store.releaseLock(service: service.name, env: env.name, holder: holder) } }
-        return try await body(recorder)
     }
 }
 

@@ -116,16 +116,7 @@ public struct PreviewEngine: Sendable {
     }
 
     private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
-        let lockName = Self.workspace(pr: pr)
-        let deployment = "\(service.name)-preview-pr-\(pr)"
-        let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: deployment)
-        let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: lockName, store: dependencies.store, redactor: dependencies.redactor)
-        if case let .tookOver(previous) = try dependencies.store.acquireLock(service: service.name, env: lockName, holder: holder) {
-            reporter.warning("took over the lock of \(previous), whose process is gone")
-            try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
-        }
-        defer { dependencies.store.releaseLock(service: service.name, env: lockName, holder: holder) }
-        return try await body(recorder)
+        try await dependencies.holdingLock(service: service.name, env: Self.workspace(pr: pr), deployment: "\(service.name)-preview-pr-\(pr)", body)
     }
 }
 

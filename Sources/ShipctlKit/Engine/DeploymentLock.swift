@@ -1,0 +1,20 @@
+import Foundation
+
+extension Dependencies {
+    /// Runs `body` holding the lock for service/env — taking it over, on the
+    /// record, from a holder whose process is gone — and releases it however
+    /// `body` ends. Without `locking` (dry runs) nothing is locked or recorded.
+    func holdingLock<T>(service: String, env: String, deployment: String, locking: Bool = true,
+                        _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+        let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
+        let recorder = DeploymentRecorder(deployment: deployment, service: service, env: env, store: locking ? store : nil, redactor: redactor)
+        if locking {
+            if case let .tookOver(previous) = try store.acquireLock(service: service, env: env, holder: holder) {
+                reporter.warning("took over the lock of \(previous), whose process is gone")
+                try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
+            }
+        }
+        defer { if locking { store.releaseLock(service: service, env: env, holder: holder) } }
+        return try await body(recorder)
+    }
+}
