@@ -107,7 +107,7 @@ public struct AuditRecord: Sendable {
 
     /// Parses a written line; nil when it is not a well-formed record.
     static func parse(line: Substring) -> AuditRecord? {
-        guard let (_, hash) = split(line: line), case let .object(fields)? = JSONValue.parse(String(line)),
+        guard let (_, hash) = split(line: line), case let .object(fields)? = JSONParser.parse(line),
               let seq = fields["seq"].flatMap({ if case let .int(v) = $0 { v } else { nil } }),
               let prev = fields["prev"]?.stringValue, let ts = fields["ts"]?.stringValue,
               let phase = fields["phase"]?.stringValue.flatMap(AuditEvent.Phase.init(rawValue:)) else { return nil }

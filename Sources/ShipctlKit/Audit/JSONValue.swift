@@ -68,7 +68,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        JSONParser.parse(text)
     }
 
     public subscript(key: String) -> JSONValue? {
