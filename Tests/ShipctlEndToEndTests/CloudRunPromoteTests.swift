@@ -40,10 +40,6 @@ final class CloudRunPromoteTests: WorldTestCase {
               - { weight: 100 }
     """
 
-    func auditRecords() throws -> [JSONValue] {
-        try String(contentsOfFile: world.auditLogPath, encoding: .utf8).split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
-    }
-
     func testAGoodRevisionGoesThroughEveryStepTo100Percent() async throws {
         let revisions = try await world.createCloudRunService("web-good", revisions: 2)
         try await world.createFunctions(["flag-holder"], versions: 1)  // the SSM flag the services share
@@ -58,9 +54,9 @@ final class CloudRunPromoteTests: WorldTestCase {
         XCTAssertTrue(run.stdout.contains("smoke tagged: pass"), run.stdout)
         let traffic = try await world.cloudRunTraffic("web-good")
         XCTAssertEqual(traffic.percents, [revisions[1]: 100])
-        let shifts = try auditRecords().filter { $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result" }
+        let shifts = try world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result" }
         XCTAssertEqual(shifts.count, 2)
-        XCTAssertTrue(try auditRecords().contains { $0["action"]?.stringValue == AuditAction.analysis && $0["outcome"]?.stringValue == "pass" })
+        XCTAssertTrue(try world.auditRecords().contains { $0["action"]?.stringValue == AuditAction.analysis && $0["outcome"]?.stringValue == "pass" })
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
     }
@@ -79,7 +75,7 @@ final class CloudRunPromoteTests: WorldTestCase {
         XCTAssertEqual(traffic.percents, [revisions[0]: 100])
         let flag = try await world.ssmValue("/micro-app/prod/MODEL_PROVIDER")
         XCTAssertEqual(flag, "small-llm")
-        let finish = try auditRecords().last { $0["action"]?.stringValue == AuditAction.deploymentFinish }
+        let finish = try world.auditRecords().last { $0["action"]?.stringValue == AuditAction.deploymentFinish }
         XCTAssertEqual(finish?["outcome"]?.stringValue, "rolled-back")
     }
 

@@ -46,10 +46,6 @@ final class LambdaPromoteTests: WorldTestCase {
               - { weight: 100 }
     """
 
-    func auditRecords() throws -> [JSONValue] {
-        try String(contentsOfFile: world.auditLogPath, encoding: .utf8).split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
-    }
-
     func testGoodVersionGoesThroughEveryStepAndEndsWithoutRouting() async throws {
         try await world.createFunction("good-app", versions: 2)
         let config = try world.writeConfig(Self.config(function: "good-app", steps: Self.threeSteps))
@@ -60,10 +56,10 @@ final class LambdaPromoteTests: WorldTestCase {
         let alias = try await world.alias("good-app")
         XCTAssertEqual(alias.version, "2")
         XCTAssertTrue(alias.weights.isEmpty, "routing config left behind: \(alias.weights)")
-        let shifts = try auditRecords().filter { $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result" }
+        let shifts = try world.auditRecords().filter { $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result" }
         XCTAssertEqual(shifts.compactMap { $0["args"]?["weight"]?.doubleValue }, [10, 50])
         XCTAssertTrue(shifts.allSatisfy { $0["outcome"]?.stringValue == "ok" })
-        XCTAssertTrue(try auditRecords().contains { $0["action"]?.stringValue == "traffic.complete" && $0["outcome"]?.stringValue == "ok" })
+        XCTAssertTrue(try world.auditRecords().contains { $0["action"]?.stringValue == "traffic.complete" && $0["outcome"]?.stringValue == "ok" })
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
         let status = await world.shipctl(["status", "--service", "api", "--env", "prod", "--json"], config: config)
@@ -89,7 +85,7 @@ final class LambdaPromoteTests: WorldTestCase {
         XCTAssertTrue(alias.weights.isEmpty, "routing config left behind: \(alias.weights)")
         let model = try await world.ssmValue("/micro-app/prod/MODEL_PROVIDER")
         XCTAssertEqual(model, "small-llm")
-        let records = try auditRecords()
+        let records = try world.auditRecords()
         XCTAssertFalse(records.contains { $0["args"]?["weight"]?.doubleValue == 100 }, "the bad version reached 100%")
         let failed = records.first { $0["action"]?.stringValue == "analysis" && $0["outcome"]?.stringValue == "fail" }
         XCTAssertEqual(failed?["args"]?["metric"]?.stringValue, "error-rate")

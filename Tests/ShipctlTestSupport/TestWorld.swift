@@ -168,6 +168,11 @@ public final class TestWorld: @unchecked Sendable {
 
     public var auditLogPath: String { directory.appendingPathComponent("state/audit.jsonl").path }
 
+    /// Every record of the world's audit log, parsed.
+    public func auditRecords() throws -> [JSONValue] {
+        try String(contentsOfFile: auditLogPath, encoding: .utf8).split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+    }
+
     public func shipctl(_ arguments: [String], config: String, timeout: Duration = .seconds(180)) async -> ShipctlRun {
         await ShipctlRun.run(arguments + ["--config", config], environment: environment, timeout: timeout)
     }
