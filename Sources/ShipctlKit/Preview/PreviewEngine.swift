@@ -26,8 +26,7 @@ public struct PreviewEngine: Sendable {
     public static func workspace(pr: Int) -> String { "pr-\(pr)" }
 
     /// Creates the preview, or updates it in place when it exists.
-    @discardableResult
-    public func up(pr: Int, ttl: Duration? = nil, now: Date = Date()) async throws(ShipctlError) -> PreviewState {
+    public func up(pr: Int, ttl: Duration? = nil, now: Date = Date()) async throws(ShipctlError) {
         try await holdingLock(pr: pr) { recorder throws(ShipctlError) in
             let expires = now.addingTimeInterval((ttl ?? preview.ttl).timeInterval)
             let terraform = try terraform(pr: pr)
@@ -54,9 +53,6 @@ public struct PreviewEngine: Sendable {
             let shown = outputs.keys.sorted().map { "\($0) = \(outputs[$0]?.stringValue ?? outputs[$0]?.canonical ?? "")" }
             reporter.event("preview", "preview pr-\(pr) of \(service.name) is up until \(Timestamp.format(expires))" + (shown.isEmpty ? "" : ":\n  " + shown.joined(separator: "\n  ")),
                            ["service": .string(service.name), "pr": .int(Int64(pr)), "expires_at": .string(Timestamp.format(expires)), "outputs": .object(outputs)])
-            let history = PreviewHistory(records: try dependencies.store.records())
-            guard let state = history.preview(service: service.name, pr: pr) else { throw .runtime("preview pr-\(pr) was recorded but cannot be read back") }
-            return state
         }
     }
 
