@@ -15,8 +15,9 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(configPath: global.config, json: global.json)
-                for record in try session.dependencies.store.records() where deployment == nil || record.deployment == deployment {
+                let session = try Session.open(global)
+                _ = try await session.dependencies.store.scan { line in
+                    guard deployment == nil || line.field("deployment") == deployment, let record = line.record else { return }
                     if global.json {
                         print(record.json.canonical)
                     } else {
@@ -34,8 +35,8 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(configPath: global.config, json: global.json)
-                let result = try session.dependencies.store.verify()
+                let session = try Session.open(global)
+                let result = try await session.dependencies.store.verify()
                 if let bad = result.firstBad {
                     let seq = bad.seq.map { "seq \($0), " } ?? ""
                     throw .runtime("audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
@@ -57,7 +58,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(configPath: global.config, json: global.json)
+                let session = try Session.open(global)
                 session.reporter.event("valid", "\(global.config) is valid: \(session.config.services.count) service(s), \(session.config.environments.count) environment(s)")
             }
         }

@@ -22,7 +22,7 @@ struct PreviewTarget: ParsableArguments {
     @Option(help: "The environment whose region the preview lives in (default: the only one).") var env: String?
 
     func resolve() throws(ShipctlError) -> (Session, [ServiceConfig], EnvironmentConfig) {
-        let session = try Session.open(configPath: global.config, json: global.json)
+        let session = try Session.open(global)
         let services = try service.map { name throws(ShipctlError) in [try session.service(name)] }
             ?? session.config.services.filter { $0.preview != nil }
         if services.isEmpty {
@@ -83,8 +83,8 @@ struct PreviewList: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(configPath: global.config, json: global.json)
-            let previews = PreviewHistory(records: try session.dependencies.store.records()).previews
+            let session = try Session.open(global)
+            let previews = try await PreviewHistory.read(from: session.dependencies.store).previews
             let now = Date()
             if global.json {
                 previews.forEach { print($0.json(at: now).canonical) }

@@ -68,7 +68,7 @@ struct Resume: AsyncParsableCommand {
 
 /// The session and the canary engine for one service/env.
 func canaryEngine(_ global: GlobalOptions, service: String, env: String) throws(ShipctlError) -> (Session, CanaryEngine) {
-    let session = try Session.open(configPath: global.config, json: global.json)
+    let session = try Session.open(global)
     let (service, env) = try session.target(service: service, env: env)
     return (session, CanaryEngine(config: session.config, service: service, env: env, dependencies: session.dependencies))
 }

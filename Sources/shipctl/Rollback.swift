@@ -21,7 +21,7 @@ struct Rollback: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(configPath: global.config, json: global.json)
+            let session = try Session.open(global)
             let (service, env) = try session.target(service: service, env: env)
             let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(to: to, reason: reason, flipFlags: !noFlags))
@@ -41,7 +41,7 @@ struct Abort: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(configPath: global.config, json: global.json)
+            let session = try Session.open(global)
             let (service, env) = try session.target(service: service, env: env)
             let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(reason: "aborted", flipFlags: false, abortOnly: true))

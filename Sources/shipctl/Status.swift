@@ -13,15 +13,14 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(configPath: global.config, json: global.json)
+            let session = try Session.open(global)
             let services = try service.map { name throws(ShipctlError) in [try session.service(name)] } ?? session.config.services
             let envs = try env.map { name throws(ShipctlError) in [try session.environment(name)] }
                 ?? session.config.environments.values.sorted { $0.name < $1.name }
-            let records = try session.dependencies.store.records()
             for service in services {
                 for env in envs {
-                    let report = await StatusReport.gather(config: session.config, service: service, env: env, records: records,
-                                                           dependencies: session.dependencies)
+                    let report = try await StatusReport.gather(config: session.config, service: service, env: env,
+                                                               dependencies: session.dependencies)
                     if global.json {
                         print(report.json.canonical)
                     } else {

@@ -8,45 +8,51 @@ final class AuditChainTests: XCTestCase {
         return LocalStateStore(directory: dir, actor: Actor(name: "tester", run: nil))
     }
 
-    func appendFive(_ store: LocalStateStore) throws {
+    func appendFive(_ store: LocalStateStore) async throws {
         for step in 1...5 {
-            try store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "step \(step)", phase: .intent,
+            try await store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "step \(step)", phase: .intent,
                                         action: "traffic.shift", args: ["weight": .number(Double(step) * 10), "note": "ünïcode \"quoted\""]))
         }
     }
 
     /// Concurrent writers (separate stores, separate file descriptions, as separate
     /// processes would have) never interleave partial lines or fork the chain.
-    func testConcurrentWritersKeepOneUnbrokenChain() throws {
+    func testConcurrentWritersKeepOneUnbrokenChain() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
         let writers = 4, each = 100
-        DispatchQueue.concurrentPerform(iterations: writers) { writer in
-            let store = LocalStateStore(directory: dir, actor: Actor(name: "writer\(writer)", run: nil))
-            for index in 0..<each {
-                _ = try? store.append(AuditEvent(deployment: "d\(writer)", service: "api", env: "prod", step: "\(index)", phase: .info,
-                                                 action: "analysis", args: ["padding": .string(String(repeating: "x", count: 3000))]))
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    let store = LocalStateStore(directory: dir, actor: Actor(name: "writer\(writer)", run: nil))
+                    for index in 0..<each {
+                        _ = try? await store.append(AuditEvent(deployment: "d\(writer)", service: "api", env: "prod", step: "\(index)", phase: .info,
+                                                               action: "analysis", args: ["padding": .string(String(repeating: "x", count: 3000))]))
+                    }
+                }
             }
         }
         let store = LocalStateStore(directory: dir, actor: Actor(name: "reader", run: nil))
-        let result = try store.verify()
+        let result = try await store.verify()
         XCTAssertTrue(result.isValid, "\(String(describing: result.firstBad))")
         XCTAssertEqual(result.recordCount, writers * each)
-        XCTAssertEqual(try store.records().map(\.seq), (1...Int64(writers * each)).map { $0 })
+        let value1 = try await store.records().map(\.seq)
+        XCTAssertEqual(value1, (1...Int64(writers * each)).map { $0 })
     }
 
-    func testAnUntouchedLogVerifies() throws {
+    func testAnUntouchedLogVerifies() async throws {
         let store = try makeStore()
-        try appendFive(store)
-        let result = try store.verify()
+        try await appendFive(store)
+        let result = try await store.verify()
         XCTAssertTrue(result.isValid)
         XCTAssertEqual(result.recordCount, 5)
-        XCTAssertEqual(try store.records().map(\.seq), [1, 2, 3, 4, 5])
+        let value2 = try await store.records().map(\.seq)
+        XCTAssertEqual(value2, [1, 2, 3, 4, 5])
     }
 
     /// Acceptance: editing any byte of an audit record makes verify fail and name that record.
-    func testEditingAnyByteOfAnyRecordIsDetectedAtThatRecord() throws {
+    func testEditingAnyByteOfAnyRecordIsDetectedAtThatRecord() async throws {
         let store = try makeStore()
-        try appendFive(store)
+        try await appendFive(store)
         let original = try Data(contentsOf: URL(fileURLWithPath: store.auditPath))
         let lineStarts = [0] + original.enumerated().filter { $0.element == UInt8(ascii: "\n") }.map { $0.offset + 1 }.dropLast()
         for offset in 0..<original.count where original[offset] != UInt8(ascii: "\n") {
@@ -54,45 +60,47 @@ final class AuditChainTests: XCTestCase {
             tampered[offset] = original[offset] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
             try tampered.write(to: URL(fileURLWithPath: store.auditPath))
             let expectedLine = lineStarts.lastIndex { $0 <= offset }! + 1
-            let result = try store.verify()
+            let result = try await store.verify()
             XCTAssertEqual(result.firstBad?.line, expectedLine, "byte \(offset) changed, but verify reported \(String(describing: result.firstBad))")
         }
     }
 
-    func testATornLastLineIsReportedAndTheRecordsBeforeItStillCount() throws {
+    func testATornLastLineIsReportedAndTheRecordsBeforeItStillCount() async throws {
         let store = try makeStore()
-        try appendFive(store)
+        try await appendFive(store)
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: store.auditPath))
         handle.seekToEndOfFile()
         handle.write(Data("{\"action\":\"traffic.sh".utf8))
         try handle.close()
-        let result = try store.verify()
+        let result = try await store.verify()
         XCTAssertEqual(result.firstBad?.line, 6)
         XCTAssertEqual(result.recordCount, 5)
         // The next append moves the torn fragment aside and continues the chain.
-        try store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "x", phase: .info, action: "note"))
-        XCTAssertTrue(try store.verify().isValid)
-        XCTAssertEqual(try store.records().count, 6)
+        try await store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "x", phase: .info, action: "note"))
+        let value3 = try await store.verify().isValid
+        XCTAssertTrue(value3)
+        let value4 = try await store.records().count
+        XCTAssertEqual(value4, 6)
     }
 
-    func testASecretInArgsIsNotWrittenWhenRecordedThroughTheRecorder() throws {
+    func testASecretInArgsIsNotWrittenWhenRecordedThroughTheRecorder() async throws {
         let store = try makeStore()
         let recorder = DeploymentRecorder(deployment: "d", service: "api", env: "prod", store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
-        try recorder.record(.info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
+        try await recorder.record(.info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
         let text = try String(contentsOfFile: store.auditPath, encoding: .utf8)
         XCTAssertFalse(text.contains("s3cr3t-token-value"))
         XCTAssertTrue(text.contains("***"))
     }
 
-    func testRollbackTargetIsThePreviousKnownGoodVersion() throws {
+    func testRollbackTargetIsThePreviousKnownGoodVersion() async throws {
         let store = try makeStore()
         let recorder = DeploymentRecorder(deployment: "d", service: "api", env: "prod", store: store, redactor: Redactor(secrets: []))
-        try recorder.record(.info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
-        var history = DeploymentHistory(records: try store.records(), service: "api", env: "prod")
+        try await recorder.record(.info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
+        var history = try await store.history(service: "api", env: "prod")
         XCTAssertEqual(history.inFlight?.canary, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")
-        try recorder.record(.info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
-        history = DeploymentHistory(records: try store.records(), service: "api", env: "prod")
+        try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
+        history = try await store.history(service: "api", env: "prod")
         XCTAssertNil(history.inFlight)
         XCTAssertEqual(history.lastKnownGood, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")

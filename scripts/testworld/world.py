@@ -2,7 +2,9 @@
 """Start and stop the shipctl test world: moto_server (AWS APIs), the traffic
 simulator and Prometheus, each on a free 127.0.0.1 port.
 
-  world.py up   --dir DIR [--no-prometheus]   start, wait until ready, write DIR/world.json and DIR/world.env
+  world.py up   --dir DIR [--no-prometheus] [--postgres]
+                                              start, wait until ready, write DIR/world.json and DIR/world.env
+  world.py postgres --dir DIR                 start only PostgreSQL (for the state-backend tests and benchmarks)
   world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus)
   world.py down --dir DIR                     stop everything started in DIR
 
@@ -81,6 +83,53 @@ def ensure_cloudrun_hosts():
                  f"add the line `127.0.0.1 {' '.join(missing)}` to /etc/hosts")
 
 
+def postgres_bin():
+    """The server programs of Debian's postgresql package (not on PATH)."""
+    import glob
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise SystemExit("world: PostgreSQL is not installed (scripts/setup installs the `postgresql` package)")
+    return os.path.dirname(found[-1])
+
+
+def start_postgres(d, state):
+    """initdb and pg_ctl refuse to run as root: both run as the `postgres` user on a
+    folder it owns, listening on a free loopback port and a socket in that folder."""
+    import shutil
+    bin_dir = postgres_bin()
+    data = f"{d}/postgres"
+    os.makedirs(data, exist_ok=True)
+    shutil.chown(data, "postgres", "postgres")
+    os.chmod(d, 0o755)
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run(as_postgres + [f"{bin_dir}/initdb", "-A", "trust", "-U", "postgres", "-D", f"{data}/data"],
+                   check=True, capture_output=True)
+    port = free_port()
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(as_postgres + [f"{bin_dir}/pg_ctl", "-D", f"{data}/data", "-l", f"{data}/server.log", "-w", "-t", "60",
+                                  "-o", options, "start"], check=True, capture_output=True)
+    state["postgres"] = {"port": port, "data": f"{data}/data", "bin": bin_dir, "socket": data,
+                         "url": f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"}
+
+
+def stop_postgres(state):
+    info = state.get("postgres")
+    if not info:
+        return
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run(as_postgres + [f"{info['bin']}/pg_ctl", "-D", info["data"], "-m", "immediate", "stop"], capture_output=True)
+
+
+def postgres_only(args):
+    d = os.path.abspath(args.dir)
+    os.makedirs(d, exist_ok=True)
+    state = {"dir": d, "pids": {}}
+    start_postgres(d, state)
+    with open(f"{d}/world.json", "w") as f:
+        json.dump(state, f, indent=2)
+    print(json.dumps(state))
+
+
 def up(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
@@ -122,6 +171,9 @@ def up(args):
              f"--web.listen-address=127.0.0.1:{prom_port}"], f"{d}/prometheus.log")
         state["prometheus"] = f"http://127.0.0.1:{prom_port}"
         wait_http(f"{state['prometheus']}/-/ready")
+
+    if args.postgres:
+        start_postgres(d, state)
 
     mirror = terraform_mirror()
     if mirror:
@@ -192,6 +244,7 @@ def down(args):
         return
     for pid in state["pids"].values():
         kill(pid)
+    stop_postgres(state)
 
 
 def functions(args):
@@ -233,7 +286,11 @@ def main():
     p = sub.add_parser("up")
     p.add_argument("--dir", required=True)
     p.add_argument("--no-prometheus", action="store_true")
+    p.add_argument("--postgres", action="store_true")
     p.set_defaults(func=up)
+    p = sub.add_parser("postgres")
+    p.add_argument("--dir", required=True)
+    p.set_defaults(func=postgres_only)
     p = sub.add_parser("stop")
     p.add_argument("--dir", required=True)
     p.add_argument("name")

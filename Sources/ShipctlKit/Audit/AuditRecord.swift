@@ -3,7 +3,7 @@ import Foundation
 
 /// What the engine says happened; the state store turns it into a chained `AuditRecord`.
 public struct AuditEvent: Sendable {
-    public enum Phase: String, Sendable {
+    public enum Phase: String, Sendable, Codable {
         case intent, result, info
     }
 
@@ -55,7 +55,7 @@ public struct AuditRecord: Sendable {
     public var args: [String: JSONValue] { event.args }
 
     /// Builds the record that follows `prev`, and its line as written to disk.
-    static func make(event: AuditEvent, seq: Int64, prev: String, actor: String, run: String?, now: Date) -> (AuditRecord, String) {
+    public static func make(event: AuditEvent, seq: Int64, prev: String, actor: String, run: String?, now: Date) -> (AuditRecord, String) {
         var record = AuditRecord(seq: seq, ts: Timestamp.format(now), actor: actor, run: run, prev: prev, hash: "", event: event)
         let body = JSONValue.object(record.unhashedFields).canonical
         record.hash = chainHash(prev: prev, body: body)

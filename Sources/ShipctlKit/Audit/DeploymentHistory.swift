@@ -31,10 +31,14 @@ public enum DeploymentOutcome: String, Sendable {
     case cancelled
 }
 
-/// State derived from the audit log for one service/env (SPEC §3): nothing else
-/// is stored, so a killed process leaves nothing that can disagree with the log.
-public struct DeploymentHistory: Sendable {
-    public struct InFlight: Sendable {
+/// State derived from the audit log for one service/env: nothing else is
+/// stored, so a killed process leaves nothing that can disagree with the log.
+/// Built line by line: only the records that change it are parsed (starts,
+/// finishes, rollbacks, and the last few of an unfinished deployment), so a
+/// long log is read at the speed of a byte scan. Codable, so a store can keep
+/// it as a snapshot next to the position in the chain it was built up to.
+public struct DeploymentHistory: Sendable, Codable {
+    public struct InFlight: Sendable, Codable {
         public var deployment: String
         public var stable: String
         public var canary: String
@@ -48,19 +52,51 @@ public struct DeploymentHistory: Sendable {
         public var revertReason: String?
     }
 
+    /// How many of the newest records `events` keeps.
+    public static let recentCount = 5
+
     /// Versions that served all traffic and were good, oldest first.
     public private(set) var knownGood: [String] = []
-    public private(set) var inFlight: InFlight?
-    public private(set) var events: [AuditRecord] = []
+    private var started: InFlight?
+    /// Lines of the unfinished deployment that `inFlight` reads lazily: its first
+    /// revert, its last weight change, and its last record.
+    private var revertLine: String?
+    private var weightLine: String?
+    private var lastLine: String?
+    private var recentLines: [String] = []
+    /// Why records from some point on were not used: the first that does not verify.
+    public var untrustedFrom: String?
 
+    public init() {}
+
+    /// The history of service/env in `records` (all of them parsed already).
     public init(records: [AuditRecord], service: String, env: String) {
         for record in records where record.service == service && record.env == env {
-            events.append(record)
-            apply(record)
+            add(AuditLine(record.json.canonical))
         }
     }
 
     public var lastKnownGood: String? { knownGood.last }
+
+    /// The newest records, oldest first.
+    public var events: [AuditRecord] { recentLines.compactMap { AuditLine($0).record } }
+
+    /// The deployment that started and has not finished, as far as its last record tells.
+    public var inFlight: InFlight? {
+        guard var current = started else { return nil }
+        if let record = revertLine.flatMap({ AuditLine($0).record }) {
+            current.revertReason = record.args["reason"]?.stringValue ?? "reverting"
+        }
+        if let weight = weightLine.flatMap({ AuditLine($0).record })?.args["weight"]?.doubleValue {
+            current.lastWeight = weight
+        }
+        if let record = lastLine.flatMap({ AuditLine($0).record }) {
+            current.lastAction = record.action
+            current.lastPhase = record.phase
+            current.lastStep = record.step
+        }
+        return current
+    }
 
     /// The version `rollback` goes to: the newest known-good version that is not live now.
     public func rollbackTarget(live: String?) -> String? {
@@ -69,36 +105,51 @@ public struct DeploymentHistory: Sendable {
         return knownGood.last { $0 != current }
     }
 
-    private mutating func apply(_ record: AuditRecord) {
+    /// Folds in the next record of this service/env.
+    public mutating func add(_ line: AuditLine) {
+        recentLines.append(line.text)
+        if recentLines.count > Self.recentCount { recentLines.removeFirst() }
+        let action = line.action
+        if action == AuditAction.deploymentStart || action == AuditAction.deploymentFinish || action == AuditAction.rollback,
+           let record = line.record, apply(record) {
+            return
+        }
+        guard let started, line.field("deployment") == started.deployment else { return }
+        let text = line.text
+        lastLine = text
+        if action == AuditAction.trafficRevert, revertLine == nil { revertLine = text }
+        if action == AuditAction.trafficShift || action == AuditAction.trafficComplete { weightLine = text }
+    }
+
+    /// Applies a record that changes the history; false when it does not.
+    private mutating func apply(_ record: AuditRecord) -> Bool {
         let args = record.args
         switch record.action {
         case AuditAction.deploymentStart:
             let stable = args["stable"]?.stringValue ?? ""
             remember(stable)
-            inFlight = InFlight(deployment: record.deployment, stable: stable, canary: args["canary"]?.stringValue ?? "",
-                                lastAction: record.action, lastPhase: record.phase, lastWeight: 0, lastStep: record.step, startedAt: record.ts)
+            setInFlight(InFlight(deployment: record.deployment, stable: stable, canary: args["canary"]?.stringValue ?? "",
+                                 lastAction: record.action, lastPhase: record.phase, lastWeight: 0, lastStep: record.step, startedAt: record.ts))
         case AuditAction.deploymentFinish:
             if record.outcome == DeploymentOutcome.succeeded.rawValue, let version = args["version"]?.stringValue {
                 remember(version)
             }
-            if inFlight?.deployment == record.deployment { inFlight = nil }
+            if started?.deployment == record.deployment { setInFlight(nil) }
         case AuditAction.rollback where record.phase == .result && record.outcome == "ok":
             if let from = args["from"]?.stringValue, from != args["to"]?.stringValue { knownGood.removeAll { $0 == from } }
             if let to = args["to"]?.stringValue { remember(to) }
-            inFlight = nil
+            setInFlight(nil)
         default:
-            if var current = inFlight, current.deployment == record.deployment {
-                current.lastAction = record.action
-                current.lastPhase = record.phase
-                current.lastStep = record.step
-                if record.action == AuditAction.trafficRevert, current.revertReason == nil {
-                    current.revertReason = args["reason"]?.stringValue ?? "reverting"
-                }
-                if record.action == AuditAction.trafficShift || record.action == AuditAction.trafficComplete,
-                   let weight = args["weight"]?.doubleValue { current.lastWeight = weight }
-                inFlight = current
-            }
+            return false
         }
+        return true
+    }
+
+    private mutating func setInFlight(_ flight: InFlight?) {
+        started = flight
+        revertLine = nil
+        weightLine = nil
+        lastLine = nil
     }
 
     private mutating func remember(_ version: String) {

@@ -3,10 +3,13 @@ import Foundation
 import Glibc
 #endif
 
-/// The default state store: `audit.jsonl` and `locks/SERVICE.ENV.lock` in the
-/// configured state directory. Appends hold an exclusive `flock` so concurrent
-/// shipctl processes never interleave lines, and each record is `fsync`ed
-/// before `append` returns, i.e. before the action it announces is taken.
+/// The default state store: `audit.jsonl`, `locks/SERVICE.ENV.lock` and a
+/// derived-state snapshot per service/env under `cache/`, in the configured
+/// state directory. It serves one machine. Appends hold an exclusive `flock`
+/// so concurrent shipctl processes never interleave lines, and each record is
+/// `fsync`ed before `append` returns, i.e. before the action it announces.
+/// Files are created 0600 and folders 0700; the log must be a regular file,
+/// never followed through a symlink.
 public struct LocalStateStore: StateStore {
     public let directory: URL
     private let actor: Actor
@@ -18,57 +21,82 @@ public struct LocalStateStore: StateStore {
         self.now = now
     }
 
+    public var location: String { directory.path }
+    public var spansMachines: Bool { false }
+
     public var auditPath: String { directory.appendingPathComponent("audit.jsonl").path }
     public var tornPath: String { directory.appendingPathComponent("audit.torn").path }
 
-    private func lockPath(service: String, env: String) -> String {
+    public func lockPath(service: String, env: String) -> String {
         directory.appendingPathComponent("locks").appendingPathComponent("\(service).\(env).lock").path
+    }
+
+    public func snapshotPath(service: String, env: String) -> String {
+        directory.appendingPathComponent("cache").appendingPathComponent("\(service).\(env).json").path
     }
 
     // MARK: audit log
 
     @discardableResult
-    public func append(_ event: AuditEvent) throws(ShipctlError) -> AuditRecord {
+    public func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord {
         try ensureDirectory(directory.path)
-        let fd = open(auditPath, O_RDWR | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { throw ioError("cannot open \(auditPath)") }
-        defer { close(fd) }
+        let fd = try openLog(O_RDWR | O_CREAT | O_APPEND)
+        defer { Glibc.close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw ioError("cannot lock \(auditPath)") }
         defer { flock(fd, LOCK_UN) }
         let tail = try readTail(fd)
         let (record, line) = AuditRecord.make(event: event, seq: tail.seq + 1, prev: tail.hash, actor: actor.name, run: actor.run, now: now())
-        let bytes = Array((line + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw ioError("cannot write to \(auditPath)") }
+        try writeAll(fd, Array((line + "\n").utf8))
         guard fsync(fd) == 0 else { throw ioError("cannot flush \(auditPath) to disk") }
         return record
     }
 
-    /// The seq and hash of the last complete record. A torn final line (a write
-    /// cut short by power loss) is moved to `audit.torn` so the chain can go on.
-    private func readTail(_ fd: Int32) throws(ShipctlError) -> (seq: Int64, hash: String) {
+    /// Opens the log without following a symlink; it must be a regular file.
+    /// Returns -1 for a log that does not exist yet when not creating it.
+    private func openLog(_ flags: Int32) throws(ShipctlError) -> Int32 {
+        let fd = open(auditPath, flags | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == ENOENT && flags & O_CREAT == 0 { return -1 }
+            if errno == ELOOP {
+                throw .runtime("\(auditPath) is a symbolic link; shipctl writes its audit log only to a regular file",
+                               hint: "replace the link with the log itself, or point `state.dir` at the folder that holds it")
+            }
+            throw ioError("cannot open \(auditPath)")
+        }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ioError("cannot stat \(auditPath)") }
-        let size = Int64(info.st_size)
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            Glibc.close(fd)
+            throw .runtime("\(auditPath) is not a regular file", hint: "move it away; shipctl keeps its audit log in a plain file")
+        }
+        return fd
+    }
+
+    /// The seq and hash of the last complete record. A final record whose newline
+    /// is missing but which is whole gets its newline back; a torn final line (a
+    /// write cut short) is moved to `audit.torn` so the chain can go on.
+    private func readTail(_ fd: Int32) throws(ShipctlError) -> (seq: Int64, hash: String) {
+        let size = try fileSize(fd)
         if size == 0 { return (0, AuditRecord.genesis) }
         var window = min(size, 65_536)
         while true {
-            var buffer = [UInt8](repeating: 0, count: Int(window))
-            let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(window), off_t(size - window)) }
-            guard read == Int(window) else { throw ioError("cannot read \(auditPath)") }
+            let buffer = try readExactly(fd, count: Int(window), at: size - window)
             var end = buffer.count
             if buffer.last != UInt8(ascii: "\n") {
                 guard let lastNewline = buffer.lastIndex(of: UInt8(ascii: "\n")) ?? (window == size ? -1 : nil) else {
                     window = min(size, window * 4)
                     continue
                 }
-                try quarantineTornTail(fd, from: size - window + Int64(lastNewline + 1), bytes: Array(buffer[(lastNewline + 1)...]))
+                let finalLine = buffer[(lastNewline + 1)...]
+                if ChainVerifier.isSelfConsistent(finalLine) {
+                    try writeAll(fd, [UInt8(ascii: "\n")])
+                    return try parseTail(finalLine)
+                }
+                try quarantineTornTail(fd, from: size - window + Int64(lastNewline + 1), bytes: Array(finalLine))
                 end = lastNewline + 1
                 if end == 0 { return (0, AuditRecord.genesis) }
             }
             let content = buffer[..<(end - 1)]
-            let start = content.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }
-            guard let start else {
+            guard let start = content.lastIndex(of: UInt8(ascii: "\n")).map({ $0 + 1 }) else {
                 if window < size { window = min(size, window * 4); continue }
                 return try parseTail(content[...])
             }
@@ -77,8 +105,7 @@ public struct LocalStateStore: StateStore {
     }
 
     private func parseTail(_ bytes: ArraySlice<UInt8>) throws(ShipctlError) -> (seq: Int64, hash: String) {
-        let line = String(decoding: bytes, as: UTF8.self)
-        guard let record = AuditRecord.parse(line: line[...]) else {
+        guard let record = AuditLine(bytes).record else {
             throw .runtime("the last record of \(auditPath) is damaged, so the chain cannot be extended",
                            hint: "run `shipctl audit verify` to see which record, and restore the log from a copy")
         }
@@ -86,131 +113,239 @@ public struct LocalStateStore: StateStore {
     }
 
     private func quarantineTornTail(_ fd: Int32, from offset: Int64, bytes: [UInt8]) throws(ShipctlError) {
-        if let torn = FileHandle(forWritingAtPath: tornPath) ?? (FileManager.default.createFile(atPath: tornPath, contents: nil) ? FileHandle(forWritingAtPath: tornPath) : nil) {
-            torn.seekToEndOfFile()
-            torn.write(Data(bytes + [UInt8(ascii: "\n")]))
-            try? torn.synchronize()
-            try? torn.close()
+        let torn = open(tornPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if torn >= 0 {
+            _ = try? writeAll(torn, bytes + [UInt8(ascii: "\n")])
+            fsync(torn)
+            Glibc.close(torn)
         }
         guard ftruncate(fd, off_t(offset)) == 0 else { throw ioError("cannot truncate the torn last line of \(auditPath)") }
     }
 
-    public func records() throws(ShipctlError) -> [AuditRecord] {
-        guard let data = FileManager.default.contents(atPath: auditPath) else { return [] }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { AuditRecord.parse(line: $0) }
+    public func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification {
+        var verifier = ChainVerifier()
+        var firstBad: (seq: Int64?, reason: String)?
+        let fd = try openLog(O_RDONLY)
+        guard fd >= 0 else { return AuditVerification(verifier, firstBad: nil) }
+        defer { Glibc.close(fd) }
+        try forEachLine(fd, from: 0) { line, _, terminated throws(ShipctlError) in
+            if let bad = verifier.check(line) {
+                firstBad = terminated ? bad : (bad.seq, "the last line is incomplete (a write was cut short); the \(verifier.count) records before it verify")
+                return false
+            }
+            try visit(AuditLine(line))
+            return true
+        }
+        return AuditVerification(verifier, firstBad: firstBad)
     }
 
-    public func verify() throws(ShipctlError) -> AuditVerification {
-        guard let data = FileManager.default.contents(atPath: auditPath) else {
-            return AuditVerification(recordCount: 0, firstBad: nil, lastHash: AuditRecord.genesis)
-        }
-        // Works on bytes: a 100 000-record log must verify in well under a second.
-        let bytes = [UInt8](data)
-        let hashKey = Array(",\"hash\":\"".utf8), prevKey = Array("\"prev\":\"".utf8), seqKey = Array("\"seq\":".utf8)
-        let suffixLength = hashKey.count + 64 + 2
-        var expectedPrev = Array(AuditRecord.genesis.utf8)
-        var expectedSeq: Int64 = 1
-        var count = 0
-        var lineNumber = 0
-        var lineStart = 0
-        func result(_ reason: String?, seq: Int64? = nil) -> AuditVerification {
-            AuditVerification(recordCount: count, firstBad: reason.map { (lineNumber, seq, $0) }, lastHash: String(decoding: expectedPrev, as: UTF8.self))
-        }
-        while lineStart < bytes.count {
-            lineNumber += 1
-            let newline = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n"))
-            let line = bytes[lineStart..<(newline ?? bytes.count)]
-            lineStart = (newline ?? bytes.count) + 1
-            let seq = Self.lastIndex(of: seqKey, in: line).flatMap { start in
-                Int64(String(decoding: line[start...].prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
-            }
-            let suffixStart = line.endIndex - suffixLength
-            guard newline != nil, line.count > suffixLength, line.last == UInt8(ascii: "}"), line[line.endIndex - 2] == UInt8(ascii: "\""),
-                  line[suffixStart..<(suffixStart + hashKey.count)].elementsEqual(hashKey) else {
-                return result(newline == nil
-                    ? "the last line is incomplete (a write was cut short); the \(count) records before it verify"
-                    : "the line is not a complete audit record", seq: seq)
-            }
-            let body = line[..<suffixStart]
-            let storedHash = line[(suffixStart + hashKey.count)..<(line.endIndex - 2)]
-            guard let prevStart = Self.lastIndex(of: prevKey, in: body), body.endIndex - prevStart >= 64,
-                  body[prevStart..<(prevStart + 64)].elementsEqual(expectedPrev) else {
-                return result("its prev does not match the hash of the record before it", seq: seq)
-            }
-            let computed = AuditRecord.chainHash(prev: expectedPrev, bodyWithoutClosingBrace: body)
-            guard computed.utf8.elementsEqual(storedHash) else {
-                return result("its content does not match its hash (the record was changed)", seq: seq)
-            }
-            guard seq == expectedSeq else { return result("expected seq \(expectedSeq)", seq: seq) }
-            expectedPrev = Array(storedHash)
-            expectedSeq += 1
-            count += 1
-        }
-        return result(nil)
+    /// Where a snapshot of one service/env's history was taken: the chain up to
+    /// `offset` (ending in the record `seq`/`hash`) was verified and folded in.
+    private struct Snapshot: Codable {
+        var offset: Int64
+        var seq: Int64
+        var hash: String
+        var history: DeploymentHistory
     }
 
-    /// Where the value after the last occurrence of `key` starts. Keys are sorted
-    /// and quotes inside strings are escaped, so the last match is the record's own field.
-    private static func lastIndex(of key: [UInt8], in line: ArraySlice<UInt8>) -> Int? {
-        guard line.count >= key.count else { return nil }
-        var index = line.endIndex - key.count
-        while index >= line.startIndex {
-            if line[index] == key[0], line[index..<(index + key.count)].elementsEqual(key) { return index + key.count }
-            index -= 1
+    public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
+        let fd = try openLog(O_RDONLY)
+        guard fd >= 0 else { return DeploymentHistory() }
+        defer { Glibc.close(fd) }
+        var snapshot = loadSnapshot(service: service, env: env, fd: fd)
+            ?? Snapshot(offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory())
+        var verifier = ChainVerifier(after: snapshot.hash, seq: snapshot.seq)
+        var history = snapshot.history
+        let serviceKey = Array("\"service\":\"".utf8), serviceValue = Array(service.utf8)
+        let envKey = Array("\"env\":\"".utf8), envValue = Array(env.utf8)
+        let start = snapshot.offset
+        try forEachLine(fd, from: start) { line, end, terminated in
+            if let bad = verifier.check(line) {
+                if terminated {
+                    history.untrustedFrom = "record \(bad.seq.map { "seq \($0)" } ?? "on line \(verifier.lineNumber)") does not verify (\(bad.reason))"
+                }
+                return false
+            }
+            let audit = AuditLine(line)
+            if audit.field(envKey, is: envValue), audit.field(serviceKey, is: serviceValue) { history.add(audit) }
+            if terminated { snapshot = Snapshot(offset: end, seq: verifier.lastSeq, hash: verifier.lastHash, history: history) }
+            return true
         }
-        return nil
+        if snapshot.offset > start && history.untrustedFrom == nil { saveSnapshot(snapshot, service: service, env: env) }
+        return history
+    }
+
+    /// A snapshot is used only while the record it ends on is still in the log,
+    /// at the same place and with the same hash; otherwise the history is rebuilt.
+    private func loadSnapshot(service: String, env: String, fd: Int32) -> Snapshot? {
+        let path = snapshotPath(service: service, env: env)
+        let file = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard file >= 0 else { return nil }
+        defer { Glibc.close(file) }
+        guard let size = try? fileSize(file), size < 1_048_576, let data = try? readExactly(file, count: Int(size), at: 0),
+              let snapshot = try? JSONDecoder().decode(Snapshot.self, from: Data(data)), snapshot.offset > 0,
+              let logSize = try? fileSize(fd), snapshot.offset <= logSize else { return nil }
+        let window = min(snapshot.offset, 65_536)
+        guard let tail = try? readExactly(fd, count: Int(window), at: snapshot.offset - window), tail.last == UInt8(ascii: "\n") else { return nil }
+        let body = tail[..<(tail.count - 1)]
+        let lineStart = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? (window == snapshot.offset ? 0 : -1)
+        guard lineStart >= 0 else { return nil }
+        let line = body[lineStart...]
+        guard ChainVerifier.isSelfConsistent(line), ChainVerifier.storedHash(line)?.elementsEqual(snapshot.hash.utf8) == true,
+              AuditLine(line).seq == snapshot.seq else { return nil }
+        return snapshot
+    }
+
+    /// Best effort: a snapshot is only a shortcut, rebuilt whenever it is missing or stale.
+    private func saveSnapshot(_ snapshot: Snapshot, service: String, env: String) {
+        let path = snapshotPath(service: service, env: env)
+        guard (try? ensureDirectory((path as NSString).deletingLastPathComponent)) != nil,
+              let data = try? JSONEncoder().encode(snapshot) else { return }
+        let temporary = path + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let written = (try? writeAll(fd, Array(data))) != nil
+        Glibc.close(fd)
+        if !written || rename(temporary, path) != 0 { unlink(temporary) }
+    }
+
+    /// Reads the log from `offset` in bounded chunks, handing each line (without
+    /// its newline), the offset after it, and whether it ended in a newline to
+    /// `body` until it returns false.
+    private func forEachLine(_ fd: Int32, from offset: Int64,
+                             _ body: (ArraySlice<UInt8>, Int64, Bool) throws(ShipctlError) -> Bool) throws(ShipctlError) {
+        let size = try fileSize(fd)
+        var chunk = [UInt8](repeating: 0, count: Int(min(1 << 20, max(4096, size - offset + 1))))
+        var buffer: [UInt8] = []
+        var bufferOffset = offset
+        while true {
+            let kept = buffer.count
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(bufferOffset + Int64(kept))) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw ioError("cannot read \(auditPath)") }
+            buffer.append(contentsOf: chunk[0..<count])
+            var lineStart = 0
+            var searchFrom = kept
+            while let newline = buffer[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                guard try body(buffer[lineStart..<newline], bufferOffset + Int64(newline + 1), true) else { return }
+                lineStart = newline + 1
+                searchFrom = lineStart
+            }
+            if count == 0 {
+                if lineStart < buffer.count { _ = try body(buffer[lineStart...], bufferOffset + Int64(buffer.count), false) }
+                return
+            }
+            buffer.removeFirst(lineStart)
+            bufferOffset += Int64(lineStart)
+        }
     }
 
     // MARK: locks
 
-    public func acquireLock(service: String, env: String, holder: LockHolder) throws(ShipctlError) -> LockAcquisition {
+    /// Every change to a lock file happens under an exclusive `flock` on this
+    /// guard, so of several processes finding the same dead holder exactly one
+    /// takes the lock over, and a lock file never exists without its content.
+    private func withLockGuard<T>(service: String, env: String, _ body: (String) throws(ShipctlError) -> T) throws(ShipctlError) -> T {
         let path = lockPath(service: service, env: env)
         try ensureDirectory((path as NSString).deletingLastPathComponent)
-        guard let content = try? JSONEncoder().encode(holder) else { throw ioError("cannot encode the lock holder") }
-        var previous: LockHolder?
-        for _ in 0..<3 {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-            if fd >= 0 {
-                let written = content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                fsync(fd)
-                close(fd)
-                guard written == content.count else { throw ioError("cannot write \(path)") }
-                return previous.map { .tookOver(from: $0) } ?? .acquired
-            }
-            guard errno == EEXIST else { throw ioError("cannot create \(path)") }
-            guard let current = lockHolder(service: service, env: env) else { continue }
-            guard current.isGoneFromThisHost else {
-                throw .locked(service: service, env: env, holder: current.description)
-            }
-            // Move the dead holder's lock aside; only one contender's rename succeeds.
-            let aside = path + ".stale.\(getpid())"
-            if rename(path, aside) == 0 {
-                unlink(aside)
-                previous = current
-            }
+        let guardFD = open(path + ".guard", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard guardFD >= 0 else { throw ioError("cannot open \(path).guard") }
+        defer { Glibc.close(guardFD) }
+        while flock(guardFD, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw ioError("cannot lock \(path).guard") }
         }
-        let holderText = lockHolder(service: service, env: env)?.description ?? "unknown holder"
-        throw .locked(service: service, env: env, holder: holderText)
+        defer { flock(guardFD, LOCK_UN) }
+        return try body(path)
     }
 
-    public func releaseLock(service: String, env: String, holder: LockHolder) {
-        let path = lockPath(service: service, env: env)
-        if lockHolder(service: service, env: env) == holder { unlink(path) }
+    public func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+        guard let content = try? JSONEncoder().encode(holder) else { throw ioError("cannot encode the lock holder") }
+        return try withLockGuard(service: service, env: env) { path throws(ShipctlError) in
+            var previous: String?
+            if let existing = readLockFile(path) {
+                if let current = existing.holder {
+                    guard current.isGoneFromThisHost else { throw .locked(service: service, env: env, holder: current.description) }
+                    previous = current.description
+                } else {
+                    previous = "an unreadable lock file (\(existing.size) bytes) left behind"
+                }
+                unlink(path)
+            }
+            // Written whole to a private file, then linked into place: the lock
+            // appears atomically with its content, or not at all.
+            let temporary = path + ".\(getpid()).tmp"
+            unlink(temporary)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw ioError("cannot create \(temporary)") }
+            defer { unlink(temporary) }
+            let written = Result { () throws(ShipctlError) in try writeAll(fd, Array(content)) }
+            fsync(fd)
+            Glibc.close(fd)
+            try written.get()
+            guard link(temporary, path) == 0 else {
+                if errno == EEXIST, let current = readLockFile(path)?.holder {
+                    throw .locked(service: service, env: env, holder: current.description)
+                }
+                throw ioError("cannot create \(path)")
+            }
+            return previous.map { .tookOver(from: $0) } ?? .acquired
+        }
     }
 
-    public func lockHolder(service: String, env: String) -> LockHolder? {
-        guard let data = FileManager.default.contents(atPath: lockPath(service: service, env: env)) else { return nil }
-        return try? JSONDecoder().decode(LockHolder.self, from: data)
+    public func releaseLock(service: String, env: String, holder: LockHolder) async {
+        _ = try? withLockGuard(service: service, env: env) { path in
+            if readLockFile(path)?.holder == holder { unlink(path) }
+        }
+    }
+
+    public func lockHolder(service: String, env: String) async -> LockHolder? {
+        readLockFile(lockPath(service: service, env: env))?.holder
+    }
+
+    private func readLockFile(_ path: String) -> (holder: LockHolder?, size: Int)? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return errno == ENOENT ? nil : (nil, 0) }
+        defer { Glibc.close(fd) }
+        guard let size = try? fileSize(fd), size < 65_536, let bytes = try? readExactly(fd, count: Int(size), at: 0) else { return (nil, 0) }
+        return (try? JSONDecoder().decode(LockHolder.self, from: Data(bytes)), bytes.count)
     }
 
     // MARK: helpers
 
     private func ensureDirectory(_ path: String) throws(ShipctlError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw .runtime("cannot create the state directory \(path): \(error.localizedDescription)",
                            hint: "check `state.dir` in shipctl.yaml and the folder's permissions")
+        }
+    }
+
+    private func fileSize(_ fd: Int32) throws(ShipctlError) -> Int64 {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ioError("cannot stat \(auditPath)") }
+        return Int64(info.st_size)
+    }
+
+    private func readExactly(_ fd: Int32, count: Int, at offset: Int64) throws(ShipctlError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + Int64(done))) }
+            if read < 0 && errno == EINTR { continue }
+            guard read > 0 else { throw ioError("cannot read \(auditPath)") }
+            done += read
+        }
+        return buffer
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(ShipctlError) {
+        var done = 0
+        while done < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw ioError("cannot write to \(auditPath)") }
+            done += written
         }
     }
 

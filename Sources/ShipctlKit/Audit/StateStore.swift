@@ -1,20 +1,47 @@
 import Foundation
 
-/// Where the audit log and the per service/env locks live. The local store
-/// keeps them on disk; a shared backend (Postgres) would implement the same.
+/// Where the audit log and the per service/env locks live: a directory on one
+/// machine (`LocalStateStore`) or a database every runner shares (the Postgres
+/// store). The engine, rollback, status and previews only see this protocol.
 public protocol StateStore: Sendable {
+    /// Where the state is, for messages: a folder, or a database host.
+    var location: String { get }
+    /// False for a folder: its locks and its log stay on one machine.
+    var spansMachines: Bool { get }
     /// Appends one event to the chain; it is durable when this returns.
     @discardableResult
-    func append(_ event: AuditEvent) throws(ShipctlError) -> AuditRecord
-    /// Every well-formed record, oldest first.
-    func records() throws(ShipctlError) -> [AuditRecord]
-    /// Checks the chain and reports the first record that does not match.
-    func verify() throws(ShipctlError) -> AuditVerification
+    func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord
+    /// The state derived from one service/env's records, reading only what that
+    /// needs. Records from the first one that does not verify on are not used.
+    func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory
+    /// Hands every record that verifies to `visit`, oldest first, and stops at the
+    /// first one that does not: the result names it.
+    func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification
     /// Takes the lock for service/env or throws `.locked` naming the holder.
-    func acquireLock(service: String, env: String, holder: LockHolder) throws(ShipctlError) -> LockAcquisition
-    func releaseLock(service: String, env: String, holder: LockHolder)
+    func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition
+    func releaseLock(service: String, env: String, holder: LockHolder) async
     /// The current holder, if any.
-    func lockHolder(service: String, env: String) -> LockHolder?
+    func lockHolder(service: String, env: String) async -> LockHolder?
+    /// Lets go of connections; locks still held are released with them.
+    func close() async
+}
+
+extension StateStore {
+    /// Checks the whole chain.
+    public func verify() async throws(ShipctlError) -> AuditVerification {
+        try await scan { _ in }
+    }
+
+    /// Every record that verifies, parsed, oldest first (for `audit show` and previews).
+    public func records(where include: (AuditLine) -> Bool = { _ in true }) async throws(ShipctlError) -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        _ = try await scan { line in
+            if include(line), let record = line.record { records.append(record) }
+        }
+        return records
+    }
+
+    public func close() async {}
 }
 
 /// Who holds a deployment lock: enough to find them, and to see they are gone.
@@ -54,8 +81,8 @@ public struct LockHolder: Sendable, Codable, Equatable, CustomStringConvertible 
 
 public enum LockAcquisition: Sendable {
     case acquired
-    /// The previous holder's process was gone; the lock was taken over from it.
-    case tookOver(from: LockHolder)
+    /// The previous holder was gone (its process, or its lock file was unreadable); the lock was taken over from it.
+    case tookOver(from: String)
 }
 
 public struct AuditVerification: Sendable {
@@ -63,6 +90,20 @@ public struct AuditVerification: Sendable {
     /// The first line that breaks the chain: its 1-based line number, seq if readable, and why.
     public var firstBad: (line: Int, seq: Int64?, reason: String)?
     public var lastHash: String
+    public var lastSeq: Int64
+
+    public init(recordCount: Int, firstBad: (line: Int, seq: Int64?, reason: String)?, lastHash: String, lastSeq: Int64) {
+        self.recordCount = recordCount
+        self.firstBad = firstBad
+        self.lastHash = lastHash
+        self.lastSeq = lastSeq
+    }
+
+    /// The verifier's state at the end of a scan.
+    public init(_ verifier: ChainVerifier, firstBad: (seq: Int64?, reason: String)?) {
+        self.init(recordCount: verifier.count, firstBad: firstBad.map { (verifier.lineNumber, $0.seq, $0.reason) },
+                  lastHash: verifier.lastHash, lastSeq: verifier.lastSeq)
+    }
 
     public var isValid: Bool { firstBad == nil }
 }

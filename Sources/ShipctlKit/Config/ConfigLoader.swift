@@ -86,10 +86,17 @@ struct ConfigParser {
             reader.report(version, "version", "this shipctl understands configuration version 1, got \(value)")
         }
         var stateDir = ".shipctl"
+        var stateURL: DatabaseURL?
         if let state = top["state"], let entries = reader.mapping(state, key: "state", allowed: ["dir", "url"]) {
             if let dir = entries["dir"], let value = reader.name(dir, key: "state.dir", allowSlash: true) { stateDir = value }
-            if let url = entries["url"] {
-                reader.report(url, "state.url", "the shared Postgres state backend is not available in this version; remove `url` to keep state in `dir`")
+            if let node = entries["url"], let text = reader.string(node, key: "state.url") {
+                switch DatabaseURL.parse(text) {
+                case let .success(url):
+                    stateURL = url
+                    if let password = url.password { reader.learnSecret(password) }
+                case let .failure(error):
+                    reader.report(node, "state.url", error.message)
+                }
             }
         }
         var timeouts = Timeouts()
@@ -104,7 +111,7 @@ struct ConfigParser {
         let environments = parseEnvironments(top["environments"])
         let services = parseServices(top["services"], environments: environments)
         guard reader.issues.isEmpty else { return nil }
-        return ShipctlConfig(path: path, stateDir: stateDir, environments: environments, services: services, secrets: reader.secrets, timeouts: timeouts)
+        return ShipctlConfig(path: path, stateDir: stateDir, stateURL: stateURL, environments: environments, services: services, secrets: reader.secrets, timeouts: timeouts)
     }
 
     private func parseEnvironments(_ node: Node?) -> [String: EnvironmentConfig] {

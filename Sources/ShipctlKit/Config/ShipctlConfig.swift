@@ -6,6 +6,8 @@ import Foundation
 public struct ShipctlConfig: Sendable {
     public var path: String
     public var stateDir: String
+    /// The shared state backend; nil keeps state in `stateDir` on this machine.
+    public var stateURL: DatabaseURL?
     public var environments: [String: EnvironmentConfig]
     public var services: [ServiceConfig]
     /// Values that came from secret-looking variables; the redactor hides them.

@@ -65,6 +65,11 @@ final class YAMLReader {
         return entries
     }
 
+    /// Hides a value that is secret by its place (a password in a URL), whatever variable it came from.
+    func learnSecret(_ value: String) {
+        secrets.append(value)
+    }
+
     func string(_ node: Node, key: String) -> String? {
         guard case let .scalar(scalar) = node else {
             report(node, key, "expected a string, got \(describe(node))")

@@ -67,13 +67,13 @@ public struct CanaryEngine: Sendable {
     /// live split shows, or finishes its revert if it was reverting. Returns nil
     /// when nothing is in flight.
     public func resume(holdOnCancel: Bool = false) async throws(ShipctlError) -> PromoteOutcome? {
-        guard let seen = try inFlight() else {
+        guard let seen = try await inFlight() else {
             reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to resume")
             return nil
         }
         return try await dependencies.holdingLock(service: service.name, env: env.name, deployment: seen.deployment) { recorder throws(ShipctlError) -> PromoteOutcome? in
             // Read again under the lock: another resume or abort may have finished it meanwhile.
-            guard let interrupted = try inFlight(), interrupted.deployment == seen.deployment else {
+            guard let interrupted = try await inFlight(), interrupted.deployment == seen.deployment else {
                 reporter.event("noop", "deployment \(seen.deployment) was finished by someone else; nothing to resume")
                 return nil
             }
@@ -82,8 +82,8 @@ public struct CanaryEngine: Sendable {
         }
     }
 
-    private func inFlight() throws(ShipctlError) -> DeploymentHistory.InFlight? {
-        DeploymentHistory(records: try dependencies.store.records(), service: service.name, env: env.name).inFlight
+    private func inFlight() async throws(ShipctlError) -> DeploymentHistory.InFlight? {
+        try await dependencies.store.history(service: service.name, env: env.name).inFlight
     }
 }
 
@@ -110,7 +110,15 @@ private struct CanaryRun {
 
     func execute() async throws(ShipctlError) -> PromoteOutcome {
         let provider = try ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
-        let history = DeploymentHistory(records: options.dryRun ? [] : try dependencies.store.records(), service: service.name, env: env.name)
+        let store = dependencies.store
+        if !options.dryRun && !store.spansMachines && ProcessInfo.processInfo.environment["CI"] == "true" {
+            reporter.warning("state is kept in \(store.location) on this machine: under CI its lock does not span runners and its audit log is lost with the runner; set `state.url` to your team's PostgreSQL database")
+        }
+        let history = options.dryRun ? DeploymentHistory() : try await store.history(service: service.name, env: env.name)
+        if let broken = history.untrustedFrom {
+            throw .runtime("the audit log in \(store.location) cannot be trusted: \(broken)",
+                           hint: "run `shipctl audit verify`; restore the log from a trusted copy before promoting (`shipctl rollback` still works)")
+        }
         if let interrupted = history.inFlight {
             let live = (try? await provider.readSplit())?.description ?? "unknown (the provider could not be read)"
             throw .interrupted(InterruptedDeployment(interrupted, service: service.name, env: env.name, live: live).message)
@@ -133,7 +141,7 @@ private struct CanaryRun {
         let steps = service.steps.map { "\(Percent.format($0.weight))%" + ($0.pause > .zero ? " for \(DurationParser.format($0.pause))" : "") }
         reporter.event("start", "promoting \(service.name)/\(env.name): \(provider.target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
                        ["deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary)])
-        try recorder.record(.info, AuditAction.deploymentStart, step: "start",
+        try await recorder.record(.info, AuditAction.deploymentStart, step: "start",
                             args: ["stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
                                    "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun)])
         return try await drive(context(provider: provider, stable: stable, canary: canary), from: .preTrafficSmoke, revision: before.revision)
@@ -165,7 +173,7 @@ private struct CanaryRun {
         }
         reporter.event("resume", "resuming deployment \(interrupted.deployment) of \(service.name)/\(env.name) (\(interrupted.stable) → \(interrupted.canary)): live traffic \(live.description); continuing from \(from)",
                        ["deployment": .string(interrupted.deployment), "live": live.json])
-        try recorder.record(.info, AuditAction.deploymentResume, step: "resume",
+        try await recorder.record(.info, AuditAction.deploymentResume, step: "resume",
                             args: ["live": live.json, "from": .string(from), "stable": .string(interrupted.stable), "canary": .string(interrupted.canary)])
         return try await drive(context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase, revision: live.revision)
     }
@@ -254,7 +262,7 @@ private struct CanaryRun {
                 } else if index + 1 < service.steps.count {
                     phase = .shift(step: index + 1)
                 } else {
-                    try recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
+                    try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
                                         args: ["version": .string(context.canary), "previous": .string(context.stable)],
                                         outcome: DeploymentOutcome.succeeded.rawValue)
                     reporter.event("finish", "\(service.name)/\(env.name): version \(context.canary) serves 100% and is now last-known-good",
@@ -339,7 +347,7 @@ private struct CanaryRun {
                                  redactor: dependencies.redactor, workingDirectory: URL(fileURLWithPath: engine.config.path).deletingLastPathComponent().path)
         for test in service.smoke {
             let result = await runner.run(test, version: context.canary, placeholders: context.placeholders)
-            try recorder.record(.info, AuditAction.smoke, step: step,
+            try await recorder.record(.info, AuditAction.smoke, step: step,
                                 args: ["test": .string(test.name), "detail": .string(result.detail), "version": .string(context.canary)],
                                 outcome: result.passed ? "pass" : "fail", durationMs: result.durationMs)
             reporter.event("smoke", "smoke \(test.name): \(result.passed ? "pass" : "FAIL") (\(result.detail))",
@@ -389,7 +397,7 @@ private struct CanaryRun {
                            ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) })])
             var stopReason: String?
             for evaluation in evaluations {
-                try recorder.record(.info, AuditAction.analysis, step: label, args: evaluation.auditArgs, outcome: evaluation.verdict.rawValue)
+                try await recorder.record(.info, AuditAction.analysis, step: label, args: evaluation.auditArgs, outcome: evaluation.verdict.rawValue)
                 if stopReason == nil, let reason = tally.record(evaluation) { stopReason = reason }
             }
             if let stopReason { return stopReason }
@@ -401,7 +409,7 @@ private struct CanaryRun {
     /// so `resume` or `abort` can take it from here.
     private func hold(_ context: StepContext, reason: String) async throws(ShipctlError) -> String {
         let live = (try? await context.provider.readSplit())?.description ?? "unknown"
-        try recorder.record(.info, AuditAction.deploymentHold, step: "cancel",
+        try await recorder.record(.info, AuditAction.deploymentHold, step: "cancel",
                             args: ["reason": .string(reason), "live": .string(live)], outcome: DeploymentOutcome.cancelled.rawValue)
         return """
         traffic held as it is (\(live)) at the user's request
@@ -441,7 +449,7 @@ private struct CanaryRun {
             }
         }
         defer { reporter.appendSummary("### shipctl: \(service.name)/\(env.name) canary of version \(context.canary) rolled back\n\n\(reason)") }
-        try recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
+        try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
                             args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
                             outcome: outcome.rawValue)
         if let flagError { throw flagError }

@@ -9,12 +9,18 @@ extension Dependencies {
         let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
         let recorder = DeploymentRecorder(deployment: deployment, service: service, env: env, store: locking ? store : nil, redactor: redactor)
         if locking {
-            if case let .tookOver(previous) = try store.acquireLock(service: service, env: env, holder: holder) {
+            if case let .tookOver(previous) = try await store.acquireLock(service: service, env: env, holder: holder) {
                 reporter.warning("took over the lock of \(previous), whose process is gone")
-                try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
+                try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
             }
         }
-        defer { if locking { store.releaseLock(service: service, env: env, holder: holder) } }
-        return try await body(recorder)
+        do {
+            let value = try await body(recorder)
+            if locking { await store.releaseLock(service: service, env: env, holder: holder) }
+            return value
+        } catch {
+            if locking { await store.releaseLock(service: service, env: env, holder: holder) }
+            throw error
+        }
     }
 }

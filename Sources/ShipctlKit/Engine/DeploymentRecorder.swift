@@ -25,9 +25,9 @@ public struct DeploymentRecorder: Sendable {
 
     @discardableResult
     public func record(_ phase: AuditEvent.Phase, _ action: String, step: String, args: [String: JSONValue] = [:],
-                       outcome: String? = nil, durationMs: Int64? = nil) throws(ShipctlError) -> AuditRecord? {
+                       outcome: String? = nil, durationMs: Int64? = nil) async throws(ShipctlError) -> AuditRecord? {
         guard let store else { return nil }
-        return try store.append(AuditEvent(deployment: deployment, service: service, env: env, step: step, phase: phase,
+        return try await store.append(AuditEvent(deployment: deployment, service: service, env: env, step: step, phase: phase,
                                            action: action, args: args.mapValues(redacted), outcome: outcome, durationMs: durationMs))
     }
 
@@ -43,16 +43,22 @@ public struct DeploymentRecorder: Sendable {
     /// Records intent, performs the action, records its result (ok or failed, with the error).
     public func performing<T: Sendable>(_ action: String, step: String, args: [String: JSONValue],
                                         _ body: () async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
-        try record(.intent, action, step: step, args: args)
+        try await performing(action, step: step, args: args) { (_: AuditRecord?) async throws(ShipctlError) -> T in try await body() }
+    }
+
+    /// The same, handing `body` the intent record (nil in a dry run), for actions that cite it.
+    public func performing<T: Sendable>(_ action: String, step: String, args: [String: JSONValue],
+                                        _ body: (AuditRecord?) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+        let intent = try await record(.intent, action, step: step, args: args)
         let started = ContinuousClock.now
         do {
-            let value = try await body()
-            try record(.result, action, step: step, args: args, outcome: "ok", durationMs: (ContinuousClock.now - started).milliseconds)
+            let value = try await body(intent)
+            try await record(.result, action, step: step, args: args, outcome: "ok", durationMs: (ContinuousClock.now - started).milliseconds)
             return value
         } catch {
             var failed = args
             failed["error"] = .string(String(error.description.prefix(2000)))
-            _ = try? record(.result, action, step: step, args: failed, outcome: "failed", durationMs: (ContinuousClock.now - started).milliseconds)
+            _ = try? await record(.result, action, step: step, args: failed, outcome: "failed", durationMs: (ContinuousClock.now - started).milliseconds)
             throw error
         }
     }

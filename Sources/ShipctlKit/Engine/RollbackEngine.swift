@@ -44,7 +44,10 @@ public struct RollbackEngine: Sendable {
         let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
         var history: DeploymentHistory?
         do {
-            history = DeploymentHistory(records: try dependencies.store.records(), service: service.name, env: env.name)
+            history = try await dependencies.store.history(service: service.name, env: env.name)
+            if let broken = history?.untrustedFrom {
+                reporter.warning("the audit log stops verifying: \(broken); only the records before it are used to choose the version")
+            }
         } catch {
             reporter.warning("cannot read the audit log (\(error.description)); reading the live split instead")
         }
@@ -62,19 +65,32 @@ public struct RollbackEngine: Sendable {
         var lockHolder: LockHolder?
         if options.abortOnly {
             let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: deployment)
-            if case let .tookOver(previous) = try dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder) {
-                bestEffort { () throws(ShipctlError) in
-                    try recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous.description)])
+            if case let .tookOver(previous) = try await dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder) {
+                await bestEffort { () async throws(ShipctlError) in
+                    try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
                 }
             }
             lockHolder = holder
         }
-        defer { if let lockHolder { dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) } }
+        do {
+            let outcome = try await moveTraffic(options, target: target, inFlight: inFlight, history: history, recorder: recorder, provider: provider)
+            if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
+            return outcome
+        } catch {
+            if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
+            throw error
+        }
+    }
+
+    private func moveTraffic(_ options: RollbackOptions, target: String, inFlight: DeploymentHistory.InFlight?, history: DeploymentHistory?,
+                             recorder: DeploymentRecorder, provider: any TrafficProvider) async throws(ShipctlError) -> RollbackOutcome {
+        let kind = options.abortOnly ? "abort" : "rollback"
+        let deployment = recorder.deployment
         let from = inFlight?.canary ?? history?.lastKnownGood ?? "unknown"
         var args: [String: JSONValue] = ["to": .string(target), "from": .string(from), "target": .string(provider.target)]
         if let reason = options.reason { args["reason"] = .string(reason) }
 
-        bestEffort { () throws(ShipctlError) in try recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
+        await bestEffort { () async throws(ShipctlError) in try await recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
         let started = ContinuousClock.now
         // The provider answers with the state after the change: that answer is the verification,
         // so the critical path stays one call.
@@ -84,17 +100,17 @@ public struct RollbackEngine: Sendable {
         } catch {
             var failed = args
             failed["error"] = .string(error.description)
-            bestEffort { () throws(ShipctlError) in try recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed") }
+            await bestEffort { () async throws(ShipctlError) in try await recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed") }
             throw .runtime("\(kind) of \(provider.target) to version \(target) failed: \(error.description)",
                            hint: "run it by hand: \(provider.manualRouteAllCommand(to: target))")
         }
         let elapsed = (ContinuousClock.now - started).milliseconds
-        bestEffort { () throws(ShipctlError) in try recorder.record(.result, AuditAction.rollback, step: kind, args: args, outcome: "ok", durationMs: elapsed) }
+        await bestEffort { () async throws(ShipctlError) in try await recorder.record(.result, AuditAction.rollback, step: kind, args: args, outcome: "ok", durationMs: elapsed) }
         reporter.event(kind, "\(provider.target): all traffic on version \(target) (\(elapsed) ms)",
                        ["service": .string(service.name), "env": .string(env.name), "to": .string(target), "duration_ms": .int(elapsed)])
         if inFlight != nil {
-            bestEffort { () throws(ShipctlError) in
-                try recorder.record(.info, AuditAction.deploymentFinish, step: kind, args: ["version": .string(target)],
+            await bestEffort { () async throws(ShipctlError) in
+                try await recorder.record(.info, AuditAction.deploymentFinish, step: kind, args: ["version": .string(target)],
                                     outcome: options.abortOnly ? DeploymentOutcome.cancelled.rawValue : DeploymentOutcome.rolledBack.rawValue)
             }
         }
@@ -134,7 +150,7 @@ public struct RollbackEngine: Sendable {
                      hint: "name the version to go to: shipctl rollback --service \(service.name) --env \(env.name) --to VERSION")
     }
 
-    private func bestEffort(_ write: () throws(ShipctlError) -> Void) {
-        do { try write() } catch { reporter.warning("could not write the audit log: \(error.description)") }
+    private func bestEffort(_ write: () async throws(ShipctlError) -> Void) async {
+        do { try await write() } catch { reporter.warning("could not write the audit log: \(error.description)") }
     }
 }

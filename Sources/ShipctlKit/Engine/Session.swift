@@ -7,17 +7,23 @@ public struct Session: Sendable {
     public let config: ShipctlConfig
     public let dependencies: Dependencies
 
-    public static func open(configPath: String, json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShipctlError) -> Session {
+    public static func open(configPath: String, json: Bool, backends: StateBackends = .localOnly,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShipctlError) -> Session {
         let config = try ConfigLoader(environment: environment).load(path: configPath)
         let redactor = Redactor.from(config: config, environment: environment)
         let reporter = Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: redactor)
-        let store = LocalStateStore(directory: config.stateDirectory, actor: .current(environment: environment))
+        let store = try backends.open(config, actor: .current(environment: environment), environment: environment)
         let dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
                                         store: store, reporter: reporter, actor: .current(environment: environment))
         return Session(config: config, dependencies: dependencies)
     }
 
     public var reporter: Reporter { dependencies.reporter }
+
+    /// Lets go of the state store's connections.
+    public func close() async {
+        await dependencies.store.close()
+    }
 
     /// The service and environment a command acts on, or a usage error naming what exists.
     public func target(service: String, env: String) throws(ShipctlError) -> (ServiceConfig, EnvironmentConfig) {

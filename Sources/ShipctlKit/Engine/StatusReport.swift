@@ -10,9 +10,9 @@ public struct StatusReport: Sendable {
     public var history: DeploymentHistory
     public var lockHolder: LockHolder?
 
-    public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, records: [AuditRecord],
-                              dependencies: Dependencies) async -> StatusReport {
-        let history = DeploymentHistory(records: records, service: service.name, env: env.name)
+    public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
+                              dependencies: Dependencies) async throws(ShipctlError) -> StatusReport {
+        let history = try await dependencies.store.history(service: service.name, env: env.name)
         var target = "\(service.provider.rawValue) \(service.name)"
         let live: Result<TrafficSplit, ShipctlError>
         do {
@@ -23,7 +23,7 @@ public struct StatusReport: Sendable {
             live = .failure(error)
         }
         return StatusReport(service: service.name, env: env.name, target: target, live: live, history: history,
-                            lockHolder: dependencies.store.lockHolder(service: service.name, env: env.name))
+                            lockHolder: await dependencies.store.lockHolder(service: service.name, env: env.name))
     }
 
     /// An in-flight deployment whose lock holder is gone was interrupted.
@@ -41,6 +41,7 @@ public struct StatusReport: Sendable {
             lines.append("  live traffic:     unknown (\(reason.prefix(400)))")
         }
         lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
+        if let broken = history.untrustedFrom { lines.append("  audit log:        DOES NOT VERIFY: \(broken); later records are ignored") }
         if let inFlight = history.inFlight {
             let state = interrupted ? "INTERRUPTED" : "in flight"
             let described = InterruptedDeployment(inFlight, service: service, env: env, live: "")
@@ -81,6 +82,7 @@ public struct StatusReport: Sendable {
             object["in_flight"] = .null
         }
         object["lock_holder"] = lockHolder.map { .string($0.description) } ?? .null
+        object["audit_untrusted_from"] = history.untrustedFrom.map(JSONValue.string) ?? .null
         object["recent"] = .array(history.events.suffix(5).map { .string("\($0.ts) \($0.action) \($0.phase.rawValue) \($0.outcome ?? "")") })
         return .object(object)
     }

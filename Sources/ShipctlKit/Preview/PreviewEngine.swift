@@ -47,7 +47,7 @@ public struct PreviewEngine: Sendable {
                     try await secretStore.put(name: secret.name, tags: tags.merging(["token-budget": String(secret.tokenBudget)]) { $1 })
                 }
             }
-            try recorder.record(.info, AuditAction.previewUp, step: "preview",
+            try await recorder.record(.info, AuditAction.previewUp, step: "preview",
                                 args: ["pr": .int(Int64(pr)), "workspace": .string(Self.workspace(pr: pr)), "expires_at": .string(Timestamp.format(expires)),
                                        "outputs": .object(outputs), "secrets": .array(secrets(pr: pr).map { .string($0.name) })], outcome: "ok")
             let shown = outputs.keys.sorted().map { "\($0) = \(outputs[$0]?.stringValue ?? outputs[$0]?.canonical ?? "")" }
@@ -65,7 +65,7 @@ public struct PreviewEngine: Sendable {
             let workspace = Self.workspace(pr: pr)
             try await terraform.initialise()
             let hadWorkspace = try await terraform.workspaces().contains(workspace)
-            let recorded = PreviewHistory(records: try dependencies.store.records()).preview(service: service.name, pr: pr) != nil
+            let recorded = try await PreviewHistory.read(from: dependencies.store).preview(service: service.name, pr: pr) != nil
             if hadWorkspace {
                 reporter.beginGroup("preview pr-\(pr) of \(service.name): terraform destroy in \(terraform.directory), workspace \(workspace)")
                 defer { reporter.endGroup() }
@@ -82,7 +82,7 @@ public struct PreviewEngine: Sendable {
                                ["service": .string(service.name), "pr": .int(Int64(pr))])
                 return false
             }
-            try recorder.record(.info, AuditAction.previewDown, step: "preview",
+            try await recorder.record(.info, AuditAction.previewDown, step: "preview",
                                 args: ["pr": .int(Int64(pr)), "workspace": .string(workspace), "secrets": .array(secrets(pr: pr).map { .string($0.name) })], outcome: "ok")
             reporter.event("preview-down", "preview pr-\(pr) of \(service.name) is gone: resources, workspace \(workspace) and secrets",
                            ["service": .string(service.name), "pr": .int(Int64(pr))])
@@ -130,7 +130,7 @@ public struct PreviewCollector: Sendable {
     }
 
     public func collect(maxAge: Duration?, services: Set<String>, now: Date = Date()) async throws(ShipctlError) {
-        let previews = PreviewHistory(records: try dependencies.store.records()).previews.filter { services.contains($0.service) }
+        let previews = try await PreviewHistory.read(from: dependencies.store).previews.filter { services.contains($0.service) }
         let due = previews.filter { preview in
             preview.isExpired(at: now) || maxAge.map { preview.age(at: now) > $0.timeInterval } ?? false
         }

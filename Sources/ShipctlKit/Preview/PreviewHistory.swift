@@ -50,6 +50,14 @@ public struct PreviewHistory: Sendable {
         previews = order.compactMap { open[$0] }
     }
 
+    /// The previews in `store`, parsing only the preview records.
+    public static func read(from store: any StateStore) async throws(ShipctlError) -> PreviewHistory {
+        PreviewHistory(records: try await store.records { line in
+            let action = line.action
+            return action == AuditAction.previewUp || action == AuditAction.previewDown
+        })
+    }
+
     public func preview(service: String, pr: Int) -> PreviewState? {
         previews.first { $0.service == service && $0.pr == pr }
     }

@@ -1,0 +1,312 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import ShipctlKit
+
+/// The team backend: the audit chain and the deployment locks in PostgreSQL,
+/// shared by every CI runner and laptop. Records are the same lines as the
+/// local log (same canonical JSON and hash chain); appends serialise on a
+/// transaction-level advisory lock, and unique `seq` and `prev` keep the chain
+/// linear even without it. A deployment lock is a session-level advisory lock
+/// on a connection held for the deployment, so it dies with its holder's
+/// connection (a killed process, a lost VM), plus a row naming the holder.
+public actor PostgresStateStore: StateStore {
+    public nonisolated let location: String
+    public nonisolated var spansMachines: Bool { true }
+
+    private let url: DatabaseURL
+    private let password: String?
+    private let writer: ShipctlKit.Actor
+    private static let silent = Logger(label: "shipctl.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    private let logger = PostgresStateStore.silent
+    private var schemaChecked = false
+    private var lockConnections: [String: PostgresConnection] = [:]
+    private var connectionCount = 0
+
+    /// Keys of the advisory locks: appends to the chain, and one per service/env
+    /// (the second key is `hashtext('service/env')`).
+    static let chainLockKey: Int64 = 0x7368_6970_6374_6c31
+    static let deploymentLockNamespace: Int32 = 0x7368_6970
+
+    public init(url: DatabaseURL, actor: ShipctlKit.Actor, environment: [String: String]) {
+        self.url = url
+        self.location = url.description
+        self.password = url.password ?? environment["PGPASSWORD"]
+        self.writer = actor
+    }
+
+    /// Registered in the executable for `postgres://` and `postgresql://`.
+    public static let opener: StateBackends.Opener = { url, actor, environment in
+        PostgresStateStore(url: url, actor: actor, environment: environment)
+    }
+
+    // MARK: audit log
+
+    @discardableResult
+    public func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord {
+        let writer = self.writer, logger = self.logger
+        return try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { transaction in
+                try await transaction.query("SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", logger: logger)
+                var seq: Int64 = 0, prev = AuditRecord.genesis
+                let tail = try await transaction.query("SELECT seq, hash FROM shipctl_audit ORDER BY seq DESC LIMIT 1", logger: logger)
+                for try await (lastSeq, lastHash) in tail.decode((Int64, String).self) { (seq, prev) = (lastSeq, lastHash) }
+                let (record, line) = AuditRecord.make(event: event, seq: seq + 1, prev: prev, actor: writer.name, run: writer.run, now: Date())
+                try await transaction.query("""
+                    INSERT INTO shipctl_audit (seq, prev, hash, service, env, deployment, action, line)
+                    VALUES (\(record.seq), \(record.prev), \(record.hash), \(record.service), \(record.env), \(record.deployment), \(record.action), \(line))
+                    """, logger: logger)
+                return record
+            }
+        }
+    }
+
+    /// Only the records that can change the derived state, through the indexes:
+    /// starts, finishes and rollbacks, the latest deployment's records, and the
+    /// newest few. Each must be consistent with its own hash, and with the one
+    /// before it when that was read too; reading stops at the first that is not.
+    public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
+        let logger = self.logger
+        let actions = [AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback]
+        return try await withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT seq, line FROM shipctl_audit
+                WHERE service = \(service) AND env = \(env)
+                  AND (action = ANY(\(actions))
+                       OR deployment = (SELECT deployment FROM shipctl_audit
+                                        WHERE service = \(service) AND env = \(env) AND action = \(AuditAction.deploymentStart)
+                                        ORDER BY seq DESC LIMIT 1)
+                       OR seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM shipctl_audit WHERE service = \(service) AND env = \(env)
+                                                                    ORDER BY seq DESC LIMIT \(DeploymentHistory.recentCount)) AS newest))
+                ORDER BY seq
+                """, logger: logger)
+            var history = DeploymentHistory()
+            var previous: (seq: Int64, hash: ArraySlice<UInt8>)?
+            for try await (seq, text) in rows.decode((Int64, String).self) where history.untrustedFrom == nil {
+                let bytes = Array(text.utf8)[...]
+                let linked = previous.map { $0.seq + 1 != seq || Self.prev(of: bytes)?.elementsEqual($0.hash) == true } ?? true
+                guard linked, let hash = Self.verifiedHash(bytes), AuditLine(bytes).seq == seq else {
+                    history.untrustedFrom = "record seq \(seq) does not verify (it was changed in the database)"
+                    continue
+                }
+                previous = (seq, hash)
+                history.add(AuditLine(bytes))
+            }
+            return history
+        }
+    }
+
+    /// Nonisolated: `visit` is the caller's, and runs in the caller's context while rows stream in.
+    public nonisolated func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification {
+        let connection = try await openChecked()
+        var verifier = ChainVerifier()
+        var firstBad: (seq: Int64?, reason: String)?
+        var failure: ShipctlError?
+        do {
+            let rows = try await connection.query("SELECT line FROM shipctl_audit ORDER BY seq", logger: Self.silent)
+            for try await text in rows.decode(String.self) where firstBad == nil && failure == nil {
+                let bytes = Array(text.utf8)[...]
+                if let bad = verifier.check(bytes) {
+                    firstBad = bad
+                    continue
+                }
+                do { try visit(AuditLine(bytes)) } catch { failure = error }
+            }
+        } catch {
+            failure = Self.failure(error, location: location)
+        }
+        try? await connection.close()
+        if let failure { throw failure }
+        return AuditVerification(verifier, firstBad: firstBad)
+    }
+
+    private static func verifiedHash(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        guard let prev = prev(of: line), ChainVerifier.ownHash(of: line, prev: Array(prev)) != nil else { return nil }
+        return ChainVerifier.storedHash(line)
+    }
+
+    private static func prev(of line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        guard let value = AuditLine(line).field("prev"), value.utf8.count == 64 else { return nil }
+        return Array(value.utf8)[...]
+    }
+
+    // MARK: locks
+
+    public func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+        let key = "\(service)/\(env)"
+        let connection = try await connect()
+        do {
+            try await ensureSchema(connection)
+            let taken = try await single(Bool.self, connection.query(
+                "SELECT pg_try_advisory_lock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)) ?? false
+            guard taken else {
+                let current = try await holderRow(connection, service: service, env: env)
+                try? await connection.close()
+                throw ShipctlError.locked(service: service, env: env, holder: current ?? "another runner (it has not named itself yet)")
+            }
+            try await requireSessionLock(connection, key: key)
+            let previous = try await holderRow(connection, service: service, env: env)
+            try await connection.query("""
+                INSERT INTO shipctl_locks (service, env, holder) VALUES (\(service), \(env), \(Self.encode(holder)))
+                ON CONFLICT (service, env) DO UPDATE SET holder = EXCLUDED.holder
+                """, logger: logger)
+            lockConnections[key] = connection
+            return previous.map { .tookOver(from: "\($0), whose connection to the database is gone") } ?? .acquired
+        } catch {
+            try? await connection.close()
+            throw failure(error)
+        }
+    }
+
+    /// A pooler in transaction mode (PgBouncer's `pool_mode = transaction`) hands
+    /// each statement to any server connection: the advisory lock would stay with
+    /// one of them, outliving this runner, and another runner could be handed the
+    /// same connection and "take" it again. Checked by asking whether the session
+    /// that runs this statement is the one that holds the lock.
+    private func requireSessionLock(_ connection: PostgresConnection, key: String) async throws {
+        let held = try await single(Int64.self, connection.query("""
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+              AND classid = \(Self.deploymentLockNamespace)::oid AND objid = hashtext(\(key))::oid AND objsubid = 2
+            """, logger: logger)) ?? 0
+        guard held > 0 else {
+            throw ShipctlError.runtime("the deployment lock taken through \(location) is not held by this connection's session: the URL reaches PostgreSQL through a connection pooler in transaction mode",
+                                       hint: "point state.url at the database directly, or at a pooler in session mode; session locks cannot work through transaction pooling")
+        }
+    }
+
+    public func releaseLock(service: String, env: String, holder: LockHolder) async {
+        let key = "\(service)/\(env)"
+        guard let connection = lockConnections.removeValue(forKey: key) else { return }
+        _ = try? await connection.query("DELETE FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND holder = \(Self.encode(holder))", logger: logger)
+        _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)
+        try? await connection.close()
+    }
+
+    /// The holder named in the row, while its session still holds the lock; a
+    /// row whose session is gone names nobody.
+    public func lockHolder(service: String, env: String) async -> LockHolder? {
+        let key = "\(service)/\(env)", logger = self.logger
+        return try? await withConnection { connection in
+            let text = try await Self.single(String.self, connection.query("""
+                SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)
+                  AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                              AND classid = \(Self.deploymentLockNamespace)::oid AND objid = hashtext(\(key))::oid AND objsubid = 2)
+                """, logger: logger))
+            return text.flatMap { try? JSONDecoder().decode(LockHolder.self, from: Data($0.utf8)) }
+        }
+    }
+
+    private func holderRow(_ connection: PostgresConnection, service: String, env: String) async throws -> String? {
+        let text = try await single(String.self, connection.query("SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger))
+        return text.map { row in (try? JSONDecoder().decode(LockHolder.self, from: Data(row.utf8)))?.description ?? row }
+    }
+
+    private static func encode(_ holder: LockHolder) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(holder)).map { String(decoding: $0, as: UTF8.self) } ?? holder.description
+    }
+
+    public func close() async {
+        for connection in lockConnections.values { try? await connection.close() }
+        lockConnections = [:]
+    }
+
+    // MARK: connections
+
+    /// One connection per operation: nothing stays open between them but the
+    /// connections that hold deployment locks.
+    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(ShipctlError) -> T {
+        let connection = try await openChecked()
+        do {
+            let value = try await body(connection)
+            try? await connection.close()
+            return value
+        } catch {
+            try? await connection.close()
+            throw failure(error)
+        }
+    }
+
+    /// A new connection on a schema known to be current.
+    private func openChecked() async throws(ShipctlError) -> PostgresConnection {
+        let connection = try await connect()
+        do {
+            try await ensureSchema(connection)
+            return connection
+        } catch {
+            try? await connection.close()
+            throw failure(error)
+        }
+    }
+
+    private func ensureSchema(_ connection: PostgresConnection) async throws {
+        guard !schemaChecked else { return }
+        try await PostgresSchema.ensure(on: connection, logger: logger, location: location)
+        schemaChecked = true
+    }
+
+    private func connect() async throws(ShipctlError) -> PostgresConnection {
+        connectionCount += 1
+        do {
+            var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password,
+                                                                 database: url.database, tls: try tls())
+            configuration.options.connectTimeout = .seconds(5)
+            return try await PostgresConnection.connect(configuration: configuration, id: connectionCount, logger: logger)
+        } catch {
+            throw ShipctlError.runtime("cannot reach the state database \(location): \(Self.describe(error))",
+                                       hint: "check that the database is up and reachable from here, state.url in shipctl.yaml, and the password (PGPASSWORD or ${VAR} in the URL)")
+        }
+    }
+
+    private func tls() throws -> PostgresConnection.Configuration.TLS {
+        func context(_ verification: CertificateVerification) throws -> NIOSSLContext {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = verification
+            return try NIOSSLContext(configuration: configuration)
+        }
+        switch url.tls {
+        case .disable: return .disable
+        case .allow, .prefer: return .prefer(try context(.none))
+        case .require: return .require(try context(.none))
+        case .verifyCA: return .require(try context(.noHostnameVerification))
+        case .verifyFull: return .require(try context(.fullVerification))
+        }
+    }
+
+    private func failure(_ error: any Error) -> ShipctlError {
+        Self.failure(error, location: location)
+    }
+
+    private static func failure(_ error: any Error, location: String) -> ShipctlError {
+        if let error = error as? ShipctlError { return error }
+        return .runtime("the state database \(location) failed: \(Self.describe(error))",
+                        hint: "check the database's log; `shipctl audit verify` tells whether the log is intact")
+    }
+
+    /// The server's own message when there is one; PSQLError hides it from `description`.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+            }
+            if let underlying = error.underlying { return String(describing: underlying) }
+            return String(describing: error.code)
+        }
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError, error.rollbackError].compactMap { $0.map(describe) }.first ?? "transaction failed"
+        }
+        return String(describing: error)
+    }
+
+    private func single<T: PostgresDecodable>(_ type: T.Type, _ rows: PostgresRowSequence) async throws -> T? {
+        try await Self.single(type, rows)
+    }
+
+    private static func single<T: PostgresDecodable>(_ type: T.Type, _ rows: PostgresRowSequence) async throws -> T? {
+        var value: T?
+        for try await row in rows.decode(T.self) where value == nil { value = row }
+        return value
+    }
+}
