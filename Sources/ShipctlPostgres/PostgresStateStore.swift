@@ -18,7 +18,7 @@ public actor PostgresStateStore: StateStore {
     private let url: DatabaseURL
     private let password: String?
     private let writer: ShipctlKit.Actor
-    private static let silent = Logger(label: "shipctl.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let silent = Logger(label: "shipctl.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private let logger = PostgresStateStore.silent
     private var schemaChecked = false
     private var lockConnections: [String: PostgresConnection] = [:]
@@ -308,5 +308,26 @@ public actor PostgresStateStore: StateStore {
         var value: T?
         for try await row in rows.decode(T.self) where value == nil { value = row }
         return value
+    }
+}
+
+extension PostgresStateStore {
+    public func importChain(_ lines: [String]) async throws(ShipctlError) {
+        let logger = PostgresStateStore.silent
+        try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { transaction in
+                try await transaction.query("SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", logger: logger)
+                for try await count in try await transaction.query("SELECT count(*) FROM shipctl_audit", logger: logger).decode(Int64.self) where count > 0 {
+                    throw ShipctlError.usage("the state database already holds \(count) records; nothing was copied")
+                }
+                for text in lines {
+                    guard let record = AuditLine(text).record else { throw ShipctlError.runtime("a record to migrate does not parse; nothing was copied") }
+                    try await transaction.query("""
+                        INSERT INTO shipctl_audit (seq, prev, hash, service, env, deployment, action, line)
+                        VALUES (\(record.seq), \(record.prev), \(record.hash), \(record.service), \(record.env), \(record.deployment), \(record.action), \(text))
+                        """, logger: logger)
+                }
+            }
+        }
     }
 }

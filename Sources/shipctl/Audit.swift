@@ -30,20 +30,20 @@ struct Audit: AsyncParsableCommand {
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain; name the first record that does not match (exit 1).")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain; name the first record that does not match (exit 1).",
+            discussion: "Also reads the witness the last promote wrote onto each target (Lambda alias description) and checks that the log still holds the record it cites, with the same hash.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
                 let session = try Session.open(global)
-                let result = try await session.dependencies.store.verify()
-                if let bad = result.firstBad {
-                    let seq = bad.seq.map { "seq \($0), " } ?? ""
-                    throw .runtime("audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
-                                   hint: "\(result.recordCount) records before it verify; restore the log from a trusted copy")
-                }
-                session.reporter.event("verified", "audit log verifies: \(result.recordCount) records, head \(result.lastHash)",
-                                       ["records": .int(Int64(result.recordCount)), "head": .string(result.lastHash)])
+                let outcome = try await WitnessedVerification(config: session.config, dependencies: session.dependencies).run()
+                let result = outcome.chain
+                let witnessed = outcome.witnessed.isEmpty ? "" : "; matches the witness on " + outcome.witnessed.joined(separator: ", ")
+                session.reporter.event("verified", "audit log verifies: \(result.recordCount) records, head \(result.lastHash)\(witnessed)",
+                                       ["records": .int(Int64(result.recordCount)), "head": .string(result.lastHash),
+                                        "witnessed": .array(outcome.witnessed.map(JSONValue.string))])
             }
         }
     }

@@ -24,6 +24,9 @@ public protocol StateStore: Sendable {
     func lockHolder(service: String, env: String) async -> LockHolder?
     /// Lets go of connections; locks still held are released with them.
     func close() async
+    /// Copies a verified chain line for line (same seq, prev and hash) into this
+    /// store, which must hold no records yet (`state migrate`).
+    func importChain(_ lines: [String]) async throws(ShipctlError)
 }
 
 extension StateStore {
@@ -42,6 +45,11 @@ extension StateStore {
     }
 
     public func close() async {}
+
+    public func importChain(_ lines: [String]) async throws(ShipctlError) {
+        throw .usage("`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",
+                     hint: "set `state.url` to the PostgreSQL database in shipctl.yaml, then run it again")
+    }
 }
 
 /// Who holds a deployment lock: enough to find them, and to see they are gone.

@@ -230,9 +230,11 @@ private struct CanaryRun {
                 reporter.beginGroup("\(label): \(Percent.format(step.weight))% on version \(context.canary)")
                 let split: TrafficSplit
                 if step.weight >= 100 {
+                    // The completing call also leaves the witness on the target, citing the intent record just written.
                     split = try await recorder.performing(AuditAction.trafficComplete, step: label,
-                                                          args: ["weight": 100, "canary": .string(context.canary), "stable": .string(context.stable)]) { () async throws(ShipctlError) -> TrafficSplit in
-                        try await context.provider.routeAll(to: context.canary, revision: revision, urgent: false)
+                                                          args: ["weight": 100, "canary": .string(context.canary), "stable": .string(context.stable)]) { (intent: AuditRecord?) async throws(ShipctlError) -> TrafficSplit in
+                        let witness = intent.map { Witness(previous: context.stable, deployment: recorder.deployment, citing: $0) }
+                        return try await context.provider.routeAll(to: context.canary, revision: revision, urgent: false, witness: witness)
                     }
                 } else {
                     split = try await recorder.performing(AuditAction.trafficShift, step: label,

@@ -56,7 +56,7 @@ public struct RollbackEngine: Sendable {
             reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to abort")
             return RollbackOutcome(deployment: "", target: "", verified: nil)
         }
-        let target = try await chooseTarget(options, history: history, provider: provider)
+        let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
         let kind = options.abortOnly ? "abort" : "rollback"
         let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
         let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
@@ -73,7 +73,8 @@ public struct RollbackEngine: Sendable {
             lockHolder = holder
         }
         do {
-            let outcome = try await moveTraffic(options, target: target, inFlight: inFlight, history: history, recorder: recorder, provider: provider)
+            let outcome = try await moveTraffic(options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
+                                                inFlight: inFlight, recorder: recorder, provider: provider)
             if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
             return outcome
         } catch {
@@ -82,11 +83,10 @@ public struct RollbackEngine: Sendable {
         }
     }
 
-    private func moveTraffic(_ options: RollbackOptions, target: String, inFlight: DeploymentHistory.InFlight?, history: DeploymentHistory?,
+    private func moveTraffic(_ options: RollbackOptions, target: String, from: String, inFlight: DeploymentHistory.InFlight?,
                              recorder: DeploymentRecorder, provider: any TrafficProvider) async throws(ShipctlError) -> RollbackOutcome {
         let kind = options.abortOnly ? "abort" : "rollback"
         let deployment = recorder.deployment
-        let from = inFlight?.canary ?? history?.lastKnownGood ?? "unknown"
         var args: [String: JSONValue] = ["to": .string(target), "from": .string(from), "target": .string(provider.target)]
         if let reason = options.reason { args["reason"] = .string(reason) }
 
@@ -135,17 +135,25 @@ public struct RollbackEngine: Sendable {
         return RollbackOutcome(deployment: deployment, target: target, verified: verified)
     }
 
-    private func chooseTarget(_ options: RollbackOptions, history: DeploymentHistory?, provider: any TrafficProvider) async throws(ShipctlError) -> String {
+    /// The version to go to, and the live version when it had to be read to decide.
+    private func chooseTarget(_ options: RollbackOptions, history: DeploymentHistory?, provider: any TrafficProvider) async throws(ShipctlError) -> (String, String?) {
         if let requested = options.to {
             guard !requested.isEmpty, requested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
                 throw .usage("`\(requested)` is not a version name")
             }
-            return requested
+            return (requested, nil)
         }
-        if let target = history?.rollbackTarget(live: nil) { return target }
-        // No usable history: the live split still tells the stable version of an unfinished canary.
+        if let target = history?.rollbackTarget(live: nil) { return (target, nil) }
+        // No usable history (a fresh laptop, the database down): the target itself
+        // still tells — an unfinished canary's stable version, or the witness the
+        // last promote wrote onto it.
         let live = try await provider.readSplit()
-        if !live.isSettled { return live.stable }
+        if !live.isSettled { return (live.stable, live.stable) }
+        if let witness = live.witness, witness.previous != live.stable {
+            reporter.event("witness", "no recorded state for \(service.name)/\(env.name); \(provider.target) says it was promoted from version \(witness.previous) (\(witness.description))",
+                           ["witness": .string(witness.description)])
+            return (witness.previous, live.stable)
+        }
         throw .usage("no last-known-good version of \(service.name)/\(env.name) is recorded, and \(provider.target) serves 100% on \(live.stable)",
                      hint: "name the version to go to: shipctl rollback --service \(service.name) --env \(env.name) --to VERSION")
     }

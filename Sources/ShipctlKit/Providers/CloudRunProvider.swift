@@ -69,7 +69,8 @@ public struct CloudRunProvider: TrafficProvider {
         case 0:
             throw .runtime("\(target) routes no traffic to any revision", hint: "check it with `gcloud run services describe \(service) --region \(region)`")
         case 1:
-            return TrafficSplit(stable: percents[0].revision)
+            let previous = targets.first { $0.tag == Self.previousTag && $0.revisionName != nil }?.revisionName
+            return TrafficSplit(stable: percents[0].revision, witness: previous.map { Witness(previous: $0) })
         case 2:
             let tagged = targets.first { $0.tag == Self.canaryTag && $0.revisionName != nil }?.revisionName
             let canaryIndex = percents.firstIndex { $0.revision == tagged } ?? (percents[0].percent < percents[1].percent ? 0 : 1)
@@ -123,9 +124,14 @@ public struct CloudRunProvider: TrafficProvider {
                                        fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: Double(onCanary)))
     }
 
-    public func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit {
-        try await updateTraffic(["--to-revisions", "\(version)=100"], retry: urgent ? .revert : .standard, fallback: TrafficSplit(stable: version))
+    /// The witness is the `previous` tag on the revision traffic came from, set in the same `update-traffic`.
+    public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit {
+        let tags = witness.map { ["--update-tags", "\(Self.previousTag)=\($0.previous)"] } ?? []
+        return try await updateTraffic(["--to-revisions", "\(version)=100"] + tags, retry: urgent ? .revert : .standard,
+                                       fallback: TrafficSplit(stable: version, witness: witness))
     }
+
+    static let previousTag = "previous"
 
     public func manualRouteAllCommand(to version: String) -> String {
         ShellQuoting.display(["gcloud", "run", "services", "update-traffic", service, "--to-revisions", "\(version)=100"] + placement)
@@ -148,7 +154,7 @@ public struct CloudRunProvider: TrafficProvider {
         let listing: [Listed] = try decode(result.stdout, what: "services update-traffic")
         let document = ServiceDocument(status: .init(traffic: listing.map { entry in
             TrafficTarget(revisionName: entry.revisionName, percent: entry.statusPercent.flatMap { Int($0) },
-                          tag: entry.tags?.first { $0.tag == Self.canaryTag }?.tag, url: nil)
+                          tag: entry.tags?.first { $0.tag == Self.canaryTag || $0.tag == Self.previousTag }?.tag, url: nil)
         }))
         return try split(from: document)
     }

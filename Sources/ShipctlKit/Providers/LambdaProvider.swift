@@ -28,6 +28,7 @@ public struct LambdaProvider: TrafficProvider {
         var FunctionVersion: String
         var RoutingConfig: Routing?
         var RevisionId: String?
+        var Description: String?
     }
 
     public func readSplit() async throws(ShipctlError) -> TrafficSplit {
@@ -38,11 +39,12 @@ public struct LambdaProvider: TrafficProvider {
 
     private func split(from document: AliasDocument) -> TrafficSplit {
         let extra = document.RoutingConfig?.AdditionalVersionWeights ?? [:]
+        let witness = document.Description.flatMap(Witness.parse)
         if let (version, weight) = extra.first, weight > 0 {
             return TrafficSplit(stable: document.FunctionVersion, canary: version, canaryPercent: (weight * 100 * 1000).rounded() / 1000,
-                                revision: document.RevisionId)
+                                revision: document.RevisionId, witness: witness)
         }
-        return TrafficSplit(stable: document.FunctionVersion, revision: document.RevisionId)
+        return TrafficSplit(stable: document.FunctionVersion, revision: document.RevisionId, witness: witness)
     }
 
     public func resolveVersion(_ version: String) async throws(ShipctlError) -> String {
@@ -78,9 +80,10 @@ public struct LambdaProvider: TrafficProvider {
                                      fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: percent))
     }
 
-    public func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit {
-        try await updateAlias(version: version, routing: "{\"AdditionalVersionWeights\":{}}", revision: revision,
-                              retry: urgent ? .revert : .standard, fallback: TrafficSplit(stable: version))
+    /// The witness goes into the alias description in the same `update-alias`.
+    public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit {
+        try await updateAlias(version: version, routing: "{\"AdditionalVersionWeights\":{}}", revision: revision, description: witness?.description,
+                              retry: urgent ? .revert : .standard, fallback: TrafficSplit(stable: version, witness: witness))
     }
 
     public func manualRouteAllCommand(to version: String) -> String {
@@ -88,9 +91,11 @@ public struct LambdaProvider: TrafficProvider {
                                                           "--function-version", version, "--routing-config", "{\"AdditionalVersionWeights\":{}}"])
     }
 
-    private func updateAlias(version: String, routing: String, revision: String?, retry: RetryPolicy, fallback: TrafficSplit) async throws(ShipctlError) -> TrafficSplit {
+    private func updateAlias(version: String, routing: String, revision: String?, description: String? = nil, retry: RetryPolicy,
+                             fallback: TrafficSplit) async throws(ShipctlError) -> TrafficSplit {
         var arguments = ["lambda", "update-alias", "--function-name", function, "--name", alias, "--function-version", version, "--routing-config", routing]
         if let revision { arguments += ["--revision-id", revision] }
+        if let description { arguments += ["--description", description] }
         var call = request(arguments, mutating: true)
         call.retry = retry
         let result = await runner.run(call)

@@ -9,12 +9,15 @@ public struct TrafficSplit: Sendable, Equatable, CustomStringConvertible {
     public var canaryPercent: Double
     /// The provider's concurrency token (Lambda alias RevisionId), passed back on change.
     public var revision: String?
+    /// What the last completed promote wrote onto the target, if anything.
+    public var witness: Witness?
 
-    public init(stable: String, canary: String? = nil, canaryPercent: Double = 0, revision: String? = nil) {
+    public init(stable: String, canary: String? = nil, canaryPercent: Double = 0, revision: String? = nil, witness: Witness? = nil) {
         self.stable = stable
         self.canary = canary
         self.canaryPercent = canaryPercent
         self.revision = revision
+        self.witness = witness
     }
 
     /// True when one version has all traffic and nothing is routed elsewhere.
@@ -27,6 +30,12 @@ public struct TrafficSplit: Sendable, Equatable, CustomStringConvertible {
 
     public var json: JSONValue {
         ["stable": .string(stable), "canary": canary.map(JSONValue.string) ?? .null, "canary_percent": .number(canaryPercent)]
+    }
+}
+
+extension TrafficProvider {
+    public func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit {
+        try await routeAll(to: version, revision: revision, urgent: urgent, witness: nil)
     }
 }
 
@@ -51,7 +60,8 @@ public protocol TrafficProvider: Sendable {
     func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit
     /// Puts all traffic on `version` with nothing routed elsewhere. `urgent` is
     /// for reverts: retried harder, because giving up leaves users on a bad version.
-    func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit
+    /// A `witness` is written onto the target in the same call (a completing promote).
+    func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit
     /// The shell command an operator can run by hand to do what `routeAll` does.
     func manualRouteAllCommand(to version: String) -> String
     /// Calls one version directly, bypassing the split, for smoke tests.

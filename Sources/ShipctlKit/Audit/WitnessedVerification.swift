@@ -1,0 +1,71 @@
+import Foundation
+
+/// `audit verify`: the hash chain, then the chain against the witnesses the
+/// targets carry. A chain alone cannot show that records were cut off its end,
+/// or that someone rewrote it from the start; the alias or revision that the
+/// last promote completed still names the record it cited and its hash.
+public struct WitnessedVerification: Sendable {
+    public let config: ShipctlConfig
+    private let dependencies: Dependencies
+
+    public init(config: ShipctlConfig, dependencies: Dependencies) {
+        self.config = config
+        self.dependencies = dependencies
+    }
+
+    public struct Outcome: Sendable {
+        public var chain: AuditVerification
+        /// Targets whose witness matched, e.g. "lambda micro-app-api:live (seq 42)".
+        public var witnessed: [String]
+    }
+
+    public func run() async throws(ShipctlError) -> Outcome {
+        let witnesses = await gatherWitnesses()
+        let wanted = Set(witnesses.compactMap(\.witness.seq))
+        var hashes: [Int64: String] = [:]
+        let chain = try await dependencies.store.scan { line in
+            if let seq = line.seq, wanted.contains(seq), let hash = ChainVerifier.storedHash(line.bytes) {
+                hashes[seq] = String(decoding: hash, as: UTF8.self)
+            }
+        }
+        if let bad = chain.firstBad {
+            let seq = bad.seq.map { "seq \($0), " } ?? ""
+            throw .runtime("audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
+                           hint: "\(chain.recordCount) records before it verify; restore the log from a trusted copy")
+        }
+        var witnessed: [String] = []
+        for (target, witness) in witnesses {
+            guard let seq = witness.seq, let head = witness.head else { continue }
+            let cited = "\(target) was completed by deployment \(witness.deployment ?? "?"), which cites record seq \(seq)"
+            guard let hash = hashes[seq] else {
+                throw .runtime("the audit log in \(dependencies.store.location) ends at seq \(chain.lastSeq), but \(cited): records were cut off the end of the log",
+                               hint: "restore the log from a trusted copy; if this target is promoted with another state store (state.url), verify that one")
+            }
+            guard hash.hasPrefix(head) else {
+                throw .runtime("audit record seq \(seq) has hash \(hash.prefix(Witness.headLength)), but \(cited) with hash \(head): the chain was rewritten",
+                               hint: "restore the log from a trusted copy; if this target is promoted with another state store (state.url), verify that one")
+            }
+            witnessed.append("\(target) (seq \(seq))")
+        }
+        return Outcome(chain: chain, witnessed: witnessed)
+    }
+
+    /// The witness on every target of the configuration that has one; a target
+    /// that cannot be read is reported and left out.
+    private func gatherWitnesses() async -> [(target: String, witness: Witness)] {
+        var found: [(target: String, witness: Witness)] = []
+        var seen = Set<String>()
+        for service in config.services {
+            for env in config.environments.values.sorted(by: { $0.name < $1.name }) {
+                guard let provider = try? ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies),
+                      seen.insert(provider.target + (env.region ?? "")).inserted else { continue }
+                do {
+                    if let witness = try await provider.readSplit().witness { found.append((provider.target, witness)) }
+                } catch {
+                    dependencies.reporter.warning("could not read the witness on \(provider.target) (\(error.description.prefix(200))); the log is checked without it")
+                }
+            }
+        }
+        return found
+    }
+}
