@@ -18,13 +18,17 @@ public final class TestWorld: @unchecked Sendable {
     public let cloudRunURL: String
     public static let cloudRunProject = "shipctl-test"
     public var environment: [String: String]
+    /// The world's PostgreSQL (started with `postgres: true`): a superuser URL, and its port.
+    public let postgresURL: String?
+    public let postgresPort: Int?
     private let runner = SystemProcessRunner()
 
-    public init(prometheus: Bool = true) async throws {
+    public init(prometheus: Bool = true, postgres: Bool = false) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-world-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var arguments = [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "up", "--dir", directory.path]
         if !prometheus { arguments.append("--no-prometheus") }
+        if postgres { arguments.append("--postgres") }
         let result = await runner.run(ProcessRequest("python3", arguments, timeout: .seconds(90), retry: .never, mutating: true))
         guard result.succeeded, let state = JSONValue.parse(result.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
             throw TestWorldError("world.py up failed: \(result.stderr) \(result.stdout)")
@@ -33,6 +37,8 @@ public final class TestWorld: @unchecked Sendable {
         simulatorURL = state["simulator"]?.stringValue ?? ""
         prometheusURL = state["prometheus"]?.stringValue ?? ""
         cloudRunURL = state["cloudrun"]?.stringValue ?? ""
+        postgresURL = state["postgres"]?["url"]?.stringValue
+        postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
         var env = ProcessInfo.processInfo.environment
         if case let .object(worldEnvironment)? = state["env"] {
             for (key, value) in worldEnvironment where key.hasPrefix("CLOUDSDK_") { env[key] = value.stringValue }
@@ -44,13 +50,23 @@ public final class TestWorld: @unchecked Sendable {
         env["PROMETHEUS_URL"] = prometheusURL
         env["TF_CLI_CONFIG_FILE"] = state["terraform_cli_config"]?.stringValue ?? ""
         env["SHIPCTL_STATE_DIR"] = directory.appendingPathComponent("state").path
+        env["SHIPCTL_STATE_URL"] = postgresURL
         env.removeValue(forKey: "GITHUB_ACTIONS")
+        env.removeValue(forKey: "CI")
         environment = env
     }
 
     public func shutdown() async {
         _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "down", "--dir", directory.path],
                                             timeout: .seconds(30), retry: .never, mutating: true))
+    }
+
+    /// Runs SQL as the database superuser through the real psql (not through shipctl).
+    public func psql(_ sql: String) async -> (status: Int32, output: String) {
+        let result = await runner.run(ProcessRequest("psql", ["-h", "127.0.0.1", "-p", String(postgresPort ?? 0), "-U", "postgres", "-d", "postgres",
+                                                              "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                                                     timeout: .seconds(30), retry: .never, mutating: true))
+        return (result.status, result.stdout + result.stderr)
     }
 
     /// Stops one peer (`prometheus`, `simulator`, `moto`) mid-test.
@@ -157,9 +173,9 @@ public final class TestWorld: @unchecked Sendable {
         }.filter { !$0.path.hasPrefix("/fake/") }
     }
 
-    /// Writes a config into a fresh folder and returns its path.
-    public func writeConfig(_ yaml: String, name: String = "shipctl.yaml") throws -> String {
-        let folder = directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
+    /// Writes a config into a fresh folder (or the named one: a runner's working folder) and returns its path.
+    public func writeConfig(_ yaml: String, name: String = "shipctl.yaml", folder folderName: String? = nil) throws -> String {
+        let folder = directory.appendingPathComponent(folderName ?? "project-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent(name).path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)

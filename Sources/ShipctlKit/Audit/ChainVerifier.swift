@@ -30,6 +30,10 @@ public struct ChainVerifier: Sendable {
         let seq = AuditLine(line).seq
         guard let hash = Self.ownHash(of: line, prev: expectedPrev) else {
             if Self.storedHash(line) == nil { return (seq, "the line is not a complete audit record") }
+            if let seq, seq > expectedSeq, Self.isSelfConsistent(line) {
+                let missing = seq == expectedSeq + 1 ? "seq \(expectedSeq) is" : "seq \(expectedSeq)–\(seq - 1) are"
+                return (seq, "the record\(seq == expectedSeq + 1 ? "" : "s") before it, \(missing) missing (deleted)")
+            }
             if Self.prevField(line).map({ !$0.elementsEqual(expectedPrev) }) ?? true {
                 return (seq, "its prev does not match the hash of the record before it")
             }

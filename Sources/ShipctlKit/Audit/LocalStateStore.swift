@@ -140,8 +140,13 @@ public struct LocalStateStore: StateStore {
     }
 
     /// Where a snapshot of one service/env's history was taken: the chain up to
-    /// `offset` (ending in the record `seq`/`hash`) was verified and folded in.
+    /// `offset` (ending in the record `seq`/`hash`) of the file `inode` was
+    /// verified and folded in. shipctl only ever appends in place, so a log that
+    /// was replaced (what editors and scripts do) has another inode and is read
+    /// again from the start; an overwrite in place before the snapshot is left
+    /// to `audit verify`, which always reads everything.
     private struct Snapshot: Codable {
+        var inode: UInt64
         var offset: Int64
         var seq: Int64
         var hash: String
@@ -152,8 +157,9 @@ public struct LocalStateStore: StateStore {
         let fd = try openLog(O_RDONLY)
         guard fd >= 0 else { return DeploymentHistory() }
         defer { Glibc.close(fd) }
-        var snapshot = loadSnapshot(service: service, env: env, fd: fd)
-            ?? Snapshot(offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory())
+        let inode = try fileIdentity(fd)
+        var snapshot = loadSnapshot(service: service, env: env, fd: fd, inode: inode)
+            ?? Snapshot(inode: inode, offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory())
         var verifier = ChainVerifier(after: snapshot.hash, seq: snapshot.seq)
         var history = snapshot.history
         let serviceKey = Array("\"service\":\"".utf8), serviceValue = Array(service.utf8)
@@ -168,7 +174,7 @@ public struct LocalStateStore: StateStore {
             }
             let audit = AuditLine(line)
             if audit.field(envKey, is: envValue), audit.field(serviceKey, is: serviceValue) { history.add(audit) }
-            if terminated { snapshot = Snapshot(offset: end, seq: verifier.lastSeq, hash: verifier.lastHash, history: history) }
+            if terminated { snapshot = Snapshot(inode: inode, offset: end, seq: verifier.lastSeq, hash: verifier.lastHash, history: history) }
             return true
         }
         if snapshot.offset > start && history.untrustedFrom == nil { saveSnapshot(snapshot, service: service, env: env) }
@@ -177,13 +183,13 @@ public struct LocalStateStore: StateStore {
 
     /// A snapshot is used only while the record it ends on is still in the log,
     /// at the same place and with the same hash; otherwise the history is rebuilt.
-    private func loadSnapshot(service: String, env: String, fd: Int32) -> Snapshot? {
+    private func loadSnapshot(service: String, env: String, fd: Int32, inode: UInt64) -> Snapshot? {
         let path = snapshotPath(service: service, env: env)
         let file = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard file >= 0 else { return nil }
         defer { Glibc.close(file) }
         guard let size = try? fileSize(file), size < 1_048_576, let data = try? readExactly(file, count: Int(size), at: 0),
-              let snapshot = try? JSONDecoder().decode(Snapshot.self, from: Data(data)), snapshot.offset > 0,
+              let snapshot = try? JSONDecoder().decode(Snapshot.self, from: Data(data)), snapshot.inode == inode, snapshot.offset > 0,
               let logSize = try? fileSize(fd), snapshot.offset <= logSize else { return nil }
         let window = min(snapshot.offset, 65_536)
         guard let tail = try? readExactly(fd, count: Int(window), at: snapshot.offset - window), tail.last == UInt8(ascii: "\n") else { return nil }
@@ -319,6 +325,12 @@ public struct LocalStateStore: StateStore {
             throw .runtime("cannot create the state directory \(path): \(error.localizedDescription)",
                            hint: "check `state.dir` in shipctl.yaml and the folder's permissions")
         }
+    }
+
+    private func fileIdentity(_ fd: Int32) throws(ShipctlError) -> UInt64 {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ioError("cannot stat \(auditPath)") }
+        return UInt64(info.st_ino)
     }
 
     private func fileSize(_ fd: Int32) throws(ShipctlError) -> Int64 {

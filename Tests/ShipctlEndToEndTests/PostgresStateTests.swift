@@ -1,0 +1,251 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// The team backend against a real PostgreSQL: runners are separate processes
+/// with their own working folders and one database, as CI runners and on-call
+/// laptops are.
+final class PostgresStateTests: XCTestCase {
+    var world: TestWorld!
+
+    override func setUp() async throws {
+        world = try await TestWorld(prometheus: false, postgres: true)
+    }
+
+    override func tearDown() async throws {
+        await world?.shutdown()
+    }
+
+    static func config(function: String, steps: String = "        - { weight: 10, pause: 1s }\n        - { weight: 100 }") -> String {
+        """
+        version: 1
+        state: { url: "${SHIPCTL_STATE_URL}" }
+        environments:
+          prod: { region: us-east-1 }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: \(function), alias: live }
+            strategy:
+              steps:
+        \(steps)
+        """
+    }
+
+    /// A runner: its own folder and its own name in the audit records.
+    func runner(_ name: String) -> [String: String] {
+        var environment = world.environment
+        environment["GITHUB_ACTOR"] = name
+        return environment
+    }
+
+    func shipctl(_ arguments: [String], config: String, as runner: String) async -> ShipctlRun {
+        await ShipctlRun.run(arguments + ["--config", config], environment: self.runner(runner))
+    }
+
+    func auditRecords(config: String) async throws -> [JSONValue] {
+        let shown = await world.shipctl(["audit", "show", "--json"], config: config)
+        XCTAssertEqual(shown.status, 0, shown.output)
+        return shown.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+    }
+
+    /// Acceptance: B waits on A's lock (exit 4 naming A); A is killed; B sees the
+    /// interrupted deployment (exit 5) and aborts it; A promotes a good version;
+    /// C, a third folder, rolls back without --to; one chain holds every runner's records.
+    func testTwoRunnersShareTheLockAndTheChainAcrossAKill() async throws {
+        try await world.createFunction("team-app", versions: 2)
+        let slow = try world.writeConfig(Self.config(function: "team-app", steps: "        - { weight: 10, pause: 120s }\n        - { weight: 100 }"), folder: "runner-a")
+        let configB = try world.writeConfig(Self.config(function: "team-app"), folder: "runner-b")
+        let configC = try world.writeConfig(Self.config(function: "team-app"), folder: "runner-c")
+
+        let processA = Process()
+        processA.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
+        processA.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", slow]
+        processA.environment = runner("runner-a")
+        processA.currentDirectoryURL = URL(fileURLWithPath: slow).deletingLastPathComponent()
+        processA.standardOutput = FileHandle.nullDevice
+        processA.standardError = FileHandle.nullDevice
+        try processA.run()
+        var shifted = false
+        for _ in 0..<600 where !shifted && processA.isRunning {
+            shifted = (try? await world.alias("team-app").weights["2"]) == 0.1
+            if !shifted { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        XCTAssertTrue(shifted, "runner A never shifted 10% to version 2")
+
+        let blocked = await shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: configB, as: "runner-b")
+        XCTAssertEqual(blocked.status, 4, blocked.output)
+        XCTAssertTrue(blocked.stderr.contains("runner-a") && blocked.stderr.contains("pid \(processA.processIdentifier)"), blocked.stderr)
+        let status = await shipctl(["status", "--service", "api", "--env", "prod"], config: configC, as: "runner-c")
+        XCTAssertTrue(status.stdout.contains("held by") && status.stdout.contains("runner-a"), status.output)
+
+        kill(processA.processIdentifier, SIGKILL)
+        processA.waitUntilExit()
+        // The database ends A's session when its connection drops; give it a moment.
+        var interrupted = await shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: configB, as: "runner-b")
+        for _ in 0..<20 where interrupted.status == 4 {
+            try await Task.sleep(for: .milliseconds(250))
+            interrupted = await shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: configB, as: "runner-b")
+        }
+        XCTAssertEqual(interrupted.status, 5, interrupted.output)
+        XCTAssertTrue(interrupted.stderr.contains("shipctl abort --service api --env prod"), interrupted.stderr)
+        XCTAssertTrue(interrupted.stderr.contains("10% on 2"), interrupted.stderr)
+
+        let aborted = await shipctl(["abort", "--service", "api", "--env", "prod"], config: configB, as: "runner-b")
+        XCTAssertEqual(aborted.status, 0, aborted.output)
+        var alias = try await world.alias("team-app")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty)
+
+        let configA = try world.writeConfig(Self.config(function: "team-app"), folder: "runner-a")
+        let promoted = await shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: configA, as: "runner-a")
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+        let live1 = try await world.alias("team-app")
+        XCTAssertEqual(live1.version, "2")
+
+        let rolledBack = await shipctl(["rollback", "--service", "api", "--env", "prod", "--no-flags"], config: configC, as: "runner-c")
+        XCTAssertEqual(rolledBack.status, 0, rolledBack.output)
+        alias = try await world.alias("team-app")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty)
+
+        let verify = await shipctl(["audit", "verify"], config: configC, as: "runner-c")
+        XCTAssertEqual(verify.status, 0, verify.output)
+        let records = try await auditRecords(config: configC)
+        XCTAssertEqual(records.compactMap { $0["seq"]?.doubleValue.map { Int($0) } }, Array(1...records.count))
+        XCTAssertEqual(Set(records.compactMap { $0["actor"]?.stringValue }), ["runner-a", "runner-b", "runner-c"])
+        XCTAssertTrue(records.contains { $0["action"]?.stringValue == AuditAction.lockTakeover && $0["actor"]?.stringValue == "runner-b" })
+        XCTAssertFalse(FileManager.default.fileExists(atPath: URL(fileURLWithPath: configC).deletingLastPathComponent().appendingPathComponent(".shipctl").path),
+                       "with state.url nothing is written to the working folder")
+    }
+
+    /// Acceptance: 20 promotes of one service/env from 20 processes, 10 rounds: exactly one proceeds each round.
+    func testTwentyProcessesTenRoundsExactlyOneProceeds() async throws {
+        try await world.createFunction("crowd-app", versions: 2)
+        // The winner holds the lock through a 3 s pause, long after every other process has tried.
+        let config = try world.writeConfig(Self.config(function: "crowd-app", steps: "        - { weight: 50, pause: 3s }\n        - { weight: 100 }"))
+        var startsSoFar = 0
+        for round in 0..<10 {
+            let version = round.isMultiple(of: 2) ? "2" : "1"
+            let environments = (0..<20).map { runner("runner-\($0)") }
+            let arguments = ["promote", "--service", "api", "--env", "prod", "--version", version, "--config", config]
+            let runs = await withTaskGroup(of: ShipctlRun.self) { group in
+                for environment in environments {
+                    group.addTask { await ShipctlRun.run(arguments, environment: environment) }
+                }
+                var collected: [ShipctlRun] = []
+                for await run in group { collected.append(run) }
+                return collected
+            }
+            let statuses = runs.map(\.status)
+            XCTAssertEqual(statuses.filter { $0 != 0 && $0 != 4 }, [], "round \(round): \(runs.filter { $0.status != 0 && $0.status != 4 }.map(\.output))")
+            XCTAssertGreaterThanOrEqual(statuses.filter { $0 == 4 }.count, 15, "round \(round): most must find the lock held")
+            let records = try await auditRecords(config: config)
+            let starts = records.filter { $0["action"]?.stringValue == AuditAction.deploymentStart }.count
+            XCTAssertEqual(starts - startsSoFar, 1, "round \(round): exactly one promote may proceed")
+            startsSoFar = starts
+            let alias = try await world.alias("crowd-app")
+            XCTAssertEqual(alias.version, version, "round \(round)")
+            XCTAssertTrue(alias.weights.isEmpty, "round \(round)")
+        }
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+    }
+
+    /// Acceptance: the table refuses UPDATE and DELETE; a superuser who bypasses
+    /// the triggers is caught by `audit verify`, which names the seq.
+    func testChangesBehindTheTriggersBackAreNamedByVerify() async throws {
+        try await world.createFunction("tamper-app", versions: 2)
+        let config = try world.writeConfig(Self.config(function: "tamper-app"))
+        let promoted = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+
+        let refusedUpdate = await world.psql("UPDATE shipctl_audit SET line = line WHERE seq = 2")
+        XCTAssertNotEqual(refusedUpdate.status, 0)
+        XCTAssertTrue(refusedUpdate.output.contains("append-only"), refusedUpdate.output)
+        let refusedDelete = await world.psql("DELETE FROM shipctl_audit WHERE seq = 3")
+        XCTAssertTrue(refusedDelete.output.contains("append-only"), refusedDelete.output)
+        let refusedTruncate = await world.psql("TRUNCATE shipctl_audit")
+        XCTAssertTrue(refusedTruncate.output.contains("append-only"), refusedTruncate.output)
+
+        let original = await world.psql("SELECT line FROM shipctl_audit WHERE seq = 2")
+        let changed = await world.psql("SET session_replication_role = replica; UPDATE shipctl_audit SET line = replace(line, '\"actor\":\"', '\"actor\":\"x') WHERE seq = 2")
+        XCTAssertEqual(changed.status, 0, changed.output)
+        var verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 1, verify.output)
+        XCTAssertTrue(verify.stderr.contains("seq 2") && verify.stderr.contains("was changed"), verify.stderr)
+        let status = await world.shipctl(["status", "--service", "api", "--env", "prod", "--json"], config: config)
+        XCTAssertTrue(status.stdout.contains("\"audit_untrusted_from\":\"record seq 2"), status.output)
+
+        let line = original.output.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "'", with: "''")
+        let restored = await world.psql("SET session_replication_role = replica; UPDATE shipctl_audit SET line = '\(line)' WHERE seq = 2")
+        XCTAssertEqual(restored.status, 0, restored.output)
+        verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+
+        let deleted = await world.psql("SET session_replication_role = replica; DELETE FROM shipctl_audit WHERE seq = 3")
+        XCTAssertEqual(deleted.status, 0, deleted.output)
+        verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 1, verify.output)
+        XCTAssertTrue(verify.stderr.contains("seq 3 is missing"), verify.stderr)
+    }
+
+    /// Acceptance: a verified local log moves into Postgres and verifies there,
+    /// witness included; a second migration and a broken log are refused.
+    func testStateMigrateMovesAVerifiedLocalLog() async throws {
+        try await world.createFunction("move-app", versions: 2)
+        let local = try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: move-app, alias: live }
+        """, prometheus: false))
+        let promoted = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: local)
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+        let localCount = try world.auditRecords().count
+
+        let team = try world.writeConfig(Self.config(function: "move-app"))
+        let stateDirectory = world.directory.appendingPathComponent("state").path
+        let migrated = await world.shipctl(["state", "migrate", "--from", stateDirectory], config: team)
+        XCTAssertEqual(migrated.status, 0, migrated.output)
+        XCTAssertTrue(migrated.stdout.contains("copied \(localCount) records"), migrated.stdout)
+        let verify = await world.shipctl(["audit", "verify"], config: team)
+        XCTAssertEqual(verify.status, 0, verify.output)
+        XCTAssertTrue(verify.stdout.contains("\(localCount) records") && verify.stdout.contains("matches the witness on lambda move-app:live"), verify.stdout)
+
+        let again = await world.shipctl(["state", "migrate", "--from", stateDirectory], config: team)
+        XCTAssertEqual(again.status, 2, again.output)
+        XCTAssertTrue(again.stderr.contains("migrated before"), again.stderr)
+
+        let rollback = await world.shipctl(["rollback", "--service", "api", "--env", "prod", "--no-flags"], config: team)
+        XCTAssertEqual(rollback.status, 0, rollback.output)
+        let live2 = try await world.alias("move-app")
+        XCTAssertEqual(live2.version, "1", "the migrated history names version 1 as the one to go back to")
+    }
+
+    /// A database that cannot be reached stops promote (exit 1, the host, the fix)
+    /// without printing the password; a schema from a newer shipctl is refused.
+    func testABadDatabaseStopsPromoteAndANewerSchemaIsRefused() async throws {
+        try await world.createFunction("bad-db-app", versions: 2)
+        var environment = world.environment
+        environment["TEAM_DB_PASSWORD"] = "Sup3rSecretDbPassw0rd"
+        let unreachable = try world.writeConfig(Self.config(function: "bad-db-app")
+            .replacingOccurrences(of: "${SHIPCTL_STATE_URL}", with: "postgres://deploy:${TEAM_DB_PASSWORD}@127.0.0.1:1/shipctl?sslmode=disable"))
+        let refused = await ShipctlRun.run(["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", unreachable], environment: environment)
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.stderr.contains("cannot reach the state database postgres://deploy@127.0.0.1:1/shipctl"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("hint:"), refused.stderr)
+        XCTAssertFalse(refused.output.contains("Sup3rSecretDbPassw0rd"))
+        let live3 = try await world.alias("bad-db-app")
+        XCTAssertEqual(live3.version, "1", "nothing may move without state")
+
+        let config = try world.writeConfig(Self.config(function: "bad-db-app"))
+        let first = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(first.status, 0, first.output)
+        let newer = await world.psql("INSERT INTO shipctl_schema (version) VALUES (99)")
+        XCTAssertEqual(newer.status, 0, newer.output)
+        let tooNew = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(tooNew.status, 1, tooNew.output)
+        XCTAssertTrue(tooNew.stderr.contains("schema version 99, newer than this shipctl understands (1)"), tooNew.stderr)
+    }
+}
