@@ -28,6 +28,9 @@ public actor PostgresStateStore: StateStore {
     /// (the second key is `hashtext('service/env')`).
     static let chainLockKey: Int64 = 0x7368_6970_6374_6c31
     static let deploymentLockNamespace: Int32 = 0x7368_6970
+    /// How many of the newest starts, finishes and rollbacks of a service/env the
+    /// history is built from: the last hundred or so deployments.
+    static let decisiveRecords = 300
 
     public init(url: DatabaseURL, actor: ShipctlKit.Actor, environment: [String: String]) {
         self.url = url
@@ -62,23 +65,27 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
-    /// Only the records that can change the derived state, through the indexes:
-    /// starts, finishes and rollbacks, the latest deployment's records, and the
-    /// newest few. Each must be consistent with its own hash, and with the one
-    /// before it when that was read too; reading stops at the first that is not.
+    /// Only the records that can change the derived state, each through an index:
+    /// the newest starts, finishes and rollbacks (enough to know the versions that
+    /// were good, however long the log), every record of the latest deployment,
+    /// and the newest few. Each must be consistent with its own hash, and with the
+    /// one before it when that was read too; reading stops at the first that is not.
     public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
         let logger = self.logger
         let actions = [AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback]
         return try await withConnection { connection in
             let rows = try await connection.query("""
-                SELECT seq, line FROM shipctl_audit
-                WHERE service = \(service) AND env = \(env)
-                  AND (action = ANY(\(actions))
-                       OR deployment = (SELECT deployment FROM shipctl_audit
-                                        WHERE service = \(service) AND env = \(env) AND action = \(AuditAction.deploymentStart)
-                                        ORDER BY seq DESC LIMIT 1)
-                       OR seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM shipctl_audit WHERE service = \(service) AND env = \(env)
-                                                                    ORDER BY seq DESC LIMIT \(DeploymentHistory.recentCount)) AS newest))
+                (SELECT seq, line FROM shipctl_audit WHERE service = \(service) AND env = \(env) AND action = ANY(\(actions))
+                 ORDER BY seq DESC LIMIT \(Self.decisiveRecords))
+                UNION
+                (SELECT seq, line FROM shipctl_audit
+                 WHERE deployment = (SELECT deployment FROM shipctl_audit
+                                     WHERE service = \(service) AND env = \(env) AND action = \(AuditAction.deploymentStart)
+                                     ORDER BY seq DESC LIMIT 1)
+                   AND service = \(service) AND env = \(env))
+                UNION
+                (SELECT seq, line FROM shipctl_audit WHERE service = \(service) AND env = \(env)
+                 ORDER BY seq DESC LIMIT \(DeploymentHistory.recentCount))
                 ORDER BY seq
                 """, logger: logger)
             var history = DeploymentHistory()
@@ -206,11 +213,6 @@ public actor PostgresStateStore: StateStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return (try? encoder.encode(holder)).map { String(decoding: $0, as: UTF8.self) } ?? holder.description
-    }
-
-    public func close() async {
-        for connection in lockConnections.values { try? await connection.close() }
-        lockConnections = [:]
     }
 
     // MARK: connections

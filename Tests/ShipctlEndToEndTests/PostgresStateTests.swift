@@ -6,16 +6,9 @@ import XCTest
 /// The team backend against a real PostgreSQL: runners are separate processes
 /// with their own working folders and one database, as CI runners and on-call
 /// laptops are.
-final class PostgresStateTests: XCTestCase {
-    var world: TestWorld!
-
-    override func setUp() async throws {
-        world = try await TestWorld(prometheus: false, postgres: true)
-    }
-
-    override func tearDown() async throws {
-        await world?.shutdown()
-    }
+final class PostgresStateTests: WorldTestCase {
+    override class var startsPrometheus: Bool { false }
+    override class var startsPostgres: Bool { true }
 
     static func config(function: String, steps: String = "        - { weight: 10, pause: 1s }\n        - { weight: 100 }") -> String {
         """

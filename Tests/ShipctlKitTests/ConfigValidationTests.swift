@@ -66,6 +66,32 @@ final class ConfigValidationTests: XCTestCase {
         }
     }
 
+    func testAStateURLLoadsWithItsPasswordHiddenAndBadOnesNameTheLine() throws {
+        let withURL = Self.valid.replacingOccurrences(of: "version: 1\n", with: "version: 1\nstate: { url: \"postgres://deploy:${DB_PASS}@db.internal:6432/shipctl?sslmode=verify-full\" }\n")
+        let config = try load(withURL, env: ["DB_PASS": "hunter2-long-password"])
+        XCTAssertEqual(config.stateURL?.host, "db.internal")
+        XCTAssertEqual(config.stateURL?.port, 6432)
+        XCTAssertEqual(config.stateURL?.password, "hunter2-long-password")
+        XCTAssertEqual(config.stateURL?.tls, .verifyFull)
+        XCTAssertEqual(config.stateURL?.description, "postgres://deploy@db.internal:6432/shipctl?sslmode=verify-full")
+        XCTAssertTrue(config.secrets.contains("hunter2-long-password"), "a password in the URL is a secret whatever its variable is called")
+
+        let bad: [(String, String)] = [
+            ("mysql://deploy@db/shipctl", "must start with postgres://"),
+            ("postgres:///shipctl", "names no host"),
+            ("postgres://db.internal/shipctl", "names no user"),
+            ("postgres://deploy@db/shipctl?sslmode=always", "sslmode must be one of"),
+            ("postgres://deploy@db/shipctl?application_name=x", "unknown URL parameter"),
+            ("not a url", "expected a URL like postgres://"),
+        ]
+        for (url, expected) in bad {
+            let yaml = Self.valid.replacingOccurrences(of: "version: 1\n", with: "version: 1\nstate: { url: \"\(url)\" }\n")
+            XCTAssertThrowsError(try load(yaml), url) { error in
+                XCTAssertTrue("\(error)".contains("shipctl.yaml:2:") && "\(error)".contains("state.url") && "\(error)".contains(expected), "\(url): \(error)")
+            }
+        }
+    }
+
     func testPresetsUseCodeDeployNames() {
         XCTAssertEqual(StrategyPreset.steps(named: "Canary10Percent5Minutes"), [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
         XCTAssertEqual(StrategyPreset.steps(named: "Linear10PercentEvery1Minute")?.count, 10)

@@ -4,8 +4,12 @@ import XCTest
 open class WorldTestCase: XCTestCase {
     public var world: TestWorld!
 
+    /// Peers beyond moto, the simulator and the Cloud Run fake that the class's tests need.
+    open class var startsPrometheus: Bool { true }
+    open class var startsPostgres: Bool { false }
+
     open override func setUp() async throws {
-        world = try await TestWorld()
+        world = try await TestWorld(prometheus: Self.startsPrometheus, postgres: Self.startsPostgres)
     }
 
     open override func tearDown() async throws {

@@ -22,8 +22,6 @@ public protocol StateStore: Sendable {
     func releaseLock(service: String, env: String, holder: LockHolder) async
     /// The current holder, if any.
     func lockHolder(service: String, env: String) async -> LockHolder?
-    /// Lets go of connections; locks still held are released with them.
-    func close() async
     /// Copies a verified chain line for line (same seq, prev and hash) into this
     /// store, which must hold no records yet (`state migrate`).
     func importChain(_ lines: [String]) async throws(ShipctlError)
@@ -43,8 +41,6 @@ extension StateStore {
         }
         return records
     }
-
-    public func close() async {}
 
     public func importChain(_ lines: [String]) async throws(ShipctlError) {
         throw .usage("`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",

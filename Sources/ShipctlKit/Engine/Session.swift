@@ -20,11 +20,6 @@ public struct Session: Sendable {
 
     public var reporter: Reporter { dependencies.reporter }
 
-    /// Lets go of the state store's connections.
-    public func close() async {
-        await dependencies.store.close()
-    }
-
     /// The service and environment a command acts on, or a usage error naming what exists.
     public func target(service: String, env: String) throws(ShipctlError) -> (ServiceConfig, EnvironmentConfig) {
         (try self.service(service), try environment(env))
