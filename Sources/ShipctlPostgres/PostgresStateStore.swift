@@ -23,6 +23,10 @@ public actor PostgresStateStore: StateStore {
     private var schemaChecked = false
     private var lockConnections: [String: PostgresConnection] = [:]
     private var connectionCount = 0
+    /// Once the database could not be reached, later calls in this process fail
+    /// at once instead of waiting out the connect timeout again: a rollback
+    /// with the database down must not pay it for every record it tries to write.
+    private var unreachable: ShipctlError?
 
     /// Keys of the advisory locks: appends to the chain, and one per service/env
     /// (the second key is `hashtext('service/env')`).
@@ -145,7 +149,7 @@ public actor PostgresStateStore: StateStore {
         let connection = try await connect()
         do {
             try await ensureSchema(connection)
-            let taken = try await single(Bool.self, connection.query(
+            let taken = try await Self.single(Bool.self, connection.query(
                 "SELECT pg_try_advisory_lock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)) ?? false
             guard taken else {
                 let current = try await holderRow(connection, service: service, env: env)
@@ -172,7 +176,7 @@ public actor PostgresStateStore: StateStore {
     /// same connection and "take" it again. Checked by asking whether the session
     /// that runs this statement is the one that holds the lock.
     private func requireSessionLock(_ connection: PostgresConnection, key: String) async throws {
-        let held = try await single(Int64.self, connection.query("""
+        let held = try await Self.single(Int64.self, connection.query("""
             SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
               AND classid = \(Self.deploymentLockNamespace)::oid AND objid = hashtext(\(key))::oid AND objsubid = 2
             """, logger: logger)) ?? 0
@@ -205,7 +209,7 @@ public actor PostgresStateStore: StateStore {
     }
 
     private func holderRow(_ connection: PostgresConnection, service: String, env: String) async throws -> String? {
-        let text = try await single(String.self, connection.query("SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger))
+        let text = try await Self.single(String.self, connection.query("SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger))
         return text.map { row in (try? JSONDecoder().decode(LockHolder.self, from: Data(row.utf8)))?.description ?? row }
     }
 
@@ -250,6 +254,7 @@ public actor PostgresStateStore: StateStore {
     }
 
     private func connect() async throws(ShipctlError) -> PostgresConnection {
+        if let unreachable { throw unreachable }
         connectionCount += 1
         do {
             var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password,
@@ -257,8 +262,10 @@ public actor PostgresStateStore: StateStore {
             configuration.options.connectTimeout = .seconds(5)
             return try await PostgresConnection.connect(configuration: configuration, id: connectionCount, logger: logger)
         } catch {
-            throw ShipctlError.runtime("cannot reach the state database \(location): \(Self.describe(error))",
-                                       hint: "check that the database is up and reachable from here, state.url in shipctl.yaml, and the password (PGPASSWORD or ${VAR} in the URL)")
+            let failure = ShipctlError.runtime("cannot reach the state database \(location): \(Self.describe(error))",
+                                               hint: "check that the database is up and reachable from here, state.url in shipctl.yaml, and the password (PGPASSWORD or ${VAR} in the URL)")
+            unreachable = failure
+            throw failure
         }
     }
 
@@ -302,11 +309,8 @@ public actor PostgresStateStore: StateStore {
         return String(describing: error)
     }
 
-    private func single<T: PostgresDecodable>(_ type: T.Type, _ rows: PostgresRowSequence) async throws -> T? {
-        try await Self.single(type, rows)
-    }
-
-    private static func single<T: PostgresDecodable>(_ type: T.Type, _ rows: PostgresRowSequence) async throws -> T? {
+    /// The first value of the first row, if any.
+    private static func single<T: PostgresDecodable & Sendable>(_ type: T.Type, _ rows: PostgresRowSequence) async throws -> T? {
         var value: T?
         for try await row in rows.decode(T.self) where value == nil { value = row }
         return value

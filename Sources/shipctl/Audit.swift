@@ -16,7 +16,7 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
                 let session = try Session.open(global)
-                _ = try await session.dependencies.store.scan { line in
+                let chain = try await session.dependencies.store.scan { line in
                     guard deployment == nil || line.field("deployment") == deployment, let record = line.record else { return }
                     if global.json {
                         print(record.json.canonical)
@@ -24,6 +24,9 @@ struct Audit: AsyncParsableCommand {
                         let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
                         print("\(record.seq) \(record.ts) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)")
                     }
+                }
+                if let bad = chain.firstBad {
+                    session.reporter.warning("the log stops verifying at \(bad.seq.map { "seq \($0)" } ?? "line \(bad.line)") (\(bad.reason)); nothing from there on is shown — run `shipctl audit verify`")
                 }
             }
         }

@@ -36,7 +36,7 @@ struct Shipctl: AsyncParsableCommand {
     }
 }
 
-/// Options every command takes (SPEC §1).
+/// Options every command takes.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Path to the configuration file.")
     var config: String = "shipctl.yaml"

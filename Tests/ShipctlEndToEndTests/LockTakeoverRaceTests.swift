@@ -31,12 +31,7 @@ final class LockTakeoverRaceTests: WorldTestCase {
                                   deployment: deployment, started: Timestamp.format(Date()))
             try JSONEncoder().encode(dead).write(to: URL(fileURLWithPath: lockPath))
 
-            let runs = await withTaskGroup(of: ShipctlRun.self) { group in
-                for _ in 0..<8 { group.addTask { await ShipctlRun.run(arguments, environment: environment) } }
-                var collected: [ShipctlRun] = []
-                for await run in group { collected.append(run) }
-                return collected
-            }
+            let runs = await ShipctlRun.runConcurrently(arguments, environments: Array(repeating: environment, count: 8))
             XCTAssertEqual(runs.filter { $0.status != 0 && $0.status != 4 }.map(\.output), [], "round \(round)")
             let records = try await store.records { $0.field("deployment") == deployment }
             XCTAssertEqual(records.filter { $0.action == AuditAction.lockTakeover }.count, 1, "round \(round): exactly one takeover")

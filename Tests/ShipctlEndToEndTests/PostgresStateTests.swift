@@ -123,14 +123,7 @@ final class PostgresStateTests: WorldTestCase {
             let version = round.isMultiple(of: 2) ? "2" : "1"
             let environments = (0..<20).map { runner("runner-\($0)") }
             let arguments = ["promote", "--service", "api", "--env", "prod", "--version", version, "--config", config]
-            let runs = await withTaskGroup(of: ShipctlRun.self) { group in
-                for environment in environments {
-                    group.addTask { await ShipctlRun.run(arguments, environment: environment) }
-                }
-                var collected: [ShipctlRun] = []
-                for await run in group { collected.append(run) }
-                return collected
-            }
+            let runs = await ShipctlRun.runConcurrently(arguments, environments: environments)
             let statuses = runs.map(\.status)
             XCTAssertEqual(statuses.filter { $0 != 0 && $0 != 4 }, [], "round \(round): \(runs.filter { $0.status != 0 && $0.status != 4 }.map(\.output))")
             XCTAssertGreaterThanOrEqual(statuses.filter { $0 == 4 }.count, 15, "round \(round): most must find the lock held")
@@ -216,6 +209,23 @@ final class PostgresStateTests: WorldTestCase {
         XCTAssertEqual(live2.version, "1", "the migrated history names version 1 as the one to go back to")
     }
 
+    /// With the team database down, rollback still goes back: the alias witness names the version.
+    func testRollbackWorksWithTheDatabaseDown() async throws {
+        try await world.createFunction("down-app", versions: 2)
+        let config = try world.writeConfig(Self.config(function: "down-app"))
+        let promoted = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+        await world.stop("postgres")
+
+        let rollback = await world.shipctl(["rollback", "--service", "api", "--env", "prod", "--no-flags"], config: config)
+        XCTAssertEqual(rollback.status, 0, rollback.output)
+        XCTAssertTrue(rollback.stderr.contains("cannot read the audit log") && rollback.stderr.contains("cannot reach the state database"), rollback.stderr)
+        XCTAssertTrue(rollback.stdout.contains("was promoted from version 1"), rollback.stdout)
+        let alias = try await world.alias("down-app")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty)
+    }
+
     /// A database that cannot be reached stops promote (exit 1, the host, the fix)
     /// without printing the password; a schema from a newer shipctl is refused.
     func testABadDatabaseStopsPromoteAndANewerSchemaIsRefused() async throws {
@@ -231,6 +241,14 @@ final class PostgresStateTests: WorldTestCase {
         XCTAssertFalse(refused.output.contains("Sup3rSecretDbPassw0rd"))
         let live3 = try await world.alias("bad-db-app")
         XCTAssertEqual(live3.version, "1", "nothing may move without state")
+
+        // This server has no TLS: a URL that requires it is refused, not silently sent in the clear.
+        let port = try XCTUnwrap(world.postgresPort)
+        let tlsRequired = try world.writeConfig(Self.config(function: "bad-db-app")
+            .replacingOccurrences(of: "${SHIPCTL_STATE_URL}", with: "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=require"))
+        let noTLS = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: tlsRequired)
+        XCTAssertEqual(noTLS.status, 1, noTLS.output)
+        XCTAssertTrue(noTLS.stderr.contains("cannot reach the state database postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=require"), noTLS.stderr)
 
         let config = try world.writeConfig(Self.config(function: "bad-db-app"))
         let first = await world.shipctl(["audit", "verify"], config: config)

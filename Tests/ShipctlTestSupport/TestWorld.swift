@@ -69,7 +69,7 @@ public final class TestWorld: @unchecked Sendable {
         return (result.status, result.stdout + result.stderr)
     }
 
-    /// Stops one peer (`prometheus`, `simulator`, `moto`) mid-test.
+    /// Stops one peer (`prometheus`, `simulator`, `moto`, `postgres`) mid-test.
     public func stop(_ peer: String) async {
         _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "stop", "--dir", directory.path, peer],
                                             timeout: .seconds(30), retry: .never, mutating: true))
@@ -205,6 +205,20 @@ public struct ShipctlRun: Sendable {
         let result = await SystemProcessRunner(environment: environment).run(
             ProcessRequest(TestWorld.shipctlBinary, arguments, workingDirectory: workingDirectory, timeout: timeout, retry: .never, mutating: true))
         return ShipctlRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+}
+
+extension ShipctlRun {
+    /// The same command from one process per environment, all started at once (racing runners).
+    public static func runConcurrently(_ arguments: [String], environments: [[String: String]]) async -> [ShipctlRun] {
+        await withTaskGroup(of: ShipctlRun.self) { group in
+            for environment in environments {
+                group.addTask { await run(arguments, environment: environment) }
+            }
+            var runs: [ShipctlRun] = []
+            for await run in group { runs.append(run) }
+            return runs
+        }
     }
 }
 

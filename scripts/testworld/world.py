@@ -5,7 +5,7 @@ simulator and Prometheus, each on a free 127.0.0.1 port.
   world.py up   --dir DIR [--no-prometheus] [--postgres]
                                               start, wait until ready, write DIR/world.json and DIR/world.env
   world.py postgres --dir DIR                 start only PostgreSQL (for the state-backend tests and benchmarks)
-  world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus)
+  world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus, postgres)
   world.py down --dir DIR                     stop everything started in DIR
 
 Each peer runs in its own session, so the world outlives this launcher until
@@ -230,6 +230,9 @@ def load(d):
 
 def stop(args):
     state = load(args.dir)
+    if args.name == "postgres":
+        stop_postgres(state)
+        state.pop("postgres", None)
     pid = state["pids"].pop(args.name, None)
     if pid:
         kill(pid)

@@ -31,7 +31,7 @@ public struct AuditEvent: Sendable {
     }
 }
 
-/// One line of the audit log (SPEC §3). The hash covers the previous record's
+/// One line of the audit log. The hash covers the previous record's
 /// hash and this record's canonical JSON without the `hash` field, so editing
 /// any byte of any record breaks the chain from that record on.
 public struct AuditRecord: Sendable {

@@ -69,13 +69,6 @@ public struct DeploymentHistory: Sendable, Codable {
 
     public init() {}
 
-    /// The history of service/env in `records` (all of them parsed already).
-    public init(records: [AuditRecord], service: String, env: String) {
-        for record in records where record.service == service && record.env == env {
-            add(AuditLine(record.json.canonical))
-        }
-    }
-
     public var lastKnownGood: String? { knownGood.last }
 
     /// The newest records, oldest first.

@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-/// Loads `shipctl.yaml`, expands `${VAR}`, and validates every key against SPEC §2.
+/// Loads `shipctl.yaml`, expands `${VAR}`, and validates every key against the documented format.
 /// All problems are collected and thrown together as `ShipctlError.configuration`.
 public struct ConfigLoader: Sendable {
     public static let maximumFileSize = 1 << 20

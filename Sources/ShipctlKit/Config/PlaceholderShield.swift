@@ -1,6 +1,6 @@
 import Foundation
 
-/// Lets `{{placeholder}}` stand unquoted inside YAML flow mappings, as in SPEC §2's
+/// Lets `{{placeholder}}` stand unquoted inside YAML flow mappings, as in the documented example's
 /// `- { ssm: /micro-app/{{env}}/MODEL_PROVIDER, value: small-llm }`: there `{` and
 /// `}` are YAML indicators and the line would not parse. Before parsing, the braces
 /// of each placeholder become private-use characters (same length, so lines and

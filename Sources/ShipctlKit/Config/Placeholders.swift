@@ -1,7 +1,7 @@
 import Foundation
 
 /// The `{{name}}` placeholders shipctl fills in per deployment inside queries,
-/// URLs and commands (SPEC §2).
+/// URLs and commands.
 public struct Placeholders: Sendable {
     /// `pr` is filled in for preview environments only.
     public static let known: Set<String> = ["canary", "stable", "service", "env", "function", "alias", "pr"]

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A loaded and validated `shipctl.yaml` (SPEC §2). Values are already
+/// A loaded and validated `shipctl.yaml`. Values are already
 /// interpolated from the environment; `{{placeholders}}` stay in place and are
 /// filled in per deployment by `Placeholders`.
 public struct ShipctlConfig: Sendable {

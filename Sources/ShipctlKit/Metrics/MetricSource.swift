@@ -1,7 +1,7 @@
 import Foundation
 
 /// One reading of a metric query. Empty results, NaN and backend errors are
-/// inconclusive, never a pass (SPEC §4, §8).
+/// inconclusive, never a pass.
 public enum MetricReading: Sendable, Equatable {
     case value(Double)
     case inconclusive(String)

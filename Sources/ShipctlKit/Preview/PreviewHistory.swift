@@ -19,7 +19,7 @@ public struct PreviewState: Sendable {
     }
 }
 
-/// The previews that exist, derived from the audit log like every other state (SPEC §3):
+/// The previews that exist, derived from the audit log like every other state:
 /// a `preview.up` opens or refreshes one, a `preview.down` closes it.
 public struct PreviewHistory: Sendable {
     public private(set) var previews: [PreviewState] = []

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Google Cloud Run through the `gcloud` CLI: a service's traffic is split
-/// between revisions in whole percentages (SPEC §2). shipctl keeps at most two
+/// between revisions in whole percentages. shipctl keeps at most two
 /// revisions with traffic and tags the new one `canary`, which gives it its
 /// own URL for smoke tests before and during the canary.
 public struct CloudRunProvider: TrafficProvider {

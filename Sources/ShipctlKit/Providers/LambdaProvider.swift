@@ -1,7 +1,7 @@
 import Foundation
 
 /// AWS Lambda through the `aws` CLI: an alias with at most one additional
-/// version and a routing weight from 0.0 to 1.0 (SPEC §7).
+/// version and a routing weight from 0.0 to 1.0.
 public struct LambdaProvider: TrafficProvider {
     public let function: String
     public let alias: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every failure shipctl reports to a user: what went wrong, what to do about it,
-/// and the exit code CI scripts branch on (SPEC §1). The mapping to exit codes
+/// and the exit code CI scripts branch on. The mapping to exit codes
 /// lives here and nowhere else.
 public enum ShipctlError: Error, Sendable, CustomStringConvertible {
     /// The command line or the configuration is wrong: exit 2.
