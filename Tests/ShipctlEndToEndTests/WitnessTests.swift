@@ -76,7 +76,8 @@ final class WitnessTests: WorldTestCase {
     }
 
     /// The same for Cloud Run: the completing `update-traffic` tags the revision
-    /// traffic came from `previous`, and a stateless rollback goes back to it.
+    /// traffic came from `previous` and `witness-<seq>-<head>`; verify checks the
+    /// log against it, and a stateless rollback goes back to it.
     func testTheCloudRunPreviousTagBacksRollback() async throws {
         let revisions = try await world.createCloudRunService("witness-web", revisions: 2)
         let services = """
@@ -93,6 +94,16 @@ final class WitnessTests: WorldTestCase {
         var traffic = try await world.cloudRunTraffic("witness-web")
         XCTAssertEqual(traffic.percents, [revisions[1]: 100])
         XCTAssertEqual(traffic.tags["previous"], revisions[0])
+        let witnessTag = try XCTUnwrap(traffic.tags.keys.first { $0.hasPrefix("witness-") }, "\(traffic.tags)")
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+        let cited = witnessTag.split(separator: "-")[1]
+        XCTAssertTrue(verify.stdout.contains("matches the witness on cloudrun witness-web") && verify.stdout.contains("(seq \(cited))"), verify.stdout)
+        let logLines = try String(contentsOfFile: world.auditLogPath, encoding: .utf8).split(separator: "\n")
+        try (logLines.prefix(Int(cited)! - 1).joined(separator: "\n") + "\n").write(toFile: world.auditLogPath, atomically: true, encoding: .utf8)
+        let cut = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(cut.status, 1, cut.output)
+        XCTAssertTrue(cut.stderr.contains("cut off the end"), cut.stderr)
 
         let fresh = try world.writeConfig(SampleConfig.inWorld(services: services, prometheus: false)
             .replacingOccurrences(of: "\"${SHIPCTL_STATE_DIR}\"", with: ".shipctl"))

@@ -22,9 +22,10 @@ public struct RollbackOutcome: Sendable {
 }
 
 /// `shipctl rollback` and `shipctl abort`: the fast track. The target comes from
-/// the local audit log (no network), then ONE provider call moves all traffic,
-/// whose answer is the verification, and only then come the flags. Needs neither metrics nor terraform,
-/// and carries on when the state store cannot be written.
+/// the state store's history (or, with none, from the witness on the target),
+/// then ONE provider call moves all traffic, whose answer is the verification,
+/// and only then come the flags. Needs neither metrics nor terraform, and
+/// carries on when the state store cannot be read or written.
 public struct RollbackEngine: Sendable {
     public let config: ShipctlConfig
     public let service: ServiceConfig
@@ -135,7 +136,7 @@ public struct RollbackEngine: Sendable {
         return RollbackOutcome(deployment: deployment, target: target, verified: verified)
     }
 
-    /// The version to go to, and the live version when it had to be read to decide.
+    /// The version to go to, and the version traffic comes from when the target had to be read to decide.
     private func chooseTarget(_ options: RollbackOptions, history: DeploymentHistory?, provider: any TrafficProvider) async throws(ShipctlError) -> (String, String?) {
         if let requested = options.to {
             guard !requested.isEmpty, requested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
@@ -148,7 +149,7 @@ public struct RollbackEngine: Sendable {
         // still tells — an unfinished canary's stable version, or the witness the
         // last promote wrote onto it.
         let live = try await provider.readSplit()
-        if !live.isSettled { return (live.stable, live.stable) }
+        if !live.isSettled { return (live.stable, live.canary) }
         if let witness = live.witness, witness.previous != live.stable {
             reporter.event("witness", "no recorded state for \(service.name)/\(env.name); \(provider.target) says it was promoted from version \(witness.previous) (\(witness.description))",
                            ["witness": .string(witness.description)])

@@ -69,8 +69,7 @@ public struct CloudRunProvider: TrafficProvider {
         case 0:
             throw .runtime("\(target) routes no traffic to any revision", hint: "check it with `gcloud run services describe \(service) --region \(region)`")
         case 1:
-            let previous = targets.first { $0.tag == Self.previousTag && $0.revisionName != nil }?.revisionName
-            return TrafficSplit(stable: percents[0].revision, witness: previous.map { Witness(previous: $0) })
+            return TrafficSplit(stable: percents[0].revision, witness: Self.witness(in: targets))
         case 2:
             let tagged = targets.first { $0.tag == Self.canaryTag && $0.revisionName != nil }?.revisionName
             let canaryIndex = percents.firstIndex { $0.revision == tagged } ?? (percents[0].percent < percents[1].percent ? 0 : 1)
@@ -124,14 +123,30 @@ public struct CloudRunProvider: TrafficProvider {
                                        fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: Double(onCanary)))
     }
 
-    /// The witness is the `previous` tag on the revision traffic came from, set in the same `update-traffic`.
+    /// The witness rides on tags of the revision traffic came from, set in the same
+    /// `update-traffic`: `previous`, and `witness-<seq>-<head>` for the record it
+    /// cites. `--set-tags` replaces the old witness tags; `canary` stays on the new revision.
     public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit {
-        let tags = witness.map { ["--update-tags", "\(Self.previousTag)=\($0.previous)"] } ?? []
+        var tags: [String] = []
+        if let witness {
+            var assignments = ["\(Self.canaryTag)=\(version)", "\(Self.previousTag)=\(witness.previous)"]
+            if let seq = witness.seq, let head = witness.head { assignments.append("\(Self.witnessTagPrefix)\(seq)-\(head)=\(witness.previous)") }
+            tags = ["--set-tags", assignments.joined(separator: ",")]
+        }
         return try await updateTraffic(["--to-revisions", "\(version)=100"] + tags, retry: urgent ? .revert : .standard,
                                        fallback: TrafficSplit(stable: version, witness: witness))
     }
 
     static let previousTag = "previous"
+    static let witnessTagPrefix = "witness-"
+
+    /// The witness the tags carry, if the last promote left one.
+    private static func witness(in targets: [TrafficTarget]) -> Witness? {
+        guard let previous = targets.first(where: { $0.tag == previousTag })?.revisionName else { return nil }
+        let cited = targets.compactMap(\.tag).first { $0.hasPrefix(witnessTagPrefix) }?.dropFirst(witnessTagPrefix.count).split(separator: "-")
+        guard let cited, cited.count == 2, let seq = Int64(cited[0]) else { return Witness(previous: previous) }
+        return Witness.parse("shipctl previous=\(previous) seq=\(seq) head=\(cited[1])") ?? Witness(previous: previous)
+    }
 
     public func manualRouteAllCommand(to version: String) -> String {
         ShellQuoting.display(["gcloud", "run", "services", "update-traffic", service, "--to-revisions", "\(version)=100"] + placement)

@@ -5,8 +5,8 @@ import Foundation
 /// `rollback` with no usable state goes back to `previous`; `audit verify`
 /// checks that the log holds record `seq` with a hash starting with `head`, so
 /// records cut off the end, or a chain rewritten from the start, are caught.
-/// Cloud Run carries only `previous` (a revision tag); Lambda all of it (the
-/// alias description).
+/// Lambda carries it in the alias description; Cloud Run in revision tags
+/// (`previous`, `witness-<seq>-<head>`), without the deployment.
 public struct Witness: Sendable, Equatable, CustomStringConvertible {
     public var previous: String
     public var deployment: String?
