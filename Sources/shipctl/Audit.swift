@@ -14,15 +14,15 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "Only the records of this deployment.") var deployment: String?
 
         func run() async throws {
-            try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(global)
+            try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+                let session = try Session.open(global, reporter)
                 let chain = try await session.dependencies.store.scan { line in
                     guard deployment == nil || line.field("deployment") == deployment, let record = line.record else { return }
                     if global.json {
-                        print(record.json.canonical)
+                        reporter.json(record.json)
                     } else {
                         let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
-                        print("\(record.seq) \(record.ts) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)")
+                        reporter.line("\(record.seq) \(record.ts) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)")
                     }
                 }
                 if let bad = chain.firstBad {
@@ -39,8 +39,8 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(global)
+            try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+                let session = try Session.open(global, reporter)
                 let outcome = try await WitnessedVerification(config: session.config, dependencies: session.dependencies).run()
                 let result = outcome.chain
                 let witnessed = outcome.witnessed.isEmpty ? "" : "; matches the witness on " + outcome.witnessed.joined(separator: ", ")
@@ -60,8 +60,8 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(global)
+            try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+                let session = try Session.open(global, reporter)
                 session.reporter.event("valid", "\(global.config) is valid: \(session.config.services.count) service(s), \(session.config.environments.count) environment(s)")
             }
         }

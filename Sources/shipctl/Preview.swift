@@ -21,8 +21,8 @@ struct PreviewTarget: ParsableArguments {
     @Option(help: "Only this service (default: every service with a `preview` block).") var service: String?
     @Option(help: "The environment whose region the preview lives in (default: the only one).") var env: String?
 
-    func resolve() throws(ShipctlError) -> (Session, [ServiceConfig], EnvironmentConfig) {
-        let session = try Session.open(global)
+    func resolve(_ reporter: Reporter) throws(ShipctlError) -> (Session, [ServiceConfig], EnvironmentConfig) {
+        let session = try Session.open(global, reporter)
         let services = try service.map { name throws(ShipctlError) in [try session.service(name)] }
             ?? session.config.services.filter { $0.preview != nil }
         if services.isEmpty {
@@ -52,9 +52,9 @@ struct PreviewUp: AsyncParsableCommand {
     @Option(help: "How long it lives (default: the service's `preview.ttl`, else 72h).") var ttl: String?
 
     func run() async throws {
-        try await runReportingErrors(json: target.global.json) { () throws(ShipctlError) in
+        try await runReportingErrors(json: target.global.json) { reporter throws(ShipctlError) in
             let lifetime = try ttl.map { text throws(ShipctlError) in try positiveDuration(text, option: "--ttl") }
-            let (session, services, env) = try target.resolve()
+            let (session, services, env) = try target.resolve(reporter)
             for service in services {
                 try await PreviewEngine(config: session.config, service: service, env: env, dependencies: session.dependencies).up(pr: pr, ttl: lifetime)
             }
@@ -68,8 +68,8 @@ struct PreviewDown: AsyncParsableCommand {
     @Option(help: "The pull request number.") var pr: Int
 
     func run() async throws {
-        try await runReportingErrors(json: target.global.json) { () throws(ShipctlError) in
-            let (session, services, env) = try target.resolve()
+        try await runReportingErrors(json: target.global.json) { reporter throws(ShipctlError) in
+            let (session, services, env) = try target.resolve(reporter)
             for service in services {
                 try await PreviewEngine(config: session.config, service: service, env: env, dependencies: session.dependencies).down(pr: pr)
             }
@@ -82,24 +82,24 @@ struct PreviewList: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(global)
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let session = try Session.open(global, reporter)
             let previews = try await PreviewHistory.read(from: session.dependencies.store).previews
             let now = Date()
             if global.json {
-                previews.forEach { print($0.json(at: now).canonical) }
+                previews.forEach { reporter.json($0.json(at: now)) }
                 return
             }
-            guard !previews.isEmpty else { print("no previews"); return }
-            print("PR      SERVICE         AGE       EXPIRES                   STATUS")
+            guard !previews.isEmpty else { reporter.line("no previews"); return }
+            reporter.line("PR      SERVICE         AGE       EXPIRES                   STATUS")
             for preview in previews {
-                let age = DurationParser.format(.seconds(Int64(preview.age(at: now))))
+                let age = DurationParser.format(.seconds(Checked.int(preview.age(at: now).rounded(.down)).map(Int64.init) ?? 0))
                 let row = ["#\(preview.pr)".padding(toLength: 8, withPad: " ", startingAt: 0),
                            preview.service.padding(toLength: 16, withPad: " ", startingAt: 0),
                            age.padding(toLength: 10, withPad: " ", startingAt: 0),
                            Timestamp.format(preview.expiresAt).padding(toLength: 26, withPad: " ", startingAt: 0),
                            preview.isExpired(at: now) ? "expired" : "active"]
-                print(row.joined())
+                reporter.line(row.joined())
             }
         }
     }
@@ -111,9 +111,9 @@ struct PreviewGC: AsyncParsableCommand {
     @Option(help: "Also tear down previews older than this, e.g. 7d.") var maxAge: String?
 
     func run() async throws {
-        try await runReportingErrors(json: target.global.json) { () throws(ShipctlError) in
+        try await runReportingErrors(json: target.global.json) { reporter throws(ShipctlError) in
             let maximum = try maxAge.map { text throws(ShipctlError) in try positiveDuration(text, option: "--max-age") }
-            let (session, services, env) = try target.resolve()
+            let (session, services, env) = try target.resolve(reporter)
             try await PreviewCollector(config: session.config, env: env, dependencies: session.dependencies)
                 .collect(maxAge: maximum, services: Set(services.map(\.name)))
         }
@@ -129,9 +129,9 @@ struct PreviewSync: AsyncParsableCommand {
     @OptionGroup var target: PreviewTarget
 
     func run() async throws {
-        try await runReportingErrors(json: target.global.json) { () throws(ShipctlError) in
+        try await runReportingErrors(json: target.global.json) { reporter throws(ShipctlError) in
             let event = try GitHubEvent.load(environment: ProcessInfo.processInfo.environment)
-            let (session, services, env) = try target.resolve()
+            let (session, services, env) = try target.resolve(reporter)
             for service in services {
                 let engine = try PreviewEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
                 switch event.decision(optOutLabel: service.preview?.optOutLabel ?? "no-preview") {

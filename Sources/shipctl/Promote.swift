@@ -32,8 +32,8 @@ struct Promote: AsyncParsableCommand {
     @Option(help: "On SIGINT/SIGTERM: revert to stable, or hold the split for a later resume/abort.") var onCancel: OnCancel = .revert
 
     func run() async throws {
-        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let (session, engine) = try canaryEngine(global, service: service, env: env)
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let (session, engine) = try canaryEngine(global, reporter, service: service, env: env)
             let options = PromoteOptions(version: version, dryRun: dryRun, yes: yes, holdOnCancel: onCancel == .hold)
             _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in try await engine.promote(options) }
         }
@@ -58,8 +58,8 @@ struct Resume: AsyncParsableCommand {
     @Option(help: "On SIGINT/SIGTERM: revert to stable, or hold the split for a later resume/abort.") var onCancel: OnCancel = .revert
 
     func run() async throws {
-        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let (session, engine) = try canaryEngine(global, service: service, env: env)
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let (session, engine) = try canaryEngine(global, reporter, service: service, env: env)
             let hold = onCancel == .hold
             _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in try await engine.resume(holdOnCancel: hold) }
         }
@@ -67,8 +67,8 @@ struct Resume: AsyncParsableCommand {
 }
 
 /// The session and the canary engine for one service/env.
-func canaryEngine(_ global: GlobalOptions, service: String, env: String) throws(ShipctlError) -> (Session, CanaryEngine) {
-    let session = try Session.open(global)
+func canaryEngine(_ global: GlobalOptions, _ reporter: Reporter, service: String, env: String) throws(ShipctlError) -> (Session, CanaryEngine) {
+    let session = try Session.open(global, reporter)
     let (service, env) = try session.target(service: service, env: env)
     return (session, CanaryEngine(config: session.config, service: service, env: env, dependencies: session.dependencies))
 }

@@ -20,8 +20,8 @@ struct Rollback: AsyncParsableCommand {
     @Flag(help: "Leave feature flags as they are.") var noFlags = false
 
     func run() async throws {
-        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(global)
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let session = try Session.open(global, reporter)
             let (service, env) = try session.target(service: service, env: env)
             let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(to: to, reason: reason, flipFlags: !noFlags))
@@ -40,8 +40,8 @@ struct Abort: AsyncParsableCommand {
     @Option(help: "The environment.") var env: String
 
     func run() async throws {
-        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(global)
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let session = try Session.open(global, reporter)
             let (service, env) = try session.target(service: service, env: env)
             let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(reason: "aborted", flipFlags: false, abortOnly: true))

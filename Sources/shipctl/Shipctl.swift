@@ -19,7 +19,8 @@ struct Shipctl: AsyncParsableCommand {
     // `shipctl --version` by hand, not CommandConfiguration.version: that one is
     // offered on every subcommand too, where it swallows `promote --version V`.
     static func main() async {
-        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
             print(version)
             return
         }
@@ -31,7 +32,14 @@ struct Shipctl: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            // A command line that does not parse is a usage error like any other:
+            // exit 2, and under --json an error event, not ArgumentParser's 64 and plain text.
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            let reporter = CommandOutput.reporter(json: arguments.contains("--json"))
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            reporter.failure(message)
+            exit(withError: ExitCode(2))
         }
     }
 }
@@ -45,12 +53,22 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 }
 
-/// Runs a command body, turning `ShipctlError` into its message and exit code.
-func runReportingErrors(json: Bool, _ body: () async throws(ShipctlError) -> Void) async throws {
+/// The one reporter of a command run. Its redactor starts with the secret
+/// environment variables and learns the configuration's secrets and terraform's
+/// sensitive outputs as the run goes, so the final error line hides them too.
+enum CommandOutput {
+    static func reporter(json: Bool) -> Reporter {
+        let environment = ProcessInfo.processInfo.environment
+        return Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: Redactor.from(config: nil, environment: environment))
+    }
+}
+
+/// Runs a command body with the run's reporter, turning `ShipctlError` into its message and exit code.
+func runReportingErrors(json: Bool, _ body: (Reporter) async throws(ShipctlError) -> Void) async throws {
+    let reporter = CommandOutput.reporter(json: json)
     do {
-        try await body()
+        try await body(reporter)
     } catch {
-        let reporter = Reporter(mode: OutputMode.detect(json: json), redactor: Redactor.from(config: nil, environment: ProcessInfo.processInfo.environment))
         reporter.failure(error.description)
         throw ExitCode(error.exitCode)
     }

@@ -19,8 +19,8 @@ struct State: AsyncParsableCommand {
         @Option(help: "The local state directory that holds audit.jsonl.") var from: String
 
         func run() async throws {
-            try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-                let session = try Session.open(global)
+            try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+                let session = try Session.open(global, reporter)
                 let outcome = try await StateMigration(source: URL(fileURLWithPath: from), target: session.dependencies.store).run()
                 session.reporter.event("migrated", "copied \(outcome.records) records from \(from) into \(session.dependencies.store.location); head \(outcome.head)",
                                        ["records": .int(Int64(outcome.records)), "head": .string(outcome.head)])

@@ -12,7 +12,7 @@ extension StateBackends {
 
 extension Session {
     /// The session a command works in, with every linked state backend.
-    static func open(_ global: GlobalOptions) throws(ShipctlError) -> Session {
-        try open(configPath: global.config, json: global.json, backends: .all)
+    static func open(_ global: GlobalOptions, _ reporter: Reporter) throws(ShipctlError) -> Session {
+        try open(configPath: global.config, reporter: reporter, backends: .all)
     }
 }

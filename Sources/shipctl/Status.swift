@@ -4,7 +4,11 @@ import ShipctlKit
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the live traffic split, any in-flight or interrupted deployment, and last-known-good versions.",
-        discussion: "Example: shipctl status --service api --env prod"
+        discussion: """
+        Exits 1 after printing everything it could when the live split of any service/env cannot be read.
+
+        Example: shipctl status --service api --env prod
+        """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -12,21 +16,28 @@ struct Status: AsyncParsableCommand {
     @Option(help: "Only this environment.") var env: String?
 
     func run() async throws {
-        try await runReportingErrors(json: global.json) { () throws(ShipctlError) in
-            let session = try Session.open(global)
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let session = try Session.open(global, reporter)
             let services = try service.map { name throws(ShipctlError) in [try session.service(name)] } ?? session.config.services
             let envs = try env.map { name throws(ShipctlError) in [try session.environment(name)] }
                 ?? session.config.environments.values.sorted { $0.name < $1.name }
+            var unreadable: [String] = []
             for service in services {
                 for env in envs {
                     let report = try await StatusReport.gather(config: session.config, service: service, env: env,
                                                                dependencies: session.dependencies)
                     if global.json {
-                        print(report.json.canonical)
+                        reporter.json(report.json)
                     } else {
-                        print(session.reporter.redactor.redact(report.text))
+                        reporter.line(report.text)
                     }
+                    if case .failure = report.live { unreadable.append("\(report.service)/\(report.env)") }
                 }
+            }
+            // Everything that could be read is shown first; a split nobody could read is still a failure for CI.
+            if !unreadable.isEmpty {
+                throw .runtime("the live traffic split of \(unreadable.joined(separator: ", ")) could not be read (see above)",
+                               hint: "check the cloud CLI's credentials and region, then run `shipctl status` again")
             }
         }
     }

@@ -132,8 +132,11 @@ public struct AuditRecord: Sendable {
 public enum Timestamp {
     /// Reads what `format` writes (UTC, milliseconds).
     public static func parse(_ text: String) -> Date? {
-        let numbers = text.split { !$0.isNumber }.compactMap { Int32($0) }
-        guard numbers.count == 7, text.hasSuffix("Z") else { return nil }
+        let numbers = text.split { !($0.isASCII && $0.isNumber) }.compactMap { Int32($0) }
+        // Years a clock can mean; a record from year 2147483647 is not a date to compute with.
+        guard numbers.count == 7, text.hasSuffix("Z"), (1970...9999).contains(numbers[0]), (1...12).contains(numbers[1]),
+              (1...31).contains(numbers[2]), (0...23).contains(numbers[3]), (0...59).contains(numbers[4]), (0...60).contains(numbers[5]),
+              (0...999).contains(numbers[6]) else { return nil }
         var parts = tm()
         parts.tm_year = numbers[0] - 1900
         parts.tm_mon = numbers[1] - 1
@@ -145,7 +148,8 @@ public enum Timestamp {
     }
 
     public static func format(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Clamped to years 1970–9999 so that no date, however it was computed, overflows.
+        let ms = min(max(Checked.milliseconds(date.timeIntervalSince1970) ?? 0, 0), 253_402_300_799_999)
         var seconds = time_t(ms / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -12,7 +12,9 @@ public struct ConfigLoader: Sendable {
         self.environment = environment
     }
 
-    public func load(path: String) throws(ShipctlError) -> ShipctlConfig {
+    /// Loads and validates the file. Every secret the file names is taught to
+    /// `redactor`, also when loading fails, so no message can show one.
+    public func load(path: String, teaching redactor: Redactor? = nil) throws(ShipctlError) -> ShipctlConfig {
         let url = URL(fileURLWithPath: path)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let attributes else {
@@ -22,18 +24,29 @@ public struct ConfigLoader: Sendable {
             throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "",
                                               message: "file is \(size) bytes; shipctl.yaml may be at most \(Self.maximumFileSize) bytes")])
         }
-        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "cannot be read as UTF-8 text")])
+        guard let data = try? Data(contentsOf: url) else {
+            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "cannot be read")])
         }
-        return try parse(yaml: text, path: path)
+        let bytes = [UInt8](data)
+        if let offset = SourcePosition.firstInvalidUTF8(in: bytes) {
+            let position = SourcePosition(byteOffset: offset, in: bytes)
+            throw .configuration([ConfigIssue(file: path, line: position.line, column: position.column, key: "",
+                                              message: String(format: "byte 0x%02X is not UTF-8 text; save the file as UTF-8", bytes[offset]))])
+        }
+        return try parse(yaml: String(decoding: bytes, as: UTF8.self), path: path, teaching: redactor)
     }
 
-    public func parse(yaml: String, path: String) throws(ShipctlError) -> ShipctlConfig {
+    public func parse(yaml: String, path: String, teaching redactor: Redactor? = nil) throws(ShipctlError) -> ShipctlConfig {
         guard yaml.utf8.count <= Self.maximumFileSize else {
             throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "file is larger than \(Self.maximumFileSize) bytes")])
         }
-        if PlaceholderShield.clashes(yaml) {
-            throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "contains Unicode private-use characters U+E000–U+E003, which shipctl reserves")])
+        if let offset = PlaceholderShield.firstClash(in: yaml) {
+            let position = SourcePosition(byteOffset: offset, in: Array(yaml.utf8))
+            throw .configuration([ConfigIssue(file: path, line: position.line, column: position.column, key: "",
+                                              message: "contains a Unicode private-use character U+E000–U+E003, which shipctl reserves")])
+        }
+        if let issue = AliasBudget.check(yaml, file: path) {
+            throw .configuration([issue])
         }
         let root: Node
         do {
@@ -44,12 +57,16 @@ public struct ConfigLoader: Sendable {
         } catch let error as ShipctlError {
             throw error
         } catch let error as YamlError {
-            throw .configuration([Self.issue(from: error, file: path)])
+            throw .configuration([Self.issue(from: error, file: path, text: yaml)])
         } catch {
             throw .configuration([ConfigIssue(file: path, line: 0, column: 0, key: "", message: "not valid YAML: \(error)")])
         }
+        if let issue = AliasBudget.check(root, file: path) {
+            throw .configuration([issue])
+        }
         let reader = YAMLReader(file: path, interpolator: EnvironmentInterpolator(environment: environment))
         let config = ConfigParser(reader: reader, path: path).parse(root)
+        reader.secrets.forEach { redactor?.learn($0) }
         if let config, reader.issues.isEmpty {
             return config
         }
@@ -58,14 +75,17 @@ public struct ConfigLoader: Sendable {
             : reader.issues)
     }
 
-    static func issue(from error: YamlError, file: String) -> ConfigIssue {
+    static func issue(from error: YamlError, file: String, text: String) -> ConfigIssue {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let detail = context.map { "\(problem) (\($0.text))" } ?? problem
             return ConfigIssue(file: file, line: mark.line, column: mark.column, key: "", message: "not valid YAML: \(detail)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            return ConfigIssue(file: file, line: context.mark.line, column: context.mark.column, key: duplicates.joined(separator: ", "),
-                               message: "key appears more than once in one mapping")
+            let first = SourcePosition(line: context.mark.line, column: context.mark.column)
+            let names = duplicates.map(PlaceholderShield.restore)
+            let repeated = names.first.flatMap { SourcePosition.repeatedKey($0, after: first, in: text) } ?? first
+            return ConfigIssue(file: file, line: repeated.line, column: repeated.column, key: names.joined(separator: ", "),
+                               message: "key appears more than once in one mapping (first at line \(first.line)); keep one of them")
         case let .reader(problem, _, _, _):
             return ConfigIssue(file: file, line: 0, column: 0, key: "", message: "not valid YAML: \(problem)")
         default:
@@ -217,7 +237,7 @@ struct ConfigParser {
             for (index, item) in items.enumerated() {
                 let itemKey = "\(key).secrets[\(index)]"
                 guard let entry = reader.mapping(item, key: itemKey, allowed: ["name", "token_budget"], required: ["name"]) else { continue }
-                let name = entry["name"].flatMap { reader.name($0, key: "\(itemKey).name", allowSlash: true) }
+                let name = entry["name"].flatMap { reader.name($0, key: "\(itemKey).name", allowSlash: true, placeholders: true) }
                 let budget = entry["token_budget"].map { reader.int($0, key: "\(itemKey).token_budget", range: 0...1_000_000_000) } ?? 0
                 if let name, let budget { secrets.append(.init(name: name, tokenBudget: budget)) }
             }
@@ -232,7 +252,7 @@ struct ConfigParser {
 
     private func parseTerraform(_ node: Node, key: String) -> TerraformConfig? {
         guard let fields = reader.mapping(node, key: key, allowed: ["dir", "vars", "version_output"], required: ["dir"]) else { return nil }
-        let dir = fields["dir"].flatMap { reader.name($0, key: "\(key).dir", allowSlash: true) }
+        let dir = fields["dir"].flatMap { reader.name($0, key: "\(key).dir", allowSlash: true, placeholders: true) }
         var vars: [(String, String)] = []
         if let node = fields["vars"], let entries = reader.namedEntries(node, key: "\(key).vars") {
             for (name, keyNode, value) in entries {
@@ -314,6 +334,7 @@ struct ConfigParser {
                 }
             } else if let run = fields["run"], let argv = reader.stringList(run, key: "\(itemKey).run") {
                 if argv.first?.isEmpty ?? true { reader.report(run, "\(itemKey).run", "give the program and its arguments, e.g. [\"./scripts/smoke.sh\", \"{{canary}}\"]") }
+                else if argv[0].contains("{{") { reader.report(run, "\(itemKey).run[0]", "the program is a fixed path; placeholders such as {{canary}} go in its arguments") }
                 else { kind = .run(argv) }
             }
             if let name, let kind, let timeout {
@@ -390,7 +411,8 @@ struct ConfigParser {
         let period = fields["period"].map { reader.int($0, key: "\(key).period", range: 1...86_400) } ?? 60
         var dimensions: [(String, String)] = []
         if let node = fields["dimensions"], let entries = reader.namedEntries(node, key: "\(key).dimensions") {
-            for (name, _, value) in entries {
+            for (name, keyNode, value) in entries {
+                guard reader.checkedName(name, node: keyNode, key: "\(key).dimensions.\(name)") != nil else { continue }
                 if let text = reader.string(value, key: "\(key).dimensions.\(name)") { dimensions.append((name, text)) }
             }
         }
@@ -412,7 +434,7 @@ struct ConfigParser {
         let allowed = ["ssm", "value", "file", "flag", "variant", "unleash", "launchdarkly", "enabled"]
         guard let fields = reader.mapping(node, key: key, allowed: allowed) else { return nil }
         if let ssm = fields["ssm"] {
-            guard let parameter = reader.name(ssm, key: "\(key).ssm", allowSlash: true) else { return nil }
+            guard let parameter = reader.name(ssm, key: "\(key).ssm", allowSlash: true, placeholders: true) else { return nil }
             guard let valueNode = fields["value"] else {
                 reader.report(node, "\(key).value", "an ssm flag needs the `value` to write")
                 return nil
@@ -420,7 +442,7 @@ struct ConfigParser {
             return reader.string(valueNode, key: "\(key).value").map { .ssm(parameter: parameter, value: $0) }
         }
         if let file = fields["file"] {
-            let path = reader.name(file, key: "\(key).file", allowSlash: true)
+            let path = reader.name(file, key: "\(key).file", allowSlash: true, placeholders: true)
             let flag = fields["flag"].flatMap { reader.name($0, key: "\(key).flag") }
             let variant = fields["variant"].flatMap { reader.string($0, key: "\(key).variant") }
             if fields["flag"] == nil || fields["variant"] == nil {

@@ -38,7 +38,9 @@ enum PlaceholderShield {
     }
 
     /// The file already holds the characters the shield uses; it cannot be told apart.
-    static func clashes(_ yaml: String) -> Bool {
-        yaml.unicodeScalars.contains { (0xE000...0xE003).contains($0.value) }
+    /// The UTF-8 offset of the first character shipctl reserves for the shield, if the text holds one.
+    static func firstClash(in yaml: String) -> Int? {
+        guard let index = yaml.unicodeScalars.firstIndex(where: { (0xE000...0xE003).contains($0.value) }) else { return nil }
+        return yaml.utf8.distance(from: yaml.utf8.startIndex, to: index.samePosition(in: yaml.utf8) ?? yaml.utf8.startIndex)
     }
 }

@@ -87,6 +87,13 @@ final class YAMLReader {
         } catch .unset(let name) {
             report(node, key, "environment variable `\(name)` is not set; set it or write `${\(name):-default}`")
             return nil
+        } catch .shortSecret(let name) {
+            report(node, key, "the value of secret variable `\(name)` (or its default) is shorter than \(EnvironmentInterpolator.minimumSecretLength) characters; "
+                   + "so short a value cannot be masked in output — use a real secret")
+            return nil
+        } catch .nestedTooDeep {
+            report(node, key, "`${...}` defaults are nested more than \(EnvironmentInterpolator.maximumNesting) levels deep")
+            return nil
         } catch {
             report(node, key, "malformed `${...}`: write `${NAME}` or `${NAME:-default}`")
             return nil
@@ -100,25 +107,30 @@ final class YAMLReader {
         return expanded
     }
 
-    /// A name that ends up in resource identifiers or file names: letters, digits, `-`, `_`, `.`, `/`, `:`.
-    func name(_ node: Node, key: String, allowSlash: Bool = false) -> String? {
+    /// A name that ends up in resource identifiers or file names: letters, digits, `-`, `_`, `.`, `:`
+    /// (and `/` where a path is meant). `{{placeholders}}` only where a name is per
+    /// environment or pull request by design (terraform dir, SSM path, preview secret).
+    func name(_ node: Node, key: String, allowSlash: Bool = false, placeholders: Bool = false) -> String? {
         let secretsBefore = secrets.count
         guard let value = string(node, key: key) else { return nil }
         if secrets.count > secretsBefore {
             report(node, key, "a secret variable cannot be part of a name: names are printed and written to the audit log")
             return nil
         }
-        return checkedName(value, node: node, key: key, allowSlash: allowSlash)
+        return checkedName(value, node: node, key: key, allowSlash: allowSlash, placeholders: placeholders)
     }
 
-    func checkedName(_ value: String, node: Node, key: String, allowSlash: Bool = false) -> String? {
-        let extra: Set<Character> = allowSlash ? ["-", "_", ".", "/", ":", "{", "}"] : ["-", "_", ".", ":", "{", "}"]
+    func checkedName(_ value: String, node: Node, key: String, allowSlash: Bool = false, placeholders: Bool = false) -> String? {
+        var extra: Set<Character> = ["-", "_", ".", ":"]
+        if allowSlash { extra.insert("/") }
+        if placeholders { extra.formUnion(["{", "}"]) }
         let valid = !value.isEmpty && value.count <= 256
             && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || extra.contains($0)) }
             && !value.hasPrefix("-") && !value.split(separator: "/").contains("..")
         guard valid else {
             let shown = value.count > 60 ? String(value.prefix(60)) + "…" : value
-            report(node, key, "`\(shown)` is not a valid name: use letters, digits, `-`, `_`, `.`\(allowSlash ? ", `/`" : "") (no spaces, quotes or shell characters)")
+            let braces = !placeholders && value.contains("{{") ? "; `{{…}}` placeholders are not filled in here" : ""
+            report(node, key, "`\(shown)` is not a valid name: use letters, digits, `-`, `_`, `.`\(allowSlash ? ", `/`" : "") (no spaces, quotes or shell characters)\(braces)")
             return nil
         }
         return value
@@ -187,7 +199,7 @@ final class YAMLReader {
     func describe(_ node: Node) -> String {
         switch node {
         case let .scalar(scalar):
-            let text = PlaceholderShield.restore(scalar.string)
+            let text = EnvironmentInterpolator.maskingSecretDefaults(PlaceholderShield.restore(scalar.string))
             if text.isEmpty { return "nothing" }
             let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
             return "`\(shown)`"

@@ -307,7 +307,7 @@ private struct CanaryRun {
         reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
         if plan.isDestructive && !options.yes {
             throw .runtime("the terraform plan destroys or replaces resources: \(plan.headline)",
-                           hint: "review it with `shipctl plan --service \(service.name) --env \(env.name)`; pass --yes to apply it anyway")
+                           hint: "review it with `terraform -chdir=\(terraform.directory) plan`; pass --yes to apply it anyway")
         }
         if plan.hasChanges {
             try await recorder.performing(AuditAction.terraformApply, step: "terraform", args: plan.auditArgs) { () async throws(ShipctlError) in
@@ -467,7 +467,7 @@ struct FlagFlipper {
     let reporter: Reporter
 
     func apply(_ flips: [FlagFlip], placeholders: Placeholders, step: String) async throws(ShipctlError) {
-        var failures: [String] = []
+        var failures: [FlagFlip] = []
         for flip in flips.map({ $0.filled(placeholders) }) {
             do {
                 let store = try stores.store(for: flip)
@@ -477,11 +477,12 @@ struct FlagFlipper {
                 reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
             } catch {
                 reporter.failure("could not set flag \(flip.displayName): \(error.description)")
-                failures.append(flip.displayName)
+                failures.append(flip)
             }
         }
         if !failures.isEmpty {
-            throw .runtime("could not set flag(s): \(failures.joined(separator: ", "))", hint: "set them by hand with `shipctl flags set`")
+            throw .runtime("could not set flag(s): \(failures.map(\.displayName).joined(separator: ", "))",
+                           hint: "set them by hand: " + failures.map(\.manualInstruction).joined(separator: "; "))
         }
     }
 }

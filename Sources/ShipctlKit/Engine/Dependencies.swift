@@ -48,7 +48,7 @@ public enum ProviderFactory {
 
     public static func metricSources(env: EnvironmentConfig, dependencies: Dependencies) -> MetricSources {
         MetricSources(prometheus: env.prometheus.map { PrometheusSource(baseURL: $0, http: dependencies.http) },
-                      cloudwatch: CloudWatchSource(runner: dependencies.runner, region: env.region))
+                      cloudwatch: CloudWatchSource(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor))
     }
 
     public static func flagStores(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> FlagStores {

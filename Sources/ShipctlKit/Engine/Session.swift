@@ -7,11 +7,11 @@ public struct Session: Sendable {
     public let config: ShipctlConfig
     public let dependencies: Dependencies
 
-    public static func open(configPath: String, json: Bool, backends: StateBackends = .localOnly,
+    /// Loads the configuration and teaches `reporter`'s redactor its secrets
+    /// (even when loading fails), so every later line, the last error included, hides them.
+    public static func open(configPath: String, reporter: Reporter, backends: StateBackends = .localOnly,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShipctlError) -> Session {
-        let config = try ConfigLoader(environment: environment).load(path: configPath)
-        let redactor = Redactor.from(config: config, environment: environment)
-        let reporter = Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: redactor)
+        let config = try ConfigLoader(environment: environment).load(path: configPath, teaching: reporter.redactor)
         let store = try backends.open(config, actor: .current(environment: environment), environment: environment)
         let dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
                                         store: store, reporter: reporter, actor: .current(environment: environment))

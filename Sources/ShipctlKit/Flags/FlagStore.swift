@@ -41,4 +41,14 @@ extension FlagFlip {
         case let .file(path, flag, variant): return ["store": "file", "path": .string(path), "flag": .string(flag), "value": .string(variant)]
         }
     }
+
+    /// What an operator does by hand when shipctl could not flip it.
+    public var manualInstruction: String {
+        switch self {
+        case let .ssm(parameter, value):
+            return "`" + ShellQuoting.display(["aws", "ssm", "put-parameter", "--name", parameter, "--value", value, "--type", "String", "--overwrite"]) + "`"
+        case let .file(path, flag, variant):
+            return "set `defaultVariant` of flag `\(flag)` to `\(variant)` in \(path)"
+        }
+    }
 }

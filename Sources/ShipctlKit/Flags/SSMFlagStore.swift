@@ -31,8 +31,11 @@ public struct SSMFlagStore: FlagStore {
 
     public func set(_ flip: FlagFlip) async throws(ShipctlError) {
         guard case let .ssm(parameter, value) = flip else { return }
-        let request = ProcessRequest("aws", regionArguments + ["ssm", "put-parameter", "--name", parameter, "--value", value,
-                                                               "--type", "String", "--overwrite", "--output", "json"], mutating: true)
-        _ = try await runner.check(request, redactor: redactor)
+        // The value may be a secret: it goes through a private file, never on the command line.
+        try await PrivateValueFile.with(value) { reference throws(ShipctlError) in
+            let request = ProcessRequest("aws", regionArguments + ["ssm", "put-parameter", "--name", parameter, "--value", reference,
+                                                                   "--type", "String", "--overwrite", "--output", "json"], mutating: true)
+            _ = try await runner.check(request, redactor: redactor)
+        }
     }
 }

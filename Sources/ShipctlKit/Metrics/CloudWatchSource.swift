@@ -7,11 +7,13 @@ import Foundation
 public struct CloudWatchSource: MetricSource {
     private let runner: any ProcessRunning
     private let region: String?
+    private let redactor: Redactor
     private let now: @Sendable () -> Date
 
-    public init(runner: any ProcessRunning, region: String?, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(runner: any ProcessRunning, region: String?, redactor: Redactor, now: @escaping @Sendable () -> Date = Date.init) {
         self.runner = runner
         self.region = region
+        self.redactor = redactor
         self.now = now
     }
 
@@ -37,11 +39,13 @@ public struct CloudWatchSource: MetricSource {
             "--start-time", Timestamp.format(start), "--end-time", Timestamp.format(end), "--output", "json",
         ]
         if !metric.dimensions.isEmpty {
-            arguments += ["--dimensions"] + metric.dimensions.map { "Name=\($0.name),Value=\($0.value)" }
+            // JSON rather than the `Name=…,Value=…` shorthand, in which a `,` inside a value would start another field.
+            let list = JSONValue.array(metric.dimensions.map { ["Name": .string($0.name), "Value": .string($0.value)] })
+            arguments += ["--dimensions", list.canonical]
         }
         let result = await runner.run(ProcessRequest("aws", arguments, timeout: .seconds(15), mutating: false))
         guard result.succeeded else {
-            return .inconclusive("CloudWatch query failed: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))")
+            return .inconclusive("CloudWatch query failed: \(AnswerQuote.quote(redactor.redact(result.stderr)))")
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
             return .inconclusive("could not read the answer of get-metric-statistics")

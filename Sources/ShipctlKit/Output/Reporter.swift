@@ -43,17 +43,29 @@ public struct Reporter: Sendable {
             var object = fields
             object["event"] = .string(kind)
             object["message"] = .string(message)
-            out(redactor.redact(JSONValue.object(object).canonical))
+            json(.object(object))
         case .human, .githubActions:
-            out(redactor.redact(message))
+            line(message)
         }
+    }
+
+    /// Plain output a person reads (a table, a status block), one or more lines.
+    public func line(_ text: String) {
+        out(safe(text))
+    }
+
+    /// One JSON object on its own line; secrets are hidden in each string before
+    /// encoding, so escaping can never change a secret into something not recognised.
+    public func json(_ value: JSONValue) {
+        out(redactor.redact(value).canonical)
     }
 
     /// Opens a collapsible section in GitHub Actions; a heading elsewhere.
     public func beginGroup(_ title: String) {
+        let title = TerminalText.neutralised(redactor.redact(title), keepNewlines: false)
         switch mode {
-        case .githubActions: out(redactor.redact("::group::\(title)"))
-        case .human: out(redactor.redact("── \(title)"))
+        case .githubActions: out("::group::" + TerminalText.workflowCommandData(title))
+        case .human: out(TerminalText.defusingWorkflowCommands("── \(title)"))
         case .json: break
         }
     }
@@ -64,23 +76,21 @@ public struct Reporter: Sendable {
 
     /// A failure the user must see; on stderr, and as `::error::` in GitHub Actions.
     public func failure(_ message: String) {
-        let text = redactor.redact(message)
-        switch mode {
-        case .json:
-            out(JSONValue.object(["event": "error", "message": .string(text)]).canonical)
-        case .githubActions:
-            err("::error::" + text.replacingOccurrences(of: "\n", with: "%0A"))
-        case .human:
-            err("error: " + text)
-        }
+        problem("error", message)
     }
 
     public func warning(_ message: String) {
-        let text = redactor.redact(message)
+        problem("warning", message)
+    }
+
+    private func problem(_ kind: String, _ message: String) {
         switch mode {
-        case .json: out(JSONValue.object(["event": "warning", "message": .string(text)]).canonical)
-        case .githubActions: err("::warning::" + text.replacingOccurrences(of: "\n", with: "%0A"))
-        case .human: err("warning: " + text)
+        case .json:
+            json(["event": .string(kind), "message": .string(message)])
+        case .githubActions:
+            err("::\(kind)::" + TerminalText.workflowCommandData(TerminalText.neutralised(redactor.redact(message))))
+        case .human:
+            err(safe("\(kind): " + message))
         }
     }
 
@@ -88,7 +98,13 @@ public struct Reporter: Sendable {
     public func appendSummary(_ markdown: String) {
         guard mode == .githubActions, let summaryPath, let handle = FileHandle(forWritingAtPath: summaryPath) else { return }
         handle.seekToEndOfFile()
-        handle.write(Data((redactor.redact(markdown) + "\n").utf8))
+        handle.write(Data((TerminalText.neutralised(redactor.redact(markdown)) + "\n").utf8))
         try? handle.close()
+    }
+
+    /// Redacted, control characters escaped, and under GitHub Actions no line left that the runner would take for a command.
+    private func safe(_ text: String) -> String {
+        let shown = TerminalText.neutralised(redactor.redact(text))
+        return mode == .githubActions ? TerminalText.defusingWorkflowCommands(shown) : shown
     }
 }

@@ -31,7 +31,11 @@ public struct GitHubEvent: Sendable {
         let pullRequest = payload["pull_request"]
         var labels: [String] = []
         if case let .array(items)? = pullRequest?["labels"] { labels = items.compactMap { $0["name"]?.stringValue } }
-        let number = (payload["number"] ?? pullRequest?["number"])?.doubleValue.map(Int.init)
+        let written = payload["number"] ?? pullRequest?["number"]
+        let number = Checked.int(written, in: PreviewEngine.pullRequestNumbers)
+        if let written, written != .null, number == nil {
+            throw .usage("the event payload at \(path) names pull request `\(AnswerQuote.quote(written.canonical, limit: 40))`, which is not a pull request number")
+        }
         return GitHubEvent(name: name, action: payload["action"]?.stringValue, pr: number, labels: labels, label: payload["label"]?["name"]?.stringValue)
     }
 

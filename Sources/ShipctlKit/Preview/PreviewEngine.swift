@@ -25,6 +25,15 @@ public struct PreviewEngine: Sendable {
 
     public static func workspace(pr: Int) -> String { "pr-\(pr)" }
 
+    /// Pull request numbers as GitHub gives them; anything else is refused at the door.
+    public static let pullRequestNumbers = 1...Int(Int32.max)
+
+    public static func checkPullRequest(_ pr: Int) throws(ShipctlError) {
+        guard pullRequestNumbers.contains(pr) else {
+            throw .usage("--pr \(pr) is not a pull request number", hint: "give the number GitHub shows, from 1 to \(pullRequestNumbers.upperBound)")
+        }
+    }
+
     /// Creates the preview, or updates it in place when it exists.
     public func up(pr: Int, ttl: Duration? = nil, now: Date = Date()) async throws(ShipctlError) {
         try await holdingLock(pr: pr) { recorder throws(ShipctlError) in
@@ -112,7 +121,8 @@ public struct PreviewEngine: Sendable {
     }
 
     private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
-        try await dependencies.holdingLock(service: service.name, env: Self.workspace(pr: pr), deployment: "\(service.name)-preview-pr-\(pr)", body)
+        try Self.checkPullRequest(pr)
+        return try await dependencies.holdingLock(service: service.name, env: Self.workspace(pr: pr), deployment: "\(service.name)-preview-pr-\(pr)", body)
     }
 }
 

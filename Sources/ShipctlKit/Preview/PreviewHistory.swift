@@ -14,7 +14,7 @@ public struct PreviewState: Sendable {
 
     public func json(at now: Date) -> JSONValue {
         ["event": "preview", "service": .string(service), "pr": .int(Int64(pr)), "created": .string(Timestamp.format(created)),
-         "expires_at": .string(Timestamp.format(expiresAt)), "age_seconds": .int(Int64(age(at: now))),
+         "expires_at": .string(Timestamp.format(expiresAt)), "age_seconds": .int(Checked.milliseconds(age(at: now)).map { $0 / 1000 } ?? 0),
          "status": .string(isExpired(at: now) ? "expired" : "active"), "outputs": .object(outputs)]
     }
 }
@@ -28,7 +28,7 @@ public struct PreviewHistory: Sendable {
         var open: [String: PreviewState] = [:]
         var order: [String] = []
         for record in records where record.phase == .info && record.outcome == "ok" {
-            guard let pr = record.args["pr"]?.doubleValue.map(Int.init) else { continue }
+            guard let pr = Checked.int(record.args["pr"], in: PreviewEngine.pullRequestNumbers) else { continue }
             let key = "\(record.service)#\(pr)"
             switch record.action {
             case AuditAction.previewUp:

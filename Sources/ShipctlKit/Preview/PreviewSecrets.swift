@@ -13,19 +13,16 @@ struct PreviewSecrets: Sendable {
     func put(name: String, tags: [String: String]) async throws(ShipctlError) {
         let value = Self.randomToken()
         redactor.learn(value)
-        // The value goes through a private file, never on a command line other processes can read.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-secret-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(value.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw .runtime("cannot write a temporary file in \(FileManager.default.temporaryDirectory.path)")
-        }
-        defer { try? FileManager.default.removeItem(at: file) }
         let tagArguments = ["--tags"] + tags.sorted { $0.key < $1.key }.map { "Key=\($0.key),Value=\($0.value)" }
-        if try await exists(name) {
-            _ = try await aws(["put-secret-value", "--secret-id", name, "--secret-string", "file://\(file.path)"])
-            _ = try await aws(["tag-resource", "--secret-id", name] + tagArguments)
-        } else {
-            _ = try await aws(["create-secret", "--name", name, "--secret-string", "file://\(file.path)",
-                               "--description", "shipctl preview secret"] + tagArguments)
+        let exists = try await exists(name)
+        try await PrivateValueFile.with(value) { reference throws(ShipctlError) in
+            if exists {
+                _ = try await aws(["put-secret-value", "--secret-id", name, "--secret-string", reference])
+                _ = try await aws(["tag-resource", "--secret-id", name] + tagArguments)
+            } else {
+                _ = try await aws(["create-secret", "--name", name, "--secret-string", reference,
+                                   "--description", "shipctl preview secret"] + tagArguments)
+            }
         }
     }
 

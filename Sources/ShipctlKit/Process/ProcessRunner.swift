@@ -98,7 +98,7 @@ public struct SystemProcessRunner: ProcessRunning {
 
     private func runOnce(_ request: ProcessRequest) async -> ProcessResult {
         let environment = baseEnvironment.merging(request.environment) { $1 }
-        guard let path = Self.resolve(request.executable, path: environment["PATH"]) else {
+        guard let path = Self.resolve(request.executable, path: environment["PATH"], workingDirectory: request.workingDirectory) else {
             return ProcessResult(status: 127, stdout: "", stderr: "\(request.executable): command not found on PATH",
                                  timedOut: false, attempts: 1, duration: .zero)
         }
@@ -173,9 +173,13 @@ public struct SystemProcessRunner: ProcessRunning {
         return data
     }
 
-    static func resolve(_ executable: String, path: String?) -> String? {
+    /// A name with a `/` is a path, relative to the request's working directory
+    /// (a smoke script next to shipctl.yaml), not to wherever shipctl was started.
+    static func resolve(_ executable: String, path: String?, workingDirectory: String? = nil) -> String? {
         if executable.contains("/") {
-            return FileManager.default.isExecutableFile(atPath: executable) ? executable : nil
+            let absolute = executable.hasPrefix("/") || workingDirectory == nil
+                ? executable : URL(fileURLWithPath: workingDirectory!).appendingPathComponent(executable).standardized.path
+            return FileManager.default.isExecutableFile(atPath: absolute) ? absolute : nil
         }
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(dir)/\(executable)"

@@ -25,6 +25,17 @@ public struct Redactor: Sendable {
         known.add(secret)
     }
 
+    /// Every string and key inside `value` redacted; encode afterwards.
+    public func redact(_ value: JSONValue) -> JSONValue {
+        guard !known.values.isEmpty else { return value }
+        switch value {
+        case let .string(text): return .string(redact(text))
+        case let .array(items): return .array(items.map(redact))
+        case let .object(fields): return .object(Dictionary(fields.map { (redact($0.key), redact($0.value)) }) { first, _ in first })
+        default: return value
+        }
+    }
+
     public func redact(_ text: String) -> String {
         let secrets = known.values
         guard !secrets.isEmpty else { return text }

@@ -57,7 +57,16 @@ public struct CloudRunProvider: TrafficProvider {
     private func split(from document: ServiceDocument) throws(ShipctlError) -> TrafficSplit {
         let targets = document.status?.traffic ?? []
         var percents: [(revision: String, percent: Int)] = []
+        var total = 0
         for target in targets {
+            if let percent = target.percent {
+                total += min(max(percent, -1), 101)
+                guard (0...100).contains(percent), total <= 100 else {
+                    let shown = targets.map { "\($0.revisionName ?? "?")=\($0.percent.map(String.init) ?? "?")" }.joined(separator: ", ")
+                    throw .runtime("\(self.target) reports traffic percentages shipctl cannot act on (each 0–100, together at most 100): \(AnswerQuote.quote(shown))",
+                                   hint: "check it with `gcloud run services describe \(service) --region \(region)`")
+                }
+            }
             guard let revision = target.revisionName, let percent = target.percent, percent > 0 else { continue }
             if let index = percents.firstIndex(where: { $0.revision == revision }) {
                 percents[index].percent += percent
@@ -117,7 +126,7 @@ public struct CloudRunProvider: TrafficProvider {
 
     public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit {
         // Whole percentages only; the two shares always add up to 100.
-        let onCanary = min(99, max(1, Int(percent.rounded())))
+        let onCanary = min(99, max(1, Checked.rounded(percent, in: 0...100) ?? 1))
         return try await updateTraffic(["--to-revisions", "\(canary)=\(onCanary),\(stable)=\(100 - onCanary)",
                                         "--update-tags", "\(Self.canaryTag)=\(canary)"], retry: .standard,
                                        fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: Double(onCanary)))
@@ -209,7 +218,7 @@ public struct CloudRunProvider: TrafficProvider {
         do {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
-            throw .runtime("could not read the answer of `gcloud run \(what)`: \(error)",
+            throw .runtime("could not read the answer of `gcloud run \(what)`: \(AnswerQuote.quote(redactor.redact(text)))",
                            hint: "check that gcloud works: `gcloud run services describe \(service) --region \(region)`")
         }
     }

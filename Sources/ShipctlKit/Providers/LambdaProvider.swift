@@ -34,17 +34,34 @@ public struct LambdaProvider: TrafficProvider {
     public func readSplit() async throws(ShipctlError) -> TrafficSplit {
         let result = try await aws(["lambda", "get-alias", "--function-name", function, "--name", alias], mutating: false)
         let document: AliasDocument = try decode(result.stdout, what: "get-alias")
-        return split(from: document)
+        return try split(from: document, answer: result.stdout, what: "get-alias")
     }
 
-    private func split(from document: AliasDocument) -> TrafficSplit {
+    private func split(from document: AliasDocument, answer: String, what: String) throws(ShipctlError) -> TrafficSplit {
         let extra = document.RoutingConfig?.AdditionalVersionWeights ?? [:]
         let witness = document.Description.flatMap(Witness.parse)
-        if let (version, weight) = extra.first, weight > 0 {
-            return TrafficSplit(stable: document.FunctionVersion, canary: version, canaryPercent: (weight * 100 * 1000).rounded() / 1000,
-                                revision: document.RevisionId, witness: witness)
+        guard Self.isVersionName(document.FunctionVersion) || document.FunctionVersion == "$LATEST", extra.count <= 1, extra.keys.allSatisfy(Self.isVersionName) else {
+            throw unreadable(what, answer, because: "an alias routes to one published version and at most one other")
+        }
+        if let (version, weight) = extra.first {
+            guard let percent = Checked.percent(fromFraction: weight) else {
+                throw unreadable(what, answer, because: "a routing weight is a fraction from 0.0 to 1.0")
+            }
+            if percent > 0 {
+                return TrafficSplit(stable: document.FunctionVersion, canary: version, canaryPercent: percent, revision: document.RevisionId, witness: witness)
+            }
         }
         return TrafficSplit(stable: document.FunctionVersion, revision: document.RevisionId, witness: witness)
+    }
+
+    /// A published version number as Lambda writes it (`$LATEST` cannot take alias traffic).
+    private static func isVersionName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 20 && text.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    private func unreadable(_ what: String, _ answer: String, because reason: String) -> ShipctlError {
+        .runtime("`aws lambda \(what)` answered something shipctl cannot act on (\(reason)): \(AnswerQuote.quote(redactor.redact(answer)))",
+                 hint: "check the alias with `aws lambda get-alias --function-name \(function) --name \(alias)`")
     }
 
     public func resolveVersion(_ version: String) async throws(ShipctlError) -> String {
@@ -62,6 +79,7 @@ public struct LambdaProvider: TrafficProvider {
             throw .commandFailed(lookup, result, redactor: redactor)
         }
         let configuration: Configuration = try decode(result.stdout, what: "get-function-configuration")
+        guard Self.isVersionName(configuration.Version) else { throw unreadable("get-function-configuration", result.stdout, because: "a version is a number") }
         return configuration.Version
     }
 
@@ -70,6 +88,7 @@ public struct LambdaProvider: TrafficProvider {
         let result = try await aws(["lambda", "publish-version", "--function-name", function], mutating: true)
         if result.stdout.isEmpty { return "NEW" }  // dry run: nothing was published
         let published: Published = try decode(result.stdout, what: "publish-version")
+        guard Self.isVersionName(published.Version) else { throw unreadable("publish-version", result.stdout, because: "a version is a number") }
         return published.Version
     }
 
@@ -108,7 +127,7 @@ public struct LambdaProvider: TrafficProvider {
         }
         guard !result.stdout.isEmpty else { return fallback }  // dry run
         let document: AliasDocument = try decode(result.stdout, what: "update-alias")
-        return split(from: document)
+        return try split(from: document, answer: result.stdout, what: "update-alias")
     }
 
     public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
@@ -123,7 +142,8 @@ public struct LambdaProvider: TrafficProvider {
         }
         let invocation: Invocation = try decode(result.stdout, what: "invoke")
         let body = (try? String(contentsOfFile: responsePath, encoding: .utf8)) ?? ""
-        let shownBody = redactor.redact(String(body.prefix(200)))
+        // Redact the whole body first: cutting first could leave the tail of a secret that straddles the cut.
+        let shownBody = String(redactor.redact(body).prefix(200))
         if let error = invocation.FunctionError {
             return InvocationOutcome(succeeded: false, detail: "function error \(error): \(shownBody)")
         }
@@ -149,7 +169,7 @@ public struct LambdaProvider: TrafficProvider {
         do {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
-            throw .runtime("could not read the answer of `aws lambda \(what)`: \(error)", hint: "check that the aws CLI works: `aws lambda get-alias --function-name \(function) --name \(alias)`")
+            throw .runtime("could not read the answer of `aws lambda \(what)`: \(AnswerQuote.quote(redactor.redact(text)))", hint: "check that the aws CLI works: `aws lambda get-alias --function-name \(function) --name \(alias)`")
         }
     }
 }

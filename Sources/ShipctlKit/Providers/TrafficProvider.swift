@@ -69,7 +69,9 @@ public protocol TrafficProvider: Sendable {
 }
 
 enum Percent {
+    /// "10", "12.50"; whatever the value, never a trap.
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+        if let whole = Checked.int(value) { return String(whole) }
+        return value.isFinite && abs(value) < 1e6 ? String(format: "%.2f", value) : String(value)
     }
 }

@@ -57,7 +57,8 @@ public struct SmokeRunner: Sendable {
             let result = await runner.run(request)
             if result.succeeded { return (true, "exit 0") }
             let why = result.timedOut ? "timed out after \(DurationParser.format(test.timeout))" : "exit \(result.status)"
-            let tail = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300)
+            // Redact the whole output first: a cut could leave the tail of a secret that straddles it.
+            let tail = redactor.redact(result.stderr).trimmingCharacters(in: .whitespacesAndNewlines).suffix(300)
             return (false, tail.isEmpty ? why : "\(why): \(tail)")
         }
     }

@@ -1,0 +1,14 @@
+import Foundation
+
+/// How an answer from outside (a CLI's output, an HTTP body) is quoted in an
+/// error message: whole when short, else its start and how much was left out,
+/// so a megabyte of garbage never floods a CI log. Redact before quoting: a
+/// cut could otherwise split a secret and leave half of it unrecognised.
+public enum AnswerQuote {
+    public static func quote(_ text: String, limit: Int = 300) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { return "(nothing)" }
+        guard trimmed.count > limit else { return trimmed }
+        return "\(trimmed.prefix(limit))… (\(trimmed.count - limit) more characters)"
+    }
+}
