@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(
@@ -49,7 +50,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShipctlKitTests",
-            dependencies: ["ShipctlKit", "ShipctlTestSupport"]
+            dependencies: ["ShipctlKit", "ShipctlTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "ShipctlEndToEndTests",

@@ -8,7 +8,8 @@ struct SourcePosition: Equatable {
     var column: Int
 
     /// Where the byte at `offset` of `bytes` is; columns count characters, as YAML marks do.
-    init(byteOffset offset: Int, in bytes: some Collection<UInt8>) {
+    init(byteOffset requested: Int, in bytes: some Collection<UInt8>) {
+        let offset = min(max(requested, 0), bytes.count)
         var line = 1
         var lineStart = 0
         for (index, byte) in bytes.prefix(offset).enumerated() where byte == UInt8(ascii: "\n") {

@@ -329,8 +329,16 @@ private struct CanaryRun {
     }
 
     private func chooseVersion(provider: any TrafficProvider, terraformVersion: String?) async throws(ShipctlError) -> String {
-        if let requested = options.version ?? terraformVersion {
+        if let requested = options.version {
             return try await provider.resolveVersion(requested)
+        }
+        if let terraformVersion {
+            do {
+                return try await provider.resolveVersion(terraformVersion)
+            } catch .usage(let message, let hint) {
+                // Not the user's typo: terraform handed over something that is not a version.
+                throw .runtime("terraform output `\(service.terraform?.versionOutput ?? "")`: \(message)", hint: hint)
+            }
         }
         if options.dryRun { return try await provider.publishVersion() }
         return try await recorder.performing(AuditAction.versionPublish, step: "version", args: [:]) { () async throws(ShipctlError) -> String in

@@ -64,7 +64,7 @@ public struct Reporter: Sendable {
     public func beginGroup(_ title: String) {
         let title = TerminalText.neutralised(redactor.redact(title), keepNewlines: false)
         switch mode {
-        case .githubActions: out("::group::" + TerminalText.workflowCommandData(title))
+        case .githubActions: out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(title)))
         case .human: out(TerminalText.defusingWorkflowCommands("── \(title)"))
         case .json: break
         }
@@ -88,7 +88,7 @@ public struct Reporter: Sendable {
         case .json:
             json(["event": .string(kind), "message": .string(message)])
         case .githubActions:
-            err("::\(kind)::" + TerminalText.workflowCommandData(TerminalText.neutralised(redactor.redact(message))))
+            err("::\(kind)::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(TerminalText.neutralised(redactor.redact(message)))))
         case .human:
             err(safe("\(kind): " + message))
         }

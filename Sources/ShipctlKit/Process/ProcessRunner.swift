@@ -37,6 +37,8 @@ public struct ProcessResult: Sendable {
     public var duration: Duration
 
     public var succeeded: Bool { status == 0 && !timedOut }
+    /// Not run at all: `--dry-run` answered in its place (an empty success after zero attempts).
+    public var wasDryRun: Bool { attempts == 0 }
 }
 
 /// The one way shipctl runs external programs (`aws`, `terraform`, smoke scripts).

@@ -168,7 +168,7 @@ public struct CloudRunProvider: TrafficProvider {
         call.retry = retry
         let result = await runner.run(call)
         guard result.succeeded else { throw .commandFailed(call, result, redactor: redactor) }
-        guard !result.stdout.isEmpty else { return fallback }  // dry run
+        guard !result.wasDryRun else { return fallback }
         struct Listed: Decodable {
             var revisionName: String?
             var statusPercent: String?

@@ -86,7 +86,7 @@ public struct LambdaProvider: TrafficProvider {
     public func publishVersion() async throws(ShipctlError) -> String {
         struct Published: Decodable { var Version: String }
         let result = try await aws(["lambda", "publish-version", "--function-name", function], mutating: true)
-        if result.stdout.isEmpty { return "NEW" }  // dry run: nothing was published
+        if result.wasDryRun { return "NEW" }  // nothing was published
         let published: Published = try decode(result.stdout, what: "publish-version")
         guard Self.isVersionName(published.Version) else { throw unreadable("publish-version", result.stdout, because: "a version is a number") }
         return published.Version
@@ -125,7 +125,7 @@ public struct LambdaProvider: TrafficProvider {
             }
             throw .commandFailed(call, result, redactor: redactor)
         }
-        guard !result.stdout.isEmpty else { return fallback }  // dry run
+        guard !result.wasDryRun else { return fallback }
         let document: AliasDocument = try decode(result.stdout, what: "update-alias")
         return try split(from: document, answer: result.stdout, what: "update-alias")
     }
