@@ -10,7 +10,7 @@ FAKE_CLI_ANSWERS names a JSON file mapping a command prefix to an answer:
                             "outfile": "...", "sleep": 0.5},
    "gcloud": {...}, "*": {...}}
 The longest prefix of the program name and its first positional words wins.
-`outfile` is written to the last argument (the response file of `lambda invoke`).
+`outfile` is written to the last positional argument (the response file of `lambda invoke`).
 FAKE_CLI_LOG, when set, gets one line per call.
 """
 import json
@@ -19,7 +19,7 @@ import sys
 import time
 
 
-def positional(args):
+def positional(args, limit=None):
     words, skip = [], False
     for arg in args:
         if skip:
@@ -29,7 +29,7 @@ def positional(args):
             skip = arg.startswith("--") and "=" not in arg and arg not in ("--quiet", "--no-color")
             continue
         words.append(arg)
-        if len(words) == 3:
+        if limit is not None and len(words) == limit:
             break
     return words
 
@@ -42,7 +42,7 @@ def main():
             log.write(json.dumps([program] + args) + "\n")
     with open(os.environ["FAKE_CLI_ANSWERS"]) as f:
         answers = json.load(f)
-    words = [program] + positional(args)
+    words = [program] + positional(args, limit=3)
     answer = None
     for length in range(len(words), 0, -1):
         answer = answers.get(" ".join(words[:length]))
@@ -52,8 +52,8 @@ def main():
         answer = answers.get("*", {"stderr": f"fake {program}: no answer for {' '.join(words)}", "status": 2})
     if answer.get("sleep"):
         time.sleep(answer["sleep"])
-    if "outfile" in answer and args:
-        with open(args[-1], "w") as out:
+    if "outfile" in answer and positional(args):
+        with open(positional(args)[-1], "w") as out:
             out.write(answer["outfile"])
     sys.stdout.write(answer.get("stdout", ""))
     sys.stderr.write(answer.get("stderr", ""))
