@@ -108,6 +108,8 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
+    static let scanPageSize = 2000
+
     /// Nonisolated: `visit` is the caller's, and runs in the caller's context while rows stream in.
     public nonisolated func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification {
         let connection = try await openChecked()
@@ -115,14 +117,25 @@ public actor PostgresStateStore: StateStore {
         var firstBad: (seq: Int64?, reason: String)?
         var failure: ShipctlError?
         do {
-            let rows = try await connection.query("SELECT line FROM shipctl_audit ORDER BY seq", logger: Self.silent)
-            for try await text in rows.decode(String.self) where firstBad == nil && failure == nil {
-                let bytes = Array(text.utf8)[...]
-                if let bad = verifier.check(bytes) {
-                    firstBad = bad
-                    continue
+            // Page by seq: one query streaming the whole table lets the driver buffer
+            // rows faster than they are checked, and a busy team's log is large.
+            var after: Int64 = 0
+            var pageRows = Self.scanPageSize
+            while pageRows == Self.scanPageSize, firstBad == nil, failure == nil {
+                pageRows = 0
+                let rows = try await connection.query(
+                    "SELECT seq, line FROM shipctl_audit WHERE seq > \(after) ORDER BY seq LIMIT \(Self.scanPageSize)", logger: Self.silent)
+                for try await (seq, text) in rows.decode((Int64, String).self) {
+                    pageRows += 1
+                    after = seq
+                    guard firstBad == nil, failure == nil else { continue }
+                    let bytes = Array(text.utf8)[...]
+                    if let bad = verifier.check(bytes) {
+                        firstBad = bad
+                        continue
+                    }
+                    do { try visit(AuditLine(bytes)) } catch { failure = error }
                 }
-                do { try visit(AuditLine(bytes)) } catch { failure = error }
             }
         } catch {
             failure = Self.failure(error, location: location)

@@ -36,6 +36,72 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
         }
     }
 
+    /// The secret has a quote and a backslash (which JSON escapes) and is printed by
+    /// a smoke test across the point where its output is cut; it is written to SSM
+    /// by a flag flip, and terraform hands over a sensitive value that ends up in
+    /// the last error line. It must appear in no output mode, no final error line,
+    /// no state file and on no child's command line while it runs.
+    func testTheSentinelLeaksNowhereThroughJSONErrorLinesLongSmokeOutputOrCommandLines() async throws {
+        let tail = UUID().uuidString
+        let sentinel = "tok\"en\\zz-\(tail)"
+        world.environment["FLAG_TOKEN"] = sentinel
+        try await world.createFunction("sentinel-app", versions: 2)
+        let yaml = LambdaPromoteTests.config(function: "sentinel-app", steps: "          - { weight: 100 }")
+            .replacingOccurrences(of: "    smoke:\n", with: "    smoke:\n      - { name: chatty, run: [\"sh\", \"-c\", \"printf '%s' \\\"$FLAG_TOKEN\\\" >&2; printf '%0280d' 0 >&2; exit 1\"] }\n")
+            .replacingOccurrences(of: "value: small-llm", with: "value: \"${FLAG_TOKEN}\"")
+        let config = try world.writeConfig(yaml)
+        let sampler = CommandLineSampler(looking: tail)
+
+        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2", "--json"], config: config)
+        let human = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let rollback = await world.shipctl(["rollback", "--service", "api", "--env", "prod", "--to", "1", "--json"], config: config)
+        let seen = await sampler.stop()
+
+        XCTAssertEqual(promote.status, 3, promote.output)
+        XCTAssertEqual(human.status, 3, human.output)
+        XCTAssertEqual(rollback.status, 0, rollback.output)
+        XCTAssertTrue(human.output.contains("***0000"), "the smoke output is shown with the secret masked whole: \(human.output)")
+        let flagged = try await world.ssmValue("/micro-app/prod/MODEL_PROVIDER")
+        XCTAssertEqual(flagged, sentinel, "the flip carried the secret to SSM, through a file")
+        XCTAssertGreaterThan(seen.samples, 50, "the sampler looked at the command lines while shipctl ran")
+        XCTAssertEqual(seen.leaks, [], "a command line held the secret")
+
+        // The last error line: a secret default written in the file, and a terraform sensitive output.
+        let fallback = try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: sentinel-app, alias: live }
+        """, prometheus: false).replacingOccurrences(of: "region: us-east-1", with: "region: us-east-1, prometheus: \"${PROM_TOKEN:-defaultSecret-\(tail)}\""))
+        let sensitive = "SensitiveDbPassw0rd!-\(tail)"
+        let infra = world.directory.appendingPathComponent("sensitive-version")
+        try FileManager.default.createDirectory(at: infra, withIntermediateDirectories: true)
+        try "output \"function_version\" {\n  value     = \"\(sensitive)\"\n  sensitive = true\n}\n".write(to: infra.appendingPathComponent("main.tf"), atomically: true, encoding: .utf8)
+        let terraform = try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: sentinel-app, alias: live }
+            terraform: { dir: \(infra.path), version_output: function_version }
+        """, prometheus: false))
+        var failures: [ShipctlRun] = []
+        for json in [false, true] {
+            let mode = json ? ["--json"] : []
+            let badDefault = await world.shipctl(["promote", "--service", "api", "--env", "prod"] + mode, config: fallback)
+            XCTAssertEqual(badDefault.status, 2, badDefault.output)
+            XCTAssertTrue(badDefault.output.contains("expected an http:// or https:// URL, got `***`"), badDefault.output)
+            let badVersion = await world.shipctl(["promote", "--service", "api", "--env", "prod"] + mode, config: terraform, timeout: .seconds(300))
+            XCTAssertEqual(badVersion.status, 1, badVersion.output)
+            XCTAssertTrue(badVersion.output.contains("`***` is not a published Lambda version number"), badVersion.output)
+            failures += [badDefault, badVersion]
+        }
+        for run in [promote, human, rollback] + failures {
+            XCTAssertFalse(run.output.contains(tail), run.output)
+        }
+        for file in try FileManager.default.subpathsOfDirectory(atPath: world.directory.appendingPathComponent("state").path) {
+            let text = (try? String(contentsOfFile: world.directory.appendingPathComponent("state").appendingPathComponent(file).path, encoding: .utf8)) ?? ""
+            XCTAssertFalse(text.contains(tail), "\(file) holds the secret")
+        }
+    }
+
     /// Terraform marks an output sensitive; a smoke test that prints that value
     /// (and fails, so its output is shown and recorded) must not reveal it.
     func testTerraformSensitiveOutputsAreMaskedEverywhere() async throws {
