@@ -53,36 +53,26 @@ final class HostileAnswersTests: XCTestCase {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-answers-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
 
-        let findings = await withTaskGroup(of: [String].self) { group in
-            let lanes = 4
-            for lane in 0..<lanes {
-                group.addTask {
-                    var found: [String] = []
-                    for index in stride(from: lane, to: cases.count, by: lanes) {
-                        let item = cases[index]
-                        for (commandIndex, command) in item.commands.enumerated() {
-                            for mode in Mode.allCases {
-                                let dir = root.appendingPathComponent("case-\(index)-\(commandIndex)-\(mode)")
-                                do {
-                                    try FileManager.default.createDirectory(at: dir.appendingPathComponent("infra"), withIntermediateDirectories: true)
-                                    try HostileAnswersCorpus.config.write(to: dir.appendingPathComponent("shipctl.yaml"), atomically: true, encoding: .utf8)
-                                    let fake = try FakeCLI(in: dir, answers: item.answers)
-                                    let run = await ShipctlRun.run(Self.arguments(command, mode: mode), environment: Self.environment(fake.environment, mode: mode),
-                                                                   workingDirectory: dir.path, timeout: .seconds(120))
-                                    found += Self.problems(run, mode: mode).map { "\(item.name) / \(command.joined(separator: " ")) / \(mode): \($0)\n    \(run.output.prefix(300))" }
-                                } catch {
-                                    found.append("\(item.name): could not set up: \(error)")
-                                }
-                                try? FileManager.default.removeItem(at: dir)
-                            }
-                        }
+        let findings = await Lanes.collect(cases.count) { index -> [String] in
+            let item = cases[index]
+            var found: [String] = []
+            for (commandIndex, command) in item.commands.enumerated() {
+                for mode in Mode.allCases {
+                    let dir = root.appendingPathComponent("case-\(index)-\(commandIndex)-\(mode)")
+                    do {
+                        try FileManager.default.createDirectory(at: dir.appendingPathComponent("infra"), withIntermediateDirectories: true)
+                        try HostileAnswersCorpus.config.write(to: dir.appendingPathComponent("shipctl.yaml"), atomically: true, encoding: .utf8)
+                        let fake = try FakeCLI(in: dir, answers: item.answers)
+                        let run = await ShipctlRun.run(Self.arguments(command, mode: mode), environment: Self.environment(fake.environment, mode: mode),
+                                                       workingDirectory: dir.path, timeout: .seconds(120))
+                        found += Self.problems(run, mode: mode).map { "\(item.name) / \(command.joined(separator: " ")) / \(mode): \($0)\n    \(run.output.prefix(300))" }
+                    } catch {
+                        found.append("\(item.name): could not set up: \(error)")
                     }
-                    return found
+                    try? FileManager.default.removeItem(at: dir)
                 }
             }
-            var all: [String] = []
-            for await found in group { all += found }
-            return all
+            return found
         }
         XCTAssertTrue(findings.isEmpty, "\(findings.count) of \(runs) runs misbehaved:\n" + findings.prefix(30).joined(separator: "\n"))
     }

@@ -3,9 +3,8 @@ import ShipctlKit
 import ShipctlTestSupport
 import XCTest
 
-/// Issue "Survive faults", acceptance 6: every config of a generated corpus of
-/// malformed and hostile files makes `shipctl promote` exit 2 with a message
-/// about the file; none crashes, none leaks the secret it refers to, and none
+/// Every config of a generated corpus of malformed and hostile files makes
+/// `shipctl promote` exit 2 with a message naming file:line:column; none crashes, none leaks the secret it refers to, and none
 /// runs a program: `aws`, `terraform` and `gcloud` on PATH only write down
 /// that they were called, and hostile names try to create a marker file.
 final class HostileConfigTests: XCTestCase {
@@ -45,46 +44,35 @@ final class HostileConfigTests: XCTestCase {
         let env = environment
 
         struct Finding: Sendable { var name: String; var problem: String }
-        let findings = await withTaskGroup(of: [Finding].self) { group in
-            let lanes = 4
-            for lane in 0..<lanes {
-                group.addTask {
-                    var found: [Finding] = []
-                    for index in stride(from: lane, to: corpus.count, by: lanes) {
-                        let item = corpus[index]
-                        let dir = root.appendingPathComponent("case-\(index)")
-                        do {
-                            // The terraform dir exists, so a config that wrongly passes reaches the trap `terraform`.
-                            try FileManager.default.createDirectory(at: dir.appendingPathComponent("infra/envs/prod"), withIntermediateDirectories: true)
-                            try Data(item.bytes).write(to: dir.appendingPathComponent("shipctl.yaml"))
-                        } catch {
-                            found.append(Finding(name: item.name, problem: "could not write the case: \(error)"))
-                            continue
-                        }
-                        let run = await ShipctlRun.run(["promote", "--service", "api", "--env", "prod"], environment: env,
-                                                       workingDirectory: dir.path, timeout: .seconds(60))
-                        if run.status != 2 {
-                            found.append(Finding(name: item.name, problem: "exit \(run.status): \(run.output.prefix(600))"))
-                        } else if !run.stderr.hasPrefix("error: shipctl.yaml") || !run.stdout.isEmpty {
-                            found.append(Finding(name: item.name, problem: "not refused as a configuration error naming the file: \(run.output.prefix(300))"))
-                        }
-                        if run.output.contains("Fatal error") || run.output.contains("crashed") {
-                            found.append(Finding(name: item.name, problem: "crashed: \(run.output.prefix(300))"))
-                        }
-                        if run.output.contains(HostileConfigCorpus.secretValue) {
-                            found.append(Finding(name: item.name, problem: "printed the secret"))
-                        }
-                        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(HostileConfigCorpus.markerFile).path) {
-                            found.append(Finding(name: item.name, problem: "a hostile name ran a command"))
-                        }
-                        try? FileManager.default.removeItem(at: dir)
-                    }
-                    return found
-                }
+        let findings = await Lanes.collect(corpus.count) { index -> [Finding] in
+            var found: [Finding] = []
+            let item = corpus[index]
+            let dir = root.appendingPathComponent("case-\(index)")
+            do {
+                // The terraform dir exists, so a config that wrongly passes reaches the trap `terraform`.
+                try FileManager.default.createDirectory(at: dir.appendingPathComponent("infra/envs/prod"), withIntermediateDirectories: true)
+                try Data(item.bytes).write(to: dir.appendingPathComponent("shipctl.yaml"))
+            } catch {
+                return [Finding(name: item.name, problem: "could not write the case: \(error)")]
             }
-            var all: [Finding] = []
-            for await found in group { all += found }
-            return all
+            let run = await ShipctlRun.run(["promote", "--service", "api", "--env", "prod"], environment: env,
+                                           workingDirectory: dir.path, timeout: .seconds(60))
+            if run.status != 2 {
+                found.append(Finding(name: item.name, problem: "exit \(run.status): \(run.output.prefix(600))"))
+            } else if run.stderr.range(of: #"^error: shipctl\.yaml:[0-9]+:[0-9]+: "#, options: .regularExpression) == nil || !run.stdout.isEmpty {
+                found.append(Finding(name: item.name, problem: "not refused as a configuration error naming file:line:column: \(run.output.prefix(300))"))
+            }
+            if run.output.contains("Fatal error") || run.output.contains("crashed") {
+                found.append(Finding(name: item.name, problem: "crashed: \(run.output.prefix(300))"))
+            }
+            if run.output.contains(HostileConfigCorpus.secretValue) {
+                found.append(Finding(name: item.name, problem: "printed the secret"))
+            }
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent(HostileConfigCorpus.markerFile).path) {
+                found.append(Finding(name: item.name, problem: "a hostile name ran a command"))
+            }
+            try? FileManager.default.removeItem(at: dir)
+            return found
         }
 
         XCTAssertTrue(findings.isEmpty, "\(findings.count) of \(corpus.count) configs misbehaved:\n" +

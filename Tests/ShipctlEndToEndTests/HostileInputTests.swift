@@ -116,6 +116,19 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("names pull request `1e+300`, which is not a pull request number"), run.stderr)
     }
 
+    /// Half a megabyte of anchors that would expand to ~10^100 nodes: refused from the
+    /// text, before the YAML parser builds anything (so in a blink, not minutes and gigabytes).
+    func testAnAliasBombIsAConfigurationErrorNamingItsLine() async throws {
+        var lines = ["version: 1", "environments:", "  prod: { region: us-east-1 }", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for level in 1...30 { lines.append("a\(level): &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 3000).joined(separator: ", "))]") }
+        lines.append("services: { api: { provider: lambda, lambda: { function: f }, smoke: *a30 } }")
+        try lines.joined(separator: "\n").write(to: configPath, atomically: true, encoding: .utf8)
+        let run = await shipctl(["config", "validate"], try fake([:]))
+        assertNoTrap(run, 2)
+        XCTAssertTrue(run.stderr.hasPrefix("error: \(configPath.path):5:"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("more than 200 YAML aliases"), run.stderr)
+    }
+
     func testUsageErrorsExitTwoAndAreJSONUnderJSON() async throws {
         let fake = try fake([:])
         let cases: [[String]] = [["promote"], ["promote", "--service", "api", "--env", "prod", "--bogus"], ["preview", "up", "--pr", "abc"],

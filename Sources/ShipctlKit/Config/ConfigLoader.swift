@@ -346,7 +346,16 @@ struct ConfigParser {
 
     private func parseAnalysis(_ node: Node, key: String) -> AnalysisConfig {
         var analysis = AnalysisConfig.defaults
-        guard let fields = reader.mapping(node, key: key, allowed: ["interval", "failure_limit", "inconclusive_limit", "metrics"]) else { return analysis }
+        guard let fields = reader.mapping(node, key: key, allowed: ["interval", "failure_limit", "inconclusive_limit", "confirm", "metrics"]) else { return analysis }
+        if let node = fields["confirm"] {
+            if case let .scalar(scalar) = node, scalar.string == "next-sample" {
+                analysis.confirm = .nextSample
+            } else if case let .scalar(scalar) = node, DurationParser.parse(scalar.string) == nil {
+                reader.report(node, "\(key).confirm", "expected `next-sample` or a duration like 1s, got \(reader.describe(node))")
+            } else if let value = reader.duration(node, key: "\(key).confirm", max: .seconds(3600), allowZero: false) {
+                analysis.confirm = .after(value)
+            }
+        }
         if let node = fields["interval"], let value = reader.duration(node, key: "\(key).interval", max: .seconds(3600), allowZero: false) {
             analysis.interval = value
         }

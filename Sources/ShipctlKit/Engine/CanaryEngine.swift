@@ -378,24 +378,49 @@ private struct CanaryRun {
             }
             return nil
         }
-        let evaluator = MetricEvaluator(sources: ProviderFactory.metricSources(env: env, dependencies: dependencies))
+        let sources = ProviderFactory.metricSources(env: env, dependencies: dependencies)
+        let evaluator = MetricEvaluator(sources: sources)
         let clock = ContinuousClock()
         let deadline = clock.now + step.pause
         let interval = service.analysis.interval
         var next = clock.now + interval
+        // Metrics that failed their last evaluation: they are evaluated again as soon as
+        // there is a new sample, so failure_limit is spent in seconds, not intervals.
+        var confirming: [MetricConfig] = []
+        var lastEvaluated = Date()
         while true {
-            let untilNext = next - clock.now
             let remaining = deadline - clock.now
             guard remaining > .zero else { return nil }
-            if untilNext > .zero {
-                // Cancellation (a signal) ends the pause early; the caller decides what follows.
-                do { try await dependencies.sleep(min(untilNext, remaining)) } catch { return nil }
+            var due = metrics
+            if !confirming.isEmpty {
+                due = confirming
+                let limit = min(remaining, interval)
+                switch service.analysis.confirm {
+                case .nextSample:
+                    let queries = confirming.map { MetricEvaluator.resolve($0.source, with: context.placeholders) }
+                    let since = lastEvaluated
+                    await withTaskGroup(of: Void.self) { group in
+                        for query in queries {
+                            group.addTask { await sources.awaitNewSample(for: query, after: since, limit: limit) }
+                        }
+                    }
+                    if Task.isCancelled { return nil }
+                case let .after(delay):
+                    do { try await dependencies.sleep(min(delay, limit)) } catch { return nil }
+                }
+            } else {
+                let untilNext = next - clock.now
+                if untilNext > .zero {
+                    // Cancellation (a signal) ends the pause early; the caller decides what follows.
+                    do { try await dependencies.sleep(min(untilNext, remaining)) } catch { return nil }
+                }
+                if clock.now >= deadline && metrics.isEmpty { return nil }
+                next = next + interval
+                guard !metrics.isEmpty else { continue }
             }
-            if clock.now >= deadline && metrics.isEmpty { return nil }
-            next = next + interval
-            guard !metrics.isEmpty else { continue }
+            lastEvaluated = Date()
             let evaluations = await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
-                for (position, metric) in metrics.enumerated() {
+                for (position, metric) in due.enumerated() {
                     group.addTask { (position, await evaluator.evaluate(metric, canary: context.placeholders, baseline: context.baseline)) }
                 }
                 var collected: [(Int, MetricEvaluation)] = []
@@ -403,14 +428,17 @@ private struct CanaryRun {
                 return collected.sorted { $0.0 < $1.0 }.map(\.1)
             }
             let left = max(Int64(0), (deadline - clock.now).milliseconds / 1000)
-            reporter.event("analysis", "\(label) [\(left)s left] " + evaluations.map(\.summary).joined(separator: "; "),
-                           ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) })])
+            let kind = confirming.isEmpty ? "" : " confirming"
+            reporter.event("analysis", "\(label) [\(left)s left]\(kind) " + evaluations.map(\.summary).joined(separator: "; "),
+                           ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) }), "confirming": .bool(!confirming.isEmpty)])
             var stopReason: String?
             for evaluation in evaluations {
                 try await recorder.record(.info, AuditAction.analysis, step: label, args: evaluation.auditArgs, outcome: evaluation.verdict.rawValue)
                 if stopReason == nil, let reason = tally.record(evaluation) { stopReason = reason }
             }
             if let stopReason { return stopReason }
+            let failed = Set(evaluations.filter { $0.verdict == .fail && !$0.dryRun }.map(\.metric))
+            confirming = due.filter { failed.contains($0.name) }
             if clock.now >= deadline { return nil }
         }
     }
@@ -433,64 +461,36 @@ private struct CanaryRun {
     private func revert(_ context: StepContext, reason: String, flipFlags: Bool, outcome: DeploymentOutcome = .rolledBack) async throws(ShipctlError) -> String {
         reporter.event("gate-failed", "canary of version \(context.canary) stopped: \(reason)", ["reason": .string(reason)])
         var liveVersion = context.canary
+        let flipper = FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: engine.config, env: env, dependencies: dependencies),
+                                  reporter: reporter)
+        let flips = flipFlags ? service.onFailure.flags : []
+        // The flags flip beside the revert, never before it in the log and never in its way.
+        var flagging: Task<ShipctlError?, Never>?
         if service.onFailure.revert {
             do {
                 _ = try await recorder.performing(AuditAction.trafficRevert, step: "revert",
-                                                  args: ["to": .string(context.stable), "from": .string(context.canary), "reason": .string(reason)]) { () async throws(ShipctlError) -> TrafficSplit in
-                    try await context.provider.routeAll(to: context.stable, revision: nil, urgent: true)
+                                                  args: ["to": .string(context.stable), "from": .string(context.canary), "reason": .string(reason)]) { (_: AuditRecord?) async throws(ShipctlError) -> TrafficSplit in
+                    flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
+                    return try await context.provider.routeAll(to: context.stable, revision: nil, urgent: true)
                 }
                 liveVersion = context.stable
                 reporter.event("revert", "reverted \(context.provider.target): 100% on \(context.stable)", ["to": .string(context.stable)])
             } catch {
+                _ = await flagging?.value
                 let live = (try? await context.provider.readSplit())?.description ?? "unknown"
                 throw .runtime("reverting to version \(context.stable) failed: \(error.description)\n  live traffic now: \(live)",
                                hint: "put traffic back by hand: \(context.provider.manualRouteAllCommand(to: context.stable))")
             }
         } else {
             reporter.warning("on_failure.revert is false: traffic stays where it is")
+            flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
         }
-        var flagError: ShipctlError?
-        if flipFlags {
-            do {
-                try await FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: engine.config, env: env, dependencies: dependencies),
-                                      reporter: reporter).apply(service.onFailure.flags, placeholders: context.placeholders, step: "on_failure")
-            } catch {
-                flagError = error
-            }
-        }
+        let flagError = await flagging?.value ?? nil
         defer { reporter.appendSummary("### shipctl: \(service.name)/\(env.name) canary of version \(context.canary) rolled back\n\n\(reason)") }
         try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
                             args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
                             outcome: outcome.rawValue)
         if let flagError { throw flagError }
         return liveVersion
-    }
-}
-
-/// Applies flag flips one by one, each with intent and result in the audit log.
-/// One failing flip is reported and does not stop the others.
-struct FlagFlipper {
-    let recorder: DeploymentRecorder
-    let stores: FlagStores
-    let reporter: Reporter
-
-    func apply(_ flips: [FlagFlip], placeholders: Placeholders, step: String) async throws(ShipctlError) {
-        var failures: [FlagFlip] = []
-        for flip in flips.map({ $0.filled(placeholders) }) {
-            do {
-                let store = try stores.store(for: flip)
-                try await recorder.performing(AuditAction.flagSet, step: step, args: flip.auditArgs) { () async throws(ShipctlError) in
-                    try await store.set(flip)
-                }
-                reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
-            } catch {
-                reporter.failure("could not set flag \(flip.displayName): \(error.description)")
-                failures.append(flip)
-            }
-        }
-        if !failures.isEmpty {
-            throw .runtime("could not set flag(s): \(failures.map(\.displayName).joined(separator: ", "))",
-                           hint: "set them by hand: " + failures.map(\.manualInstruction).joined(separator: "; "))
-        }
     }
 }

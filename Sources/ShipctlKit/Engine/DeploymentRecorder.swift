@@ -28,16 +28,7 @@ public struct DeploymentRecorder: Sendable {
                        outcome: String? = nil, durationMs: Int64? = nil) async throws(ShipctlError) -> AuditRecord? {
         guard let store else { return nil }
         return try await store.append(AuditEvent(deployment: deployment, service: service, env: env, step: step, phase: phase,
-                                           action: action, args: args.mapValues(redacted), outcome: outcome, durationMs: durationMs))
-    }
-
-    private func redacted(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case let .string(text): return .string(redactor.redact(text))
-        case let .array(items): return .array(items.map(redacted))
-        case let .object(fields): return .object(fields.mapValues(redacted))
-        default: return value
-        }
+                                           action: action, args: args.mapValues(redactor.redact), outcome: outcome, durationMs: durationMs))
     }
 
     /// Records intent, performs the action, records its result (ok or failed, with the error).
@@ -57,7 +48,8 @@ public struct DeploymentRecorder: Sendable {
             return value
         } catch {
             var failed = args
-            failed["error"] = .string(String(error.description.prefix(2000)))
+            // Redacted before the cut, which could otherwise leave half a secret unrecognised.
+            failed["error"] = .string(String(redactor.redact(error.description).prefix(2000)))
             _ = try? await record(.result, action, step: step, args: failed, outcome: "failed", durationMs: (ContinuousClock.now - started).milliseconds)
             throw error
         }

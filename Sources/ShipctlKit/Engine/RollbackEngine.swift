@@ -24,7 +24,7 @@ public struct RollbackOutcome: Sendable {
 /// `shipctl rollback` and `shipctl abort`: the fast track. The target comes from
 /// the state store's history (or, with none, from the witness on the target),
 /// then ONE provider call moves all traffic, whose answer is the verification,
-/// and only then come the flags. Needs neither metrics nor terraform, and
+/// with the flag flips running beside it. Needs neither metrics nor terraform, and
 /// carries on when the state store cannot be read or written.
 public struct RollbackEngine: Sendable {
     public let config: ShipctlConfig
@@ -92,6 +92,10 @@ public struct RollbackEngine: Sendable {
         if let reason = options.reason { args["reason"] = .string(reason) }
 
         await bestEffort { () async throws(ShipctlError) in try await recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
+        // The flags flip beside the one traffic call: after its intent in the log, never in its way.
+        let flips = options.flipFlags ? service.onFailure.flags : []
+        let flagging = FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: config, env: env, dependencies: dependencies), reporter: reporter)
+            .start(flips, placeholders: Placeholders.deployment(service: service, env: env, canary: from, stable: target), step: kind)
         let started = ContinuousClock.now
         // The provider answers with the state after the change: that answer is the verification,
         // so the critical path stays one call.
@@ -102,6 +106,7 @@ public struct RollbackEngine: Sendable {
             var failed = args
             failed["error"] = .string(error.description)
             await bestEffort { () async throws(ShipctlError) in try await recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed") }
+            _ = await flagging?.value
             throw .runtime("\(kind) of \(provider.target) to version \(target) failed: \(error.description)",
                            hint: "run it by hand: \(provider.manualRouteAllCommand(to: target))")
         }
@@ -116,16 +121,7 @@ public struct RollbackEngine: Sendable {
             }
         }
 
-        var flagError: ShipctlError?
-        if options.flipFlags && !service.onFailure.flags.isEmpty {
-            let placeholders = Placeholders.deployment(service: service, env: env, canary: from, stable: target)
-            do {
-                try await FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: config, env: env, dependencies: dependencies),
-                                      reporter: reporter).apply(service.onFailure.flags, placeholders: placeholders, step: kind)
-            } catch {
-                flagError = error
-            }
-        }
+        let flagError = await flagging?.value ?? nil
 
         guard verified.stable == target, verified.isSettled else {
             throw .runtime("after the \(kind), \(provider.target) routes \(verified.description), not 100% on \(target)",

@@ -6,6 +6,11 @@ import FoundationNetworking
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: Data
+
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
 }
 
 /// The HTTP seam: Prometheus queries and `http` smoke tests go through it.

@@ -11,6 +11,16 @@ public enum MetricReading: Sendable, Equatable {
 public protocol MetricSource: Sendable {
     /// Evaluates an already resolved query now.
     func read(_ query: MetricQuery) async -> MetricReading
+    /// Returns once the backend holds samples newer than `instant` (or after `limit`),
+    /// so that a confirming evaluation never counts the same sample twice.
+    func awaitNewSample(after instant: Date, limit: Duration) async
+}
+
+extension MetricSource {
+    /// A backend that cannot tell when it has new data: wait the whole limit.
+    public func awaitNewSample(after instant: Date, limit: Duration) async {
+        try? await Task.sleep(for: limit)
+    }
 }
 
 /// A query with its placeholders filled in, ready for one backend.
@@ -36,6 +46,18 @@ public struct MetricSources: Sendable {
     public init(prometheus: (any MetricSource)?, cloudwatch: (any MetricSource)?) {
         self.prometheus = prometheus
         self.cloudwatch = cloudwatch
+    }
+
+    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration) async {
+        let source: (any MetricSource)? = switch query {
+        case .prometheus: prometheus
+        case .cloudwatch: cloudwatch
+        }
+        if let source {
+            await source.awaitNewSample(after: instant, limit: limit)
+        } else {
+            try? await Task.sleep(for: limit)
+        }
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {

@@ -89,4 +89,30 @@ public struct PrometheusSource: MetricSource {
         }
         return .value(value)
     }
+
+    private struct Targets: Decodable {
+        struct Data: Decodable { var activeTargets: [Target] }
+        struct Target: Decodable { var health: String?; var lastScrape: String? }
+        var status: String
+        var data: Data?
+    }
+
+    /// Polls `/api/v1/targets` until every healthy target has been scraped after
+    /// `instant`: from then on a query sees samples the last evaluation did not.
+    public func awaitNewSample(after instant: Date, limit: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        guard let url = URL(string: baseURL + "/api/v1/targets?state=active") else { return }
+        while clock.now < deadline, !Task.isCancelled {
+            if let response = try? await http.get(url, timeout: min(timeout, deadline - clock.now)),
+               let targets = try? JSONDecoder().decode(Targets.self, from: response.body), targets.status == "success",
+               let active = targets.data?.activeTargets.filter({ $0.health == "up" }), !active.isEmpty,
+               active.allSatisfy({ $0.lastScrape.flatMap(RFC3339.parse).map { $0 > instant } ?? false }) {
+                return
+            }
+            try? await Task.sleep(for: min(Self.pollInterval, max(.zero, deadline - clock.now)))
+        }
+    }
+
+    static let pollInterval: Duration = .milliseconds(100)
 }

@@ -36,6 +36,15 @@ public struct ProcessResult: Sendable {
     public var attempts: Int
     public var duration: Duration
 
+    public init(status: Int32, stdout: String, stderr: String, timedOut: Bool, attempts: Int, duration: Duration) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timedOut = timedOut
+        self.attempts = attempts
+        self.duration = duration
+    }
+
     public var succeeded: Bool { status == 0 && !timedOut }
     /// Not run at all: `--dry-run` answered in its place (an empty success after zero attempts).
     public var wasDryRun: Bool { attempts == 0 }

@@ -67,6 +67,10 @@ public struct CloudRunProvider: TrafficProvider {
                                    hint: "check it with `gcloud run services describe \(service) --region \(region)`")
                 }
             }
+            if let revision = target.revisionName, !Self.isRevisionName(revision) {
+                throw .runtime("\(self.target) reports a revision named \(AnswerQuote.quote(revision, limit: 80)), which is not a Cloud Run revision name",
+                               hint: "check it with `gcloud run services describe \(service) --region \(region)`")
+            }
             guard let revision = target.revisionName, let percent = target.percent, percent > 0 else { continue }
             if let index = percents.firstIndex(where: { $0.revision == revision }) {
                 percents[index].percent += percent
@@ -91,8 +95,13 @@ public struct CloudRunProvider: TrafficProvider {
         }
     }
 
+    /// Lowercase letters, digits and hyphens, as Cloud Run names its revisions.
+    private static func isRevisionName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 100 && text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+    }
+
     public func resolveVersion(_ version: String) async throws(ShipctlError) -> String {
-        guard !version.isEmpty, version.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+        guard Self.isRevisionName(version) else {
             throw .usage("`\(version)` is not a Cloud Run revision name", hint: "revision names look like \(service)-00042-abc")
         }
         struct Revision: Decodable {
@@ -112,13 +121,16 @@ public struct CloudRunProvider: TrafficProvider {
         if let owner = revision.metadata.labels?["serving.knative.dev/service"], owner != service {
             throw .usage("revision \(version) belongs to service \(owner), not \(service)")
         }
+        guard Self.isRevisionName(revision.metadata.name) else {
+            throw .runtime("`gcloud run revisions describe` named revision \(AnswerQuote.quote(revision.metadata.name, limit: 80)), which is not a Cloud Run revision name")
+        }
         return revision.metadata.name
     }
 
     /// Cloud Run makes revisions on deploy (terraform or `gcloud run deploy --no-traffic`);
     /// the newest ready one is what gets promoted.
     public func publishVersion() async throws(ShipctlError) -> String {
-        guard let latest = try await describe().status?.latestReadyRevisionName else {
+        guard let latest = try await describe().status?.latestReadyRevisionName, Self.isRevisionName(latest) else {
             throw .runtime("\(target) has no ready revision", hint: "deploy one with `gcloud run deploy \(service) --no-traffic --tag \(Self.canaryTag)`")
         }
         return latest

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Applies flag flips one by one, each with intent and result in the audit log.
+/// One failing flip is reported and does not stop the others.
+struct FlagFlipper: Sendable {
+    let recorder: DeploymentRecorder
+    let stores: FlagStores
+    let reporter: Reporter
+
+    /// Starts the flips in their own task, so a traffic call can run beside them; the task tells how they went.
+    func start(_ flips: [FlagFlip], placeholders: Placeholders, step: String) -> Task<ShipctlError?, Never>? {
+        guard !flips.isEmpty else { return nil }
+        return Task {
+            do throws(ShipctlError) {
+                try await apply(flips, placeholders: placeholders, step: step)
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
+    func apply(_ flips: [FlagFlip], placeholders: Placeholders, step: String) async throws(ShipctlError) {
+        var failures: [FlagFlip] = []
+        for flip in flips.map({ $0.filled(placeholders) }) {
+            do {
+                let store = try stores.store(for: flip)
+                try await recorder.performing(AuditAction.flagSet, step: step, args: flip.auditArgs) { () async throws(ShipctlError) in
+                    try await store.set(flip)
+                }
+                reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
+            } catch {
+                reporter.failure("could not set flag \(flip.displayName): \(error.description)")
+                failures.append(flip)
+            }
+        }
+        if !failures.isEmpty {
+            throw .runtime("could not set flag(s): \(failures.map(\.displayName).joined(separator: ", "))",
+                           hint: "set them by hand: " + failures.map(\.manualInstruction).joined(separator: "; "))
+        }
+    }
+}

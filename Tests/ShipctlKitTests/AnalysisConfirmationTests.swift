@@ -1,0 +1,138 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// The engine in-process, with a recording process runner for the aws CLI, a
+/// scripted Prometheus and a real local state store: a failing metric is
+/// confirmed at the next scrape, not a whole interval later, and the flag flips
+/// run beside the revert instead of after it.
+final class AnalysisConfirmationTests: XCTestCase {
+    var directory: URL!
+
+    override func setUp() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("confirm-\(UUID().uuidString.prefix(8))")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static let canaryQuery = "errors{version=\"2\"}"
+
+    func config(confirm: String, flags: Bool = false) throws -> ShipctlConfig {
+        let yaml = """
+        version: 1
+        state: { dir: "\(directory.appendingPathComponent("state").path)" }
+        environments:
+          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: f, alias: live }
+            strategy: { steps: [ { weight: 10, pause: 20s } ] }
+            analysis:
+              interval: 4s
+              failure_limit: 1
+              confirm: \(confirm)
+              metrics:
+                - { name: error-rate, prometheus: 'errors{version="{{canary}}"}', max: 0.02 }
+        \(flags ? "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }" : "")
+        """
+        return try ConfigLoader(environment: [:]).parse(yaml: yaml, path: directory.appendingPathComponent("shipctl.yaml").path)
+    }
+
+    /// An alias on version 1 that takes the canary and the revert; SSM puts that take a second.
+    static func lambda() -> RecordingProcessRunner {
+        RecordingProcessRunner([
+            .init(["get-alias"], stdout: "{\"FunctionVersion\":\"1\",\"RevisionId\":\"r1\"}"),
+            .init(["get-function-configuration"], stdout: "{\"Version\":\"2\"}"),
+            .init(["update-alias"]) { argv in
+                let routing = argv.firstIndex(of: "--routing-config").map { argv[$0 + 1] } ?? ""
+                let version = argv.firstIndex(of: "--function-version").map { argv[$0 + 1] } ?? "1"
+                return .scripted(stdout: routing.contains("\"2\":")
+                    ? "{\"FunctionVersion\":\"1\",\"RoutingConfig\":{\"AdditionalVersionWeights\":{\"2\":0.1}},\"RevisionId\":\"r2\"}"
+                    : "{\"FunctionVersion\":\"\(version)\",\"RevisionId\":\"r3\"}")
+            },
+            .init(["put-parameter"], stdout: "{\"Version\":2}", delay: .seconds(1)),
+        ])
+    }
+
+    func promote(_ config: ShipctlConfig, runner: RecordingProcessRunner, prometheus: ScriptedPrometheus) async throws -> (ShipctlError?, LocalStateStore) {
+        let store = LocalStateStore(directory: directory.appendingPathComponent("state"), actor: Actor(name: "test", run: nil))
+        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
+        let dependencies = Dependencies(runner: runner, http: prometheus, store: store, reporter: reporter)
+        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        do {
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))
+            return (nil, store)
+        } catch {
+            return (error, store)
+        }
+    }
+
+    func testAFailingMetricIsConfirmedAtTheNextScrapeNotAnIntervalLater() async throws {
+        let prometheus = ScriptedPrometheus(scrapeInterval: 0.25) { _ in "0.5" }
+        let (error, _) = try await promote(try config(confirm: "next-sample"), runner: Self.lambda(), prometheus: prometheus)
+        guard case .gatesFailed? = error else { return XCTFail("expected the gates to fail, got \(String(describing: error))") }
+        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at.timeIntervalSince1970)
+        XCTAssertEqual(asked.count, 2, "one failure, one confirmation, then the revert: \(asked)")
+        let gap = asked[1] - asked[0]
+        XCTAssertLessThan(gap, 2, "confirmed within a scrape or two, not after the 4 s interval")
+        XCTAssertGreaterThan((asked[1] / 0.25).rounded(.down), (asked[0] / 0.25).rounded(.down), "a scrape happened in between: a new sample")
+    }
+
+    func testAFixedConfirmationDelayIsKept() async throws {
+        let prometheus = ScriptedPrometheus { _ in "0.5" }
+        let (error, _) = try await promote(try config(confirm: "2s"), runner: Self.lambda(), prometheus: prometheus)
+        guard case .gatesFailed? = error else { return XCTFail("expected the gates to fail, got \(String(describing: error))") }
+        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at.timeIntervalSince1970)
+        XCTAssertEqual(asked.count, 2, "\(asked)")
+        XCTAssertEqual(asked[1] - asked[0], 2, accuracy: 0.9)
+    }
+
+    func testAPassingConfirmationGoesBackToTheInterval() async throws {
+        let calls = Counter()
+        let prometheus = ScriptedPrometheus { query in query == AnalysisConfirmationTests.canaryQuery && calls.next() == 1 ? "0.5" : "0.001" }
+        let runner = Self.lambda()
+        let config = try config(confirm: "next-sample").replacingPause(with: "9s")
+        let (error, _) = try await promote(config, runner: runner, prometheus: prometheus)
+        XCTAssertNil(error, "one failure within failure_limit 1, then passes")
+        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at.timeIntervalSince1970)
+        XCTAssertEqual(asked.count, 4, "at 4 s (fail), its confirmation (pass), at 8 s, and at the end of the 9 s pause: \(asked)")
+        XCTAssertEqual(asked[1] - asked[0], 0.25, accuracy: 0.5, "confirmed at the next scrape")
+        XCTAssertEqual(asked[2] - asked[0], 4, accuracy: 0.9, "the regular cadence is kept")
+    }
+
+    func testTheFlagFlipsRunBesideTheRevertAndTheRevertComesFirstInTheLog() async throws {
+        let prometheus = ScriptedPrometheus { _ in "0.5" }
+        let runner = Self.lambda()
+        let (error, store) = try await promote(try config(confirm: "next-sample", flags: true), runner: runner, prometheus: prometheus)
+        guard case .gatesFailed? = error else { return XCTFail("expected the gates to fail, got \(String(describing: error))") }
+        let revert = try XCTUnwrap(runner.completions.last { $0.argv.contains("update-alias") })
+        let flag = try XCTUnwrap(runner.completions.first { $0.argv.contains("put-parameter") })
+        XCTAssertLessThan(revert.at, flag.at, "the revert does not wait for the one-second flag flip")
+        let actions = try await store.records().map { "\($0.action) \($0.phase.rawValue)" }
+        let revertIntent = try XCTUnwrap(actions.firstIndex(of: "traffic.revert intent"))
+        let flagIntent = try XCTUnwrap(actions.firstIndex(of: "flag.set intent"))
+        XCTAssertLessThan(revertIntent, flagIntent, "\(actions)")
+        XCTAssertTrue(actions.contains("flag.set result"), "\(actions)")
+    }
+}
+
+/// Counts calls across tasks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
+
+extension ShipctlConfig {
+    /// The same configuration with the one step's pause replaced (for a test's timing).
+    func replacingPause(with pause: String) throws -> ShipctlConfig {
+        var copy = self
+        guard let index = copy.services.firstIndex(where: { $0.name == "api" }), let duration = DurationParser.parse(pause) else { return self }
+        copy.services[index].steps[0].pause = duration
+        return copy
+    }
+}
