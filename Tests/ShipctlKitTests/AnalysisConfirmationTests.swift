@@ -71,37 +71,44 @@ final class AnalysisConfirmationTests: XCTestCase {
         }
     }
 
+    /// The analysis records of the canary metric: whether each was a confirmation.
+    func confirmations(_ store: LocalStateStore) async throws -> [Bool] {
+        try await store.records().filter { $0.action == AuditAction.analysis }.map { $0.args["confirming"] == .bool(true) }
+    }
+
     func testAFailingMetricIsConfirmedAtTheNextScrapeNotAnIntervalLater() async throws {
         let prometheus = ScriptedPrometheus(scrapeInterval: 0.25) { _ in "0.5" }
-        let (error, _) = try await promote(try config(confirm: "next-sample"), runner: Self.lambda(), prometheus: prometheus)
+        let (error, store) = try await promote(try config(confirm: "next-sample"), runner: Self.lambda(), prometheus: prometheus)
         guard case .gatesFailed? = error else { return XCTFail("expected the gates to fail, got \(String(describing: error))") }
-        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at.timeIntervalSince1970)
+        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at)
         XCTAssertEqual(asked.count, 2, "one failure, one confirmation, then the revert: \(asked)")
-        let gap = asked[1] - asked[0]
-        XCTAssertLessThan(gap, 2, "confirmed within a scrape or two, not after the 4 s interval")
-        XCTAssertGreaterThan((asked[1] / 0.25).rounded(.down), (asked[0] / 0.25).rounded(.down), "a scrape happened in between: a new sample")
+        let confirmations = try await confirmations(store)
+        XCTAssertEqual(confirmations, [false, true], "the second evaluation is the confirmation, not the next interval's")
+        // A new sample: the targets were read after the first query, and a scrape fell between the two.
+        XCTAssertTrue(prometheus.targetsRead.contains { $0 > asked[0] && $0 <= asked[1] })
+        XCTAssertGreaterThan((asked[1].timeIntervalSince1970 / 0.25).rounded(.down), (asked[0].timeIntervalSince1970 / 0.25).rounded(.down))
     }
 
     func testAFixedConfirmationDelayIsKept() async throws {
         let prometheus = ScriptedPrometheus { _ in "0.5" }
-        let (error, _) = try await promote(try config(confirm: "2s"), runner: Self.lambda(), prometheus: prometheus)
+        let (error, store) = try await promote(try config(confirm: "2s"), runner: Self.lambda(), prometheus: prometheus)
         guard case .gatesFailed? = error else { return XCTFail("expected the gates to fail, got \(String(describing: error))") }
-        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at.timeIntervalSince1970)
+        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at)
         XCTAssertEqual(asked.count, 2, "\(asked)")
-        XCTAssertEqual(asked[1] - asked[0], 2, accuracy: 0.9)
+        let confirmations = try await confirmations(store)
+        XCTAssertEqual(confirmations, [false, true])
+        XCTAssertGreaterThanOrEqual(asked[1].timeIntervalSince(asked[0]), 2, "the confirmation waits its delay")
+        XCTAssertTrue(prometheus.targetsRead.isEmpty, "a fixed delay does not ask for scrapes")
     }
 
     func testAPassingConfirmationGoesBackToTheInterval() async throws {
         let calls = Counter()
         let prometheus = ScriptedPrometheus { query in query == AnalysisConfirmationTests.canaryQuery && calls.next() == 1 ? "0.5" : "0.001" }
-        let runner = Self.lambda()
         let config = try config(confirm: "next-sample").replacingPause(with: "9s")
-        let (error, _) = try await promote(config, runner: runner, prometheus: prometheus)
+        let (error, store) = try await promote(config, runner: Self.lambda(), prometheus: prometheus)
         XCTAssertNil(error, "one failure within failure_limit 1, then passes")
-        let asked = prometheus.asked.filter { $0.query == Self.canaryQuery }.map(\.at.timeIntervalSince1970)
-        XCTAssertEqual(asked.count, 4, "at 4 s (fail), its confirmation (pass), at 8 s, and at the end of the 9 s pause: \(asked)")
-        XCTAssertEqual(asked[1] - asked[0], 0.25, accuracy: 0.5, "confirmed at the next scrape")
-        XCTAssertEqual(asked[2] - asked[0], 4, accuracy: 0.9, "the regular cadence is kept")
+        let confirmations = try await confirmations(store)
+        XCTAssertEqual(confirmations, [false, true, false, false], "at 4 s (fail), its confirmation (pass), at 8 s, and at the end of the 9 s pause")
     }
 
     func testTheFlagFlipsRunBesideTheRevertAndTheRevertComesFirstInTheLog() async throws {

@@ -10,6 +10,7 @@ public final class ScriptedPrometheus: HTTPClient, @unchecked Sendable {
     private let value: @Sendable (String) -> String
     private let scrapeInterval: TimeInterval
     private var queries: [(query: String, at: Date)] = []
+    private var targetReads: [Date] = []
 
     public init(scrapeInterval: TimeInterval = 0.25, value: @escaping @Sendable (String) -> String) {
         self.scrapeInterval = scrapeInterval
@@ -20,6 +21,7 @@ public final class ScriptedPrometheus: HTTPClient, @unchecked Sendable {
         let now = Date()
         let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
         if url.path.hasSuffix("/api/v1/targets") {
+            lock.withLock { targetReads.append(now) }
             let scraped = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / scrapeInterval).rounded(.down) * scrapeInterval)
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -34,4 +36,6 @@ public final class ScriptedPrometheus: HTTPClient, @unchecked Sendable {
 
     /// Every query asked so far, with when.
     public var asked: [(query: String, at: Date)] { lock.withLock { queries } }
+    /// When the scrape targets were read (to wait for a new sample).
+    public var targetsRead: [Date] { lock.withLock { targetReads } }
 }

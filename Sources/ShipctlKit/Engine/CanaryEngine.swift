@@ -433,7 +433,9 @@ private struct CanaryRun {
                            ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) }), "confirming": .bool(!confirming.isEmpty)])
             var stopReason: String?
             for evaluation in evaluations {
-                try await recorder.record(.info, AuditAction.analysis, step: label, args: evaluation.auditArgs, outcome: evaluation.verdict.rawValue)
+                var args = evaluation.auditArgs
+                if !confirming.isEmpty { args["confirming"] = .bool(true) }
+                try await recorder.record(.info, AuditAction.analysis, step: label, args: args, outcome: evaluation.verdict.rawValue)
                 if stopReason == nil, let reason = tally.record(evaluation) { stopReason = reason }
             }
             if let stopReason { return stopReason }
