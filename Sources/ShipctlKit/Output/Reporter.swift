@@ -19,6 +19,9 @@ public enum OutputMode: Sendable {
 public struct Reporter: Sendable {
     public let mode: OutputMode
     public let redactor: Redactor
+    /// The service this reporter speaks for when several run at once: prefixed to
+    /// its lines, a `service` field in its JSON, no workflow groups of its own.
+    public private(set) var label: String?
     private let out: @Sendable (String) -> Void
     private let err: @Sendable (String) -> Void
     private let summaryPath: String?
@@ -33,6 +36,15 @@ public struct Reporter: Sendable {
         self.err = err
     }
 
+    /// The same reporter for one of several services running at once.
+    public func labelled(_ label: String) -> Reporter {
+        var copy = self
+        copy.label = label
+        return copy
+    }
+
+    private var prefix: String { label.map { "[\($0)] " } ?? "" }
+
     public static let standardOutput: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     public static let standardError: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -43,6 +55,7 @@ public struct Reporter: Sendable {
             var object = fields
             object["event"] = .string(kind)
             object["message"] = .string(message)
+            if let label { object["service"] = .string(label) }
             json(.object(object))
         case .human, .githubActions:
             line(message)
@@ -51,7 +64,7 @@ public struct Reporter: Sendable {
 
     /// Plain output a person reads (a table, a status block), one or more lines.
     public func line(_ text: String) {
-        out(safe(text))
+        out(safe(label == nil ? text : text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")))
     }
 
     /// One JSON object on its own line; secrets are hidden in each string before
@@ -63,6 +76,8 @@ public struct Reporter: Sendable {
     /// Opens a collapsible section in GitHub Actions; a heading elsewhere.
     public func beginGroup(_ title: String) {
         let title = TerminalText.neutralised(redactor.redact(title), keepNewlines: false)
+        // Groups of services running at once would interleave; each gets a heading line instead.
+        if label != nil, mode != .json { return out(TerminalText.defusingWorkflowCommands("\(prefix)── \(title)")) }
         switch mode {
         case .githubActions: out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(title)))
         case .human: out(TerminalText.defusingWorkflowCommands("── \(title)"))
@@ -71,7 +86,7 @@ public struct Reporter: Sendable {
     }
 
     public func endGroup() {
-        if mode == .githubActions { out("::endgroup::") }
+        if mode == .githubActions, label == nil { out("::endgroup::") }
     }
 
     /// A failure the user must see; on stderr, and as `::error::` in GitHub Actions.
@@ -84,9 +99,10 @@ public struct Reporter: Sendable {
     }
 
     private func problem(_ kind: String, _ message: String) {
+        let message = prefix + message
         switch mode {
         case .json:
-            json(["event": .string(kind), "message": .string(message)])
+            json(.object(["event": .string(kind), "message": .string(message)].merging(label.map { ["service": .string($0)] } ?? [:]) { $1 }))
         case .githubActions:
             err("::\(kind)::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(TerminalText.neutralised(redactor.redact(message)))))
         case .human:

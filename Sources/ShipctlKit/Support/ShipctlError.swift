@@ -21,6 +21,9 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
     /// SIGINT/SIGTERM arrived and traffic was made safe (reverted, or held with
     /// `--on-cancel=hold`); `outcome` says which: exit 128 + signal (130/143).
     case cancelled(signal: Int32, outcome: String)
+    /// Several services ran at once and these did not succeed, each for its own reason:
+    /// a signal's 130/143 first, then 3 if any canary failed its gates, else 1.
+    case services([ServiceFailure])
 
     public var exitCode: Int32 {
         switch self {
@@ -30,6 +33,10 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
         case .locked: return 4
         case .interrupted: return 5
         case let .cancelled(signal, _): return 128 + signal
+        case let .services(failures):
+            let codes = failures.map(\.error.exitCode)
+            if let cancelled = codes.first(where: { $0 > 128 }) { return cancelled }
+            return codes.contains(3) ? 3 : 1
         }
     }
 
@@ -54,6 +61,11 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
             return message
         case let .cancelled(signal, outcome):
             return "cancelled by \(CancellationState.name(signal)); \(outcome)"
+        case let .services(failures):
+            let lines = failures.map { failure in
+                "\(failure.service) (exit \(failure.error.exitCode)): " + failure.error.description.replacingOccurrences(of: "\n", with: "\n    ")
+            }
+            return "\(failures.count) service(s) did not succeed: \(failures.map(\.service).joined(separator: ", "))\n  " + lines.joined(separator: "\n  ")
         }
     }
 
@@ -113,5 +125,16 @@ public struct ConfigIssue: Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         let location = "\(file):\(line):\(column)"
         return key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
+    }
+}
+
+/// One service of several that did not succeed, and why.
+public struct ServiceFailure: Sendable {
+    public var service: String
+    public var error: ShipctlError
+
+    public init(service: String, error: ShipctlError) {
+        self.service = service
+        self.error = error
     }
 }
