@@ -55,11 +55,12 @@ final class CommandContractTests: XCTestCase {
         }
         if !current.isEmpty { words.append(current) }
         guard let first = words.first, !first.contains("=") else { return nil }  // the witness format, not a command
-        return words.enumerated().map { index, word in
+        return words.enumerated().compactMap { index, word in
             var word = word
             if let bar = word.firstIndex(of: "|") { word = String(word[..<bar]) }
+            guard !word.isEmpty else { return nil }
             let option = index > 0 ? words[index - 1] : ""
-            if option == "--pr", word == "N" { return "42" }
+            if word == "N" { return option == "--pr" ? "42" : "4" }
             if ["--ttl", "--max-age"].contains(option), word == "D" { return "24h" }
             return word
         }

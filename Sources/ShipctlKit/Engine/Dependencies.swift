@@ -10,9 +10,13 @@ public struct Dependencies: Sendable {
     public var sleep: @Sendable (Duration) async throws -> Void
     public var actor: Actor
     public var cancellation: CancellationState
+    /// The process environment: AWS credentials and endpoints for direct API calls.
+    public var environment: [String: String]
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
-                actor: Actor = .current(), cancellation: CancellationState = CancellationState(), sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        self.environment = environment
         self.runner = runner
         self.http = http
         self.store = store
@@ -52,8 +56,10 @@ public enum ProviderFactory {
     }
 
     public static func flagStores(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> FlagStores {
-        FlagStores([
-            SSMFlagStore(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor),
+        // A dry run prints the aws command instead of calling anything, so it stays on the CLI.
+        let direct = dependencies.runner is DryRunProcessRunner ? nil : dependencies.http
+        return FlagStores([
+            SSMFlagStore(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor, http: direct, environment: dependencies.environment),
             FileFlagStore(baseDirectory: URL(fileURLWithPath: config.path).deletingLastPathComponent().path),
         ])
     }

@@ -14,7 +14,7 @@ public struct Session: Sendable {
         let config = try ConfigLoader(environment: environment).load(path: configPath, teaching: reporter.redactor)
         let store = try backends.open(config, actor: .current(environment: environment), environment: environment)
         let dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
-                                        store: store, reporter: reporter, actor: .current(environment: environment))
+                                        store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
         return Session(config: config, dependencies: dependencies)
     }
 
