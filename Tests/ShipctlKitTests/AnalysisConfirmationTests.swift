@@ -58,10 +58,12 @@ final class AnalysisConfirmationTests: XCTestCase {
         ])
     }
 
-    func promote(_ config: ShipctlConfig, runner: RecordingProcessRunner, prometheus: ScriptedPrometheus) async throws -> (ShipctlError?, LocalStateStore) {
+    func promote(_ config: ShipctlConfig, runner: RecordingProcessRunner, prometheus: ScriptedPrometheus,
+                 clock: ManualClock? = nil, metrics: (any MetricSource)? = nil) async throws -> (ShipctlError?, LocalStateStore) {
         let store = LocalStateStore(directory: directory.appendingPathComponent("state"), actor: Actor(name: "test", run: nil))
         let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
-        let dependencies = Dependencies(runner: runner, http: prometheus, store: store, reporter: reporter)
+        let dependencies = Dependencies(runner: runner, http: prometheus, store: store, reporter: reporter, clock: clock?.engineClock ?? .system,
+                                        metricSources: metrics.map { MetricSources(prometheus: $0, cloudwatch: nil) })
         let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))
@@ -109,6 +111,41 @@ final class AnalysisConfirmationTests: XCTestCase {
         XCTAssertNil(error, "one failure within failure_limit 1, then passes")
         let confirmations = try await confirmations(store)
         XCTAssertEqual(confirmations, [false, true, false, false], "at 4 s (fail), its confirmation (pass), at 8 s, and at the end of the 9 s pause")
+    }
+
+    // MARK: on a manual clock
+
+    /// A scrape every second; from `badFrom` on, the canary's error rate is 0.5, before it 0.001.
+    static func samples(badFrom: Int, through last: Int = 40, missing: ClosedRange<Int>? = nil) -> [ScriptedMetricSource.Sample] {
+        (0...last).filter { !(missing?.contains($0) ?? false) }.map { .init(at: .seconds($0), value: $0 >= badFrom ? 0.5 : 0.001) }
+    }
+
+    func testOnAManualClockTheRevertStartsOnTheSecondFailingSample() async throws {
+        let clock = ManualClock()
+        let metrics = ScriptedMetricSource(clock: clock, samples: Self.samples(badFrom: 5))
+        let (error, store) = try await promote(try config(confirm: "next-sample"), runner: Self.lambda(), prometheus: ScriptedPrometheus { _ in "0" },
+                                               clock: clock, metrics: metrics)
+        guard case .gatesFailed? = error else { return XCTFail("expected the gates to fail, got \(String(describing: error))") }
+        // 4 s passes; 8 s sees the first bad sample (at 5 s… 8 s); the next scrape, at 9 s, confirms it.
+        XCTAssertEqual(metrics.reads, [.seconds(4), .seconds(8), .seconds(9)])
+        let confirmations = try await confirmations(store)
+        XCTAssertEqual(confirmations, [false, false, true])
+        let actions = try await store.records().map(\.action)
+        XCTAssertEqual(actions.filter { $0 == AuditAction.trafficRevert }.count, 2, "intent and result of the revert: \(actions)")
+    }
+
+    func testOnAManualClockARepeatedSampleIsNotCountedTwice() async throws {
+        let clock = ManualClock()
+        // One bad sample at 6 s, then the scrapes stop until 13 s (and come back good).
+        let samples = Self.samples(badFrom: 6, missing: 7...12).map { $0.at > .seconds(6) ? .init(at: $0.at, value: 0.001) : $0 }
+        let metrics = ScriptedMetricSource(clock: clock, samples: samples)
+        let (error, store) = try await promote(try config(confirm: "next-sample"), runner: Self.lambda(), prometheus: ScriptedPrometheus { _ in "0" },
+                                               clock: clock, metrics: metrics)
+        XCTAssertNil(error, "the one bad sample counts once; failure_limit 1 tolerates it")
+        XCTAssertEqual(metrics.reads, [.seconds(4), .seconds(8), .seconds(16), .seconds(20)], "no read at 12 s: nothing new to read")
+        let analyses = try await store.records().filter { $0.action == AuditAction.analysis }
+        XCTAssertEqual(analyses.map { $0.outcome ?? "" }, ["pass", "fail", "inconclusive", "pass", "pass"])
+        XCTAssertTrue(analyses[2].args["reason"]?.stringValue?.contains("not counted twice") ?? false, "\(analyses[2].args)")
     }
 
     func testTheFlagFlipsRunBesideTheRevertAndTheRevertComesFirstInTheLog() async throws {

@@ -380,54 +380,66 @@ private struct CanaryRun {
         }
         let sources = ProviderFactory.metricSources(env: env, dependencies: dependencies)
         let evaluator = MetricEvaluator(sources: sources)
-        let clock = ContinuousClock()
-        let deadline = clock.now + step.pause
+        let clock = dependencies.clock
+        let deadline = clock.now() + step.pause
         let interval = service.analysis.interval
-        var next = clock.now + interval
+        var next = clock.now() + interval
         // Metrics that failed their last evaluation: they are evaluated again as soon as
         // there is a new sample, so failure_limit is spent in seconds, not intervals.
         var confirming: [MetricConfig] = []
-        var lastEvaluated = Date()
+        var lastEvaluated = clock.wallNow()
         while true {
-            let remaining = deadline - clock.now
+            let remaining = deadline - clock.now()
             guard remaining > .zero else { return nil }
             var due = metrics
+            // Metrics whose confirmation found no newer sample: the same sample is never counted twice.
+            var stale: Set<String> = []
             if !confirming.isEmpty {
                 due = confirming
                 let limit = min(remaining, interval)
                 switch service.analysis.confirm {
                 case .nextSample:
-                    let queries = confirming.map { MetricEvaluator.resolve($0.source, with: context.placeholders) }
+                    let waits = confirming.map { ($0.name, MetricEvaluator.resolve($0.source, with: context.placeholders)) }
                     let since = lastEvaluated
-                    await withTaskGroup(of: Void.self) { group in
-                        for query in queries {
-                            group.addTask { await sources.awaitNewSample(for: query, after: since, limit: limit) }
+                    stale = await withTaskGroup(of: (String, Bool?).self) { group in
+                        for (name, query) in waits {
+                            group.addTask { (name, await sources.awaitNewSample(for: query, after: since, limit: limit, clock: clock)) }
                         }
+                        var found: Set<String> = []
+                        for await (name, fresh) in group where fresh == false { found.insert(name) }
+                        return found
                     }
                     if Task.isCancelled { return nil }
                 case let .after(delay):
-                    do { try await dependencies.sleep(min(delay, limit)) } catch { return nil }
+                    do { try await clock.sleep(min(delay, limit)) } catch { return nil }
                 }
+                // The confirmation stands in for the next regular evaluation.
+                next = clock.now() + interval
             } else {
-                let untilNext = next - clock.now
+                let untilNext = next - clock.now()
                 if untilNext > .zero {
                     // Cancellation (a signal) ends the pause early; the caller decides what follows.
-                    do { try await dependencies.sleep(min(untilNext, remaining)) } catch { return nil }
+                    do { try await clock.sleep(min(untilNext, remaining)) } catch { return nil }
                 }
-                if clock.now >= deadline && metrics.isEmpty { return nil }
+                if clock.now() >= deadline && metrics.isEmpty { return nil }
                 next = next + interval
                 guard !metrics.isEmpty else { continue }
             }
-            lastEvaluated = Date()
-            let evaluations = await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
-                for (position, metric) in due.enumerated() {
+            lastEvaluated = clock.wallNow()
+            let fresh = due.filter { !stale.contains($0.name) }
+            var evaluations = await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
+                for (position, metric) in fresh.enumerated() {
                     group.addTask { (position, await evaluator.evaluate(metric, canary: context.placeholders, baseline: context.baseline)) }
                 }
                 var collected: [(Int, MetricEvaluation)] = []
                 for await item in group { collected.append(item) }
                 return collected.sorted { $0.0 < $1.0 }.map(\.1)
             }
-            let left = max(Int64(0), (deadline - clock.now).milliseconds / 1000)
+            for metric in due where stale.contains(metric.name) {
+                evaluations.append(MetricEvaluation.noNewSample(metric, query: MetricEvaluator.resolve(metric.source, with: context.placeholders).display,
+                                                                 waited: min(remaining, interval)))
+            }
+            let left = max(Int64(0), (deadline - clock.now()).milliseconds / 1000)
             let kind = confirming.isEmpty ? "" : " confirming"
             reporter.event("analysis", "\(label) [\(left)s left]\(kind) " + evaluations.map(\.summary).joined(separator: "; "),
                            ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) }), "confirming": .bool(!confirming.isEmpty)])
@@ -441,7 +453,7 @@ private struct CanaryRun {
             if let stopReason { return stopReason }
             let failed = Set(evaluations.filter { $0.verdict == .fail && !$0.dryRun }.map(\.metric))
             confirming = due.filter { failed.contains($0.name) }
-            if clock.now >= deadline { return nil }
+            if clock.now() >= deadline { return nil }
         }
     }
 

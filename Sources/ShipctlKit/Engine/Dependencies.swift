@@ -7,23 +7,26 @@ public struct Dependencies: Sendable {
     public var http: any HTTPClient
     public var store: any StateStore
     public var reporter: Reporter
-    public var sleep: @Sendable (Duration) async throws -> Void
+    public var clock: EngineClock
     public var actor: Actor
     public var cancellation: CancellationState
     /// The process environment: AWS credentials and endpoints for direct API calls.
     public var environment: [String: String]
+    /// Metric sources to use instead of the ones the environment's configuration names (in-process tests).
+    public var metricSources: MetricSources?
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
                 actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                clock: EngineClock = .system, metricSources: MetricSources? = nil) {
         self.environment = environment
+        self.metricSources = metricSources
         self.runner = runner
         self.http = http
         self.store = store
         self.reporter = reporter
         self.actor = actor
         self.cancellation = cancellation
-        self.sleep = sleep
+        self.clock = clock
     }
 
     public var redactor: Redactor { reporter.redactor }
@@ -51,7 +54,8 @@ public enum ProviderFactory {
     }
 
     public static func metricSources(env: EnvironmentConfig, dependencies: Dependencies) -> MetricSources {
-        MetricSources(prometheus: env.prometheus.map { PrometheusSource(baseURL: $0, http: dependencies.http) },
+        if let given = dependencies.metricSources { return given }
+        return MetricSources(prometheus: env.prometheus.map { PrometheusSource(baseURL: $0, http: dependencies.http) },
                       cloudwatch: CloudWatchSource(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor))
     }
 

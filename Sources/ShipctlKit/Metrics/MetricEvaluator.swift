@@ -33,6 +33,13 @@ public struct MetricEvaluation: Sendable {
         return args
     }
 
+    /// A confirmation that found no sample newer than the one that failed: inconclusive, not a second failure.
+    static func noNewSample(_ metric: MetricConfig, query: String, waited: Duration) -> MetricEvaluation {
+        MetricEvaluation(metric: metric.name, query: query, value: nil, baseline: nil, threshold: MetricEvaluator.describeThreshold(metric),
+                         verdict: .inconclusive, reason: "no sample newer than the failing one came within \(DurationParser.format(waited)); it is not counted twice",
+                         dryRun: metric.dryRun)
+    }
+
     static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
         return String(format: "%.4g", value)

@@ -11,15 +11,17 @@ public enum MetricReading: Sendable, Equatable {
 public protocol MetricSource: Sendable {
     /// Evaluates an already resolved query now.
     func read(_ query: MetricQuery) async -> MetricReading
-    /// Returns once the backend holds samples newer than `instant` (or after `limit`),
-    /// so that a confirming evaluation never counts the same sample twice.
-    func awaitNewSample(after instant: Date, limit: Duration) async
+    /// Waits until the backend holds samples newer than `instant`, at most `limit`:
+    /// true when it does, false when none came, nil when the backend cannot tell
+    /// (then the whole limit has passed). A confirming evaluation never counts the same sample twice.
+    func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock) async -> Bool?
 }
 
 extension MetricSource {
     /// A backend that cannot tell when it has new data: wait the whole limit.
-    public func awaitNewSample(after instant: Date, limit: Duration) async {
-        try? await Task.sleep(for: limit)
+    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+        try? await clock.sleep(limit)
+        return nil
     }
 }
 
@@ -48,16 +50,14 @@ public struct MetricSources: Sendable {
         self.cloudwatch = cloudwatch
     }
 
-    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration) async {
+    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
         let source: (any MetricSource)? = switch query {
         case .prometheus: prometheus
         case .cloudwatch: cloudwatch
         }
-        if let source {
-            await source.awaitNewSample(after: instant, limit: limit)
-        } else {
-            try? await Task.sleep(for: limit)
-        }
+        if let source { return await source.awaitNewSample(after: instant, limit: limit, clock: clock) }
+        try? await clock.sleep(limit)
+        return nil
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {

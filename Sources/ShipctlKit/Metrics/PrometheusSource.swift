@@ -99,19 +99,21 @@ public struct PrometheusSource: MetricSource {
 
     /// Polls `/api/v1/targets` until every healthy target has been scraped after
     /// `instant`: from then on a query sees samples the last evaluation did not.
-    public func awaitNewSample(after instant: Date, limit: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + limit
-        guard let url = URL(string: baseURL + "/api/v1/targets?state=active") else { return }
-        while clock.now < deadline, !Task.isCancelled {
-            if let response = try? await http.get(url, timeout: min(timeout, deadline - clock.now)),
+    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+        let deadline = clock.now() + limit
+        guard let url = URL(string: baseURL + "/api/v1/targets?state=active") else { return nil }
+        var answered = false
+        while clock.now() < deadline, !Task.isCancelled {
+            if let response = try? await http.get(url, timeout: min(timeout, deadline - clock.now())),
                let targets = try? JSONDecoder().decode(Targets.self, from: response.body), targets.status == "success",
-               let active = targets.data?.activeTargets.filter({ $0.health == "up" }), !active.isEmpty,
-               active.allSatisfy({ $0.lastScrape.flatMap(RFC3339.parse).map { $0 > instant } ?? false }) {
-                return
+               let active = targets.data?.activeTargets.filter({ $0.health == "up" }) {
+                answered = true
+                if !active.isEmpty, active.allSatisfy({ $0.lastScrape.flatMap(RFC3339.parse).map { $0 > instant } ?? false }) { return true }
             }
-            try? await Task.sleep(for: min(Self.pollInterval, max(.zero, deadline - clock.now)))
+            try? await clock.sleep(min(Self.pollInterval, max(.zero, deadline - clock.now())))
         }
+        // Without an answer from the targets API, nobody can say whether a sample is new.
+        return answered ? false : nil
     }
 
     static let pollInterval: Duration = .milliseconds(100)

@@ -1,0 +1,49 @@
+import Foundation
+import ShipctlKit
+
+/// A metrics backend whose samples are a script on a manual clock: each sample
+/// has the time it was scraped and a value; a read returns the newest sample
+/// at the clock's time. Records the time of every read.
+public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
+    public struct Sample: Sendable {
+        public var at: Duration
+        public var value: Double
+
+        public init(at: Duration, value: Double) {
+            self.at = at
+            self.value = value
+        }
+    }
+
+    private let lock = NSLock()
+    private let clock: ManualClock
+    private let samples: [Sample]
+    private var readTimes: [Duration] = []
+
+    public init(clock: ManualClock, samples: [Sample]) {
+        self.clock = clock
+        self.samples = samples.sorted { $0.at < $1.at }
+    }
+
+    public func read(_ query: MetricQuery) async -> MetricReading {
+        let now = clock.offset
+        lock.withLock { readTimes.append(now) }
+        guard let latest = samples.last(where: { $0.at <= now }) else { return .inconclusive("no sample yet") }
+        return .value(latest.value)
+    }
+
+    /// Moves the clock to the next scripted sample after `instant`, if one comes within `limit`.
+    public func awaitNewSample(after instant: Date, limit: Duration, clock engineClock: EngineClock) async -> Bool? {
+        let since = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))
+        let now = clock.offset
+        if let next = samples.first(where: { $0.at > since }), next.at <= now + limit {
+            clock.advance(by: next.at - now)
+            return true
+        }
+        clock.advance(by: limit)
+        return false
+    }
+
+    /// When each read happened, from the clock's start.
+    public var reads: [Duration] { lock.withLock { readTimes } }
+}
