@@ -347,6 +347,10 @@ extension PostgresStateStore {
                         """, logger: logger)
                 }
             }
+            // A table that grew by a whole log at once has no statistics yet, and without
+            // them the planner scans it for every history read until autovacuum gets to it.
+            // (A role that does not own the table gets a warning, not an error.)
+            try await connection.query("ANALYZE shipctl_audit", logger: logger)
         }
     }
 }
