@@ -132,7 +132,10 @@ public struct SystemProcessRunner: ProcessRunning {
         process.standardInput = FileHandle.nullDevice
         let started = ContinuousClock.now
         do {
-            try process.run()
+            // Foundation's Process.run() is not safe to call from several threads at once on
+            // Linux (a concurrent spawn crashed in its memcpy); spawning takes a millisecond,
+            // so one at a time costs nothing while the children still run side by side.
+            try spawnLock.withLock { try process.run() }
         } catch {
             return ProcessResult(status: 126, stdout: "", stderr: "cannot start \(executablePath): \(error.localizedDescription)",
                                  timedOut: false, attempts: 1, duration: .zero)
@@ -199,6 +202,9 @@ public struct SystemProcessRunner: ProcessRunning {
         return nil
     }
 }
+
+/// Serialises `Process.run()` across the whole process (see `blockingRun`).
+private let spawnLock = NSLock()
 
 private final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
