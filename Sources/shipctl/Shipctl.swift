@@ -59,7 +59,7 @@ struct GlobalOptions: ParsableArguments {
 enum CommandOutput {
     static func reporter(json: Bool) -> Reporter {
         let environment = ProcessInfo.processInfo.environment
-        return Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: Redactor.from(config: nil, environment: environment))
+        return Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: Redactor.from(environment: environment))
     }
 }
 

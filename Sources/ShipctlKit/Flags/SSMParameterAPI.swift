@@ -27,24 +27,23 @@ struct SSMParameterAPI: Sendable {
             let headers = signer.sign(method: "POST", url: endpoint,
                                       headers: ["Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.PutParameter"],
                                       body: body, date: Date())
-            let response: HTTPResponse
+            let failure: ShipctlError
+            let transient: Bool
             do {
-                response = try await http.send("POST", endpoint, headers: headers, body: body, timeout: timeout)
-            } catch {
-                guard attempt < retry.maxAttempts else { throw error }
-                try? await Task.sleep(for: retry.delay(beforeAttempt: attempt + 1))
-                attempt += 1
-                continue
-            }
-            if (200..<300).contains(response.status) { return }
-            let answer = JSONValue.parse(String(decoding: response.body, as: UTF8.self))
-            let kind = answer?["__type"]?.stringValue?.split(separator: "#").last.map(String.init) ?? "HTTP \(response.status)"
-            let transient = response.status >= 500 || ["ThrottlingException", "TooManyUpdates", "InternalServerError"].contains(kind)
-            guard transient, attempt < retry.maxAttempts else {
+                let response = try await http.send("POST", endpoint, headers: headers, body: body, timeout: timeout)
+                if (200..<300).contains(response.status) { return }
+                let answer = JSONValue.parse(String(decoding: response.body, as: UTF8.self))
+                let kind = answer?["__type"]?.stringValue?.split(separator: "#").last.map(String.init) ?? "HTTP \(response.status)"
                 let message = answer?["message"]?.stringValue ?? answer?["Message"]?.stringValue ?? String(decoding: response.body.prefix(2000), as: UTF8.self)
-                throw .runtime("SSM PutParameter of \(name) failed after \(attempt) attempt(s): \(kind): \(AnswerQuote.quote(redactor.redact(message)))",
-                               hint: "set it by hand: `aws ssm put-parameter --name \(name) --type String --overwrite --value VALUE`")
+                transient = response.status >= 500 || ["ThrottlingException", "TooManyUpdates", "InternalServerError"].contains(kind)
+                failure = .runtime("SSM PutParameter of \(name) failed after \(attempt) attempt(s): \(kind): \(AnswerQuote.quote(redactor.redact(message)))",
+                                   hint: "set it by hand: `aws ssm put-parameter --name \(name) --type String --overwrite --value VALUE`")
+            } catch {
+                // The request never got an answer (connection refused or reset, a timeout): worth another try.
+                transient = true
+                failure = error
             }
+            guard transient, attempt < retry.maxAttempts else { throw failure }
             try? await Task.sleep(for: retry.delay(beforeAttempt: attempt + 1))
             attempt += 1
         }

@@ -11,10 +11,10 @@ public struct Redactor: Sendable {
         known = SecretList(secrets)
     }
 
-    /// Secrets from the configuration plus any environment variable whose name looks secret.
-    public static func from(config: ShipctlConfig?, environment: [String: String]) -> Redactor {
-        let fromEnvironment = environment.filter { EnvironmentInterpolator.isSecretName($0.key) && !Self.harmless.contains($0.key) }.map(\.value)
-        return Redactor(secrets: (config?.secrets ?? []) + fromEnvironment)
+    /// Every environment variable whose name looks secret; the configuration's own
+    /// secrets are taught to it as the file is loaded (`ConfigLoader.load(path:teaching:)`).
+    public static func from(environment: [String: String]) -> Redactor {
+        Redactor(secrets: environment.filter { EnvironmentInterpolator.isSecretName($0.key) && !Self.harmless.contains($0.key) }.map(\.value))
     }
 
     /// Names that contain KEY but hold identifiers, not secrets.
