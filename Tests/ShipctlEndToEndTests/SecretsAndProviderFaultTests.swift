@@ -45,6 +45,8 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
         let tail = UUID().uuidString
         let sentinel = "tok\"en\\zz-\(tail)"
         world.environment["FLAG_TOKEN"] = sentinel
+        // Through the CLI, so there are child command lines for the sampler to search (the signed API starts none).
+        try world.routeAWSThroughTheCLI()
         try await world.createFunction("sentinel-app", versions: 2)
         let yaml = LambdaPromoteTests.config(function: "sentinel-app", steps: "          - { weight: 100 }")
             .replacingOccurrences(of: "    smoke:\n", with: "    smoke:\n      - { name: chatty, run: [\"sh\", \"-c\", \"printf '%s' \\\"$FLAG_TOKEN\\\" >&2; printf '%0280d' 0 >&2; exit 1\"] }\n")
@@ -138,8 +140,9 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
         XCTAssertTrue(audit.contains("credential is ***"))
     }
 
-    /// A fault-injecting `aws` earlier on PATH, in front of the real CLI.
+    /// A fault-injecting `aws` earlier on PATH, in front of the real CLI (which shipctl is made to use).
     func installFaultyAWS() throws -> URL {
+        try world.routeAWSThroughTheCLI()
         let bin = world.directory.appendingPathComponent("faulty-bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let realAWS = try XCTUnwrap((world.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/aws" }.first { FileManager.default.isExecutableFile(atPath: $0) })

@@ -11,7 +11,7 @@ final class SigV4Tests: XCTestCase {
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     given = json.loads(sys.argv[1])
-    request = AWSRequest(method="POST", url=given["url"], data=given["body"].encode(), headers=given["headers"])
+    request = AWSRequest(method=given.get("method", "POST"), url=given["url"], data=given["body"].encode(), headers=given["headers"])
     credentials = Credentials(given["key"], given["secret"], given.get("token"))
     auth = SigV4Auth(credentials, given["service"], given["region"])
     request.context["timestamp"] = given["amz_date"]
@@ -42,6 +42,27 @@ final class SigV4Tests: XCTestCase {
             XCTAssertEqual(ours["Authorization"], result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), url)
             XCTAssertEqual(ours["X-Amz-Date"], "20150830T123600Z")
             XCTAssertEqual(ours["X-Amz-Security-Token"], token)
+        }
+    }
+
+    /// The Lambda REST calls: a GET with a query string, a PUT with a JSON body.
+    func testRESTSignaturesAgreeWithBotocore() async throws {
+        let date = Date(timeIntervalSince1970: 1_440_938_160)
+        let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        let calls = [("GET", "http://127.0.0.1:5000/2015-03-31/functions/micro-app_api/configuration?Qualifier=12", ""),
+                     ("PUT", "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/micro-app-api/aliases/live",
+                      #"{"FunctionVersion":"1","RoutingConfig":{"AdditionalVersionWeights":{"2":0.1}}}"#)]
+        for (method, url, body) in calls {
+            let headers = ["Content-Type": "application/json"]
+            let ours = SigV4(credentials: credentials, region: "us-east-1", service: "lambda")
+                .sign(method: method, url: try XCTUnwrap(URL(string: url)), headers: headers, body: Data(body.utf8), date: date)
+            let given: JSONValue = ["method": .string(method), "url": .string(url), "body": .string(body), "headers": .object(headers.mapValues(JSONValue.string)),
+                                    "key": "AKIDEXAMPLE", "secret": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                    "service": "lambda", "region": "us-east-1", "amz_date": "20150830T123600Z"]
+            let result = await SystemProcessRunner().run(ProcessRequest("python3", ["-c", Self.botocore, given.canonical],
+                                                                          timeout: .seconds(30), retry: .never, mutating: false))
+            XCTAssertTrue(result.succeeded, result.stderr)
+            XCTAssertEqual(ours["Authorization"], result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "\(method) \(url)")
         }
     }
 

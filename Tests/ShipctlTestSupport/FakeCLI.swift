@@ -47,7 +47,10 @@ public struct FakeCLI: Sendable {
         environment["PATH"] = bin.path + ":" + (base["PATH"] ?? "/usr/bin:/bin")
         environment["FAKE_CLI_ANSWERS"] = file.path
         environment["FAKE_CLI_LOG"] = directory.appendingPathComponent("calls.log").path
-        for key in ["GITHUB_ACTIONS", "CI", "GITHUB_STEP_SUMMARY", "AWS_ENDPOINT_URL"] { environment.removeValue(forKey: key) }
+        // No credentials the signed API could use: the fake answers in the CLI's place, so shipctl must call the CLI.
+        for key in ["GITHUB_ACTIONS", "CI", "GITHUB_STEP_SUMMARY", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+            environment.removeValue(forKey: key)
+        }
         self.environment = environment
     }
 

@@ -40,7 +40,7 @@ public enum HostileAnswersCorpus {
         "{\"FunctionVersion\":\(version),\"RoutingConfig\":{\"AdditionalVersionWeights\":\(weights)},\"RevisionId\":\"r1\"\(description)}"
     }
 
-    static let lambdaAnswers: [(String, FakeCLI.Answer)] = [
+    public static let lambdaAnswers: [(String, FakeCLI.Answer)] = [
         ("weight 1e300", .init(stdout: alias("\"1\"", weights: "{\"2\":1e300}"))),
         ("negative weight", .init(stdout: alias("\"1\"", weights: "{\"2\":-0.5}"))),
         ("weight above 1", .init(stdout: alias("\"1\"", weights: "{\"2\":1.5}"))),

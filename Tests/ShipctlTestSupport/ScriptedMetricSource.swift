@@ -18,17 +18,21 @@ public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
     private let lock = NSLock()
     private let clock: ManualClock
     private let samples: [Sample]
+    private let byQuery: [String: [Sample]]
     private var readTimes: [Duration] = []
 
-    public init(clock: ManualClock, samples: [Sample]) {
+    /// `byQuery`: other samples for queries that contain the key (one service of several going bad).
+    public init(clock: ManualClock, samples: [Sample], byQuery: [String: [Sample]] = [:]) {
         self.clock = clock
         self.samples = samples.sorted { $0.at < $1.at }
+        self.byQuery = byQuery.mapValues { $0.sorted { $0.at < $1.at } }
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {
         let now = clock.offset
         lock.withLock { readTimes.append(now) }
-        guard let latest = samples.last(where: { $0.at <= now }) else { return .inconclusive("no sample yet") }
+        let script = byQuery.first { query.display.contains($0.key) }?.value ?? samples
+        guard let latest = script.last(where: { $0.at <= now }) else { return .inconclusive("no sample yet") }
         return .value(latest.value)
     }
 

@@ -56,6 +56,17 @@ public final class TestWorld: @unchecked Sendable {
         environment = env
     }
 
+    /// Sends shipctl's AWS calls through the aws CLI instead of the signed API:
+    /// credentials from a profile are ones only the CLI can find. For tests that
+    /// put a fault-injecting `aws` on PATH.
+    public func routeAWSThroughTheCLI() throws {
+        let file = directory.appendingPathComponent("aws-credentials")
+        try "[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n".write(to: file, atomically: true, encoding: .utf8)
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = file.path
+        environment["AWS_PROFILE"] = "moto"
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] { environment.removeValue(forKey: key) }
+    }
+
     public func shutdown() async {
         _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "down", "--dir", directory.path],
                                             timeout: .seconds(30), retry: .never, mutating: true))

@@ -134,6 +134,16 @@ def up(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
     state = {"dir": d, "pids": {}}
+    try:
+        start_world(args, d, state)
+    except BaseException:
+        # A world that could not start completely leaves nothing running behind.
+        for pid in state["pids"].values():
+            kill(pid)
+        raise
+
+
+def start_world(args, d, state):
 
     moto_port = free_port()
     state["pids"]["moto"] = spawn(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], f"{d}/moto.log")

@@ -85,6 +85,11 @@ public struct PreviewConfig: Sendable {
 public struct LambdaTarget: Sendable {
     public var function: String
     public var alias: String
+
+    public init(function: String, alias: String) {
+        self.function = function
+        self.alias = alias
+    }
 }
 
 public struct CloudRunTarget: Sendable {

@@ -14,6 +14,10 @@ public struct Dependencies: Sendable {
     public var environment: [String: String]
     /// Metric sources to use instead of the ones the environment's configuration names (in-process tests).
     public var metricSources: MetricSources?
+    /// Traffic providers by service name, used instead of the configured ones (in-process tests).
+    public var trafficProviders: [String: any TrafficProvider] = [:]
+    /// Flag stores to use instead of the configured ones (in-process tests).
+    public var flagStores: FlagStores?
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
                 actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],
@@ -30,6 +34,10 @@ public struct Dependencies: Sendable {
     }
 
     public var redactor: Redactor { reporter.redactor }
+
+    /// The HTTP client for direct AWS API calls; nil under `--dry-run`, which
+    /// prints the aws commands it would run instead of calling anything.
+    var directAPI: (any HTTPClient)? { runner is DryRunProcessRunner ? nil : http }
 }
 
 /// Builds the provider, metric sources and flag stores a service/env uses.
@@ -37,13 +45,15 @@ public struct Dependencies: Sendable {
 public enum ProviderFactory {
     public static func provider(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
                                 dependencies: Dependencies) throws(ShipctlError) -> any TrafficProvider {
+        if let given = dependencies.trafficProviders[service.name] { return given }
         switch service.provider {
         case .lambda:
             guard let target = service.lambda else {
                 throw .usage("service \(service.name) has `provider: lambda` but no `lambda` block")
             }
             return LambdaProvider(target: target, region: env.region, callTimeout: config.timeouts.providerCall,
-                                  runner: dependencies.runner, redactor: dependencies.redactor)
+                                  runner: dependencies.runner, redactor: dependencies.redactor,
+                                  http: dependencies.directAPI, environment: dependencies.environment)
         case .cloudrun:
             guard let target = service.cloudrun else {
                 throw .usage("service \(service.name) has `provider: cloudrun` but no `cloudrun` block")
@@ -60,10 +70,10 @@ public enum ProviderFactory {
     }
 
     public static func flagStores(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> FlagStores {
-        // A dry run prints the aws command instead of calling anything, so it stays on the CLI.
-        let direct = dependencies.runner is DryRunProcessRunner ? nil : dependencies.http
+        if let given = dependencies.flagStores { return given }
         return FlagStores([
-            SSMFlagStore(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor, http: direct, environment: dependencies.environment),
+            SSMFlagStore(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor,
+                         http: dependencies.directAPI, environment: dependencies.environment),
             FileFlagStore(baseDirectory: URL(fileURLWithPath: config.path).deletingLastPathComponent().path),
         ])
     }

@@ -25,7 +25,7 @@ public struct PromoteFanOut: Sendable {
         let reporter = dependencies.reporter
         reporter.event("fan-out", "promoting \(services.count) services to \(env.name), at most \(maxParallel) at a time: \(services.map(\.name).joined(separator: ", "))",
                        ["services": .array(services.map { .string($0.name) }), "max_parallel": .int(Int64(maxParallel))])
-        let results = await withTaskGroup(of: (Int, Result<PromoteOutcome, ShipctlError>).self) { group in
+        let results = await withTaskGroup(of: (Int, ServiceRun).self) { group in
             var started = 0
             func startNext() {
                 guard started < services.count else { return }
@@ -34,17 +34,17 @@ public struct PromoteFanOut: Sendable {
                 group.addTask { (index, await promoteOne(services[index], version: versions[services[index].name], options: options)) }
             }
             for _ in 0..<min(maxParallel, services.count) { startNext() }
-            var collected: [(Int, Result<PromoteOutcome, ShipctlError>)] = []
+            var collected: [(Int, ServiceRun)] = []
             for await result in group {
                 collected.append(result)
                 // A cancelled run starts no new canaries; those in flight revert.
                 if dependencies.cancellation.signal == nil { startNext() }
             }
-            return collected.sorted { $0.0 < $1.0 }.map { (services[$0.0].name, $0.1) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        summarise(results, total: services.count)
-        let failures = results.compactMap { name, result -> ServiceFailure? in
-            if case let .failure(error) = result { return ServiceFailure(service: name, error: error) }
+        summarise(results)
+        let failures = results.compactMap { run -> ServiceFailure? in
+            if case let .failure(error) = run.result { return ServiceFailure(service: run.service, error: error) }
             return nil
         }
         if let signal = dependencies.cancellation.signal {
@@ -54,41 +54,60 @@ public struct PromoteFanOut: Sendable {
                              + (notStarted > 0 ? "; \(notStarted) service(s) not started" : ""))
         }
         if !failures.isEmpty { throw .services(failures) }
-        return results.compactMap { try? $0.1.get() }
+        return results.compactMap { try? $0.result.get() }
     }
 
-    private func promoteOne(_ service: ServiceConfig, version: String?, options: PromoteOptions) async -> Result<PromoteOutcome, ShipctlError> {
+    /// How one service's canary ended, and what it wrote on the way.
+    private struct ServiceRun: Sendable {
+        var service: String
+        var result: Result<PromoteOutcome, ShipctlError>
+        var transcript: Transcript?
+    }
+
+    private func promoteOne(_ service: ServiceConfig, version: String?, options: PromoteOptions) async -> ServiceRun {
         var own = dependencies
         own.reporter = dependencies.reporter.labelled(service.name)
         var options = options
         options.version = version
         do throws(ShipctlError) {
-            return .success(try await CanaryEngine(config: config, service: service, env: env, dependencies: own).promote(options))
+            let outcome = try await CanaryEngine(config: config, service: service, env: env, dependencies: own).promote(options)
+            return ServiceRun(service: service.name, result: .success(outcome), transcript: own.reporter.transcript)
         } catch {
             own.reporter.failure(error.description)
-            return .failure(error)
+            return ServiceRun(service: service.name, result: .failure(error), transcript: own.reporter.transcript)
         }
     }
 
-    /// One line per service, in the order they were named; under GitHub Actions one group each.
-    private func summarise(_ results: [(String, Result<PromoteOutcome, ShipctlError>)], total: Int) {
+    /// One line per service, in the order they were named; under GitHub Actions
+    /// each service's whole transcript in a group of its own, and a table in the job summary.
+    private func summarise(_ runs: [ServiceRun]) {
         let reporter = dependencies.reporter
-        for (name, result) in results {
+        var table = ["### shipctl: \(runs.count) services to \(env.name)", "", "| service | outcome | version | exit |", "|---|---|---|---|"]
+        for run in runs {
+            let name = run.service
             let line: String
             var fields: [String: JSONValue] = ["service": .string(name)]
-            switch result {
+            switch run.result {
             case let .success(outcome):
                 line = "\(name): \(outcome.outcome.rawValue), version \(outcome.version) (from \(outcome.stable))"
                 fields["outcome"] = .string(outcome.outcome.rawValue)
                 fields["version"] = .string(outcome.version)
                 fields["exit"] = .int(0)
+                table.append("| \(name) | \(outcome.outcome.rawValue) | \(outcome.version) (from \(outcome.stable)) | 0 |")
             case let .failure(error):
-                line = "\(name): exit \(error.exitCode): \(error.description.split(separator: "\n").first.map(String.init) ?? "")"
+                let first = error.description.split(separator: "\n").first.map(String.init) ?? ""
+                line = "\(name): exit \(error.exitCode): \(first)"
                 fields["exit"] = .int(Int64(error.exitCode))
+                table.append("| \(name) | \(Self.tableCell(first)) | – | \(error.exitCode) |")
             }
-            reporter.beginGroup(line)
+            if let transcript = run.transcript { reporter.group(line, replaying: transcript.lines) }
             reporter.event("service-outcome", line, fields)
-            reporter.endGroup()
         }
+        reporter.appendSummary(table.joined(separator: "\n"))
+    }
+
+    /// Text that cannot break out of a Markdown table cell.
+    private static func tableCell(_ text: String) -> String {
+        String(text.replacingOccurrences(of: "|", with: "\\|").prefix(200))
     }
 }

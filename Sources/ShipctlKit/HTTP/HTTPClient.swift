@@ -6,10 +6,13 @@ import FoundationNetworking
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: Data
+    /// Header names in lower case.
+    public var headers: [String: String]
 
-    public init(status: Int, body: Data) {
+    public init(status: Int, body: Data, headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { $1 }
     }
 }
 
@@ -52,9 +55,19 @@ public struct URLSessionHTTPClient: HTTPClient {
         configuration.timeoutIntervalForResource = timeout.timeInterval
         let session = URLSession(configuration: configuration)
         defer { session.finishTasksAndInvalidate() }
+        // Not cut short by task cancellation, only by the timeout: a cancelled run
+        // still has to put traffic back, and that revert is one of these requests.
+        let prepared = request
+        let exchange = await Task { @Sendable () -> Result<(Data, URLResponse), any Error> in
+            do { return .success(try await session.data(for: prepared)) } catch { return .failure(error) }
+        }.value
         do {
-            let (data, response) = try await session.data(for: request)
-            return HTTPResponse(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+            let (data, response) = try exchange.get()
+            let answer = response as? HTTPURLResponse
+            let headers = (answer?.allHeaderFields ?? [:]).reduce(into: [String: String]()) { headers, field in
+                if let name = field.key as? String, let value = field.value as? String { headers[name] = value }
+            }
+            return HTTPResponse(status: answer?.statusCode ?? 0, body: data, headers: headers)
         } catch {
             throw .runtime("\(request.httpMethod ?? "GET") \(url) failed: \(error.localizedDescription)")
         }

@@ -22,7 +22,9 @@ public struct Reporter: Sendable {
     /// The service this reporter speaks for when several run at once: prefixed to
     /// its lines, a `service` field in its JSON, no workflow groups of its own.
     public private(set) var label: String?
-    private let out: @Sendable (String) -> Void
+    /// Under GitHub Actions, a labelled reporter also keeps its lines for a group of their own at the end.
+    public private(set) var transcript: Transcript?
+    private var out: @Sendable (String) -> Void
     private let err: @Sendable (String) -> Void
     private let summaryPath: String?
 
@@ -40,7 +42,18 @@ public struct Reporter: Sendable {
     public func labelled(_ label: String) -> Reporter {
         var copy = self
         copy.label = label
+        copy.transcript = mode == .githubActions ? Transcript() : nil
+        // Problems are not kept: replayed, an `::error::` line would annotate the run a second time.
+        let out = self.out
+        if let transcript = copy.transcript { copy.out = { line in transcript.append(line); out(line) } }
         return copy
+    }
+
+    /// One collapsible section holding lines that were already made safe (a service's transcript).
+    public func group(_ title: String, replaying lines: [String]) {
+        beginGroup(title)
+        for line in lines { out(line) }
+        endGroup()
     }
 
     private var prefix: String { label.map { "[\($0)] " } ?? "" }

@@ -1,7 +1,10 @@
 import Foundation
 
-/// AWS Lambda through the `aws` CLI: an alias with at most one additional
-/// version and a routing weight from 0.0 to 1.0.
+/// AWS Lambda: an alias with at most one additional version and a routing
+/// weight from 0.0 to 1.0. The alias is read and moved through the signed
+/// Lambda API when the environment holds credentials (one request instead of
+/// an aws CLI start-up per call), else through the `aws` CLI; both answer in
+/// the same shapes, so everything after the call is shared.
 public struct LambdaProvider: TrafficProvider {
     public let function: String
     public let alias: String
@@ -9,14 +12,21 @@ public struct LambdaProvider: TrafficProvider {
     private let runner: any ProcessRunning
     private let callTimeout: Duration
     private let redactor: Redactor
+    private let api: AWSAPIClient?
 
-    public init(target: LambdaTarget, region: String?, callTimeout: Duration = .seconds(30), runner: any ProcessRunning, redactor: Redactor) {
+    /// `http` and `environment` enable the direct API; without them (or with
+    /// credentials only the CLI can find) every call goes through the aws CLI.
+    public init(target: LambdaTarget, region: String?, callTimeout: Duration = .seconds(30), runner: any ProcessRunning, redactor: Redactor,
+                http: (any HTTPClient)? = nil, environment: [String: String] = [:]) {
         self.callTimeout = callTimeout
         self.function = target.function
         self.alias = target.alias
         self.region = region
         self.runner = runner
         self.redactor = redactor
+        // Qualified names and ARNs would need escaping in the API's paths; the CLI takes them as they are.
+        let plain = [target.function, target.alias].allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") } }
+        api = plain ? http.flatMap { AWSAPIClient.from(service: "lambda", environment: environment, region: region, http: $0) } : nil
     }
 
     public var target: String { "lambda \(function):\(alias)" }
@@ -32,9 +42,9 @@ public struct LambdaProvider: TrafficProvider {
     }
 
     public func readSplit() async throws(ShipctlError) -> TrafficSplit {
-        let result = try await aws(["lambda", "get-alias", "--function-name", function, "--name", alias], mutating: false)
-        let document: AliasDocument = try decode(result.stdout, what: "get-alias")
-        return try split(from: document, answer: result.stdout, what: "get-alias")
+        let reply = try await perform(.getAlias(function: function, alias: alias)).checked()
+        let document: AliasDocument = try decode(reply.text, what: "get-alias")
+        return try split(from: document, answer: reply.text, what: "get-alias")
     }
 
     private func split(from document: AliasDocument, answer: String, what: String) throws(ShipctlError) -> TrafficSplit {
@@ -70,64 +80,54 @@ public struct LambdaProvider: TrafficProvider {
                          hint: "aliases can only route to published versions such as 7, not $LATEST or an alias")
         }
         struct Configuration: Decodable { var Version: String }
-        let lookup = request(["lambda", "get-function-configuration", "--function-name", function, "--qualifier", version], mutating: false)
-        let result = await runner.run(lookup)
-        guard result.succeeded else {
-            if result.stderr.contains("ResourceNotFoundException") {
-                throw .runtime("version \(version) of \(function) does not exist", hint: "list versions with `aws lambda list-versions-by-function --function-name \(function)`")
-            }
-            throw .commandFailed(lookup, result, redactor: redactor)
+        let reply = try await perform(.getFunctionConfiguration(function: function, qualifier: version))
+        if reply.failed(with: "ResourceNotFoundException") {
+            throw .runtime("version \(version) of \(function) does not exist", hint: "list versions with `aws lambda list-versions-by-function --function-name \(function)`")
         }
-        let configuration: Configuration = try decode(result.stdout, what: "get-function-configuration")
-        guard Self.isVersionName(configuration.Version) else { throw unreadable("get-function-configuration", result.stdout, because: "a version is a number") }
+        let text = try reply.checked().text
+        let configuration: Configuration = try decode(text, what: "get-function-configuration")
+        guard Self.isVersionName(configuration.Version) else { throw unreadable("get-function-configuration", text, because: "a version is a number") }
         return configuration.Version
     }
 
     public func publishVersion() async throws(ShipctlError) -> String {
         struct Published: Decodable { var Version: String }
-        let result = try await aws(["lambda", "publish-version", "--function-name", function], mutating: true)
-        if result.wasDryRun { return "NEW" }  // nothing was published
-        let published: Published = try decode(result.stdout, what: "publish-version")
-        guard Self.isVersionName(published.Version) else { throw unreadable("publish-version", result.stdout, because: "a version is a number") }
+        let reply = try await perform(.publishVersion(function: function)).checked()
+        if reply.wasDryRun { return "NEW" }  // nothing was published
+        let published: Published = try decode(reply.text, what: "publish-version")
+        guard Self.isVersionName(published.Version) else { throw unreadable("publish-version", reply.text, because: "a version is a number") }
         return published.Version
     }
 
     public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit {
         let weight = (percent / 100 * 100_000).rounded() / 100_000
-        let routing = "{\"AdditionalVersionWeights\":{\"\(canary)\":\(weight)}}"
-        return try await updateAlias(version: stable, routing: routing, revision: revision, retry: .standard,
+        return try await updateAlias(version: stable, weights: [canary: .number(weight)], revision: revision, retry: .standard,
                                      fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: percent))
     }
 
     /// The witness goes into the alias description in the same `update-alias`.
     public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit {
-        try await updateAlias(version: version, routing: "{\"AdditionalVersionWeights\":{}}", revision: revision, description: witness?.description,
+        try await updateAlias(version: version, weights: [:], revision: revision, description: witness?.description,
                               retry: urgent ? .revert : .standard, fallback: TrafficSplit(stable: version, witness: witness))
     }
 
     public func manualRouteAllCommand(to version: String) -> String {
         ShellQuoting.display(["aws"] + regionArguments + ["lambda", "update-alias", "--function-name", function, "--name", alias,
-                                                          "--function-version", version, "--routing-config", "{\"AdditionalVersionWeights\":{}}"])
+                                                          "--function-version", version, "--routing-config", LambdaOperation.routing([:])])
     }
 
-    private func updateAlias(version: String, routing: String, revision: String?, description: String? = nil, retry: RetryPolicy,
+    private func updateAlias(version: String, weights: [String: JSONValue], revision: String?, description: String? = nil, retry: RetryPolicy,
                              fallback: TrafficSplit) async throws(ShipctlError) -> TrafficSplit {
-        var arguments = ["lambda", "update-alias", "--function-name", function, "--name", alias, "--function-version", version, "--routing-config", routing]
-        if let revision { arguments += ["--revision-id", revision] }
-        if let description { arguments += ["--description", description] }
-        var call = request(arguments, mutating: true)
-        call.retry = retry
-        let result = await runner.run(call)
-        guard result.succeeded else {
-            if result.stderr.contains("PreconditionFailedException") {
-                throw .runtime("alias \(function):\(alias) was changed by someone else while shipctl was shifting traffic",
-                               hint: "run `shipctl status` to see the live split, then `shipctl rollback` or promote again")
-            }
-            throw .commandFailed(call, result, redactor: redactor)
+        let reply = try await perform(.updateAlias(function: function, alias: alias, version: version, weights: weights,
+                                                   revision: revision, description: description), retry: retry)
+        if reply.failed(with: "PreconditionFailedException") {
+            throw .runtime("alias \(function):\(alias) was changed by someone else while shipctl was shifting traffic",
+                           hint: "run `shipctl status` to see the live split, then `shipctl rollback` or promote again")
         }
-        guard !result.wasDryRun else { return fallback }
-        let document: AliasDocument = try decode(result.stdout, what: "update-alias")
-        return try split(from: document, answer: result.stdout, what: "update-alias")
+        let text = try reply.checked().text
+        guard !reply.wasDryRun else { return fallback }
+        let document: AliasDocument = try decode(text, what: "update-alias")
+        return try split(from: document, answer: text, what: "update-alias")
     }
 
     public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
@@ -153,7 +153,7 @@ public struct LambdaProvider: TrafficProvider {
         return InvocationOutcome(succeeded: true, detail: "status \(invocation.StatusCode)")
     }
 
-    // MARK: aws CLI
+    // MARK: calls
 
     private var regionArguments: [String] { region.map { ["--region", $0] } ?? [] }
 
@@ -161,8 +161,22 @@ public struct LambdaProvider: TrafficProvider {
         ProcessRequest("aws", regionArguments + arguments + ["--output", "json"], timeout: callTimeout, mutating: mutating)
     }
 
-    private func aws(_ arguments: [String], mutating: Bool) async throws(ShipctlError) -> ProcessResult {
-        try await runner.check(request(arguments, mutating: mutating), redactor: redactor)
+    /// One operation through the API when it can be used, else through the CLI.
+    private func perform(_ operation: LambdaOperation, retry: RetryPolicy = .standard) async throws(ShipctlError) -> LambdaOperation.Reply {
+        if let api {
+            let answer = try await api.send(operation.method, path: operation.path, query: operation.query,
+                                            headers: ["Content-Type": "application/json"], body: Data((operation.body?.canonical ?? "").utf8),
+                                            timeout: callTimeout, retry: retry)
+            let failure = ShipctlError.runtime(
+                "Lambda \(operation.name) of \(function) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
+                hint: "check the alias with `aws lambda get-alias --function-name \(function) --name \(alias)`")
+            return LambdaOperation.Reply(succeeded: answer.succeeded, wasDryRun: false, text: answer.body, problem: answer.errorKind ?? "", failure: failure)
+        }
+        var call = request(operation.cli, mutating: operation.mutating)
+        call.retry = retry
+        let result = await runner.run(call)
+        return LambdaOperation.Reply(succeeded: result.succeeded, wasDryRun: result.wasDryRun, text: result.stdout, problem: result.stderr,
+                           failure: .commandFailed(call, result, redactor: redactor))
     }
 
     private func decode<T: Decodable>(_ text: String, what: String) throws(ShipctlError) -> T {

@@ -43,6 +43,11 @@ extension TrafficProvider {
 public struct InvocationOutcome: Sendable {
     public var succeeded: Bool
     public var detail: String
+
+    public init(succeeded: Bool, detail: String) {
+        self.succeeded = succeeded
+        self.detail = detail
+    }
 }
 
 /// The seam between the deployment engine and a compute platform: read the

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The smoke phases: before traffic, and after each shift.
+extension CanaryRun {
+    /// Smoke tests against the new version before it takes any traffic.
+    func preTrafficSmoke(_ context: StepContext) async throws(ShipctlError) -> CanaryEngine.Phase {
+        reporter.beginGroup("pre-traffic smoke tests on version \(context.canary)")
+        defer { reporter.endGroup() }
+        return try await smoke(context, step: "pre-traffic").map { .reverting(reason: $0) } ?? .shift(step: 0)
+    }
+
+    /// Runs the smoke tests against the canary; returns why they failed, if they did.
+    func smoke(_ context: StepContext, step: String) async throws(ShipctlError) -> String? {
+        guard !service.smoke.isEmpty else { return nil }
+        if options.dryRun {
+            for test in service.smoke { reporter.event("dry-run", "would run smoke test \(test.name) against version \(context.canary)") }
+            return nil
+        }
+        let runner = SmokeRunner(provider: context.provider, runner: dependencies.runner, http: dependencies.http,
+                                 redactor: dependencies.redactor, workingDirectory: URL(fileURLWithPath: engine.config.path).deletingLastPathComponent().path)
+        for test in service.smoke {
+            let result = await runner.run(test, version: context.canary, placeholders: context.placeholders)
+            try await recorder.record(.info, AuditAction.smoke, step: step,
+                                args: ["test": .string(test.name), "detail": .string(result.detail), "version": .string(context.canary)],
+                                outcome: result.passed ? "pass" : "fail", durationMs: result.durationMs)
+            reporter.event("smoke", "smoke \(test.name): \(result.passed ? "pass" : "FAIL") (\(result.detail))",
+                           ["test": .string(test.name), "passed": .bool(result.passed), "detail": .string(result.detail)])
+            if !result.passed { return "smoke test \(test.name) failed at \(step): \(result.detail)" }
+        }
+        return nil
+    }
+}

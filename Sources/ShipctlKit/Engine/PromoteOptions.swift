@@ -1,0 +1,16 @@
+import Foundation
+
+public struct PromoteOptions: Sendable {
+    public var version: String?
+    public var dryRun: Bool
+    public var yes: Bool
+    /// `--on-cancel=hold`: on SIGINT/SIGTERM leave the split as it is (for `resume` or `abort` later) instead of reverting.
+    public var holdOnCancel: Bool
+
+    public init(version: String? = nil, dryRun: Bool = false, yes: Bool = false, holdOnCancel: Bool = false) {
+        self.version = version
+        self.dryRun = dryRun
+        self.yes = yes
+        self.holdOnCancel = holdOnCancel
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import ShipctlKit
+
+/// The state store in memory: the same hash chain as the real stores (so
+/// `verify` means something), locks that refuse a second holder, and the
+/// records readable at once. For engine tests that need no disk.
+public final class InMemoryStateStore: StateStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private let actor: Actor
+    private var lines: [String] = []
+    private var locks: [String: LockHolder] = [:]
+    private var lastHash = AuditRecord.genesis
+
+    public init(actor: Actor = Actor(name: "test", run: nil)) {
+        self.actor = actor
+    }
+
+    public var location: String { "memory" }
+    public var spansMachines: Bool { false }
+
+    /// The records appended so far, oldest first.
+    public var all: [AuditRecord] { lock.withLock { lines.compactMap { AuditLine($0).record } } }
+
+    /// `action phase` of each record, e.g. `traffic.revert intent`.
+    public var actions: [String] { all.map { "\($0.action) \($0.phase.rawValue)" } }
+
+    @discardableResult
+    public func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord {
+        lock.withLock {
+            let (record, line) = AuditRecord.make(event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: actor.name, run: actor.run, now: Date())
+            lines.append(line)
+            lastHash = record.hash
+            return record
+        }
+    }
+
+    public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
+        var history = DeploymentHistory()
+        for line in lock.withLock({ lines }).map(AuditLine.init) where line.field("service") == service && line.field("env") == env {
+            history.add(line)
+        }
+        return history
+    }
+
+    public func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification {
+        var verifier = ChainVerifier()
+        for line in lock.withLock({ lines }) {
+            if let bad = verifier.check(ArraySlice(Array(line.utf8))) {
+                return AuditVerification(verifier, firstBad: bad)
+            }
+            try visit(AuditLine(line))
+        }
+        return AuditVerification(verifier, firstBad: nil)
+    }
+
+    public func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+        let current = lock.withLock { () -> LockHolder? in
+            if let current = locks["\(service)/\(env)"] { return current }
+            locks["\(service)/\(env)"] = holder
+            return nil
+        }
+        if let current { throw .locked(service: service, env: env, holder: current.description) }
+        return .acquired
+    }
+
+    public func releaseLock(service: String, env: String, holder: LockHolder) async {
+        lock.withLock {
+            if locks["\(service)/\(env)"] == holder { locks["\(service)/\(env)"] = nil }
+        }
+    }
+
+    public func lockHolder(service: String, env: String) async -> LockHolder? {
+        lock.withLock { locks["\(service)/\(env)"] }
+    }
+}
