@@ -44,7 +44,11 @@ final class InterruptionTests: WorldTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
         process.arguments = ["promote", "--service", service, "--env", "prod", "--version", "2", "--config", config]
-        process.environment = world.environment
+        // The kill must land between an intent and its result. Against moto on loopback
+        // the signed Lambda API answers in a few milliseconds, less than it takes to see
+        // a record and send a signal; the aws CLI's start-up leaves a window as wide as a
+        // real network round trip, and its child dies with the runner, as on a lost CI runner.
+        process.environment = try world.environmentThroughTheCLI()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -60,11 +60,18 @@ public final class TestWorld: @unchecked Sendable {
     /// credentials from a profile are ones only the CLI can find. For tests that
     /// put a fault-injecting `aws` on PATH.
     public func routeAWSThroughTheCLI() throws {
+        environment = try environmentThroughTheCLI()
+    }
+
+    /// The world's environment with credentials that only the aws CLI finds (a profile).
+    public func environmentThroughTheCLI() throws -> [String: String] {
         let file = directory.appendingPathComponent("aws-credentials")
         try "[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n".write(to: file, atomically: true, encoding: .utf8)
+        var environment = self.environment
         environment["AWS_SHARED_CREDENTIALS_FILE"] = file.path
         environment["AWS_PROFILE"] = "moto"
         for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] { environment.removeValue(forKey: key) }
+        return environment
     }
 
     public func shutdown() async {

@@ -43,37 +43,36 @@ public struct RollbackEngine: Sendable {
 
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
         let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
-        var history: DeploymentHistory?
-        do {
-            history = try await dependencies.store.history(service: service.name, env: env.name)
-            if let broken = history?.untrustedFrom {
-                reporter.warning("the audit log stops verifying: \(broken); only the records before it are used to choose the version")
-            }
-        } catch {
-            reporter.warning("cannot read the audit log (\(error.description)); reading the live split instead")
-        }
-        let inFlight = history?.inFlight
-        if options.abortOnly && inFlight == nil {
-            reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to abort")
-            return RollbackOutcome(deployment: "", target: "", verified: nil)
-        }
-        let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
-        let kind = options.abortOnly ? "abort" : "rollback"
-        let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
-        let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
+        var history = await readHistory()
+        if options.abortOnly && history?.inFlight == nil { return nothingToAbort() }
         // `rollback` never waits for a lock: it is the way out when everything else is stuck.
-        // `abort` takes it, so it cannot race a `resume` of the same deployment.
+        // `abort` takes it, so it cannot race a `resume` of the same deployment, nor
+        // another `abort` that finished while this one was starting.
         var lockHolder: LockHolder?
-        if options.abortOnly {
-            let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: deployment)
-            if case let .tookOver(previous) = try await dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder) {
+        if options.abortOnly, let inFlight = history?.inFlight {
+            let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: inFlight.deployment)
+            let acquisition = try await dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder)
+            lockHolder = holder
+            // What was read before the lock may have been finished by its previous holder.
+            history = await readHistory()
+            guard history?.inFlight?.deployment == inFlight.deployment else {
+                await dependencies.store.releaseLock(service: service.name, env: env.name, holder: holder)
+                return nothingToAbort()
+            }
+            if case let .tookOver(previous) = acquisition {
+                let recorder = DeploymentRecorder(deployment: inFlight.deployment, service: service.name, env: env.name,
+                                                  store: dependencies.store, redactor: dependencies.redactor)
                 await bestEffort { () async throws(ShipctlError) in
                     try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
                 }
             }
-            lockHolder = holder
         }
+        let inFlight = history?.inFlight
         do {
+            let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
+            let kind = options.abortOnly ? "abort" : "rollback"
+            let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
+            let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
             let outcome = try await moveTraffic(options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
                                                 inFlight: inFlight, recorder: recorder, provider: provider)
             if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
@@ -82,6 +81,26 @@ public struct RollbackEngine: Sendable {
             if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
             throw error
         }
+    }
+
+    /// The recorded history, or nil (with a warning) when the store cannot be read:
+    /// a rollback then goes on from the live split and the witness.
+    private func readHistory() async -> DeploymentHistory? {
+        do {
+            let history = try await dependencies.store.history(service: service.name, env: env.name)
+            if let broken = history.untrustedFrom {
+                reporter.warning("the audit log stops verifying: \(broken); only the records before it are used to choose the version")
+            }
+            return history
+        } catch {
+            reporter.warning("cannot read the audit log (\(error.description)); reading the live split instead")
+            return nil
+        }
+    }
+
+    private func nothingToAbort() -> RollbackOutcome {
+        reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to abort")
+        return RollbackOutcome(deployment: "", target: "", verified: nil)
     }
 
     private func moveTraffic(_ options: RollbackOptions, target: String, from: String, inFlight: DeploymentHistory.InFlight?,

@@ -19,7 +19,7 @@ public struct CloudWatchSource: MetricSource {
 
     private struct Answer: Decodable {
         struct Datapoint: Decodable {
-            var Timestamp: String
+            var Timestamp: DatapointTime
             var Sum: Double?
             var Average: Double?
             var Minimum: Double?
@@ -27,6 +27,25 @@ public struct CloudWatchSource: MetricSource {
             var SampleCount: Double?
         }
         var Datapoints: [Datapoint]
+    }
+
+    /// aws CLI v2 prints timestamps as ISO 8601 text, v1 as whatever the endpoint
+    /// sent (epoch seconds from moto and some endpoints): both are read.
+    private struct DatapointTime: Decodable, Comparable {
+        var date: Date
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let seconds = try? container.decode(Double.self), seconds.isFinite {
+                date = Date(timeIntervalSince1970: seconds)
+            } else if let text = try? container.decode(String.self), let parsed = RFC3339.parse(text) ?? Double(text).map(Date.init(timeIntervalSince1970:)) {
+                date = parsed
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a timestamp")
+            }
+        }
+
+        static func < (lhs: DatapointTime, rhs: DatapointTime) -> Bool { lhs.date < rhs.date }
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {

@@ -14,6 +14,8 @@ public struct MetricEvaluation: Sendable {
     public var verdict: Verdict
     public var reason: String
     public var dryRun: Bool
+    /// The limits behind `threshold`, as numbers for charts: `max`, `min`, `max_ratio_to_baseline`.
+    public var limits: [String: Double] = [:]
 
     /// "error-rate = 0.5 (max 0.02): fail"
     public var summary: String {
@@ -30,6 +32,7 @@ public struct MetricEvaluation: Sendable {
         ]
         if let value { args["value"] = .number(value) }
         if let baseline { args["baseline"] = .number(baseline) }
+        if !limits.isEmpty { args["limits"] = .object(limits.mapValues(JSONValue.number)) }
         return args
     }
 
@@ -37,10 +40,11 @@ public struct MetricEvaluation: Sendable {
     static func noNewSample(_ metric: MetricConfig, query: String, waited: Duration) -> MetricEvaluation {
         MetricEvaluation(metric: metric.name, query: query, value: nil, baseline: nil, threshold: MetricEvaluator.describeThreshold(metric),
                          verdict: .inconclusive, reason: "no sample newer than the failing one came within \(DurationParser.format(waited)); it is not counted twice",
-                         dryRun: metric.dryRun)
+                         dryRun: metric.dryRun, limits: MetricEvaluator.limits(of: metric))
     }
 
-    static func format(_ value: Double) -> String {
+    /// A value as every output shows it: whole numbers whole, others to four significant digits.
+    public static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
         return String(format: "%.4g", value)
     }
@@ -59,7 +63,8 @@ public struct MetricEvaluator: Sendable {
         let query = Self.resolve(metric.source, with: canary)
         let threshold = Self.describeThreshold(metric)
         var evaluation = MetricEvaluation(metric: metric.name, query: query.display, value: nil, baseline: nil,
-                                          threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun)
+                                          threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun,
+                                          limits: Self.limits(of: metric))
         switch await sources.read(query) {
         case let .inconclusive(reason):
             evaluation.verdict = .inconclusive
@@ -106,6 +111,14 @@ public struct MetricEvaluator: Sendable {
             query.dimensions = query.dimensions.map { ($0.name, placeholders.fill($0.value)) }
             return .cloudwatch(query)
         }
+    }
+
+    static func limits(of metric: MetricConfig) -> [String: Double] {
+        var limits: [String: Double] = [:]
+        limits["max"] = metric.max
+        limits["min"] = metric.min
+        limits["max_ratio_to_baseline"] = metric.maxRatioToBaseline
+        return limits
     }
 
     static func describeThreshold(_ metric: MetricConfig) -> String {
