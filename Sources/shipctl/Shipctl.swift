@@ -59,7 +59,9 @@ struct GlobalOptions: ParsableArguments {
 enum CommandOutput {
     static func reporter(json: Bool) -> Reporter {
         let environment = ProcessInfo.processInfo.environment
-        return Reporter(mode: OutputMode.detect(json: json, environment: environment), redactor: Redactor.from(environment: environment))
+        let mode = OutputMode.detect(json: json, environment: environment)
+        return Reporter(mode: mode, redactor: Redactor.from(environment: environment),
+                        live: mode == .human ? LiveView.forTerminal(environment: environment) : nil)
     }
 }
 
@@ -68,7 +70,9 @@ func runReportingErrors(json: Bool, _ body: (Reporter) async throws(ShipctlError
     let reporter = CommandOutput.reporter(json: json)
     do {
         try await body(reporter)
+        reporter.close()
     } catch {
+        reporter.close()
         reporter.failure(error.description)
         throw ExitCode(error.exitCode)
     }

@@ -48,7 +48,7 @@ final class CanaryEngineTests: XCTestCase {
         var samples = CanaryEngineTests.samples()
         var byQuery: [String: [ScriptedMetricSource.Sample]] = [:]
         /// Runs on every sleep, after the clock moved (e.g. to send a signal at some time).
-        var onSleep: @Sendable (Duration) -> Void = { _ in }
+        var onSleep: @Sendable (Duration) async -> Void = { _ in }
 
         init(services: [String]) {
             for name in services { providers[name] = ScriptedTrafficProvider(target: "scripted \(name):live") }
@@ -59,7 +59,7 @@ final class CanaryEngineTests: XCTestCase {
             let onSleep = onSleep, clock = clock
             let engineClock = EngineClock(now: manual.now, wallNow: manual.wallNow) { duration in
                 try await manual.sleep(duration)
-                onSleep(clock.offset)
+                await onSleep(clock.offset)
             }
             var dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
                                             cancellation: cancellation, clock: engineClock,
@@ -239,6 +239,13 @@ final class CanaryEngineTests: XCTestCase {
 
     // MARK: fan-out
 
+    /// Waits (real time, at most two seconds) until `condition` holds.
+    static func waitUntil(_ condition: @Sendable () -> Bool) async {
+        for _ in 0..<2000 where !condition() {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     static func fanOut(_ world: World, _ config: ShipctlConfig, maxParallel: Int, reporter: Reporter? = nil) async throws -> ShipctlError? {
         let env = try XCTUnwrap(config.environments["prod"])
         let versions = Dictionary(uniqueKeysWithValues: config.services.map { ($0.name, "2") })
@@ -261,6 +268,12 @@ final class CanaryEngineTests: XCTestCase {
         for name in names {
             world.providers[name] = ScriptedTrafficProvider(target: name) { call in inFlight.observe(call) }
         }
+        // The clock is shared and moves with every sleep: a canary alone could run through its
+        // pause before the next one has started. Each sleep waits until two hold traffic (or no
+        // more are to come), as on a real clock, where both pauses take the same time.
+        world.onSleep = { _ in
+            await Self.waitUntil { inFlight.current >= 2 || inFlight.started == names.count }
+        }
         let error = try await Self.fanOut(world, config, maxParallel: 2)
         guard case let .services(failures)? = error else { return XCTFail("expected per-service failures, got \(String(describing: error))") }
         XCTAssertEqual(failures.map(\.service), ["c"])
@@ -281,7 +294,11 @@ final class CanaryEngineTests: XCTestCase {
         var world = World(services: names)
         let box = TaskBox()
         let cancellation = world.cancellation
+        let first = [world.providers["a"], world.providers["b"]].compactMap { $0 }
+        // The clock is shared and moves with every sleep: each sleep waits until both canaries
+        // in flight hold traffic, so neither runs through its pause while the other is starting.
         world.onSleep = { now in
+            await Self.waitUntil { first.allSatisfy { $0.changes.contains("shift 10") } }
             if now >= .seconds(8), cancellation.receive(SIGINT) { box.cancel() }
         }
         let frozen = world
@@ -355,11 +372,16 @@ final class InFlightCounter: @unchecked Sendable {
     private var now = 0
     private var peak = 0
 
+    private var shifted = 0
+
     var most: Int { lock.withLock { peak } }
+    var current: Int { lock.withLock { now } }
+    /// Canaries that have taken traffic so far.
+    var started: Int { lock.withLock { shifted } }
 
     func observe(_ call: String) {
         lock.withLock {
-            if call == "shift 10" { now += 1 } else if call.hasPrefix("routeAll") { now -= 1 }
+            if call == "shift 10" { now += 1; shifted += 1 } else if call.hasPrefix("routeAll") { now -= 1 }
             peak = max(peak, now)
         }
     }

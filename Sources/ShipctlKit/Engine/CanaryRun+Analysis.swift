@@ -15,7 +15,6 @@ extension CanaryRun {
                                   outcome: DeploymentOutcome.succeeded.rawValue)
         reporter.event("finish", "\(service.name)/\(env.name): version \(context.canary) serves 100% and is now last-known-good",
                        ["outcome": "succeeded", "version": .string(context.canary)])
-        reporter.appendSummary("### shipctl: \(service.name)/\(env.name) promoted to version \(context.canary)\n\nprevious: \(context.stable); steps: \(service.steps.map { "\(Percent.format($0.weight))%" }.joined(separator: " → "))")
         return .done(.succeeded)
     }
 
@@ -93,10 +92,12 @@ extension CanaryRun {
                 evaluations.append(MetricEvaluation.noNewSample(metric, query: MetricEvaluator.resolve(metric.source, with: context.placeholders).display,
                                                                  waited: interval))
             }
-            let left = max(Int64(0), (deadline - clock.now()).milliseconds / 1000)
+            let leftMs = max(Int64(0), (deadline - clock.now()).milliseconds)
+            let left = leftMs / 1000
             let kind = confirming.isEmpty ? "" : " confirming"
             reporter.event("analysis", "\(label) [\(left)s left]\(kind) " + evaluations.map(\.summary).joined(separator: "; "),
-                           ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) }), "confirming": .bool(!confirming.isEmpty)])
+                           ["step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) }), "confirming": .bool(!confirming.isEmpty),
+                            "left_ms": .int(leftMs)])
             var stopReason: String?
             for evaluation in evaluations {
                 var args = evaluation.auditArgs

@@ -56,7 +56,6 @@ extension CanaryRun {
             flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
         }
         let flagError = await flagging?.value ?? nil
-        defer { reporter.appendSummary("### shipctl: \(service.name)/\(env.name) canary of version \(context.canary) rolled back\n\n\(reason)") }
         try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
                             args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
                             outcome: outcome.rawValue)

@@ -17,13 +17,15 @@ extension CanaryRun {
                 return try await context.provider.routeAll(to: context.canary, revision: revision, urgent: false, witness: witness)
             }
         } else {
-            split = try await recorder.performing(AuditAction.trafficShift, step: label,
-                                                  args: ["weight": .number(step.weight), "canary": .string(context.canary), "stable": .string(context.stable)]) { () async throws(ShipctlError) -> TrafficSplit in
+            var args: [String: JSONValue] = ["weight": .number(step.weight), "canary": .string(context.canary), "stable": .string(context.stable)]
+            if step.pause > .zero { args["pause"] = .string(DurationParser.format(step.pause)) }
+            split = try await recorder.performing(AuditAction.trafficShift, step: label, args: args) { () async throws(ShipctlError) -> TrafficSplit in
                 try await context.provider.shift(stable: context.stable, canary: context.canary, percent: step.weight, revision: revision)
             }
         }
         reporter.event("shift", "\(label): \(context.provider.target) now \(split.description)",
-                       ["step": .int(Int64(index + 1)), "weight": .number(step.weight), "split": split.json])
+                       ["step": .int(Int64(index + 1)), "steps": .int(Int64(service.steps.count)), "weight": .number(step.weight),
+                        "pause_ms": .int(step.pause.milliseconds), "split": split.json])
         if let failure = try await smoke(context, step: label) {
             reporter.endGroup()
             return (.reverting(reason: failure), split.revision)

@@ -43,7 +43,8 @@ struct CanaryRun {
 
         let steps = service.steps.map { "\(Percent.format($0.weight))%" + ($0.pause > .zero ? " for \(DurationParser.format($0.pause))" : "") }
         reporter.event("start", "promoting \(service.name)/\(env.name): \(provider.target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
-                       ["deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary)])
+                       ["deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary),
+                        "service": .string(service.name), "env": .string(env.name)])
         try await recorder.record(.info, AuditAction.deploymentStart, step: "start",
                             args: ["stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
                                    "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun)])
@@ -75,7 +76,8 @@ struct CanaryRun {
             from = "the pre-traffic smoke tests"
         }
         reporter.event("resume", "resuming deployment \(interrupted.deployment) of \(service.name)/\(env.name) (\(interrupted.stable) → \(interrupted.canary)): live traffic \(live.description); continuing from \(from)",
-                       ["deployment": .string(interrupted.deployment), "live": live.json])
+                       ["deployment": .string(interrupted.deployment), "live": live.json, "stable": .string(interrupted.stable),
+                        "canary": .string(interrupted.canary), "service": .string(service.name), "env": .string(env.name)])
         try await recorder.record(.info, AuditAction.deploymentResume, step: "resume",
                             args: ["live": live.json, "from": .string(from), "stable": .string(interrupted.stable), "canary": .string(interrupted.canary)])
         return try await drive(context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase, revision: live.revision)
@@ -87,7 +89,28 @@ struct CanaryRun {
                            baseline: Placeholders(placeholders.values.merging(["canary": stable]) { $1 }))
     }
 
+    /// Runs the phases to an end, and whatever the end, puts the deployment in the job summary.
     func drive(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> PromoteOutcome {
+        do {
+            let outcome = try await driveToTheEnd(context, from: phase, revision: revision)
+            await summarise()
+            return outcome
+        } catch {
+            await summarise()
+            throw error
+        }
+    }
+
+    /// The job summary is built from the deployment's own records, as `shipctl report` is,
+    /// so the two cannot disagree; only under GitHub Actions, where someone reads it.
+    func summarise() async {
+        guard reporter.writesSummary, !options.dryRun,
+              let records = try? await dependencies.store.records(where: { $0.field("deployment") == recorder.deployment }),
+              let timeline = DeploymentTimeline(records: records) else { return }
+        reporter.appendSummary(StepSummary.markdown(timeline))
+    }
+
+    func driveToTheEnd(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> PromoteOutcome {
         let outcome: DeploymentOutcome
         do {
             outcome = try await runPhases(context, from: phase, revision: revision)

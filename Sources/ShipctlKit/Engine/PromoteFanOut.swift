@@ -98,16 +98,11 @@ public struct PromoteFanOut: Sendable {
                 let first = error.description.split(separator: "\n").first.map(String.init) ?? ""
                 line = "\(name): exit \(error.exitCode): \(first)"
                 fields["exit"] = .int(Int64(error.exitCode))
-                table.append("| \(name) | \(Self.tableCell(first)) | – | \(error.exitCode) |")
+                table.append("| \(name) | \(MarkdownText.cell(first)) | – | \(error.exitCode) |")
             }
             if let transcript = run.transcript { reporter.group(line, replaying: transcript.lines) }
             reporter.event("service-outcome", line, fields)
         }
         reporter.appendSummary(table.joined(separator: "\n"))
-    }
-
-    /// Text that cannot break out of a Markdown table cell.
-    private static func tableCell(_ text: String) -> String {
-        String(text.replacingOccurrences(of: "|", with: "\\|").prefix(200))
     }
 }

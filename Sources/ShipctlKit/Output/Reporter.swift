@@ -27,13 +27,17 @@ public struct Reporter: Sendable {
     private var out: @Sendable (String) -> Void
     private let err: @Sendable (String) -> Void
     private let summaryPath: String?
+    /// On a terminal a person watches: the status block that redraws in place.
+    private var live: LiveView?
 
     public init(mode: OutputMode, redactor: Redactor, summaryPath: String? = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"],
+                live: LiveView? = nil,
                 out: @escaping @Sendable (String) -> Void = Reporter.standardOutput,
                 err: @escaping @Sendable (String) -> Void = Reporter.standardError) {
         self.mode = mode
         self.redactor = redactor
         self.summaryPath = summaryPath
+        self.live = mode == .human ? live : nil
         self.out = out
         self.err = err
     }
@@ -42,6 +46,8 @@ public struct Reporter: Sendable {
     public func labelled(_ label: String) -> Reporter {
         var copy = self
         copy.label = label
+        // One block cannot show several canaries: services running at once print plain lines.
+        copy.live = nil
         copy.transcript = mode == .githubActions ? Transcript() : nil
         // Problems are not kept: replayed, an `::error::` line would annotate the run a second time.
         let out = self.out
@@ -71,13 +77,23 @@ public struct Reporter: Sendable {
             if let label { object["service"] = .string(label) }
             json(.object(object))
         case .human, .githubActions:
-            line(message)
+            if live?.event(kind, fields) ?? true { line(message) }
         }
+    }
+
+    /// Takes the live status block off the screen for good (the run is over).
+    public func close() {
+        live?.close()
+    }
+
+    /// A finished line to standard output, above the live block when there is one.
+    private func emit(_ text: String) {
+        if let live { live.print(text) } else { out(text) }
     }
 
     /// Plain output a person reads (a table, a status block), one or more lines.
     public func line(_ text: String) {
-        out(safe(label == nil ? text : text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")))
+        emit(safe(label == nil ? text : text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")))
     }
 
     /// One JSON object on its own line; secrets are hidden in each string before
@@ -90,10 +106,10 @@ public struct Reporter: Sendable {
     public func beginGroup(_ title: String) {
         let title = TerminalText.neutralised(redactor.redact(title), keepNewlines: false)
         // Groups of services running at once would interleave; each gets a heading line instead.
-        if label != nil, mode != .json { return out(TerminalText.defusingWorkflowCommands("\(prefix)── \(title)")) }
+        if label != nil, mode != .json { return emit(TerminalText.defusingWorkflowCommands("\(prefix)── \(title)")) }
         switch mode {
         case .githubActions: out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(title)))
-        case .human: out(TerminalText.defusingWorkflowCommands("── \(title)"))
+        case .human: emit(TerminalText.defusingWorkflowCommands("── \(title)"))
         case .json: break
         }
     }
@@ -119,9 +135,13 @@ public struct Reporter: Sendable {
         case .githubActions:
             err("::\(kind)::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(TerminalText.neutralised(redactor.redact(message)))))
         case .human:
-            err(safe("\(kind): " + message))
+            let shown = safe("\(kind): " + message)
+            if let live { live.aside { err(shown) } } else { err(shown) }
         }
     }
+
+    /// Whether `appendSummary` goes anywhere: worth building a summary for.
+    public var writesSummary: Bool { mode == .githubActions && summaryPath != nil }
 
     /// Appends Markdown to the GitHub Actions job summary, when there is one.
     public func appendSummary(_ markdown: String) {

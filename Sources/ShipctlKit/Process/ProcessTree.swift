@@ -32,7 +32,19 @@ public enum ProcessTree {
     /// Returns the descendants it signalled.
     @discardableResult
     public static func signal(_ root: pid_t, _ signal: Int32) -> [pid_t] {
-        let tree = descendants(of: root)
+        var tree = descendants(of: root)
+        if signal == SIGKILL {
+            // A stopped process starts no child between the walk and the kill, so none
+            // escapes it; walk again until a walk finds nobody new (SIGKILL ends stopped processes too).
+            var stopped: Set<pid_t> = []
+            while true {
+                let running = ([root] + tree).filter { !stopped.contains($0) }
+                if running.isEmpty { break }
+                for pid in running { kill(pid, SIGSTOP) }
+                stopped.formUnion(running)
+                tree = descendants(of: root)
+            }
+        }
         kill(root, signal)
         for pid in tree { kill(pid, signal) }
         return tree

@@ -1,0 +1,71 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// The GitHub Actions job summary of a deployment, written by the engine from
+/// its own audit records: a steps table that reads on its own and a Mermaid chart.
+final class StepSummaryTests: XCTestCase {
+    func summaryOfPromote(steps: [String], samples: [ScriptedMetricSource.Sample]) async throws -> (markdown: String, error: ShipctlError?) {
+        let config = try CanaryEngineTests.config(CanaryEngineTests.service("api", steps: steps.joined(separator: ", ")))
+        var world = CanaryEngineTests.World(services: ["api"])
+        world.samples = samples
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString.prefix(8)).md")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let reporter = Reporter(mode: .githubActions, redactor: Redactor(secrets: []), summaryPath: file.path, out: { _ in }, err: { _ in })
+        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        var failure: ShipctlError?
+        do {
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)).promote(PromoteOptions(version: "2"))
+        } catch {
+            failure = error
+        }
+        return (try String(contentsOf: file, encoding: .utf8), failure)
+    }
+
+    func testAFiftyStepCanaryThatFailsLateHasItsStepsTableAndChartUnderOneMebibyte() async throws {
+        // 49 steps of 1–49 % watched for 60 s each, then 100 %; the error rate turns bad in step 30.
+        let steps = (1...49).map { "{ weight: \($0), pause: 60s }" } + ["{ weight: 100 }"]
+        let (markdown, error) = try await summaryOfPromote(steps: steps, samples: CanaryEngineTests.samples(bad: { $0 >= 29 * 60 + 10 }, through: 3600))
+        XCTAssertEqual(error?.exitCode, 3)
+
+        XCTAssertLessThan(markdown.utf8.count, 1 << 20)
+        XCTAssertTrue(markdown.hasPrefix("### shipctl: api/prod ❌ rolled-back\n"), markdown)
+        XCTAssertTrue(markdown.contains("version 2 over 1"), markdown)
+        XCTAssertTrue(markdown.contains("**Reverted:** metric error-rate = 0.5 breached its threshold (max 0.02)"), markdown)
+        let table = markdown.split(separator: "\n").filter { $0.hasPrefix("|") }
+        XCTAssertEqual(table.first, "| step | weight | pause | held | error-rate (max 0.02) | smoke |")
+        XCTAssertEqual(table.dropFirst().first, "|---|---|---|---|---|---|")
+        // Header, rule, 30 steps reached, the revert.
+        XCTAssertEqual(table.count, 2 + 30 + 1, table.joined(separator: "\n"))
+        XCTAssertTrue(table[2].hasPrefix("| step 1/50 | 1% | 1m | "), String(table[2]))
+        XCTAssertTrue(table[2].hasSuffix(" | ✅ 0.001 | – |"), String(table[2]))
+        XCTAssertTrue(table[31].hasPrefix("| step 30/50 | 30% | 1m | "), String(table[31]))
+        XCTAssertTrue(table[31].contains("❌ 0.5 (2 of "), String(table[31]))
+        XCTAssertTrue(table[32].hasPrefix("| revert | 0% | – | "), String(table[32]))
+
+        let chart = try XCTUnwrap(markdown.range(of: "```mermaid\nxychart-beta\n").map { markdown[$0.lowerBound...] })
+        XCTAssertTrue(chart.contains("title \"Traffic on version 2 (%) and error-rate as % of its limit (100 = max 0.02)\""), String(chart))
+        let lines = chart.split(separator: "\n").filter { $0.hasPrefix("  line [") }
+        XCTAssertEqual(lines.count, 2, String(chart))
+        let points = lines.map { $0.dropFirst("  line [".count).dropLast().split(separator: ", ").count }
+        XCTAssertEqual(points[0], points[1])
+        XCTAssertLessThanOrEqual(points[0], 60 + 15, "the chart is sampled, not every evaluation")
+        // 0.001 against max 0.02 is 5 % of the limit; 0.5 is 2500 %, drawn at the chart's ceiling.
+        XCTAssertTrue(lines[1].contains("[0, 5, 5") && lines[1].hasSuffix(", 300]"), String(lines[1]))
+        XCTAssertTrue(chart.contains("  y-axis \"%\" 0 --> 300\n"), String(chart))
+    }
+
+    func testAGoodCanaryEndsWithItsStepsAndNoRevert() async throws {
+        let (markdown, error) = try await summaryOfPromote(steps: ["{ weight: 10, pause: 8s }", "{ weight: 100 }"], samples: CanaryEngineTests.samples())
+        XCTAssertNil(error)
+        XCTAssertTrue(markdown.hasPrefix("### shipctl: api/prod ✅ succeeded\n"), markdown)
+        XCTAssertFalse(markdown.contains("Reverted"), markdown)
+        let table = markdown.split(separator: "\n").filter { $0.hasPrefix("|") }
+        XCTAssertEqual(table.count, 4, table.joined(separator: "\n"))
+        XCTAssertTrue(table[2].hasPrefix("| step 1/2 | 10% | 8s | ") && table[2].hasSuffix(" | ✅ 0.001 | – |"), String(table[2]))
+        XCTAssertTrue(table[3].hasPrefix("| step 2/2 | 100% | – | ") && table[3].hasSuffix(" | – | – |"), String(table[3]))
+        XCTAssertTrue(markdown.contains("```mermaid"), markdown)
+    }
+}
