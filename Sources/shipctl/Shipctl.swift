@@ -9,9 +9,9 @@ struct Shipctl: AsyncParsableCommand {
         abstract: "Ship LLM micro apps to AWS Lambda and Google Cloud Run safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
         discussion: """
         Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
-        rolled back · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
+        rolled back (analyze: would have failed) · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
         """,
-        subcommands: [Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self, State.self, ConfigCommand.self]
+        subcommands: [Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self, Analyze.self, State.self, ConfigCommand.self]
     )
 
     static let version = "0.1.0"

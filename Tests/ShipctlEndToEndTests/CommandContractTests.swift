@@ -130,7 +130,7 @@ final class CommandContractTests: XCTestCase {
             return codes.isEmpty ? nil : codes
         }.flatMap { $0 })
         let errors: [ShipctlError] = [.runtime("x"), .command(CommandFailure(command: ["aws"], status: 1, stderr: "")), .usage("x"), .configuration([]),
-                                      .gatesFailed(reason: "x", revertedTo: "1"), .locked(service: "a", env: "b", holder: "c"), .interrupted("x"),
+                                      .gatesFailed(reason: "x", revertedTo: "1"), .wouldHaveFailed("x"), .locked(service: "a", env: "b", holder: "c"), .interrupted("x"),
                                       .cancelled(signal: SIGINT, outcome: "x"), .cancelled(signal: SIGTERM, outcome: "x")]
         XCTAssertEqual(documented, Set([0] + errors.map(\.exitCode)), table)
 

@@ -74,6 +74,17 @@ public final class TestWorld: @unchecked Sendable {
         return environment
     }
 
+    /// Writes `openMetrics` (samples with timestamps in seconds, `# EOF` last) into the
+    /// world's Prometheus as history, through promtool; Prometheus restarts on the same address.
+    public func backfillPrometheus(_ openMetrics: String) async throws {
+        let file = directory.appendingPathComponent("history-\(UUID().uuidString.prefix(6)).om")
+        try openMetrics.write(to: file, atomically: true, encoding: .utf8)
+        let result = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path,
+                                                                 "history", "--dir", directory.path, file.path],
+                                                     timeout: .seconds(120), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("world.py history failed: \(result.stderr) \(result.stdout)") }
+    }
+
     public func shutdown() async {
         _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "down", "--dir", directory.path],
                                             timeout: .seconds(30), retry: .never, mutating: true))

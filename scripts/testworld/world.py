@@ -6,6 +6,9 @@ simulator and Prometheus, each on a free 127.0.0.1 port.
                                               start, wait until ready, write DIR/world.json and DIR/world.env
   world.py postgres --dir DIR                 start only PostgreSQL (for the state-backend tests and benchmarks)
   world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus, postgres)
+  world.py history --dir DIR FILE             backfill an OpenMetrics FILE into the world's Prometheus
+                                              (promtool tsdb create-blocks-from openmetrics, then a restart
+                                              on the same port)
   world.py down --dir DIR                     stop everything started in DIR
 
 Each peer runs in its own session, so the world outlives this launcher until
@@ -250,6 +253,23 @@ def stop(args):
         json.dump(state, f, indent=2)
 
 
+def history(args):
+    """Prometheus reads backfilled blocks when it starts: stop it, write the blocks into
+    its data folder, start it again on the same address."""
+    d = args.dir
+    state = load(d)
+    kill(state["pids"].pop("prometheus"))
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", args.file, f"{d}/prometheus-data"],
+                   check=True, stdout=subprocess.DEVNULL)
+    address = state["prometheus"].split("//", 1)[1]
+    state["pids"]["prometheus"] = spawn(
+        ["prometheus", f"--config.file={d}/prometheus.yml", f"--storage.tsdb.path={d}/prometheus-data",
+         f"--web.listen-address={address}"], f"{d}/prometheus.log")
+    with open(os.path.join(d, "world.json"), "w") as f:
+        json.dump(state, f, indent=2)
+    wait_http(f"{state['prometheus']}/-/ready")
+
+
 def down(args):
     try:
         state = load(args.dir)
@@ -304,6 +324,10 @@ def main():
     p = sub.add_parser("postgres")
     p.add_argument("--dir", required=True)
     p.set_defaults(func=postgres_only)
+    p = sub.add_parser("history")
+    p.add_argument("--dir", required=True)
+    p.add_argument("file")
+    p.set_defaults(func=history)
     p = sub.add_parser("stop")
     p.add_argument("--dir", required=True)
     p.add_argument("name")

@@ -15,6 +15,15 @@ public protocol MetricSource: Sendable {
     /// true when it does, false when none came, nil when the backend cannot tell
     /// (then the whole limit has passed). A confirming evaluation never counts the same sample twice.
     func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock) async -> Bool?
+    /// The query's values from `start` to `end`, one every `step` (for replaying an analysis
+    /// over history); what the instant `read` would have answered at each of those times.
+    func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange
+}
+
+/// A query's history: the values a backend holds at each time, or why it has none.
+public enum MetricRange: Sendable, Equatable {
+    case samples([Date: Double])
+    case unavailable(String)
 }
 
 extension MetricSource {
@@ -22,6 +31,10 @@ extension MetricSource {
     public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
         try? await clock.sleep(limit)
         return nil
+    }
+
+    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        .unavailable("this metric backend cannot read history yet")
     }
 }
 
@@ -58,6 +71,15 @@ public struct MetricSources: Sendable {
         if let source { return await source.awaitNewSample(after: instant, limit: limit, clock: clock) }
         try? await clock.sleep(limit)
         return nil
+    }
+
+    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        let source: (any MetricSource)? = switch query {
+        case .prometheus: prometheus
+        case .cloudwatch: cloudwatch
+        }
+        guard let source else { return .unavailable("no backend is configured for \(query.display)") }
+        return await source.readRange(query, from: start, to: end, step: step)
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {

@@ -90,6 +90,54 @@ public struct PrometheusSource: MetricSource {
         return .value(value)
     }
 
+    private struct RangeAnswer: Decodable {
+        struct Data: Decodable {
+            var resultType: String
+            var result: [Series]
+        }
+        struct Series: Decodable {
+            var values: [[Answer.Value]]?
+        }
+        var status: String
+        var data: Data?
+        var errorType: String?
+        var error: String?
+    }
+
+    /// `/api/v1/query_range`: one series expected, as for an instant query; NaN and ±Inf left out.
+    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        guard case let .prometheus(text) = query else { return .unavailable("not a Prometheus query") }
+        let seconds = { (date: Date) in String(format: "%.3f", date.timeIntervalSince1970) }
+        var components = URLComponents(string: baseURL + "/api/v1/query_range")
+        components?.queryItems = [URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
+                                  URLQueryItem(name: "end", value: seconds(end)), URLQueryItem(name: "step", value: String(format: "%.3f", step.timeInterval))]
+        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = encoded
+        guard let url = components?.url else { return .unavailable("cannot build a query URL from \(baseURL)") }
+        let response: HTTPResponse
+        do {
+            response = try await http.get(url, timeout: max(timeout, .seconds(30)))
+        } catch {
+            return .unavailable("Prometheus at \(baseURL) is unreachable: \(error)")
+        }
+        guard let answer = try? JSONDecoder().decode(RangeAnswer.self, from: response.body) else {
+            return .unavailable("Prometheus answered HTTP \(response.status) with something that is not its API's JSON")
+        }
+        guard answer.status == "success", let data = answer.data else {
+            return .unavailable("Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")")
+        }
+        if data.result.count > 1 {
+            return .unavailable("the query returned \(data.result.count) series; aggregate it to one, e.g. with sum(...)")
+        }
+        var samples: [Date: Double] = [:]
+        for pair in data.result.first?.values ?? [] {
+            guard pair.count == 2, case let .time(time) = pair[0], time.isFinite, case let .text(text) = pair[1],
+                  let value = Double(text), value.isFinite else { continue }
+            samples[Date(timeIntervalSince1970: time)] = value
+        }
+        return .samples(samples)
+    }
+
     private struct Targets: Decodable {
         struct Data: Decodable { var activeTargets: [Target] }
         struct Target: Decodable { var health: String?; var lastScrape: String? }

@@ -14,6 +14,8 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
     case command(CommandFailure)
     /// The canary failed a gate and traffic was reverted to stable: exit 3.
     case gatesFailed(reason: String, revertedTo: String)
+    /// `analyze`: replayed over history, the gates would have failed (nothing was changed): exit 3.
+    case wouldHaveFailed(String)
     /// Another deployment holds the lock for this service/env: exit 4.
     case locked(service: String, env: String, holder: String)
     /// A deployment was interrupted and needs `resume` or `abort`: exit 5.
@@ -29,7 +31,7 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .usage, .configuration: return 2
         case .runtime, .command: return 1
-        case .gatesFailed: return 3
+        case .gatesFailed, .wouldHaveFailed: return 3
         case .locked: return 4
         case .interrupted: return 5
         case let .cancelled(signal, _): return 128 + signal
@@ -52,6 +54,8 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
             return failure.description
         case let .gatesFailed(reason, revertedTo):
             return "canary failed: \(reason); traffic reverted to version \(revertedTo)"
+        case let .wouldHaveFailed(reason):
+            return "a canary would have failed: \(reason)"
         case let .locked(service, env, holder):
             return withHint(
                 "another deployment of \(service)/\(env) holds the lock: \(holder)",

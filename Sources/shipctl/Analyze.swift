@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import ShipctlKit
+
+struct Analyze: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a service's analysis over past metrics: would the gate have tripped? (exit 3 if so, 0 if not)",
+        discussion: """
+        Every analysis.interval from --from to --to, each metric is evaluated against its threshold as in a real \
+        canary, with {{canary}} = --version and {{stable}} = --baseline (default: the last-known-good version), and \
+        failure_limit / inconclusive_limit applied. Prometheus metrics are read with query_range; CloudWatch metrics \
+        cannot be replayed yet and count as inconclusive. Times are RFC 3339, `now`, or back from now, written with `=` so the \
+        minus is not read as an option: `--from=-30m`.
+        Example: shipctl analyze --service api --env prod --version 7 --baseline 6 --from=-1h --to now
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The service, as named under `services`.") var service: String
+    @Option(help: "The environment, as named under `environments`.") var env: String
+    @Option(help: "The version whose metrics are judged ({{canary}}).") var version: String
+    @Option(help: "The version to compare with ({{stable}}); default: the last-known-good one.") var baseline: String?
+    @Option(help: "Start of the window: RFC 3339, `now`, or back from now as `--from=-30m`.") var from: String
+    @Option(help: "End of the window (default: now).") var to: String = "now"
+
+    func run() async throws {
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let session = try Session.open(global, reporter)
+            let now = Date()
+            guard let start = TimeArgument.parse(from, now: now) else { throw .usage("--from `\(from)` is not a time (RFC 3339, `now`, or e.g. `-30m`)") }
+            guard let end = TimeArgument.parse(to, now: now) else { throw .usage("--to `\(to)` is not a time (RFC 3339, `now`, or e.g. `-30m`)") }
+            var stable = baseline
+            if stable == nil {
+                stable = try? await session.dependencies.store.history(service: service, env: env).lastKnownGood
+            }
+            let replay = AnalysisReplay(service: try session.service(service), env: try session.environment(env), dependencies: session.dependencies)
+            let outcome = try await replay.run(version: version, baseline: stable, from: start, to: end)
+            if global.json {
+                session.reporter.json(outcome.json)
+            } else {
+                outcome.lines.forEach(session.reporter.line)
+            }
+            if let tripped = outcome.tripped {
+                throw .wouldHaveFailed("\(tripped.metric) tripped the gate at \(Timestamp.format(tripped.at))")
+            }
+        }
+    }
+}

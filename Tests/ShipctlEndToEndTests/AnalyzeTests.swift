@@ -1,0 +1,93 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// `shipctl analyze` against a real Prometheus holding history that the test
+/// wrote with promtool: a window where the new version's error rate was high
+/// trips the gate (exit 3, naming the metric and the time), a calm one passes.
+final class AnalyzeTests: WorldTestCase {
+    static func config() -> String {
+        SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: hist-app, alias: live }
+            strategy:
+              steps:
+                - { weight: 10, pause: 5m }
+                - { weight: 100 }
+            analysis:
+              interval: 30s
+              failure_limit: 1
+              inconclusive_limit: 2
+              metrics:
+                - name: error-rate
+                  prometheus: sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}",status="error"}[1m])) / sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}"}[1m]))
+                  max: 0.02
+        """)
+    }
+
+    /// Two hours of request counters for hist-app version 2, a sample every 15 s from
+    /// `start`: 100 good requests per sample, plus 20 errors per sample in `bad`.
+    static func history(start: Int, bad: Range<Int>) -> String {
+        var ok: [String] = [], errors: [String] = []
+        var good = 0, failed = 0
+        for time in stride(from: start, to: start + 7200, by: 15) {
+            good += 100
+            if bad.contains(time) { failed += 20 }
+            ok.append("llm_requests_total{function=\"hist-app\",version=\"2\",status=\"ok\"} \(good) \(time)")
+            errors.append("llm_requests_total{function=\"hist-app\",version=\"2\",status=\"error\"} \(failed) \(time)")
+        }
+        return (["# TYPE llm_requests counter"] + ok + errors + ["# EOF"]).joined(separator: "\n") + "\n"
+    }
+
+    func testABadWindowTripsTheGateAndACalmOnePasses() async throws {
+        let now = Int(Date().timeIntervalSince1970)
+        let start = now - 3 * 3600 - now % 15
+        let badFrom = start + 30 * 60, badTo = start + 60 * 60
+        try await world.backfillPrometheus(Self.history(start: start, bad: badFrom..<badTo))
+        let config = try world.writeConfig(Self.config())
+        let time = { (offset: Int) in Timestamp.format(Date(timeIntervalSince1970: TimeInterval(start + offset))) }
+
+        let bad = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1",
+                                       "--from", time(25 * 60), "--to", time(65 * 60)], config: config)
+        XCTAssertEqual(bad.status, 3, bad.output)
+        XCTAssertTrue(bad.stdout.contains("error-rate (max 0.02): "), bad.stdout)
+        XCTAssertTrue(bad.stdout.contains("the gate would have tripped at "), bad.stdout)
+        XCTAssertTrue(bad.stderr.contains("error-rate tripped the gate at "), bad.stderr)
+        XCTAssertTrue(bad.stdout.contains("query: sum(rate(llm_requests_total{function=\"hist-app\",version=\"2\",status=\"error\"}[1m]))"), bad.stdout)
+
+        let json = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1",
+                                        "--from", time(25 * 60), "--to", time(65 * 60), "--json"], config: config)
+        XCTAssertEqual(json.status, 3, json.output)
+        let outcome = try XCTUnwrap(json.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.first { $0["tripped"] != nil })
+        let tripped = try XCTUnwrap(outcome["tripped"]?["at"]?.stringValue.flatMap(Timestamp.parse), json.stdout)
+        // Errors start at badFrom; a 1-minute rate sees them at once, and failure_limit 1 stops at the second failing evaluation.
+        XCTAssertGreaterThanOrEqual(tripped.timeIntervalSince1970, TimeInterval(badFrom), json.stdout)
+        XCTAssertLessThanOrEqual(tripped.timeIntervalSince1970, TimeInterval(badFrom + 120), json.stdout)
+        XCTAssertEqual(outcome["tripped"]?["metric"]?.stringValue, "error-rate")
+        XCTAssertEqual(outcome["evaluations"]?.doubleValue, 81, "one every 30 s over 40 minutes")
+        guard case let .array(metrics)? = outcome["metrics"], let metric = metrics.first else { return XCTFail(json.stdout) }
+        XCTAssertGreaterThan(metric["fail"]?.doubleValue ?? 0, 50, json.stdout)
+        XCTAssertGreaterThan(metric["worst"]?.doubleValue ?? 0, 0.1, json.stdout)
+
+        let calm = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1",
+                                        "--from", time(80 * 60), "--to", time(110 * 60)], config: config)
+        XCTAssertEqual(calm.status, 0, calm.output)
+        XCTAssertTrue(calm.stdout.contains("error-rate (max 0.02): 61 pass, 0 fail, 0 inconclusive"), calm.stdout)
+        XCTAssertTrue(calm.stdout.hasSuffix("the gate would have passed this window\n"), calm.stdout)
+
+        // No data for a version that never ran: inconclusive past the limit, never a pass.
+        let absent = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "9", "--baseline", "1",
+                                          "--from", time(80 * 60), "--to", time(90 * 60)], config: config)
+        XCTAssertEqual(absent.status, 3, absent.output)
+        XCTAssertTrue(absent.stdout.contains("inconclusive_limit 2"), absent.stdout)
+
+        let typo = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--from", "yesterday"], config: config)
+        XCTAssertEqual(typo.status, 2, typo.output)
+        XCTAssertTrue(typo.stderr.contains("--from `yesterday` is not a time"), typo.stderr)
+        let huge = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--from=-3650d"], config: config)
+        XCTAssertEqual(huge.status, 2, huge.output)
+        XCTAssertTrue(huge.stderr.contains("narrow it with --from and --to"), huge.stderr)
+    }
+}
