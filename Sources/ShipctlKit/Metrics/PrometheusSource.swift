@@ -13,7 +13,8 @@ public struct PrometheusSource: MetricSource {
         self.timeout = timeout
     }
 
-    private struct Answer: Decodable {
+    /// The shapes of an instant query's answer.
+    private enum Answer {
         struct Data: Decodable {
             var resultType: String
             var result: Result
@@ -40,31 +41,14 @@ public struct PrometheusSource: MetricSource {
                 else { self = .text(try container.decode(String.self)) }
             }
         }
-        var status: String
-        var data: Data?
-        var errorType: String?
-        var error: String?
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {
         guard case let .prometheus(text) = query else { return .inconclusive("not a Prometheus query") }
-        var components = URLComponents(string: baseURL + "/api/v1/query")
-        components?.queryItems = [URLQueryItem(name: "query", value: text)]
-        // `+` is a literal in PromQL but a space in query strings.
-        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        components?.percentEncodedQuery = encoded
-        guard let url = components?.url else { return .inconclusive("cannot build a query URL from \(baseURL)") }
-        let response: HTTPResponse
-        do {
-            response = try await http.get(url, timeout: timeout)
-        } catch {
-            return .inconclusive("Prometheus at \(baseURL) is unreachable: \(error)")
-        }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body) else {
-            return .inconclusive("Prometheus answered HTTP \(response.status) with something that is not its API's JSON")
-        }
-        guard answer.status == "success", let data = answer.data else {
-            return .inconclusive("Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")")
+        let data: Answer.Data
+        switch await ask("/api/v1/query", [URLQueryItem(name: "query", value: text)], timeout: timeout, as: Answer.Data.self) {
+        case let .success(answer): data = answer
+        case let .failure(problem): return .inconclusive(problem.message)
         }
         let valueText: String
         switch data.result {
@@ -90,41 +74,60 @@ public struct PrometheusSource: MetricSource {
         return .value(value)
     }
 
-    private struct RangeAnswer: Decodable {
-        struct Data: Decodable {
-            var resultType: String
-            var result: [Series]
-        }
+    private struct RangeData: Decodable {
         struct Series: Decodable {
             var values: [[Answer.Value]]?
         }
+        var resultType: String
+        var result: [Series]
+    }
+
+    /// Prometheus's answer around any payload: `status`, and `errorType`/`error` when it failed.
+    private struct Envelope<Payload: Decodable>: Decodable {
         var status: String
-        var data: Data?
+        var data: Payload?
         var errorType: String?
         var error: String?
+    }
+
+    struct Problem: Error {
+        let message: String
+    }
+
+    /// One API call: the payload, or why there is none (unreachable, not the API's JSON, rejected).
+    private func ask<Payload: Decodable>(_ path: String, _ items: [URLQueryItem], timeout: Duration,
+                                         as payload: Payload.Type) async -> Result<Payload, Problem> {
+        var components = URLComponents(string: baseURL + path)
+        components?.queryItems = items
+        // `+` is a literal in PromQL but a space in query strings.
+        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = encoded
+        guard let url = components?.url else { return .failure(Problem(message: "cannot build a query URL from \(baseURL)")) }
+        let response: HTTPResponse
+        do {
+            response = try await http.get(url, timeout: timeout)
+        } catch {
+            return .failure(Problem(message: "Prometheus at \(baseURL) is unreachable: \(error)"))
+        }
+        guard let answer = try? JSONDecoder().decode(Envelope<Payload>.self, from: response.body) else {
+            return .failure(Problem(message: "Prometheus answered HTTP \(response.status) with something that is not its API's JSON"))
+        }
+        guard answer.status == "success", let data = answer.data else {
+            return .failure(Problem(message: "Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")"))
+        }
+        return .success(data)
     }
 
     /// `/api/v1/query_range`: one series expected, as for an instant query; NaN and ±Inf left out.
     public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
         guard case let .prometheus(text) = query else { return .unavailable("not a Prometheus query") }
         let seconds = { (date: Date) in String(format: "%.3f", date.timeIntervalSince1970) }
-        var components = URLComponents(string: baseURL + "/api/v1/query_range")
-        components?.queryItems = [URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
-                                  URLQueryItem(name: "end", value: seconds(end)), URLQueryItem(name: "step", value: String(format: "%.3f", step.timeInterval))]
-        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        components?.percentEncodedQuery = encoded
-        guard let url = components?.url else { return .unavailable("cannot build a query URL from \(baseURL)") }
-        let response: HTTPResponse
-        do {
-            response = try await http.get(url, timeout: max(timeout, .seconds(30)))
-        } catch {
-            return .unavailable("Prometheus at \(baseURL) is unreachable: \(error)")
-        }
-        guard let answer = try? JSONDecoder().decode(RangeAnswer.self, from: response.body) else {
-            return .unavailable("Prometheus answered HTTP \(response.status) with something that is not its API's JSON")
-        }
-        guard answer.status == "success", let data = answer.data else {
-            return .unavailable("Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")")
+        let items = [URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
+                     URLQueryItem(name: "end", value: seconds(end)), URLQueryItem(name: "step", value: String(format: "%.3f", step.timeInterval))]
+        let data: RangeData
+        switch await ask("/api/v1/query_range", items, timeout: max(timeout, .seconds(30)), as: RangeData.self) {
+        case let .success(answer): data = answer
+        case let .failure(problem): return .unavailable(problem.message)
         }
         if data.result.count > 1 {
             return .unavailable("the query returned \(data.result.count) series; aggregate it to one, e.g. with sum(...)")
