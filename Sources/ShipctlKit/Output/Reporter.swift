@@ -77,7 +77,10 @@ public struct Reporter: Sendable {
             if let label { object["service"] = .string(label) }
             json(.object(object))
         case .human, .githubActions:
-            if live?.event(kind, fields) ?? true { line(message) }
+            guard let live else { return line(message) }
+            // The block shows values from outside too: they are masked like every line.
+            guard case let .object(shown) = redactor.redact(.object(fields)) else { return line(message) }
+            if live.event(kind, shown) { line(message) }
         }
     }
 
