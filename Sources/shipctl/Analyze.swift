@@ -8,8 +8,8 @@ struct Analyze: AsyncParsableCommand {
         discussion: """
         Every analysis.interval from --from to --to, each metric is evaluated against its threshold as in a real \
         canary, with {{canary}} = --version and {{stable}} = --baseline (default: the last-known-good version), and \
-        failure_limit / inconclusive_limit applied. Prometheus metrics are read with query_range; CloudWatch metrics \
-        cannot be replayed yet and count as inconclusive. Times are RFC 3339, `now`, or back from now, written with `=` so the \
+        failure_limit / inconclusive_limit applied. Prometheus metrics are read with query_range, CloudWatch metrics \
+        with get-metric-statistics (at most 1440 periods). Times are RFC 3339, `now`, or back from now, written with `=` so the \
         minus is not read as an option: `--from=-30m`.
         Example: shipctl analyze --service api --env prod --version 7 --baseline 6 --from=-1h --to now
         """)

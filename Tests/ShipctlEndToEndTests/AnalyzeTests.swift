@@ -90,4 +90,40 @@ final class AnalyzeTests: WorldTestCase {
         XCTAssertEqual(huge.status, 2, huge.output)
         XCTAssertTrue(huge.stderr.contains("narrow it with --from and --to"), huge.stderr)
     }
+
+    func testACloudWatchGateIsReplayedFromItsDatapoints() async throws {
+        let now = Int(Date().timeIntervalSince1970) / 60 * 60
+        let start = now - 60 * 60
+        // One datapoint a minute for version 2: 40 model errors from minute 15 to 25, else 0.
+        let data = (0..<50).map { minute -> JSONValue in
+            .object(["MetricName": "ModelErrors", "Timestamp": .string(Timestamp.format(Date(timeIntervalSince1970: TimeInterval(start + minute * 60)))),
+                     "Value": .number((15..<25).contains(minute) ? 40 : 0),
+                     "Dimensions": .array([.object(["Name": "FunctionName", "Value": "cw-hist"]), .object(["Name": "ExecutedVersion", "Value": "2"])])])
+        }
+        _ = try await world.aws(["cloudwatch", "put-metric-data", "--namespace", "MicroApp", "--metric-data", JSONValue.array(data).canonical])
+        let config = try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: cw-hist, alias: live }
+            analysis:
+              interval: 60s
+              failure_limit: 1
+              metrics:
+                - name: model-errors
+                  cloudwatch: { namespace: MicroApp, metric: ModelErrors, stat: Maximum, period: 60, dimensions: { FunctionName: "{{function}}", ExecutedVersion: "{{canary}}" } }
+                  max: 5
+        """, prometheus: false))
+        let time = { (minute: Int) in Timestamp.format(Date(timeIntervalSince1970: TimeInterval(start + minute * 60))) }
+
+        let bad = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--from", time(5), "--to", time(35), "--json"], config: config)
+        XCTAssertEqual(bad.status, 3, bad.output)
+        let outcome = try XCTUnwrap(bad.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.first { $0["tripped"] != nil })
+        let tripped = try XCTUnwrap(outcome["tripped"]?["at"]?.stringValue.flatMap(Timestamp.parse), bad.stdout)
+        XCTAssertEqual(tripped.timeIntervalSince1970, TimeInterval(start + 16 * 60), "the second failing minute: \(bad.stdout)")
+        XCTAssertEqual(outcome["tripped"]?["metric"]?.stringValue, "model-errors")
+
+        let calm = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--from", time(30), "--to", time(45)], config: config)
+        XCTAssertEqual(calm.status, 0, calm.output)
+        XCTAssertTrue(calm.stdout.contains("model-errors (max 5): 16 pass, 0 fail, 0 inconclusive"), calm.stdout)
+    }
 }

@@ -49,11 +49,12 @@ public struct AnalysisReplay: Sendable {
         }
         guard start < end else { throw .usage("--from \(Timestamp.format(start)) is not before --to \(Timestamp.format(end))") }
         let interval = analysis.interval
-        let count = Int((end.timeIntervalSince(start) / interval.timeInterval).rounded(.down)) + 1
-        guard count <= Self.evaluationLimit else {
-            throw .usage("the window holds \(count) evaluations at the \(DurationParser.format(interval)) interval, more than \(Self.evaluationLimit)",
+        let span = (end.timeIntervalSince(start) / interval.timeInterval).rounded(.down) + 1
+        guard span.isFinite, span <= Double(Self.evaluationLimit) else {
+            throw .usage("the window holds \(span.isFinite ? String(format: "%.0f", span) : "too many") evaluations at the \(DurationParser.format(interval)) interval, more than \(Self.evaluationLimit)",
                          hint: "narrow it with --from and --to")
         }
+        let count = Int(span)
         if baseline == nil, analysis.metrics.contains(where: { $0.maxRatioToBaseline != nil }) {
             throw .usage("\(service.name) compares with a baseline (max_ratio_to_baseline); name the stable version with --baseline V")
         }

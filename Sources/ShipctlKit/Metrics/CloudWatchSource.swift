@@ -1,7 +1,7 @@
 import Foundation
 
 /// CloudWatch through `aws cloudwatch get-metric-statistics`: the latest datapoint
-/// of the last two periods. CloudWatch sends no datapoint when nothing was
+/// of the last two periods, now or (for `analyze`) at each time of a window. CloudWatch sends no datapoint when nothing was
 /// counted, so for `Sum` and `SampleCount` an empty answer reads as 0; for the
 /// other statistics it is inconclusive.
 public struct CloudWatchSource: MetricSource {
@@ -51,7 +51,42 @@ public struct CloudWatchSource: MetricSource {
     public func read(_ query: MetricQuery) async -> MetricReading {
         guard case let .cloudwatch(metric) = query else { return .inconclusive("not a CloudWatch query") }
         let end = now()
-        let start = end.addingTimeInterval(-Double(metric.period * 2))
+        let datapoints: [Answer.Datapoint]
+        switch await statistics(metric, from: end.addingTimeInterval(-Double(metric.period * 2)), to: end) {
+        case let .success(answer): datapoints = answer
+        case let .failure(problem): return .inconclusive(problem.message)
+        }
+        return Self.reading(latestOf: datapoints, metric: metric)
+    }
+
+    /// One reading per `step` from `start` to `end`, each what `read` would have answered
+    /// then (the latest datapoint of the two periods before it), from one call.
+    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        guard case let .cloudwatch(metric) = query else { return .unavailable("not a CloudWatch query") }
+        let datapoints: [Answer.Datapoint]
+        switch await statistics(metric, from: start.addingTimeInterval(-Double(metric.period * 2)), to: end) {
+        case let .success(answer): datapoints = answer
+        case let .failure(problem): return .unavailable(problem.message)
+        }
+        let span = (end.timeIntervalSince(start) / step.timeInterval).rounded(.down)
+        guard span.isFinite, span >= 0, span <= Double(AnalysisReplay.evaluationLimit) else {
+            return .unavailable("a window of \(span) steps is not one shipctl reads")
+        }
+        var samples: [Date: Double] = [:]
+        let count = Int(span)
+        for index in 0...count {
+            let at = start.addingTimeInterval(Double(index) * step.timeInterval)
+            let window = datapoints.filter { $0.Timestamp.date <= at && $0.Timestamp.date > at.addingTimeInterval(-Double(metric.period * 2)) }
+            if case let .value(value) = Self.reading(latestOf: window, metric: metric) { samples[at] = value }
+        }
+        return .samples(samples)
+    }
+
+    struct Problem: Error {
+        let message: String
+    }
+
+    private func statistics(_ metric: CloudWatchQuery, from start: Date, to end: Date) async -> Result<[Answer.Datapoint], Problem> {
         var arguments = (region.map { ["--region", $0] } ?? []) + [
             "cloudwatch", "get-metric-statistics", "--namespace", metric.namespace, "--metric-name", metric.metric,
             "--statistics", metric.stat, "--period", String(metric.period),
@@ -64,12 +99,16 @@ public struct CloudWatchSource: MetricSource {
         }
         let result = await runner.run(ProcessRequest("aws", arguments, timeout: .seconds(15), mutating: false))
         guard result.succeeded else {
-            return .inconclusive("CloudWatch query failed: \(AnswerQuote.quote(redactor.redact(result.stderr)))")
+            return .failure(Problem(message: "CloudWatch query failed: \(AnswerQuote.quote(redactor.redact(result.stderr)))"))
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
-            return .inconclusive("could not read the answer of get-metric-statistics")
+            return .failure(Problem(message: "could not read the answer of get-metric-statistics"))
         }
-        guard let latest = answer.Datapoints.max(by: { $0.Timestamp < $1.Timestamp }) else {
+        return .success(answer.Datapoints)
+    }
+
+    private static func reading(latestOf datapoints: [Answer.Datapoint], metric: CloudWatchQuery) -> MetricReading {
+        guard let latest = datapoints.max(by: { $0.Timestamp < $1.Timestamp }) else {
             return ["Sum", "SampleCount"].contains(metric.stat)
                 ? .value(0)
                 : .inconclusive("CloudWatch returned no datapoints for \(metric.metric) in the last \(metric.period * 2)s")
