@@ -160,13 +160,15 @@ final class InterruptionTests: WorldTestCase {
 
     func testTwoConcurrentPromotesTwentyTimesExactlyOneProceeds() async throws {
         try await world.createFunction("race-app", versions: 2)
-        // One step and no smoke test: the winner still holds the lock for several
-        // provider calls, long after the loser has tried to take it.
+        // One step and no smoke test. Through the signed Lambda API the winner may be done
+        // before the other process has even started: that one then finds nothing to promote.
+        // What must hold every round is that exactly one of them moves traffic.
         let config = try world.writeConfig(SampleConfig.inWorld(services: """
           api:
             provider: lambda
             lambda: { function: race-app, alias: live }
         """, prometheus: false))
+        var collisions = 0
         for round in 0..<20 {
             let version = round.isMultiple(of: 2) ? "2" : "1"
             let arguments = ["promote", "--service", "api", "--env", "prod", "--version", version]
@@ -176,8 +178,10 @@ final class InterruptionTests: WorldTestCase {
             let runs = await [first, second]
 
             let statuses = runs.map(\.status).sorted()
-            XCTAssertEqual(statuses, [0, 4], "round \(round): \(runs.map(\.output))")
+            let late = runs.contains { $0.status == 0 && $0.stdout.contains("already serves 100% of traffic; nothing to promote") }
+            XCTAssertTrue(statuses == [0, 4] || (statuses == [0, 0] && late), "round \(round): \(runs.map(\.output))")
             if let loser = runs.first(where: { $0.status == 4 }) {
+                collisions += 1
                 XCTAssertTrue(loser.stderr.contains("holds the lock") && loser.stderr.contains("pid"), loser.stderr)
             }
             let alias = try await world.alias("race-app")
@@ -185,7 +189,8 @@ final class InterruptionTests: WorldTestCase {
             XCTAssertTrue(alias.weights.isEmpty, "round \(round)")
         }
         let starts = records(service: "api").filter { $0["action"]?.stringValue == AuditAction.deploymentStart }
-        XCTAssertEqual(starts.count, 20)
+        XCTAssertEqual(starts.count, 20, "one deployment moved traffic per round")
+        XCTAssertGreaterThanOrEqual(collisions, 10, "most rounds should have the two processes meet at the lock")
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
     }
