@@ -12,6 +12,11 @@ public struct Placeholders: Sendable {
         self.values = values
     }
 
+    /// The same values with `{{canary}}` standing for `version`: the baseline a ratio gate compares with.
+    public func withCanary(_ version: String) -> Placeholders {
+        Placeholders(values.merging(["canary": version]) { $1 })
+    }
+
     /// Everything a deployment of `service` to `env` fills in.
     public static func deployment(service: ServiceConfig, env: EnvironmentConfig, canary: String, stable: String) -> Placeholders {
         Placeholders(["canary": canary, "stable": stable, "service": service.name, "env": env.name,

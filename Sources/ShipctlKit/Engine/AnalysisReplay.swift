@@ -59,7 +59,7 @@ public struct AnalysisReplay: Sendable {
             throw .usage("\(service.name) compares with a baseline (max_ratio_to_baseline); name the stable version with --baseline V")
         }
         let canary = Placeholders.deployment(service: service, env: env, canary: version, stable: baseline ?? "")
-        let stable = Placeholders(canary.values.merging(["canary": baseline ?? ""]) { $1 })
+        let stable = canary.withCanary(baseline ?? "")
         let sources = ProviderFactory.metricSources(env: env, dependencies: dependencies)
 
         // Every query's history in one read each, then the evaluations from memory.

@@ -86,7 +86,7 @@ struct CanaryRun {
     func context(provider: any TrafficProvider, stable: String, canary: String) -> StepContext {
         let placeholders = Placeholders.deployment(service: service, env: env, canary: canary, stable: stable)
         return StepContext(provider: provider, stable: stable, canary: canary, placeholders: placeholders,
-                           baseline: Placeholders(placeholders.values.merging(["canary": stable]) { $1 }))
+                           baseline: placeholders.withCanary(stable))
     }
 
     /// Runs the phases to an end, and whatever the end, puts the deployment in the job summary.

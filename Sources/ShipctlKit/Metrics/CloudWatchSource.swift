@@ -82,11 +82,8 @@ public struct CloudWatchSource: MetricSource {
         return .samples(samples)
     }
 
-    struct Problem: Error {
-        let message: String
-    }
 
-    private func statistics(_ metric: CloudWatchQuery, from start: Date, to end: Date) async -> Result<[Answer.Datapoint], Problem> {
+    private func statistics(_ metric: CloudWatchQuery, from start: Date, to end: Date) async -> Result<[Answer.Datapoint], MetricBackendProblem> {
         var arguments = (region.map { ["--region", $0] } ?? []) + [
             "cloudwatch", "get-metric-statistics", "--namespace", metric.namespace, "--metric-name", metric.metric,
             "--statistics", metric.stat, "--period", String(metric.period),
@@ -99,10 +96,10 @@ public struct CloudWatchSource: MetricSource {
         }
         let result = await runner.run(ProcessRequest("aws", arguments, timeout: .seconds(15), mutating: false))
         guard result.succeeded else {
-            return .failure(Problem(message: "CloudWatch query failed: \(AnswerQuote.quote(redactor.redact(result.stderr)))"))
+            return .failure(MetricBackendProblem(message: "CloudWatch query failed: \(AnswerQuote.quote(redactor.redact(result.stderr)))"))
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
-            return .failure(Problem(message: "could not read the answer of get-metric-statistics"))
+            return .failure(MetricBackendProblem(message: "could not read the answer of get-metric-statistics"))
         }
         return .success(answer.Datapoints)
     }

@@ -20,6 +20,11 @@ public protocol MetricSource: Sendable {
     func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange
 }
 
+/// Why a metrics backend gave no usable answer, in words for the user.
+struct MetricBackendProblem: Error {
+    let message: String
+}
+
 /// A query's history: the values a backend holds at each time, or why it has none.
 public enum MetricRange: Sendable, Equatable {
     case samples([Date: Double])
@@ -63,22 +68,21 @@ public struct MetricSources: Sendable {
         self.cloudwatch = cloudwatch
     }
 
-    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
-        let source: (any MetricSource)? = switch query {
+    private func source(for query: MetricQuery) -> (any MetricSource)? {
+        switch query {
         case .prometheus: prometheus
         case .cloudwatch: cloudwatch
         }
-        if let source { return await source.awaitNewSample(after: instant, limit: limit, clock: clock) }
+    }
+
+    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+        if let source = source(for: query) { return await source.awaitNewSample(after: instant, limit: limit, clock: clock) }
         try? await clock.sleep(limit)
         return nil
     }
 
     public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
-        let source: (any MetricSource)? = switch query {
-        case .prometheus: prometheus
-        case .cloudwatch: cloudwatch
-        }
-        guard let source else { return .unavailable("no backend is configured for \(query.display)") }
+        guard let source = source(for: query) else { return .unavailable("no backend is configured for \(query.display)") }
         return await source.readRange(query, from: start, to: end, step: step)
     }
 

@@ -90,30 +90,27 @@ public struct PrometheusSource: MetricSource {
         var error: String?
     }
 
-    struct Problem: Error {
-        let message: String
-    }
 
     /// One API call: the payload, or why there is none (unreachable, not the API's JSON, rejected).
     private func ask<Payload: Decodable>(_ path: String, _ items: [URLQueryItem], timeout: Duration,
-                                         as payload: Payload.Type) async -> Result<Payload, Problem> {
+                                         as payload: Payload.Type) async -> Result<Payload, MetricBackendProblem> {
         var components = URLComponents(string: baseURL + path)
         components?.queryItems = items
         // `+` is a literal in PromQL but a space in query strings.
         let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         components?.percentEncodedQuery = encoded
-        guard let url = components?.url else { return .failure(Problem(message: "cannot build a query URL from \(baseURL)")) }
+        guard let url = components?.url else { return .failure(MetricBackendProblem(message: "cannot build a query URL from \(baseURL)")) }
         let response: HTTPResponse
         do {
             response = try await http.get(url, timeout: timeout)
         } catch {
-            return .failure(Problem(message: "Prometheus at \(baseURL) is unreachable: \(error)"))
+            return .failure(MetricBackendProblem(message: "Prometheus at \(baseURL) is unreachable: \(error)"))
         }
         guard let answer = try? JSONDecoder().decode(Envelope<Payload>.self, from: response.body) else {
-            return .failure(Problem(message: "Prometheus answered HTTP \(response.status) with something that is not its API's JSON"))
+            return .failure(MetricBackendProblem(message: "Prometheus answered HTTP \(response.status) with something that is not its API's JSON"))
         }
         guard answer.status == "success", let data = answer.data else {
-            return .failure(Problem(message: "Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")"))
+            return .failure(MetricBackendProblem(message: "Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")"))
         }
         return .success(data)
     }

@@ -31,17 +31,23 @@ public final class LiveView: @unchecked Sendable {
     /// The bar's width in cells.
     static let barWidth = 30
 
+    private let ticks: Bool
+
     public init(write: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = { Date() }, ticks: Bool = true) {
         self.write = write
         self.now = now
-        if ticks {
-            // The time left counts down between evaluations too.
-            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
-            timer.schedule(deadline: .now() + 1, repeating: 1)
-            timer.setEventHandler { [weak self] in self?.tick() }
-            timer.resume()
-            ticker = timer
-        }
+        self.ticks = ticks
+    }
+
+    /// The time left counts down between evaluations too; the timer runs only once a
+    /// deployment has started, not for every command that happens to run on a terminal.
+    private func startTicking() {
+        guard ticks, ticker == nil else { return }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        timer.schedule(deadline: .now() + 1, repeating: 1)
+        timer.setEventHandler { [weak self] in self?.tick() }
+        timer.resume()
+        ticker = timer
     }
 
     deinit { ticker?.cancel() }
@@ -61,6 +67,7 @@ public final class LiveView: @unchecked Sendable {
             switch kind {
             case "start", "resume":
                 active = true
+                startTicking()
                 let service = fields["service"]?.stringValue ?? ""
                 let env = fields["env"]?.stringValue ?? ""
                 let canary = fields["canary"]?.stringValue ?? "?"
