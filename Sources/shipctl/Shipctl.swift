@@ -11,7 +11,7 @@ struct Shipctl: AsyncParsableCommand {
         Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
         rolled back (analyze: would have failed) · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
         """,
-        subcommands: [Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self, Analyze.self, State.self, ConfigCommand.self]
+        subcommands: [Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self, Analyze.self, Plan.self, Flags.self, State.self, ConfigCommand.self, Init.self]
     )
 
     static let version = "0.1.0"

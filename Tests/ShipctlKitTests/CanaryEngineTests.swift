@@ -65,7 +65,7 @@ final class CanaryEngineTests: XCTestCase {
                                             cancellation: cancellation, clock: engineClock,
                                             metricSources: MetricSources(prometheus: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery), cloudwatch: nil))
             dependencies.trafficProviders = providers
-            dependencies.flagStores = FlagStores([flags])
+            dependencies.flagStore = flags
             return dependencies
         }
     }

@@ -22,8 +22,6 @@ public final class ScriptedFlagStore: FlagStore, @unchecked Sendable {
         lock.withLock { released = true }
     }
 
-    public func handles(_ flip: FlagFlip) -> Bool { true }
-
     public func read(_ flip: FlagFlip) async throws(ShipctlError) -> String? {
         lock.withLock { values[flip.displayName] }
     }

@@ -143,7 +143,7 @@ struct ConfigParser {
             guard reader.checkedName(name, node: keyNode, key: key) != nil,
                   let fields = reader.mapping(value, key: key, allowed: ["region", "prometheus"]) else { continue }
             let region = fields["region"].flatMap { reader.name($0, key: "\(key).region") }
-            let prometheus = fields["prometheus"].flatMap { url($0, key: "\(key).prometheus") }
+            let prometheus = fields["prometheus"].flatMap { reader.url($0, key: "\(key).prometheus") }
             result[name] = EnvironmentConfig(name: name, region: region, prometheus: prometheus)
         }
         return result
@@ -327,7 +327,7 @@ struct ConfigParser {
                 }
             } else if let http = fields["http"] {
                 if let body = reader.mapping(http, key: "\(itemKey).http", allowed: ["url", "status", "timeout"], required: ["url"]),
-                   let urlNode = body["url"], let target = url(urlNode, key: "\(itemKey).http.url") {
+                   let urlNode = body["url"], let target = reader.url(urlNode, key: "\(itemKey).http.url") {
                     let status = body["status"].map { reader.int($0, key: "\(itemKey).http.status", range: 100...599) } ?? 200
                     httpTimeout = body["timeout"].flatMap { reader.duration($0, key: "\(itemKey).http.timeout", max: .seconds(3600), allowZero: false) }
                     if let status { kind = .http(url: target, status: status) }
@@ -440,41 +440,20 @@ struct ConfigParser {
     }
 
     func parseFlag(_ node: Node, key: String) -> FlagFlip? {
-        let allowed = ["ssm", "value", "file", "flag", "variant", "unleash", "launchdarkly", "enabled"]
+        let kinds = FlagKinds.all
+        let allowed = Array(Set(kinds.flatMap { [$0.kind] + $0.otherKeys })).sorted()
+        let teach = "give a flag store: " + kinds.map { "`\($0.example)`" }.joined(separator: " or ")
         guard let fields = reader.mapping(node, key: key, allowed: allowed) else { return nil }
-        if let ssm = fields["ssm"] {
-            guard let parameter = reader.name(ssm, key: "\(key).ssm", allowSlash: true, placeholders: true) else { return nil }
-            guard let valueNode = fields["value"] else {
-                reader.report(node, "\(key).value", "an ssm flag needs the `value` to write")
-                return nil
-            }
-            return reader.string(valueNode, key: "\(key).value").map { .ssm(parameter: parameter, value: $0) }
-        }
-        if let file = fields["file"] {
-            let path = reader.name(file, key: "\(key).file", allowSlash: true, placeholders: true)
-            let flag = fields["flag"].flatMap { reader.name($0, key: "\(key).flag") }
-            let variant = fields["variant"].flatMap { reader.string($0, key: "\(key).variant") }
-            if fields["flag"] == nil || fields["variant"] == nil {
-                reader.report(node, key, "a file flag needs `flag` and `variant`")
-            }
-            guard let path, let flag, let variant else { return nil }
-            return .file(path: path, flag: flag, variant: variant)
-        }
-        if let other = fields["unleash"] ?? fields["launchdarkly"] {
-            reader.report(other, key, "Unleash and LaunchDarkly flag stores are not available in this version; use `ssm` or `file`")
+        let named = kinds.filter { fields[$0.kind] != nil }
+        guard named.count == 1, let kind = named.first else {
+            reader.report(node, key, named.isEmpty ? teach : "give one flag store per entry, not \(named.map { $0.kind }.joined(separator: " and "))")
             return nil
         }
-        reader.report(node, key, "give a flag store: `{ ssm: /path/NAME, value: V }` or `{ file: flags.json, flag: NAME, variant: V }`")
-        return nil
-    }
-
-    private func url(_ node: Node, key: String) -> String? {
-        guard let text = reader.string(node, key: key) else { return nil }
-        guard let parsed = URL(string: text.replacingOccurrences(of: "{{", with: "x").replacingOccurrences(of: "}}", with: "x")),
-              let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
-            reader.report(node, key, "expected an http:// or https:// URL, got `\(text.prefix(80))`")
+        let strays = fields.keys.filter { $0 != kind.kind && !kind.otherKeys.contains($0) }.sorted()
+        guard strays.isEmpty else {
+            reader.report(node, key, "`\(strays.joined(separator: "`, `"))` does not belong to a \(kind.kind) flag; write `\(kind.example)`")
             return nil
         }
-        return text
+        return kind.parse(FlagEntry(reader: reader, node: node, key: key, kind: kind.kind, fields: fields)).map(FlagFlip.init)
     }
 }

@@ -181,16 +181,3 @@ public struct OnFailure: Sendable {
 
     public static let defaults = OnFailure(revert: true, flags: [])
 }
-
-/// A feature-flag change shipctl makes when a canary fails or on `flags set`.
-public enum FlagFlip: Sendable, Equatable {
-    case ssm(parameter: String, value: String)
-    case file(path: String, flag: String, variant: String)
-
-    public var displayName: String {
-        switch self {
-        case let .ssm(parameter, value): return "ssm \(parameter)=\(value)"
-        case let .file(path, flag, variant): return "file \(path) \(flag)=\(variant)"
-        }
-    }
-}

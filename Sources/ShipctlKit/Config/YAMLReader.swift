@@ -182,6 +182,16 @@ final class YAMLReader {
         return value
     }
 
+    func url(_ node: Node, key: String) -> String? {
+        guard let text = string(node, key: key) else { return nil }
+        guard let parsed = URL(string: text.replacingOccurrences(of: "{{", with: "x").replacingOccurrences(of: "}}", with: "x")),
+              let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+            report(node, key, "expected an http:// or https:// URL, got `\(text.prefix(80))`")
+            return nil
+        }
+        return text
+    }
+
     func sequence(_ node: Node, key: String) -> [Node]? {
         guard case let .sequence(sequence) = node else {
             report(node, key, "expected a list, got \(describe(node))")

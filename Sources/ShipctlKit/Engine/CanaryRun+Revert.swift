@@ -31,7 +31,7 @@ extension CanaryRun {
     func revert(_ context: StepContext, reason: String, flipFlags: Bool, outcome: DeploymentOutcome = .rolledBack) async throws(ShipctlError) -> String {
         reporter.event("gate-failed", "canary of version \(context.canary) stopped: \(reason)", ["reason": .string(reason)])
         var liveVersion = context.canary
-        let flipper = FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: engine.config, env: env, dependencies: dependencies),
+        let flipper = FlagFlipper(recorder: recorder, store: ProviderFactory.flagStore(config: engine.config, env: env, dependencies: dependencies),
                                   reporter: reporter)
         let flips = flipFlags ? service.onFailure.flags : []
         // The flags flip beside the revert, never before it in the log and never in its way.

@@ -16,8 +16,8 @@ public struct Dependencies: Sendable {
     public var metricSources: MetricSources?
     /// Traffic providers by service name, used instead of the configured ones (in-process tests).
     public var trafficProviders: [String: any TrafficProvider] = [:]
-    /// Flag stores to use instead of the configured ones (in-process tests).
-    public var flagStores: FlagStores?
+    /// A flag store to use instead of the configured services (in-process tests).
+    public var flagStore: (any FlagStore)?
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
                 actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],
@@ -69,12 +69,11 @@ public enum ProviderFactory {
                       cloudwatch: CloudWatchSource(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor))
     }
 
-    public static func flagStores(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> FlagStores {
-        if let given = dependencies.flagStores { return given }
-        return FlagStores([
-            SSMFlagStore(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor,
-                         http: dependencies.directAPI, environment: dependencies.environment),
-            FileFlagStore(baseDirectory: URL(fileURLWithPath: config.path).deletingLastPathComponent().path),
-        ])
+    public static func flagStore(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any FlagStore {
+        if let given = dependencies.flagStore { return given }
+        return ConfiguredFlagStore(context: FlagContext(
+            runner: dependencies.runner, http: dependencies.http, awsAPI: dependencies.directAPI, redactor: dependencies.redactor,
+            region: env.region, environment: dependencies.environment,
+            baseDirectory: URL(fileURLWithPath: config.path).deletingLastPathComponent().path))
     }
 }

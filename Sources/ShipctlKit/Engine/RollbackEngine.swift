@@ -113,7 +113,7 @@ public struct RollbackEngine: Sendable {
         await bestEffort { () async throws(ShipctlError) in try await recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
         // The flags flip beside the one traffic call: after its intent in the log, never in its way.
         let flips = options.flipFlags ? service.onFailure.flags : []
-        let flagging = FlagFlipper(recorder: recorder, stores: ProviderFactory.flagStores(config: config, env: env, dependencies: dependencies), reporter: reporter)
+        let flagging = FlagFlipper(recorder: recorder, store: ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies), reporter: reporter)
             .start(flips, placeholders: Placeholders.deployment(service: service, env: env, canary: from, stable: target), step: kind)
         let started = ContinuousClock.now
         // The provider answers with the state after the change: that answer is the verification,

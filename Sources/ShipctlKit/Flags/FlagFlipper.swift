@@ -4,7 +4,7 @@ import Foundation
 /// One failing flip is reported and does not stop the others.
 struct FlagFlipper: Sendable {
     let recorder: DeploymentRecorder
-    let stores: FlagStores
+    let store: any FlagStore
     let reporter: Reporter
 
     /// Starts the flips in their own task, so a traffic call can run beside them; the task tells how they went.
@@ -24,7 +24,6 @@ struct FlagFlipper: Sendable {
         var failures: [FlagFlip] = []
         for flip in flips.map({ $0.filled(placeholders) }) {
             do {
-                let store = try stores.store(for: flip)
                 try await recorder.performing(AuditAction.flagSet, step: step, args: flip.auditArgs) { () async throws(ShipctlError) in
                     try await store.set(flip)
                 }

@@ -100,8 +100,9 @@ public struct Terraform: Sendable {
                                    redactor: redactor)
     }
 
-    public func plan() async throws(ShipctlError) -> PlanSummary {
-        let planFile = workspace.map { "shipctl-\($0).tfplan" } ?? "shipctl.tfplan"
+    /// Plans into `file` (default: one per workspace, which `apply` then takes).
+    public func plan(into file: String? = nil) async throws(ShipctlError) -> PlanSummary {
+        let planFile = file ?? workspace.map { "shipctl-\($0).tfplan" } ?? "shipctl.tfplan"
         let arguments = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"] + variableArguments
         let planRequest = request(arguments, timeout: .seconds(600), mutating: false)
         let result = await runner.run(planRequest)

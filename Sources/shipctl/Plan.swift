@@ -1,0 +1,34 @@
+import ArgumentParser
+import ShipctlKit
+
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what promote would do: the terraform plan, the version it would pick, the canary steps and gates.",
+        discussion: """
+        Runs terraform init and plan (never apply) and reads the live split; changes nothing, takes no lock and \
+        writes no audit record, so it is safe beside a running promote. A plan that destroys or replaces \
+        resources is called out: promote stops on it unless given --yes.
+
+        Example: shipctl plan --service api --env prod
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The service, as named under `services`.") var service: String
+    @Option(help: "The environment, as named under `environments`.") var env: String
+    @Option(help: "The version promote would be given with --version.") var version: String?
+
+    func run() async throws {
+        try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
+            let session = try Session.open(global, reporter)
+            let (service, env) = try session.target(service: service, env: env)
+            let report = try await PlanReport.gather(config: session.config, service: service, env: env, version: version,
+                                                     dependencies: session.dependencies)
+            if global.json {
+                reporter.json(report.json)
+            } else {
+                reporter.line(report.text)
+            }
+        }
+    }
+}
