@@ -16,6 +16,8 @@ public final class TestWorld: @unchecked Sendable {
     public let prometheusURL: String
     /// The Cloud Run API fake (control endpoints under /fake/).
     public let cloudRunURL: String
+    /// The Unleash and LaunchDarkly admin-API fakes, on one address.
+    public let flagServiceURL: String
     public static let cloudRunProject = "shipctl-test"
     public var environment: [String: String]
     /// The world's PostgreSQL (started with `postgres: true`): a superuser URL, and its port.
@@ -37,6 +39,7 @@ public final class TestWorld: @unchecked Sendable {
         simulatorURL = state["simulator"]?.stringValue ?? ""
         prometheusURL = state["prometheus"]?.stringValue ?? ""
         cloudRunURL = state["cloudrun"]?.stringValue ?? ""
+        flagServiceURL = state["flags"]?.stringValue ?? ""
         postgresURL = state["postgres"]?["url"]?.stringValue
         postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
         var env = ProcessInfo.processInfo.environment
@@ -149,6 +152,23 @@ public final class TestWorld: @unchecked Sendable {
         let body = "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)}"
         let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/behaviour", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
         guard result.succeeded else { throw TestWorldError("setting behaviour failed: \(result.stderr)") }
+    }
+
+    // MARK: Unleash and LaunchDarkly (through the fake's control endpoints)
+
+    /// Calls a control endpoint of the flag-service fake (`/fake/seed`, `/fake/faults`, `/fake/state`, `/fake/requests`).
+    @discardableResult
+    public func flagService(_ method: String, _ path: String, body: String? = nil) async throws -> JSONValue? {
+        var arguments = ["-sf", "-X", method, "\(flagServiceURL)\(path)"]
+        if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
+        let result = await runner.run(ProcessRequest("curl", arguments, timeout: .seconds(10), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("flag service fake \(method) \(path) failed: \(result.stderr)") }
+        return JSONValue.parse(result.stdout)
+    }
+
+    /// The requests the flag-service fake answered, oldest first.
+    public func flagServiceRequests() async throws -> [JSONValue] {
+        try await flagService("GET", "/fake/requests")?.arrayValue ?? []
     }
 
     // MARK: Cloud Run (through the fake's control endpoints)

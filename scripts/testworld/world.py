@@ -165,6 +165,11 @@ def start_world(args, d, state):
     state["cloudrun"] = f"http://127.0.0.1:{cloudrun_port}"
     wait_http(f"{state['cloudrun']}/fake/requests")
 
+    flags_port = free_port()
+    state["pids"]["flags"] = spawn([sys.executable, f"{HERE}/flags_fake.py", "--port", str(flags_port)], f"{d}/flags.log")
+    state["flags"] = f"http://127.0.0.1:{flags_port}"
+    wait_http(f"{state['flags']}/fake/state")
+
     sim_port = free_port()
     state["pids"]["simulator"] = spawn(
         [sys.executable, f"{HERE}/traffic_sim.py", "--port", str(sim_port), "--aws-endpoint", endpoint,
@@ -203,6 +208,9 @@ def start_world(args, d, state):
         "AWS_DEFAULT_REGION": "us-east-1",
         "SIMULATOR_URL": state["simulator"],
         "PROMETHEUS_URL": state.get("prometheus", ""),
+        # The Unleash and LaunchDarkly fakes share one address.
+        "UNLEASH_URL": state["flags"],
+        "LAUNCHDARKLY_URL": state["flags"],
         "TF_CLI_CONFIG_FILE": state.get("terraform_cli_config", ""),
         # The real gcloud, pointed at the Cloud Run fake (SPEC §5); it adds the
         # region to the host name: us-central1-localhost.
