@@ -73,7 +73,8 @@ public struct PlanReport: Sendable {
         lines.append("version: \(versionSource)")
         switch live {
         case let .success(split): lines.append("live now: \(split.description)")
-        case let .failure(error): lines.append("live now: unreadable — \(error.description)")
+        // Only the problem: the hint names provider commands, which is not what a plan reader is after.
+        case let .failure(error): lines.append("live now: unreadable — " + (error.description.split(separator: "\n").first.map(String.init) ?? ""))
         }
         lines.append("steps: " + steps.map(Self.stepText).joined(separator: " → "))
         if !smoke.isEmpty { lines.append("smoke before traffic and at each step: " + smoke.joined(separator: ", ")) }
