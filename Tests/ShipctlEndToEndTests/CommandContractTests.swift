@@ -11,7 +11,7 @@ final class CommandContractTests: XCTestCase {
     static let root = TestWorld.repositoryRoot
 
     /// Quoted `shipctl …` commands in a file: inline code in Markdown and Swift
-    /// string literals, `run:` lines in workflow YAML.
+    /// string literals, lines of shell blocks in Markdown, `run:` lines in workflow YAML.
     static func quotedCommands(in file: URL) -> [String] {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
         if file.pathExtension == "yml" {
@@ -21,6 +21,18 @@ final class CommandContractTests: XCTestCase {
             }
         }
         var found: [String] = []
+        if file.pathExtension == "md" {
+            var shell = false
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("```") { shell = ["```sh", "```bash", "```shell", "```console"].contains(trimmed); continue }
+                guard shell else { continue }
+                let command = trimmed.hasPrefix("$ ") ? String(trimmed.dropFirst(2)) : trimmed
+                // `shipctl a && shipctl b` is two commands; text after `#` is a comment.
+                let code = command.components(separatedBy: " #").first ?? command
+                found += code.components(separatedBy: "&&").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("shipctl ") }
+            }
+        }
         var rest = Substring(text)
         while let open = rest.range(of: "`shipctl ") {
             guard let close = rest[open.upperBound...].firstIndex(of: "`") else { break }
@@ -107,11 +119,27 @@ final class CommandContractTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 40, "the scan found the quoted commands")
         XCTAssertEqual(problems, [], problems.joined(separator: "\n"))
+
+        // Each runbook teaches commands, and the ones on-call and release reviewers need are shown somewhere.
+        var taught: Set<String> = []
+        for file in files {
+            let commands = Self.quotedCommands(in: file).compactMap(Self.arguments(of:))
+            if file.deletingLastPathComponent().lastPathComponent == "runbooks" {
+                XCTAssertFalse(commands.isEmpty, "\(file.lastPathComponent) shows no shipctl command")
+            }
+            taught.formUnion(commands.map { $0.prefix(2).filter { !$0.hasPrefix("-") }.joined(separator: " ") })
+        }
+        for needed in ["plan", "flags set", "flags list", "init", "rollback", "status", "audit show", "audit verify", "resume", "abort"] {
+            XCTAssertTrue(taught.contains(needed), "no document or hint shows `shipctl \(needed)`")
+        }
+        for runbook in ["cost-surge", "incident-triage", "secrets-rotation", "rollback"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("runbooks/\(runbook).md").path), "runbooks/\(runbook).md is missing")
+        }
     }
 
     /// The check itself can fail: commands that do not exist, or options they do not take, are caught.
     func testACommandThatDoesNotExistIsCaught() async {
-        for command in ["shipctl plan --service api --env prod", "shipctl flags set MODEL=small --service api --env prod",
+        for command in ["shipctl plans --service api --env prod", "shipctl flags flip MODEL=small --service api --env prod",
                         "shipctl rollback --service api --env prod --force", "shipctl preview up --pr N --ttl D --wait"] {
             let arguments = Self.arguments(of: command) ?? []
             let problem = await Self.parseProblem(arguments)

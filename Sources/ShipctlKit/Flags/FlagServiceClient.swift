@@ -74,7 +74,7 @@ struct FlagServiceClient: Sendable {
         case 403: hint = "the \(service) token may not change this flag: give it write access to the project and environment"
         case 404: hint = "\(service) does not know it: check \(notFoundHint)"
         case 409: hint = "\(service) refused a conflicting change: look at the flag in \(service) and try again"
-        case 429: hint = "\(service) kept rate-limiting; wait a minute and set it again with `shipctl flags set`"
+        case 429: hint = "\(service) kept rate-limiting; wait a minute and set it again with `shipctl flags set NAME=VALUE --service S --env E`"
         default: hint = "look at the flag in \(service); set it by hand if this persists"
         }
         return .runtime("\(what): \(AnswerQuote.quote(TerminalText.neutralised(context.redactor.redact(message), keepNewlines: false)))", hint: hint)
