@@ -451,7 +451,7 @@ struct ConfigParser {
         }
         let strays = fields.keys.filter { $0 != kind.kind && !kind.otherKeys.contains($0) }.sorted()
         guard strays.isEmpty else {
-            reader.report(node, key, "`\(strays.joined(separator: "`, `"))` does not belong to a \(kind.kind) flag; write `\(kind.example)`")
+            reader.report(node, key, "`\(strays.joined(separator: "`, `"))` does not go with `\(kind.kind)`; write `\(kind.example)`")
             return nil
         }
         return kind.parse(FlagEntry(reader: reader, node: node, key: key, kind: kind.kind, fields: fields)).map(FlagFlip.init)
