@@ -44,6 +44,24 @@ final class LambdaAPITests: XCTestCase {
         XCTAssertTrue(runner.completions.isEmpty, "no aws CLI was started")
     }
 
+    func testASmokeInvocationIsOneSignedRequestAndAFunctionErrorFailsIt() async throws {
+        let http = ScriptedHTTPClient { request, _ in
+            request.url.query == "Qualifier=3"
+                ? HTTPResponse(status: 200, body: Data(#"{"errorMessage":"model key rejected","errorType":"AuthError"}"#.utf8), headers: ["X-Amz-Function-Error": "Unhandled"])
+                : Self.answer(200, #"{"version": 2}"#)
+        }
+        let provider = Self.provider(http)
+        let good = try await provider.invoke(version: "2", payload: #"{"ping": true}"#, timeout: .seconds(5))
+        XCTAssertEqual(good.succeeded, true, good.detail)
+        let bad = try await provider.invoke(version: "3", payload: #"{"ping": true}"#, timeout: .seconds(5))
+        XCTAssertEqual(bad.succeeded, false)
+        XCTAssertEqual(bad.detail, #"function error Unhandled: {"errorMessage":"model key rejected","errorType":"AuthError"}"#)
+        XCTAssertEqual(http.requests.map { "\($0.method) \($0.url.absoluteString) \($0.body)" }, [
+            #"POST http://127.0.0.1:9/2015-03-31/functions/micro-app-api/invocations?Qualifier=2 {"ping": true}"#,
+            #"POST http://127.0.0.1:9/2015-03-31/functions/micro-app-api/invocations?Qualifier=3 {"ping": true}"#,
+        ])
+    }
+
     func testThrottlingIsRetriedAndAPermanentErrorIsNot() async throws {
         let throttled = ScriptedHTTPClient { _, number in
             number <= 2 ? Self.answer(429, #"{"Type":"User","message":"Rate exceeded"}"#, kind: "TooManyRequestsException")

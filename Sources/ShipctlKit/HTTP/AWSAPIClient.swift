@@ -27,6 +27,8 @@ struct AWSAPIClient: Sendable {
         /// The error code AWS names (`ResourceNotFoundException`), nil on success.
         var errorKind: String?
         var errorMessage: String
+        /// Header names in lower case.
+        var headers: [String: String] = [:]
 
         var succeeded: Bool { (200..<300).contains(status) }
     }
@@ -74,12 +76,12 @@ struct AWSAPIClient: Sendable {
     static func answer(_ response: HTTPResponse, attempts: Int) -> Answer {
         let text = String(decoding: response.body, as: UTF8.self)
         guard !(200..<300).contains(response.status) else {
-            return Answer(status: response.status, body: text, attempts: attempts, errorKind: nil, errorMessage: "")
+            return Answer(status: response.status, body: text, attempts: attempts, errorKind: nil, errorMessage: "", headers: response.headers)
         }
         let document = JSONValue.parse(text)
         let named = response.headers["x-amzn-errortype"] ?? document?["__type"]?.stringValue ?? document?["code"]?.stringValue
         let kind = named.flatMap { $0.split(separator: ":").first?.split(separator: "#").last.map(String.init) } ?? "HTTP \(response.status)"
         let message = document?["message"]?.stringValue ?? document?["Message"]?.stringValue ?? String(text.prefix(2000))
-        return Answer(status: response.status, body: text, attempts: attempts, errorKind: kind, errorMessage: message)
+        return Answer(status: response.status, body: text, attempts: attempts, errorKind: kind, errorMessage: message, headers: response.headers)
     }
 }

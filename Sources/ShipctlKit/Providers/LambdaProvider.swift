@@ -131,6 +131,7 @@ public struct LambdaProvider: TrafficProvider {
     }
 
     public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
+        if let api { return try await invokeThroughTheAPI(api, version: version, payload: payload, timeout: timeout) }
         struct Invocation: Decodable { var StatusCode: Int; var FunctionError: String? }
         let responsePath = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-invoke-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: responsePath) }
@@ -151,6 +152,26 @@ public struct LambdaProvider: TrafficProvider {
             return InvocationOutcome(succeeded: false, detail: "status \(invocation.StatusCode)")
         }
         return InvocationOutcome(succeeded: true, detail: "status \(invocation.StatusCode)")
+    }
+
+    /// `Invoke` as one signed request: a function error comes back as 200 with `X-Amz-Function-Error`.
+    private func invokeThroughTheAPI(_ api: AWSAPIClient, version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
+        let answer: AWSAPIClient.Answer
+        do {
+            answer = try await api.send("POST", path: "/2015-03-31/functions/\(function)/invocations", query: "Qualifier=\(version)",
+                                        headers: ["Content-Type": "application/json"], body: Data(payload.utf8), timeout: timeout, retry: .standard)
+        } catch {
+            return InvocationOutcome(succeeded: false, detail: redactor.redact(error.description))
+        }
+        guard answer.succeeded else {
+            return InvocationOutcome(succeeded: false, detail: "\(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage), limit: 200))")
+        }
+        // Redact the whole body first: cutting first could leave the tail of a secret that straddles the cut.
+        let shownBody = String(redactor.redact(answer.body).prefix(200))
+        if let error = answer.headers["x-amz-function-error"] {
+            return InvocationOutcome(succeeded: false, detail: "function error \(error): \(shownBody)")
+        }
+        return InvocationOutcome(succeeded: true, detail: "status \(answer.status)")
     }
 
     // MARK: calls
