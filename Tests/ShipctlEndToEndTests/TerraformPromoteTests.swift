@@ -10,11 +10,7 @@ final class TerraformPromoteTests: XCTestCase {
     func testPromoteAppliesInfraAndPromotesTheVersionTerraformPublished() async throws {
         let world = try await TestWorld(prometheus: false)
         defer { Task { await world.shutdown() } }
-        let infra = world.directory.appendingPathComponent("infra")
-        try FileManager.default.copyItem(at: TestWorld.repositoryRoot.appendingPathComponent("infra"), to: infra)
-        for leftover in [".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "shipctl.tfplan"] {
-            try? FileManager.default.removeItem(at: infra.appendingPathComponent(leftover))
-        }
+        let infra = try world.copyOfInfra()
         let config = try world.writeConfig(SampleConfig.inWorld(services: """
           api:
             provider: lambda

@@ -159,10 +159,15 @@ public final class TestWorld: @unchecked Sendable {
     /// Calls a control endpoint of the flag-service fake (`/fake/seed`, `/fake/faults`, `/fake/state`, `/fake/requests`).
     @discardableResult
     public func flagService(_ method: String, _ path: String, body: String? = nil) async throws -> JSONValue? {
-        var arguments = ["-sf", "-X", method, "\(flagServiceURL)\(path)"]
+        try await control(flagServiceURL, method, path, body: body, what: "flag service fake")
+    }
+
+    /// A JSON request to a fake's control endpoint, through curl.
+    private func control(_ base: String, _ method: String, _ path: String, body: String?, what: String) async throws -> JSONValue? {
+        var arguments = ["-sf", "-X", method, "\(base)\(path)"]
         if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
         let result = await runner.run(ProcessRequest("curl", arguments, timeout: .seconds(10), retry: .never, mutating: true))
-        guard result.succeeded else { throw TestWorldError("flag service fake \(method) \(path) failed: \(result.stderr)") }
+        guard result.succeeded else { throw TestWorldError("\(what) \(method) \(path) failed: \(result.stderr)") }
         return JSONValue.parse(result.stdout)
     }
 
@@ -175,11 +180,7 @@ public final class TestWorld: @unchecked Sendable {
 
     @discardableResult
     private func cloudRunControl(_ method: String, _ path: String, body: String? = nil) async throws -> JSONValue? {
-        var arguments = ["-sf", "-X", method, "\(cloudRunURL)\(path)"]
-        if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
-        let result = await runner.run(ProcessRequest("curl", arguments, timeout: .seconds(10), retry: .never, mutating: true))
-        guard result.succeeded else { throw TestWorldError("cloud run fake \(method) \(path) failed: \(result.stderr)") }
-        return JSONValue.parse(result.stdout)
+        try await control(cloudRunURL, method, path, body: body, what: "cloud run fake")
     }
 
     /// A Cloud Run service with `revisions` ready revisions and all traffic on the
@@ -220,6 +221,16 @@ public final class TestWorld: @unchecked Sendable {
             guard let method = request["method"]?.stringValue, let path = request["path"]?.stringValue else { return nil }
             return (method, path, Int(request["status"]?.doubleValue ?? 0))
         }.filter { !$0.path.hasPrefix("/fake/") }
+    }
+
+    /// A copy of the repository's `infra/` in this world's folder, without any state or plan a local run left there.
+    public func copyOfInfra() throws -> URL {
+        let infra = directory.appendingPathComponent("infra")
+        try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("infra"), to: infra)
+        for leftover in [".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "shipctl.tfplan"] {
+            try? FileManager.default.removeItem(at: infra.appendingPathComponent(leftover))
+        }
+        return infra
     }
 
     /// Writes a config into a fresh folder (or the named one: a runner's working folder) and returns its path.
