@@ -31,7 +31,7 @@ struct Analyze: AsyncParsableCommand {
             if stable == nil {
                 stable = try? await session.dependencies.store.history(service: service, env: env).lastKnownGood
             }
-            let replay = AnalysisReplay(service: try session.service(service), env: try session.environment(env), dependencies: session.dependencies)
+            let replay = AnalysisReplay(config: session.config, service: try session.service(service), env: try session.environment(env), dependencies: session.dependencies)
             let outcome = try await replay.run(version: version, baseline: stable, from: start, to: end)
             if global.json {
                 session.reporter.json(outcome.json)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ShipctlKit
 
-extension ProviderKind: ExpressibleByArgument {}
+extension InitTemplate.Platform: ExpressibleByArgument {}
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +19,7 @@ struct Init: AsyncParsableCommand {
     )
 
     @Option(help: "Where to write the configuration.") var config: String = "shipctl.yaml"
-    @Option(help: "lambda or cloudrun.") var provider: ProviderKind?
+    @Option(help: "lambda or cloudrun.") var provider: InitTemplate.Platform?
     @Option(help: "The service's name in shipctl.") var service: String = "api"
     @Option(help: "The first environment.") var env: String = "prod"
     @Option(help: "Lambda: the function.") var function: String?
@@ -33,7 +33,7 @@ struct Init: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: false) { reporter throws(ShipctlError) in
             var chosen = self.provider
-            if chosen == nil { chosen = try ask("provider (lambda or cloudrun)", flag: "--provider").flatMap(ProviderKind.init(rawValue:)) }
+            if chosen == nil { chosen = try ask("provider (lambda or cloudrun)", flag: "--provider").flatMap(InitTemplate.Platform.init(rawValue:)) }
             guard let provider = chosen else { throw .usage("--provider must be lambda or cloudrun") }
             var target: String? = provider == .lambda ? function : cloudrunService
             if target == nil {

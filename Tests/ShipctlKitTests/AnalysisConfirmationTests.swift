@@ -63,7 +63,7 @@ final class AnalysisConfirmationTests: XCTestCase {
         let store = LocalStateStore(directory: directory.appendingPathComponent("state"), actor: Actor(name: "test", run: nil))
         let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
         let dependencies = Dependencies(runner: runner, http: prometheus, store: store, reporter: reporter, clock: clock?.engineClock ?? .system,
-                                        metricSources: metrics.map { MetricSources(prometheus: $0, cloudwatch: nil) })
+                                        metricSource: metrics)
         let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))

@@ -63,7 +63,7 @@ final class CanaryEngineTests: XCTestCase {
             }
             var dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
                                             cancellation: cancellation, clock: engineClock,
-                                            metricSources: MetricSources(prometheus: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery), cloudwatch: nil))
+                                            metricSource: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery))
             dependencies.trafficProviders = providers
             dependencies.flagStore = flags
             return dependencies

@@ -50,7 +50,7 @@ final class ConfigHardeningTests: XCTestCase {
             .replacingOccurrences(of: "region: us-east-1", with: "region: \"${REGION:-${DEFAULT_REGION}}\"")
         let redactor = Redactor(secrets: [])
         let config = try ConfigLoader(environment: ["DEFAULT_REGION": "eu-west-1"]).parse(yaml: yaml, path: "shipctl.yaml", teaching: redactor)
-        XCTAssertEqual(config.service(named: "api")?.lambda?.function, "micro-app-x")
+        XCTAssertEqual((config.service(named: "api")?.target as? LambdaTarget)?.function, "micro-app-x")
         XCTAssertEqual(config.environments["prod"]?.region, "eu-west-1")
 
         let withSecret = Self.valid + "\n    on_failure:\n      flags:\n        - { ssm: /p/x, value: \"${FLAG_TOKEN:-defaultSecretValue42}\" }"

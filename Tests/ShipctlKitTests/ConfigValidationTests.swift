@@ -35,10 +35,11 @@ final class ConfigValidationTests: XCTestCase {
         let yaml = Self.valid.replacingOccurrences(of: "provider: lambda", with: "provider: cloudrun")
             .replacingOccurrences(of: "lambda: { function: micro-app-api, alias: live }", with: "cloudrun: { service: api, region: us-central1, project: my-proj }")
         let service = try XCTUnwrap(try load(yaml).service(named: "api"))
-        XCTAssertEqual(service.provider, .cloudrun)
-        XCTAssertEqual(service.cloudrun?.service, "api")
-        XCTAssertEqual(service.cloudrun?.region, "us-central1")
-        XCTAssertEqual(service.cloudrun?.project, "my-proj")
+        XCTAssertEqual(service.provider, "cloudrun")
+        let cloudrun = service.target as? CloudRunTarget
+        XCTAssertEqual(cloudrun?.service, "api")
+        XCTAssertEqual(cloudrun?.region, "us-central1")
+        XCTAssertEqual(cloudrun?.project, "my-proj")
     }
 
     func testAPreviewBlockLoadsAndMustNamePerPullRequest() throws {
@@ -103,8 +104,8 @@ final class ConfigValidationTests: XCTestCase {
         let yaml = Self.valid.replacingOccurrences(of: "function: micro-app-api", with: "function: \"${FN:-fallback}\"")
             .replacingOccurrences(of: "http://127.0.0.1:9090", with: "\"http://${PROM_HOST}:9090\"")
         let config = try load(yaml, env: ["PROM_HOST": "prom.internal", "API_TOKEN": "x"])
-        XCTAssertEqual(config.service(named: "api")?.lambda?.function, "fallback")
-        XCTAssertEqual(config.environments["prod"]?.prometheus, "http://prom.internal:9090")
+        XCTAssertEqual((config.service(named: "api")?.target as? LambdaTarget)?.function, "fallback")
+        XCTAssertEqual(config.environments["prod"]?.metricEndpoints["prometheus"], "http://prom.internal:9090")
     }
 
     /// Acceptance: ten malformed configs, each rejected with the line and key named.

@@ -37,7 +37,7 @@ public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
     }
 
     /// Moves the clock to the next scripted sample after `instant`, if one comes within `limit`.
-    public func awaitNewSample(after instant: Date, limit: Duration, clock engineClock: EngineClock) async -> Bool? {
+    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock engineClock: EngineClock) async -> Bool? {
         let since = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))
         let now = clock.offset
         if let next = samples.first(where: { $0.at > since }), next.at <= now + limit {

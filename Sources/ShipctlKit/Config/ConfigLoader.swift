@@ -140,11 +140,15 @@ struct ConfigParser {
         var result: [String: EnvironmentConfig] = [:]
         for (name, keyNode, value) in entries {
             let key = "environments.\(name)"
+            let endpoints = MetricBackends.all.compactMap { $0.endpoint?.key }
             guard reader.checkedName(name, node: keyNode, key: key) != nil,
-                  let fields = reader.mapping(value, key: key, allowed: ["region", "prometheus"]) else { continue }
+                  let fields = reader.mapping(value, key: key, allowed: ["region"] + endpoints) else { continue }
             let region = fields["region"].flatMap { reader.name($0, key: "\(key).region") }
-            let prometheus = fields["prometheus"].flatMap { reader.url($0, key: "\(key).prometheus") }
-            result[name] = EnvironmentConfig(name: name, region: region, prometheus: prometheus)
+            var environment = EnvironmentConfig(name: name, region: region)
+            for endpoint in endpoints {
+                environment.metricEndpoints[endpoint] = fields[endpoint].flatMap { reader.url($0, key: "\(key).\(endpoint)") }
+            }
+            result[name] = environment
         }
         return result
     }
@@ -160,71 +164,45 @@ struct ConfigParser {
     }
 
     private func parseService(name: String, node: Node, key: String, environments: [String: EnvironmentConfig]) -> ServiceConfig? {
-        let allowed = ["provider", "lambda", "cloudrun", "terraform", "strategy", "smoke", "analysis", "on_failure", "preview"]
+        let kinds = ProviderKinds.all
+        let allowed = ["provider", "terraform", "strategy", "smoke", "analysis", "on_failure", "preview"] + kinds.map { $0.kind }
         guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["provider"]) else { return nil }
-        var provider: ProviderKind?
+        var kind: (any ProviderTarget.Type)?
         if let node = fields["provider"], let value = reader.string(node, key: "\(key).provider") {
-            provider = ProviderKind(rawValue: value)
-            if provider == nil {
-                reader.report(node, "\(key).provider", "expected one of: lambda, cloudrun, got `\(value)`")
+            kind = kinds.first { $0.kind == value }
+            if kind == nil {
+                reader.report(node, "\(key).provider", "expected one of: \(kinds.map { $0.kind }.joined(separator: ", ")), got `\(value)`")
             }
         }
-        var lambda: LambdaTarget?
-        if let node = fields["lambda"] {
-            lambda = parseLambda(node, key: "\(key).lambda")
-            if provider == .cloudrun { reader.report(node, "\(key).lambda", "`lambda` does not apply to a service with `provider: cloudrun`") }
-        } else if provider == .lambda {
-            reader.report(node, "\(key).lambda", "a lambda service needs `lambda: { function: NAME, alias: live }`")
+        var target: (any ProviderTarget)?
+        // Every block given is read, so its own mistakes show up beside a wrong `provider:`.
+        for block in kinds where fields[block.kind] != nil {
+            let parsed = block.parse(ConfigEntry(reader: reader, node: node, key: key, kind: block.kind, fields: fields))
+            if block.kind == kind?.kind {
+                target = parsed
+            } else if let kind, let blockNode = fields[block.kind] {
+                reader.report(blockNode, "\(key).\(block.kind)", "`\(block.kind)` does not apply to a service with `provider: \(kind.kind)`")
+            }
         }
-        var cloudrun: CloudRunTarget?
-        if let node = fields["cloudrun"] {
-            cloudrun = parseCloudRun(node, key: "\(key).cloudrun")
-            if provider == .lambda { reader.report(node, "\(key).cloudrun", "`cloudrun` does not apply to a service with `provider: lambda`") }
-        } else if provider == .cloudrun {
-            reader.report(node, "\(key).cloudrun", "a cloudrun service needs `cloudrun: { service: NAME, region: us-central1, project: PROJECT }`")
+        if let kind, fields[kind.kind] == nil {
+            reader.report(node, "\(key).\(kind.kind)", "a \(kind.kind) service needs `\(kind.example)`")
         }
         let terraform = fields["terraform"].flatMap { parseTerraform($0, key: "\(key).terraform") }
         let steps = fields["strategy"].map { parseStrategy($0, key: "\(key).strategy") } ?? [CanaryStep(weight: 100, pause: .zero)]
-        let smoke = fields["smoke"].map { parseSmoke($0, key: "\(key).smoke", provider: provider) } ?? []
+        let smoke = fields["smoke"].map { parseSmoke($0, key: "\(key).smoke") } ?? []
         let analysis = fields["analysis"].map { parseAnalysis($0, key: "\(key).analysis") } ?? .defaults
         let onFailure = fields["on_failure"].map { parseOnFailure($0, key: "\(key).on_failure") } ?? .defaults
         let preview = fields["preview"].flatMap { parsePreview($0, key: "\(key).preview") }
-        if analysis.metrics.contains(where: { if case .prometheus = $0.source { true } else { false } }) {
-            for env in environments.values where env.prometheus == nil {
-                reader.report(fields["analysis"], "environments.\(env.name).prometheus",
-                              "service \(name) has Prometheus metrics, so environment \(env.name) needs `prometheus: http://HOST:9090`")
+        let endpoints = analysis.metrics.compactMap { type(of: $0.source.backend).endpoint }
+        for endpoint in Dictionary(endpoints.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first }).values.sorted(by: { $0.key < $1.key }) {
+            for env in environments.values.sorted(by: { $0.name < $1.name }) where env.metricEndpoints[endpoint.key] == nil {
+                reader.report(fields["analysis"], "environments.\(env.name).\(endpoint.key)",
+                              "service \(name) has \(endpoint.name) metrics, so environment \(env.name) needs `\(endpoint.key): \(endpoint.example)`")
             }
         }
-        guard let provider else { return nil }
-        return ServiceConfig(name: name, provider: provider, lambda: lambda, cloudrun: cloudrun, terraform: terraform, steps: steps,
+        guard let target else { return nil }
+        return ServiceConfig(name: name, target: target, terraform: terraform, steps: steps,
                              smoke: smoke, analysis: analysis, onFailure: onFailure, preview: preview)
-    }
-
-    private func parseLambda(_ node: Node, key: String) -> LambdaTarget? {
-        guard let fields = reader.mapping(node, key: key, allowed: ["function", "alias"], required: ["function"]) else { return nil }
-        let function = fields["function"].flatMap { reader.name($0, key: "\(key).function") }
-        let alias = fields["alias"].map { reader.name($0, key: "\(key).alias") } ?? "live"
-        guard let function, let alias else { return nil }
-        return LambdaTarget(function: function, alias: alias)
-    }
-
-    private func parseCloudRun(_ node: Node, key: String) -> CloudRunTarget? {
-        guard let fields = reader.mapping(node, key: key, allowed: ["service", "region", "project"], required: ["service", "region"]) else { return nil }
-        let service = fields["service"].flatMap { cloudRunName($0, key: "\(key).service", what: "service") }
-        let region = fields["region"].flatMap { cloudRunName($0, key: "\(key).region", what: "region") }
-        let project = fields["project"].map { cloudRunName($0, key: "\(key).project", what: "project") }
-        guard let service, let region, let project else { return nil }
-        return CloudRunTarget(service: service, region: region, project: project)
-    }
-
-    /// Cloud Run service, region and project names: lowercase letters, digits and hyphens.
-    private func cloudRunName(_ node: Node, key: String, what: String) -> String? {
-        guard let value = reader.name(node, key: key) else { return nil }
-        guard value.count <= 63, value.first?.isLetter == true, value.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
-            reader.report(node, key, "`\(value)` is not a Cloud Run \(what) name: lowercase letters, digits and hyphens, starting with a letter")
-            return nil
-        }
-        return value
     }
 
     private func parsePreview(_ node: Node, key: String) -> PreviewConfig? {
@@ -305,7 +283,7 @@ struct ConfigParser {
         return steps
     }
 
-    private func parseSmoke(_ node: Node, key: String, provider: ProviderKind?) -> [SmokeTest] {
+    private func parseSmoke(_ node: Node, key: String) -> [SmokeTest] {
         guard let items = reader.sequence(node, key: key) else { return [] }
         var tests: [SmokeTest] = []
         for (index, item) in items.enumerated() {
@@ -379,23 +357,16 @@ struct ConfigParser {
     }
 
     private func parseMetric(_ node: Node, key: String) -> MetricConfig? {
-        let allowed = ["name", "prometheus", "cloudwatch", "max", "min", "max_ratio_to_baseline", "dry_run"]
+        let backends = MetricBackends.all
+        let allowed = ["name", "max", "min", "max_ratio_to_baseline", "dry_run"] + backends.map { $0.kind }
         guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["name"]) else { return nil }
         let name = fields["name"].flatMap { reader.name($0, key: "\(key).name") }
-        var source: MetricConfig.Source?
-        switch (fields["prometheus"], fields["cloudwatch"]) {
-        case let (query?, nil):
-            if let text = reader.string(query, key: "\(key).prometheus") {
-                if text.trimmingCharacters(in: .whitespaces).isEmpty {
-                    reader.report(query, "\(key).prometheus", "the query is empty; write the PromQL expression to evaluate")
-                } else {
-                    source = .prometheus(query: text)
-                }
-            }
-        case let (nil, cloudwatch?):
-            source = parseCloudWatch(cloudwatch, key: "\(key).cloudwatch").map(MetricConfig.Source.cloudwatch)
-        default:
-            reader.report(node, key, "give exactly one source: `prometheus: QUERY` or `cloudwatch: { namespace, metric, stat, period, dimensions }`")
+        var source: MetricQuery?
+        let named = backends.filter { fields[$0.kind] != nil }
+        if named.count == 1, let backend = named.first {
+            source = backend.parse(ConfigEntry(reader: reader, node: node, key: key, kind: backend.kind, fields: fields)).map(MetricQuery.init)
+        } else {
+            reader.report(node, key, "give exactly one source: " + backends.map { "`\($0.example)`" }.joined(separator: " or "))
         }
         let max = fields["max"].flatMap { reader.double($0, key: "\(key).max") }
         let min = fields["min"].flatMap { reader.double($0, key: "\(key).min") }
@@ -406,27 +377,6 @@ struct ConfigParser {
         let dryRun = fields["dry_run"].map { reader.bool($0, key: "\(key).dry_run") } ?? false
         guard let name, let source, let dryRun else { return nil }
         return MetricConfig(name: name, source: source, max: max, min: min, maxRatioToBaseline: ratio, dryRun: dryRun)
-    }
-
-    private func parseCloudWatch(_ node: Node, key: String) -> CloudWatchQuery? {
-        guard let fields = reader.mapping(node, key: key, allowed: ["namespace", "metric", "stat", "period", "dimensions"],
-                                          required: ["namespace", "metric"]) else { return nil }
-        let namespace = fields["namespace"].flatMap { reader.name($0, key: "\(key).namespace", allowSlash: true) }
-        let metric = fields["metric"].flatMap { reader.name($0, key: "\(key).metric") }
-        let stat = fields["stat"].map { reader.string($0, key: "\(key).stat") } ?? "Sum"
-        if let stat, !["Sum", "Average", "Minimum", "Maximum", "SampleCount"].contains(stat) {
-            reader.report(fields["stat"], "\(key).stat", "expected one of: Sum, Average, Minimum, Maximum, SampleCount, got `\(stat)`")
-        }
-        let period = fields["period"].map { reader.int($0, key: "\(key).period", range: 1...86_400) } ?? 60
-        var dimensions: [(String, String)] = []
-        if let node = fields["dimensions"], let entries = reader.namedEntries(node, key: "\(key).dimensions") {
-            for (name, keyNode, value) in entries {
-                guard reader.checkedName(name, node: keyNode, key: "\(key).dimensions.\(name)") != nil else { continue }
-                if let text = reader.string(value, key: "\(key).dimensions.\(name)") { dimensions.append((name, text)) }
-            }
-        }
-        guard let namespace, let metric, let stat, let period else { return nil }
-        return CloudWatchQuery(namespace: namespace, metric: metric, stat: stat, period: period, dimensions: dimensions)
     }
 
     private func parseOnFailure(_ node: Node, key: String) -> OnFailure {
@@ -454,6 +404,6 @@ struct ConfigParser {
             reader.report(node, key, "`\(strays.joined(separator: "`, `"))` does not go with `\(kind.kind)`; write `\(kind.example)`")
             return nil
         }
-        return kind.parse(FlagEntry(reader: reader, node: node, key: key, kind: kind.kind, fields: fields)).map(FlagFlip.init)
+        return kind.parse(ConfigEntry(reader: reader, node: node, key: key, kind: kind.kind, fields: fields)).map(FlagFlip.init)
     }
 }

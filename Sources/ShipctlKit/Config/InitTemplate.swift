@@ -4,7 +4,13 @@ import Foundation
 /// Cloud Run service: every key the loader takes for a first canary, with
 /// safe values, so `config validate` accepts it as written.
 public struct InitTemplate: Sendable {
-    public var provider: ProviderKind
+    /// The platforms `init` has a template for.
+    public enum Platform: String, Sendable, CaseIterable {
+        case lambda
+        case cloudrun
+    }
+
+    public var provider: Platform
     public var service: String
     public var env: String
     public var region: String
@@ -14,7 +20,7 @@ public struct InitTemplate: Sendable {
     public var project: String?
     public var prometheus: String
 
-    public init(provider: ProviderKind, service: String, env: String, region: String, target: String,
+    public init(provider: Platform, service: String, env: String, region: String, target: String,
                 alias: String, project: String?, prometheus: String) {
         self.provider = provider
         self.service = service

@@ -19,8 +19,8 @@ public struct Placeholders: Sendable {
 
     /// Everything a deployment of `service` to `env` fills in.
     public static func deployment(service: ServiceConfig, env: EnvironmentConfig, canary: String, stable: String) -> Placeholders {
-        Placeholders(["canary": canary, "stable": stable, "service": service.name, "env": env.name,
-                      "function": service.lambda?.function ?? service.cloudrun?.service ?? "", "alias": service.lambda?.alias ?? ""])
+        let own = ["canary": canary, "stable": stable, "service": service.name, "env": env.name, "function": "", "alias": ""]
+        return Placeholders(own.merging(service.target.placeholders) { $1 })
     }
 
     public func fill(_ text: String) -> String {

@@ -44,25 +44,23 @@ public struct Timeouts: Sendable {
 public struct EnvironmentConfig: Sendable {
     public var name: String
     public var region: String?
-    public var prometheus: String?
-}
-
-public enum ProviderKind: String, Sendable, CaseIterable {
-    case lambda
-    case cloudrun
+    /// The address of each metrics backend that needs one, by its key (`prometheus`).
+    public var metricEndpoints: [String: String] = [:]
 }
 
 public struct ServiceConfig: Sendable {
     public var name: String
-    public var provider: ProviderKind
-    public var lambda: LambdaTarget?
-    public var cloudrun: CloudRunTarget?
+    /// Where the service runs: its `provider:` kind and that kind's block.
+    public var target: any ProviderTarget
     public var terraform: TerraformConfig?
     public var steps: [CanaryStep]
     public var smoke: [SmokeTest]
     public var analysis: AnalysisConfig
     public var onFailure: OnFailure
     public var preview: PreviewConfig? = nil
+
+    /// The `provider:` kind: `lambda`, `cloudrun`, …
+    public var provider: String { type(of: target).kind }
 }
 
 /// `preview:` — a short-lived copy of the service per pull request.
@@ -80,23 +78,6 @@ public struct PreviewConfig: Sendable {
     public var secrets: [Secret]
     /// A pull request with this label gets no preview.
     public var optOutLabel: String
-}
-
-public struct LambdaTarget: Sendable {
-    public var function: String
-    public var alias: String
-
-    public init(function: String, alias: String) {
-        self.function = function
-        self.alias = alias
-    }
-}
-
-public struct CloudRunTarget: Sendable {
-    public var service: String
-    public var region: String
-    /// nil: gcloud's configured project (`CLOUDSDK_CORE_PROJECT`).
-    public var project: String?
 }
 
 public struct TerraformConfig: Sendable {
@@ -152,27 +133,14 @@ public struct AnalysisConfig: Sendable {
 }
 
 public struct MetricConfig: Sendable {
-    public enum Source: Sendable {
-        case prometheus(query: String)
-        case cloudwatch(CloudWatchQuery)
-    }
-
     public var name: String
-    public var source: Source
+    /// The query as configured, placeholders still in it.
+    public var source: MetricQuery
     public var max: Double?
     public var min: Double?
     public var maxRatioToBaseline: Double?
     /// Observed and recorded, but never fails a release.
     public var dryRun: Bool
-}
-
-/// A CloudWatch metric statistic, as `aws cloudwatch get-metric-statistics` takes it.
-public struct CloudWatchQuery: Sendable {
-    public var namespace: String
-    public var metric: String
-    public var stat: String
-    public var period: Int
-    public var dimensions: [(name: String, value: String)]
 }
 
 public struct OnFailure: Sendable {

@@ -34,9 +34,11 @@ public struct AnalysisReplay: Sendable {
 
     public let service: ServiceConfig
     public let env: EnvironmentConfig
+    private let config: ShipctlConfig
     private let dependencies: Dependencies
 
-    public init(service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) {
+    public init(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) {
+        self.config = config
         self.service = service
         self.env = env
         self.dependencies = dependencies
@@ -60,27 +62,27 @@ public struct AnalysisReplay: Sendable {
         }
         let canary = Placeholders.deployment(service: service, env: env, canary: version, stable: baseline ?? "")
         let stable = canary.withCanary(baseline ?? "")
-        let sources = ProviderFactory.metricSources(env: env, dependencies: dependencies)
+        let source = ProviderFactory.metricSource(config: config, env: env, dependencies: dependencies)
 
         // Every query's history in one read each, then the evaluations from memory.
         var histories: [String: MetricRange] = [:]
         for metric in analysis.metrics {
-            var queries = [MetricEvaluator.resolve(metric.source, with: canary)]
-            if metric.maxRatioToBaseline != nil { queries.append(MetricEvaluator.resolve(metric.source, with: stable)) }
+            var queries = [metric.source.filled(canary)]
+            if metric.maxRatioToBaseline != nil { queries.append(metric.source.filled(stable)) }
             for query in queries where histories[query.display] == nil {
-                histories[query.display] = await sources.readRange(query, from: start, to: end, step: interval)
+                histories[query.display] = await source.readRange(query, from: start, to: end, step: interval)
             }
         }
 
         var tally = AnalysisTally(failureLimit: analysis.failureLimit, inconclusiveLimit: analysis.inconclusiveLimit)
         var summaries = analysis.metrics.map {
-            MetricSummary(name: $0.name, query: MetricEvaluator.resolve($0.source, with: canary).display, threshold: MetricEvaluator.describeThreshold($0))
+            MetricSummary(name: $0.name, query: $0.source.filled(canary).display, threshold: MetricEvaluator.describeThreshold($0))
         }
         var tripped: (at: Date, metric: String, reason: String)?
         for index in 0..<count {
             let at = start.addingTimeInterval(Double(index) * interval.timeInterval)
             let replay = ReplaySource(histories: histories, at: at, tolerance: interval.timeInterval / 2)
-            let evaluator = MetricEvaluator(sources: MetricSources(prometheus: replay, cloudwatch: replay))
+            let evaluator = MetricEvaluator(source: replay)
             for (position, metric) in analysis.metrics.enumerated() {
                 let evaluation = await evaluator.evaluate(metric, canary: canary, baseline: stable)
                 Self.add(evaluation, at: at, metric: metric, to: &summaries[position])

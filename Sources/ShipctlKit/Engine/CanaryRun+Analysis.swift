@@ -24,13 +24,13 @@ extension CanaryRun {
         let metrics = service.analysis.metrics
         if options.dryRun {
             for metric in metrics {
-                let query = MetricEvaluator.resolve(metric.source, with: context.placeholders).display
+                let query = metric.source.filled(context.placeholders).display
                 reporter.event("dry-run", "would watch \(metric.name) (\(MetricEvaluator.describeThreshold(metric))) every \(DurationParser.format(service.analysis.interval)) for \(DurationParser.format(step.pause)): \(query)")
             }
             return nil
         }
-        let sources = ProviderFactory.metricSources(env: env, dependencies: dependencies)
-        let evaluator = MetricEvaluator(sources: sources)
+        let source = ProviderFactory.metricSource(config: engine.config, env: env, dependencies: dependencies)
+        let evaluator = MetricEvaluator(source: source)
         let clock = dependencies.clock
         let deadline = clock.now() + step.pause
         let interval = service.analysis.interval
@@ -52,11 +52,11 @@ extension CanaryRun {
                 let limit = interval
                 switch service.analysis.confirm {
                 case .nextSample:
-                    let waits = confirming.map { ($0.name, MetricEvaluator.resolve($0.source, with: context.placeholders)) }
+                    let waits = confirming.map { ($0.name, $0.source.filled(context.placeholders)) }
                     let since = lastEvaluated
                     stale = await withTaskGroup(of: (String, Bool?).self) { group in
                         for (name, query) in waits {
-                            group.addTask { (name, await sources.awaitNewSample(for: query, after: since, limit: limit, clock: clock)) }
+                            group.addTask { (name, await source.awaitNewSample(for: query, after: since, limit: limit, clock: clock)) }
                         }
                         var found: Set<String> = []
                         for await (name, fresh) in group where fresh == false { found.insert(name) }
@@ -89,7 +89,7 @@ extension CanaryRun {
                 return collected.sorted { $0.0 < $1.0 }.map(\.1)
             }
             for metric in due where stale.contains(metric.name) {
-                evaluations.append(MetricEvaluation.noNewSample(metric, query: MetricEvaluator.resolve(metric.source, with: context.placeholders).display,
+                evaluations.append(MetricEvaluation.noNewSample(metric, query: metric.source.filled(context.placeholders).display,
                                                                  waited: interval))
             }
             let leftMs = max(Int64(0), (deadline - clock.now()).milliseconds)

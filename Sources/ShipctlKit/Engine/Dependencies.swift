@@ -12,8 +12,8 @@ public struct Dependencies: Sendable {
     public var cancellation: CancellationState
     /// The process environment: AWS credentials and endpoints for direct API calls.
     public var environment: [String: String]
-    /// Metric sources to use instead of the ones the environment's configuration names (in-process tests).
-    public var metricSources: MetricSources?
+    /// A metric source to use instead of the backends the environment's configuration names (in-process tests).
+    public var metricSource: (any MetricSource)?
     /// Traffic providers by service name, used instead of the configured ones (in-process tests).
     public var trafficProviders: [String: any TrafficProvider] = [:]
     /// A flag store to use instead of the configured services (in-process tests).
@@ -21,9 +21,9 @@ public struct Dependencies: Sendable {
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
                 actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],
-                clock: EngineClock = .system, metricSources: MetricSources? = nil) {
+                clock: EngineClock = .system, metricSource: (any MetricSource)? = nil) {
         self.environment = environment
-        self.metricSources = metricSources
+        self.metricSource = metricSource
         self.runner = runner
         self.http = http
         self.store = store
@@ -40,40 +40,33 @@ public struct Dependencies: Sendable {
     var directAPI: (any HTTPClient)? { runner is DryRunProcessRunner ? nil : http }
 }
 
-/// Builds the provider, metric sources and flag stores a service/env uses.
-/// Adding a provider or a store touches this file and its own.
+/// Builds the traffic provider, metric source and flag store a service/env
+/// uses, from the kinds its configuration names, or the replacements a test gives.
 public enum ProviderFactory {
+    /// What every configured kind gets from the world in `env`.
+    public static func context(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> EnvironmentContext {
+        var context = EnvironmentContext(runner: dependencies.runner, http: dependencies.http, awsAPI: dependencies.directAPI,
+                                         redactor: dependencies.redactor, region: env.region, environment: dependencies.environment)
+        context.metricEndpoints = env.metricEndpoints
+        context.baseDirectory = URL(fileURLWithPath: config.path).deletingLastPathComponent().path
+        context.callTimeout = config.timeouts.providerCall
+        context.now = dependencies.clock.wallNow
+        return context
+    }
+
     public static func provider(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
                                 dependencies: Dependencies) throws(ShipctlError) -> any TrafficProvider {
         if let given = dependencies.trafficProviders[service.name] { return given }
-        switch service.provider {
-        case .lambda:
-            guard let target = service.lambda else {
-                throw .usage("service \(service.name) has `provider: lambda` but no `lambda` block")
-            }
-            return LambdaProvider(target: target, region: env.region, callTimeout: config.timeouts.providerCall,
-                                  runner: dependencies.runner, redactor: dependencies.redactor,
-                                  http: dependencies.directAPI, environment: dependencies.environment)
-        case .cloudrun:
-            guard let target = service.cloudrun else {
-                throw .usage("service \(service.name) has `provider: cloudrun` but no `cloudrun` block")
-            }
-            return CloudRunProvider(target: target, callTimeout: config.timeouts.providerCall, runner: dependencies.runner,
-                                    http: dependencies.http, redactor: dependencies.redactor)
-        }
+        return service.target.provider(context(config: config, env: env, dependencies: dependencies))
     }
 
-    public static func metricSources(env: EnvironmentConfig, dependencies: Dependencies) -> MetricSources {
-        if let given = dependencies.metricSources { return given }
-        return MetricSources(prometheus: env.prometheus.map { PrometheusSource(baseURL: $0, http: dependencies.http) },
-                      cloudwatch: CloudWatchSource(runner: dependencies.runner, region: env.region, redactor: dependencies.redactor))
+    public static func metricSource(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any MetricSource {
+        if let given = dependencies.metricSource { return given }
+        return ConfiguredMetricSource(context: context(config: config, env: env, dependencies: dependencies))
     }
 
     public static func flagStore(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any FlagStore {
         if let given = dependencies.flagStore { return given }
-        return ConfiguredFlagStore(context: FlagContext(
-            runner: dependencies.runner, http: dependencies.http, awsAPI: dependencies.directAPI, redactor: dependencies.redactor,
-            region: env.region, environment: dependencies.environment,
-            baseDirectory: URL(fileURLWithPath: config.path).deletingLastPathComponent().path))
+        return ConfiguredFlagStore(context: context(config: config, env: env, dependencies: dependencies))
     }
 }

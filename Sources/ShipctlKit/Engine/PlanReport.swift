@@ -41,14 +41,12 @@ public struct PlanReport: Sendable {
         } else if let output = service.terraform?.versionOutput {
             source = "the terraform output `\(output)` after apply"
         } else {
-            source = service.provider == .lambda
-                ? "a new version published from $LATEST of \(provider.target)"
-                : "the latest ready revision of \(provider.target)"
+            source = "\(type(of: service.target).newVersionSource) of \(provider.target)"
         }
         let live: Result<TrafficSplit, ShipctlError>
         do { live = .success(try await provider.readSplit()) } catch { live = .failure(error) }
         let gates = service.analysis.metrics.map { metric in
-            (metric.name, MetricEvaluator.describeThreshold(metric), MetricEvaluator.resolve(metric.source, with: Placeholders(["service": service.name, "env": env.name])).display)
+            (metric.name, MetricEvaluator.describeThreshold(metric), metric.source.filled(Placeholders(["service": service.name, "env": env.name])).display)
         }
         let placeholders = Placeholders.deployment(service: service, env: env, canary: "{{canary}}", stable: "{{stable}}")
         return PlanReport(service: service.name, env: env.name, terraform: summary, terraformDirectory: directory, versionSource: source,

@@ -13,7 +13,7 @@ public struct StatusReport: Sendable {
     public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
                               dependencies: Dependencies) async throws(ShipctlError) -> StatusReport {
         let history = try await dependencies.store.history(service: service.name, env: env.name)
-        var target = "\(service.provider.rawValue) \(service.name)"
+        var target = "\(service.provider) \(service.name)"
         let live: Result<TrafficSplit, ShipctlError>
         do {
             let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)

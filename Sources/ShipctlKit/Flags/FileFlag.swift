@@ -14,7 +14,7 @@ public struct FileFlag: FlagTarget {
     public var flag: String
     public var variant: String
 
-    public static func parse(_ entry: FlagEntry) -> FileFlag? {
+    public static func parse(_ entry: ConfigEntry) -> FileFlag? {
         let path = entry.name(nil, allowSlash: true, placeholders: true)
         let flag = entry.name("flag")
         let variant = entry.string("variant")
@@ -41,7 +41,7 @@ public struct FileFlag: FlagTarget {
         "set `defaultVariant` of flag `\(flag)` to `\(variant)` in \(path)"
     }
 
-    private func resolved(_ context: FlagContext) -> String {
+    private func resolved(_ context: EnvironmentContext) -> String {
         path.hasPrefix("/") ? path : (context.baseDirectory as NSString).appendingPathComponent(path)
     }
 
@@ -55,12 +55,12 @@ public struct FileFlag: FlagTarget {
         return document
     }
 
-    public func read(_ context: FlagContext) async throws(ShipctlError) -> String? {
+    public func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String? {
         let flags = try load(resolved(context))["flags"] as? [String: Any]
         return (flags?[flag] as? [String: Any])?["defaultVariant"] as? String
     }
 
-    public func write(_ context: FlagContext) async throws(ShipctlError) {
+    public func write(_ context: EnvironmentContext) async throws(ShipctlError) {
         let file = resolved(context)
         var document = try load(file)
         var flags = document["flags"] as? [String: Any] ?? [:]

@@ -8,7 +8,7 @@ struct FlagServiceClient: Sendable {
     /// The service as users call it, for messages.
     let service: String
     let token: String
-    let context: FlagContext
+    let context: EnvironmentContext
     /// Where to look when the service answers 404, e.g. "the project, flag and environment keys".
     let notFoundHint: String
     var timeout: Duration = .seconds(10)

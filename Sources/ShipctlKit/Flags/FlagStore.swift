@@ -11,9 +11,9 @@ public protocol FlagStore: Sendable {
 
 /// The real store: each flip goes to the service its own configuration names.
 public struct ConfiguredFlagStore: FlagStore {
-    let context: FlagContext
+    let context: EnvironmentContext
 
-    public init(context: FlagContext) {
+    public init(context: EnvironmentContext) {
         self.context = context
     }
 

@@ -11,7 +11,7 @@ public protocol FlagTarget: Sendable {
     /// The entry written out, for messages that teach it.
     static var example: String { get }
     /// The flip an entry describes, or nil after reporting what is wrong with it.
-    static func parse(_ entry: FlagEntry) -> Self?
+    static func parse(_ entry: ConfigEntry) -> Self?
 
     /// What `flags set NAME=VALUE` matches: the parameter path, flag or feature.
     var name: String { get }
@@ -26,8 +26,8 @@ public protocol FlagTarget: Sendable {
     var manualInstruction: String { get }
 
     /// The flag's live value, or nil when it is not set.
-    func read(_ context: FlagContext) async throws(ShipctlError) -> String?
-    func write(_ context: FlagContext) async throws(ShipctlError)
+    func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String?
+    func write(_ context: EnvironmentContext) async throws(ShipctlError)
 }
 
 extension FlagTarget {

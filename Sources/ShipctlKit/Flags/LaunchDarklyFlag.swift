@@ -19,7 +19,7 @@ public struct LaunchDarklyFlag: FlagTarget {
     /// The variation the default rule serves, by its value or name.
     public var variation: String?
 
-    public static func parse(_ entry: FlagEntry) -> LaunchDarklyFlag? {
+    public static func parse(_ entry: ConfigEntry) -> LaunchDarklyFlag? {
         guard let settings = entry.settings(allowed: ["url", "project", "flag", "environment", "token"],
                                             required: ["project", "flag", "environment", "token"]) else { return nil }
         let url = entry.has("url", in: settings) ? entry.url("url", in: settings) : defaultURL
@@ -68,7 +68,7 @@ public struct LaunchDarklyFlag: FlagTarget {
         return "in LaunchDarkly, flag `\(flag)` of project `\(project)`, environment `\(environment)`: \(change)"
     }
 
-    private func client(_ context: FlagContext) -> FlagServiceClient {
+    private func client(_ context: EnvironmentContext) -> FlagServiceClient {
         FlagServiceClient(service: "LaunchDarkly", token: token, context: context,
                           notFoundHint: "`project` (\(project)), `flag` (\(flag)) and `environment` (\(environment))")
     }
@@ -82,7 +82,7 @@ public struct LaunchDarklyFlag: FlagTarget {
         return address
     }
 
-    private func fetch(_ context: FlagContext) async throws(ShipctlError) -> JSONValue {
+    private func fetch(_ context: EnvironmentContext) async throws(ShipctlError) -> JSONValue {
         let answer = try await client(context).send("GET", try address(query: "env=" + URLPath.segment(environment)))
         guard let document = JSONValue.parse(String(decoding: answer.body, as: UTF8.self)) else {
             throw .runtime("LaunchDarkly answered flag `\(flag)` with something that is not JSON")
@@ -94,7 +94,7 @@ public struct LaunchDarklyFlag: FlagTarget {
         variation["value"]?.stringValue ?? variation["name"]?.stringValue
     }
 
-    public func read(_ context: FlagContext) async throws(ShipctlError) -> String? {
+    public func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String? {
         let document = try await fetch(context)
         guard let settings = document["environments"]?[environment] else { return nil }
         guard settings["on"]?.boolValue == true else { return "false" }
@@ -105,7 +105,7 @@ public struct LaunchDarklyFlag: FlagTarget {
         return Self.label(variations[index]) ?? "true"
     }
 
-    public func write(_ context: FlagContext) async throws(ShipctlError) {
+    public func write(_ context: EnvironmentContext) async throws(ShipctlError) {
         var instructions: [JSONValue] = []
         if let variation {
             let variations = try await fetch(context)["variations"]?.arrayValue ?? []

@@ -11,7 +11,7 @@ public struct SSMFlag: FlagTarget {
     public var parameter: String
     public var value: String
 
-    public static func parse(_ entry: FlagEntry) -> SSMFlag? {
+    public static func parse(_ entry: ConfigEntry) -> SSMFlag? {
         guard let parameter = entry.name(nil, allowSlash: true, placeholders: true) else { return nil }
         guard entry.has("value") else {
             entry.report("an ssm flag needs the `value` to write")
@@ -34,9 +34,9 @@ public struct SSMFlag: FlagTarget {
         "`" + ShellQuoting.display(["aws", "ssm", "put-parameter", "--name", parameter, "--value", value, "--type", "String", "--overwrite"]) + "`"
     }
 
-    private func regionArguments(_ context: FlagContext) -> [String] { context.region.map { ["--region", $0] } ?? [] }
+    private func regionArguments(_ context: EnvironmentContext) -> [String] { context.region.map { ["--region", $0] } ?? [] }
 
-    public func read(_ context: FlagContext) async throws(ShipctlError) -> String? {
+    public func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String? {
         struct Answer: Decodable { struct Parameter: Decodable { var Value: String }; var Parameter: Parameter }
         let request = ProcessRequest("aws", regionArguments(context) + ["ssm", "get-parameter", "--name", parameter, "--output", "json"], mutating: false)
         let result = await context.runner.run(request)
@@ -45,7 +45,7 @@ public struct SSMFlag: FlagTarget {
         return (try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)))?.Parameter.Value
     }
 
-    public func write(_ context: FlagContext) async throws(ShipctlError) {
+    public func write(_ context: EnvironmentContext) async throws(ShipctlError) {
         if let http = context.awsAPI,
            let api = SSMParameterAPI.from(environment: context.environment, region: context.region, http: http, redactor: context.redactor) {
             return try await api.put(name: parameter, value: value)

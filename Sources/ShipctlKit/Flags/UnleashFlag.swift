@@ -14,7 +14,7 @@ public struct UnleashFlag: FlagTarget {
     var token: String
     public var enabled: Bool
 
-    public static func parse(_ entry: FlagEntry) -> UnleashFlag? {
+    public static func parse(_ entry: ConfigEntry) -> UnleashFlag? {
         guard let settings = entry.settings(allowed: ["url", "project", "feature", "environment", "token"],
                                             required: ["url", "feature", "environment", "token"]) else { return nil }
         let url = entry.url("url", in: settings)
@@ -54,7 +54,7 @@ public struct UnleashFlag: FlagTarget {
         "switch Unleash feature `\(feature)` \(enabled ? "on" : "off") in environment `\(environment)` of project `\(project)`"
     }
 
-    private func client(_ context: FlagContext) -> FlagServiceClient {
+    private func client(_ context: EnvironmentContext) -> FlagServiceClient {
         FlagServiceClient(service: "Unleash", token: token, context: context,
                           notFoundHint: "`url`, `project` (\(project)), `feature` (\(feature)) and `environment` (\(environment))")
     }
@@ -68,14 +68,14 @@ public struct UnleashFlag: FlagTarget {
         return address
     }
 
-    public func read(_ context: FlagContext) async throws(ShipctlError) -> String? {
+    public func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String? {
         let answer = try await client(context).send("GET", try address(""))
         let environments = JSONValue.parse(String(decoding: answer.body, as: UTF8.self))?["environments"]?.arrayValue ?? []
         guard let entry = environments.first(where: { $0["name"]?.stringValue == environment }) else { return nil }
         return entry["enabled"]?.boolValue.map { $0 ? "true" : "false" }
     }
 
-    public func write(_ context: FlagContext) async throws(ShipctlError) {
+    public func write(_ context: EnvironmentContext) async throws(ShipctlError) {
         _ = try await client(context).send("POST", try address("environments/\(environment)/\(enabled ? "on" : "off")"))
     }
 }

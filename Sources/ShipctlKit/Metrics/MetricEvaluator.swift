@@ -53,19 +53,19 @@ public struct MetricEvaluation: Sendable {
 /// Checks metrics against `max`, `min` and `max_ratio_to_baseline`; the
 /// baseline is the same query with `{{canary}}` replaced by the stable version.
 public struct MetricEvaluator: Sendable {
-    public let sources: MetricSources
+    public let source: any MetricSource
 
-    public init(sources: MetricSources) {
-        self.sources = sources
+    public init(source: any MetricSource) {
+        self.source = source
     }
 
     public func evaluate(_ metric: MetricConfig, canary: Placeholders, baseline: Placeholders) async -> MetricEvaluation {
-        let query = Self.resolve(metric.source, with: canary)
+        let query = metric.source.filled(canary)
         let threshold = Self.describeThreshold(metric)
         var evaluation = MetricEvaluation(metric: metric.name, query: query.display, value: nil, baseline: nil,
                                           threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun,
                                           limits: Self.limits(of: metric))
-        switch await sources.read(query) {
+        switch await source.read(query) {
         case let .inconclusive(reason):
             evaluation.verdict = .inconclusive
             evaluation.reason = reason
@@ -85,7 +85,7 @@ public struct MetricEvaluator: Sendable {
             return evaluation
         }
         if let ratio = metric.maxRatioToBaseline {
-            switch await sources.read(Self.resolve(metric.source, with: baseline)) {
+            switch await source.read(metric.source.filled(baseline)) {
             case let .inconclusive(reason):
                 evaluation.verdict = .inconclusive
                 evaluation.reason = "baseline (stable version): \(reason)"
@@ -101,16 +101,6 @@ public struct MetricEvaluator: Sendable {
             }
         }
         return evaluation
-    }
-
-    static func resolve(_ source: MetricConfig.Source, with placeholders: Placeholders) -> MetricQuery {
-        switch source {
-        case let .prometheus(query):
-            return .prometheus(placeholders.fill(query))
-        case var .cloudwatch(query):
-            query.dimensions = query.dimensions.map { ($0.name, placeholders.fill($0.value)) }
-            return .cloudwatch(query)
-        }
     }
 
     static func limits(of metric: MetricConfig) -> [String: Double] {

@@ -1,9 +1,10 @@
 import Foundation
 import Yams
 
-/// One flag entry of `on_failure.flags` as its kind reads it: typed values by
-/// key, with every problem reported at its line like the rest of the file.
-public struct FlagEntry {
+/// One entry that names its kind by a key — a flag of `on_failure.flags`, a
+/// metric of `analysis.metrics` — as that kind reads it: typed values by key,
+/// with every problem reported at its line like the rest of the file.
+public struct ConfigEntry {
     let reader: YAMLReader
     let node: Node
     let key: String
@@ -12,6 +13,12 @@ public struct FlagEntry {
 
     func report(_ message: String) {
         reader.report(node, key, message)
+    }
+
+    /// Reports a problem at one field of the entry, or of `settings` when given (the line of its value).
+    func report(field: String, in settings: [String: Node]? = nil, _ message: String) {
+        let path = settings == nil ? "\(key).\(field)" : "\(key).\(kind).\(field)"
+        reader.report((settings ?? fields)[field] ?? node, path, message)
     }
 
     /// The mapping under the kind's key (`unleash: { url, project, … }`).
@@ -34,6 +41,20 @@ public struct FlagEntry {
 
     func url(_ field: String, in settings: [String: Node]? = nil) -> String? {
         value(field, in: settings) { node, path in reader.url(node, key: path) }
+    }
+
+    func int(_ field: String, in settings: [String: Node]? = nil, range: ClosedRange<Int>) -> Int? {
+        value(field, in: settings) { node, path in reader.int(node, key: path, range: range) }
+    }
+
+    /// The `NAME: VALUE` pairs of a mapping at `field` of `settings`, each name checked.
+    func pairs(_ field: String, in settings: [String: Node]) -> [(name: String, value: String)] {
+        guard let node = settings[field], let entries = reader.namedEntries(node, key: "\(key).\(kind).\(field)") else { return [] }
+        return entries.compactMap { name, keyNode, value in
+            let path = "\(key).\(kind).\(field).\(name)"
+            guard reader.checkedName(name, node: keyNode, key: path) != nil, let text = reader.string(value, key: path) else { return nil }
+            return (name, text)
+        }
     }
 
     /// True when the entry or its settings hold `field`.

@@ -1,16 +1,34 @@
 import Foundation
 
-/// Prometheus over its HTTP API (`/api/v1/query`). Values arrive as strings so
-/// that NaN and ±Inf survive; both are inconclusive.
-public struct PrometheusSource: MetricSource {
-    public let baseURL: String
-    private let http: any HTTPClient
-    private let timeout: Duration
+/// A PromQL expression, read over Prometheus's HTTP API (`/api/v1/query`) at the
+/// address the environment gives. Values arrive as strings so that NaN and ±Inf
+/// survive; both are inconclusive.
+public struct PrometheusQuery: BackendQuery {
+    public static let kind = "prometheus"
+    public static let example = "prometheus: QUERY"
+    public static var endpoint: MetricEndpoint? { address }
+    private static let address = MetricEndpoint(key: "prometheus", name: "Prometheus", example: "http://HOST:9090")
+    static let timeout: Duration = .seconds(5)
 
-    public init(baseURL: String, http: any HTTPClient, timeout: Duration = .seconds(5)) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.http = http
-        self.timeout = timeout
+    public var text: String
+
+    public init(text: String) {
+        self.text = text
+    }
+
+    public static func parse(_ entry: ConfigEntry) -> PrometheusQuery? {
+        guard let text = entry.string(nil) else { return nil }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            entry.report(field: kind, "the query is empty; write the PromQL expression to evaluate")
+            return nil
+        }
+        return PrometheusQuery(text: text)
+    }
+
+    public var display: String { text }
+
+    public func filled(_ placeholders: Placeholders) -> PrometheusQuery {
+        PrometheusQuery(text: placeholders.fill(text))
     }
 
     /// The shapes of an instant query's answer.
@@ -43,10 +61,9 @@ public struct PrometheusSource: MetricSource {
         }
     }
 
-    public func read(_ query: MetricQuery) async -> MetricReading {
-        guard case let .prometheus(text) = query else { return .inconclusive("not a Prometheus query") }
+    public func read(_ context: EnvironmentContext) async -> MetricReading {
         let data: Answer.Data
-        switch await ask("/api/v1/query", [URLQueryItem(name: "query", value: text)], timeout: timeout, as: Answer.Data.self) {
+        switch await ask("/api/v1/query", [URLQueryItem(name: "query", value: text)], timeout: Self.timeout, as: Answer.Data.self, context: context) {
         case let .success(answer): data = answer
         case let .failure(problem): return .inconclusive(problem.message)
         }
@@ -92,8 +109,13 @@ public struct PrometheusSource: MetricSource {
 
 
     /// One API call: the payload, or why there is none (unreachable, not the API's JSON, rejected).
-    private func ask<Payload: Decodable>(_ path: String, _ items: [URLQueryItem], timeout: Duration,
-                                         as payload: Payload.Type) async -> Result<Payload, MetricBackendProblem> {
+    private func ask<Payload: Decodable>(_ path: String, _ items: [URLQueryItem], timeout: Duration, as payload: Payload.Type,
+                                         context: EnvironmentContext) async -> Result<Payload, MetricBackendProblem> {
+        let baseURL: String
+        switch Self.baseURL(context) {
+        case let .success(address): baseURL = address
+        case let .failure(problem): return .failure(problem)
+        }
         var components = URLComponents(string: baseURL + path)
         components?.queryItems = items
         // `+` is a literal in PromQL but a space in query strings.
@@ -102,7 +124,7 @@ public struct PrometheusSource: MetricSource {
         guard let url = components?.url else { return .failure(MetricBackendProblem(message: "cannot build a query URL from \(baseURL)")) }
         let response: HTTPResponse
         do {
-            response = try await http.get(url, timeout: timeout)
+            response = try await context.http.get(url, timeout: timeout)
         } catch {
             return .failure(MetricBackendProblem(message: "Prometheus at \(baseURL) is unreachable: \(error)"))
         }
@@ -116,13 +138,12 @@ public struct PrometheusSource: MetricSource {
     }
 
     /// `/api/v1/query_range`: one series expected, as for an instant query; NaN and ±Inf left out.
-    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
-        guard case let .prometheus(text) = query else { return .unavailable("not a Prometheus query") }
+    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange {
         let seconds = { (date: Date) in String(format: "%.3f", date.timeIntervalSince1970) }
         let items = [URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
                      URLQueryItem(name: "end", value: seconds(end)), URLQueryItem(name: "step", value: String(format: "%.3f", step.timeInterval))]
         let data: RangeData
-        switch await ask("/api/v1/query_range", items, timeout: max(timeout, .seconds(30)), as: RangeData.self) {
+        switch await ask("/api/v1/query_range", items, timeout: max(Self.timeout, .seconds(30)), as: RangeData.self, context: context) {
         case let .success(answer): data = answer
         case let .failure(problem): return .unavailable(problem.message)
         }
@@ -147,12 +168,15 @@ public struct PrometheusSource: MetricSource {
 
     /// Polls `/api/v1/targets` until every healthy target has been scraped after
     /// `instant`: from then on a query sees samples the last evaluation did not.
-    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext) async -> Bool? {
         let deadline = clock.now() + limit
-        guard let url = URL(string: baseURL + "/api/v1/targets?state=active") else { return nil }
+        guard case let .success(baseURL) = Self.baseURL(context), let url = URL(string: baseURL + "/api/v1/targets?state=active") else {
+            try? await clock.sleep(limit)
+            return nil
+        }
         var answered = false
         while clock.now() < deadline, !Task.isCancelled {
-            if let response = try? await http.get(url, timeout: min(timeout, deadline - clock.now())),
+            if let response = try? await context.http.get(url, timeout: min(Self.timeout, deadline - clock.now())),
                let targets = try? JSONDecoder().decode(Targets.self, from: response.body), targets.status == "success",
                let active = targets.data?.activeTargets.filter({ $0.health == "up" }) {
                 answered = true
@@ -165,4 +189,9 @@ public struct PrometheusSource: MetricSource {
     }
 
     static let pollInterval: Duration = .milliseconds(100)
+
+    /// The environment's Prometheus, without a trailing slash.
+    private static func baseURL(_ context: EnvironmentContext) -> Result<String, MetricBackendProblem> {
+        context.address(of: address).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
 }

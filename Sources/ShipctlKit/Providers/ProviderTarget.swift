@@ -1,0 +1,21 @@
+import Foundation
+
+/// One kind of compute platform, whole: how a service's block for it reads in
+/// `shipctl.yaml` (`provider: lambda` with `lambda: { … }`), what it fills in
+/// for placeholders, and the traffic provider that moves its traffic. A new
+/// kind is one type conforming to this and one line in `ProviderKinds.all`.
+public protocol ProviderTarget: Sendable {
+    /// The value of `provider:` and the key of the service's block for it.
+    static var kind: String { get }
+    /// The block written out, for messages that teach it.
+    static var example: String { get }
+    /// Where a promote finds its version when neither `--version` nor terraform names one.
+    static var newVersionSource: String { get }
+    /// The target a block describes, or nil after reporting what is wrong with it.
+    static func parse(_ entry: ConfigEntry) -> Self?
+
+    /// What `{{function}}` and `{{alias}}` stand for in this service's other settings.
+    var placeholders: [String: String] { get }
+    /// The provider that reads and moves this target's traffic in one environment.
+    func provider(_ context: EnvironmentContext) -> any TrafficProvider
+}
