@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Runs the XCTest classes of the built test bundle in a few concurrent lanes.
+
+Most end-to-end tests spend their time waiting (canary pauses, terraform,
+process start-up), and every test class starts its own peers on free ports, so
+classes can run side by side. Each lane is one xctest process running its
+classes one after another; the classes are dealt out longest first by the
+durations measured on a 2-core machine (a class not in the table counts as
+30 s). Each lane's output goes to a file and is printed whole when the lane
+ends, so lines never interleave; the exit status is 1 when any lane failed.
+
+    scripts/testlanes.py [--lanes N] [--skip CLASS ...] [--only CLASS ...]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+# Seconds per class, measured in a serial run on the CI machine's size.
+MEASURED = {
+    "PostgresStateTests": 222, "CloudRunPromoteTests": 200, "InterruptionTests": 197,
+    "PreviewTests": 186, "SecretsAndProviderFaultTests": 180, "LambdaPromoteTests": 129,
+    "FanOutTests": 101, "PlanCommandTests": 89, "FaultTests": 84, "FlagCommandTests": 80,
+    "HostileAnswersTests": 75, "TerraformPromoteTests": 67, "LiveViewTests": 66,
+    "CloudWatchGateTests": 59, "LockTakeoverRaceTests": 57, "WitnessTests": 54,
+    "ReportTests": 51, "AnalyzeTests": 48, "HostileConfigTests": 38,
+    "AnalysisConfirmationTests": 25, "ReleaseTarballTests": 20, "CommandContractTests": 17,
+    "AuditChainTests": 5, "HostileInputTests": 5, "SigV4Tests": 3, "ConfigValidateCommandTests": 1, "InitCommandTests": 1,
+}
+# The in-process unit test classes, and any other class not measured above that
+# is known to be quick, count as this; new end-to-end classes as DEFAULT_SECONDS.
+QUICK_SECONDS = 1
+QUICK_MODULE = "ShipctlKitTests"
+DEFAULT_SECONDS = 30
+
+
+def bundle_path():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=root, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    return os.path.join(path, "shipctlPackageTests.xctest")
+
+
+def classes(bundle):
+    listing = subprocess.run([bundle, "--list-tests"], check=True, capture_output=True, text=True).stdout
+    found = []
+    for line in listing.splitlines():
+        name = line.strip().split("/")[0]
+        if name.count(".") == 1 and "/" in line and name not in found:
+            found.append(name)
+    return found
+
+
+def seconds(name):
+    module, cls = name.split(".")
+    return MEASURED.get(cls, QUICK_SECONDS if module == QUICK_MODULE else DEFAULT_SECONDS)
+
+
+def deal(names, lanes):
+    """Longest first, each class to the lane with the least work so far."""
+    work = [[0, []] for _ in range(lanes)]
+    for name in sorted(names, key=lambda n: -seconds(n)):
+        lane = min(work, key=lambda w: w[0])
+        lane[0] += seconds(name)
+        lane[1].append(name)
+    return [names for _, names in work if names]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Run the XCTest classes in concurrent lanes.")
+    parser.add_argument("--lanes", type=int, default=int(os.environ.get("SHIPCTL_TEST_LANES", "2")))
+    parser.add_argument("--skip", nargs="*", default=[], help="class names to leave out")
+    parser.add_argument("--only", nargs="*", default=[], help="run only these class names")
+    args = parser.parse_args()
+
+    bundle = bundle_path()
+    names = [n for n in classes(bundle) if n.split(".")[1] not in args.skip
+             and (not args.only or n.split(".")[1] in args.only)]
+    if not names:
+        print("testlanes: no test class to run", file=sys.stderr)
+        return 1
+    logs = os.path.join(os.path.dirname(bundle), "test-lanes")
+    os.makedirs(logs, exist_ok=True)
+    running = []
+    for index, lane in enumerate(deal(names, max(1, args.lanes))):
+        log_path = os.path.join(logs, f"lane{index + 1}.log")
+        log = open(log_path, "w")
+        print(f"lane {index + 1}: {' '.join(n.split('.')[1] for n in lane)}", flush=True)
+        process = subprocess.Popen([bundle, ",".join(lane)], stdout=log, stderr=subprocess.STDOUT)
+        running.append((index + 1, process, log, log_path, time.monotonic()))
+
+    failed = []
+    pending = list(running)
+    while pending:
+        for item in list(pending):
+            number, process, log, log_path, started = item
+            if process.poll() is None:
+                continue
+            pending.remove(item)
+            log.close()
+            print(f"\n===== lane {number}: exit {process.returncode} after {time.monotonic() - started:.0f} s =====", flush=True)
+            with open(log_path, errors="replace") as handle:
+                sys.stdout.write(handle.read())
+            sys.stdout.flush()
+            if process.returncode != 0:
+                failed.append(number)
+        time.sleep(1)
+    if failed:
+        print(f"\ntestlanes: lane(s) {', '.join(map(str, failed))} failed; search the output above for ' error: '", file=sys.stderr)
+        return 1
+    print(f"\ntestlanes: {len(running)} lane(s) passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
