@@ -9,13 +9,7 @@ final class ConfigHardeningTests: XCTestCase {
     static let valid = SampleConfig.valid
 
     func issues(_ yaml: String, env: [String: String] = [:], redactor: Redactor? = nil) -> [ConfigIssue] {
-        do {
-            _ = try ConfigLoader(environment: env).parse(yaml: yaml, path: "shipctl.yaml", teaching: redactor)
-            return []
-        } catch {
-            guard case let .configuration(issues) = error else { return [ConfigIssue(file: "", line: 0, column: 0, key: "", message: "\(error)")] }
-            return issues
-        }
+        SampleConfig.issues(yaml, environment: env, redactor: redactor)
     }
 
     func testAnAliasBombIsRefusedBeforeItIsExpanded() {

@@ -25,13 +25,7 @@ final class FlagConfigTests: XCTestCase {
     private let environment = ["UNLEASH_TOKEN": "unleash-secret-token-1", "LD_TOKEN": "ld-secret-token-2"]
 
     private func issues(_ flags: String) -> [ConfigIssue] {
-        do {
-            _ = try ConfigLoader(environment: environment).parse(yaml: config(flags), path: "shipctl.yaml")
-            return []
-        } catch {
-            guard case let .configuration(issues) = error else { return [ConfigIssue(file: "", line: 0, column: 0, key: "", message: "\(error)")] }
-            return issues
-        }
+        SampleConfig.issues(config(flags), environment: environment)
     }
 
     func testTheSpecEntriesOfEveryKindLoadAndRecordNoToken() throws {

@@ -22,16 +22,6 @@ final class MetricConfigTests: XCTestCase {
         """
     }
 
-    private func issues(_ yaml: String) -> [ConfigIssue] {
-        do {
-            _ = try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "shipctl.yaml")
-            return []
-        } catch {
-            guard case let .configuration(issues) = error else { return [ConfigIssue(file: "", line: 0, column: 0, key: "", message: "\(error)")] }
-            return issues
-        }
-    }
-
     private let bothKinds = """
                 - { name: error-rate, prometheus: "sum(rate(errors{version=\\"{{canary}}\\"}[1m]))", max: 0.02 }
                 - name: throttles
@@ -87,19 +77,19 @@ final class MetricConfigTests: XCTestCase {
             ("{ name: e, datadog: \"avg:x\", max: 1 }", "unknown key `datadog`"),
         ]
         for (entry, message) in cases {
-            let found = issues(config("        - \(entry)"))
+            let found = SampleConfig.issues(config("        - \(entry)"))
             XCTAssertTrue(found.contains { $0.message.contains(message) && $0.line == 10 }, "\(entry): \(found.map { "\($0.line): \($0.key): \($0.message)" })")
         }
     }
 
     func testAnEnvironmentWithoutTheAddressItsMetricsNeedIsNamed() {
-        let found = issues(config(bothKinds, environments: """
+        let found = SampleConfig.issues(config(bothKinds, environments: """
         prod: { region: us-east-1, prometheus: "http://127.0.0.1:9090" }
           staging: { region: us-east-1 }
         """))
         XCTAssertEqual(found.map { "\($0.key): \($0.message)" },
                        ["environments.staging.prometheus: service api has Prometheus metrics, so environment staging needs `prometheus: http://HOST:9090`"])
-        let cloudWatchOnly = issues(config("""
+        let cloudWatchOnly = SampleConfig.issues(config("""
                 - { name: throttles, cloudwatch: { namespace: AWS/Lambda, metric: Throttles }, max: 0 }
         """, environments: "prod: { region: us-east-1 }"))
         XCTAssertEqual(cloudWatchOnly.map(\.message), [], "CloudWatch needs no address")

@@ -20,16 +20,6 @@ final class ProviderConfigTests: XCTestCase {
         """
     }
 
-    private func issues(_ service: String) -> [ConfigIssue] {
-        do {
-            _ = try ConfigLoader(environment: [:]).parse(yaml: config(service), path: "shipctl.yaml")
-            return []
-        } catch {
-            guard case let .configuration(issues) = error else { return [ConfigIssue(file: "", line: 0, column: 0, key: "", message: "\(error)")] }
-            return issues
-        }
-    }
-
     func testEveryKindLoadsGivesItsPlaceholdersAndMakesItsProvider() throws {
         let blocks = [
             "    provider: lambda\n    lambda: { function: micro-app-api, alias: live }",
@@ -63,7 +53,7 @@ final class ProviderConfigTests: XCTestCase {
             ("    provider: lambda\n    lambda: { function: f, qualifier: x }", 7, "unknown key `qualifier`"),
         ]
         for (service, line, message) in cases {
-            let found = issues(service)
+            let found = SampleConfig.issues(config(service))
             XCTAssertTrue(found.contains { $0.message.contains(message) && $0.line == line }, "\(service): \(found.map { "\($0.line): \($0.key): \($0.message)" })")
         }
     }

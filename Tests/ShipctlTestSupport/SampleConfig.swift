@@ -1,3 +1,5 @@
+import ShipctlKit
+
 /// A small valid `shipctl.yaml`; the validation tests break it one key at a time,
 /// so the line numbers they expect depend on this exact text.
 public enum SampleConfig {
@@ -32,5 +34,16 @@ public enum SampleConfig {
         services:
         \(services)
         """
+    }
+
+    /// What the loader reports about `yaml`: nothing when it loads; any other error as one issue at line 0.
+    public static func issues(_ yaml: String, environment: [String: String] = [:], redactor: Redactor? = nil) -> [ConfigIssue] {
+        do {
+            _ = try ConfigLoader(environment: environment).parse(yaml: yaml, path: "shipctl.yaml", teaching: redactor)
+            return []
+        } catch {
+            guard case let .configuration(issues) = error else { return [ConfigIssue(file: "", line: 0, column: 0, key: "", message: "\(error)")] }
+            return issues
+        }
     }
 }
