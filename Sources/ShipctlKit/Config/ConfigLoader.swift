@@ -138,9 +138,9 @@ struct ConfigParser {
         guard let node, let entries = reader.namedEntries(node, key: "environments") else { return [:] }
         if entries.isEmpty { reader.report(node, "environments", "define at least one environment, e.g. `prod: { region: us-east-1 }`") }
         var result: [String: EnvironmentConfig] = [:]
+        let endpoints = MetricBackends.all.compactMap { $0.endpoint?.key }
         for (name, keyNode, value) in entries {
             let key = "environments.\(name)"
-            let endpoints = MetricBackends.all.compactMap { $0.endpoint?.key }
             guard reader.checkedName(name, node: keyNode, key: key) != nil,
                   let fields = reader.mapping(value, key: key, allowed: ["region"] + endpoints) else { continue }
             let region = fields["region"].flatMap { reader.name($0, key: "\(key).region") }
@@ -193,8 +193,11 @@ struct ConfigParser {
         let analysis = fields["analysis"].map { parseAnalysis($0, key: "\(key).analysis") } ?? .defaults
         let onFailure = fields["on_failure"].map { parseOnFailure($0, key: "\(key).on_failure") } ?? .defaults
         let preview = fields["preview"].flatMap { parsePreview($0, key: "\(key).preview") }
-        let endpoints = analysis.metrics.compactMap { type(of: $0.source.backend).endpoint }
-        for endpoint in Dictionary(endpoints.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first }).values.sorted(by: { $0.key < $1.key }) {
+        var needed: [String: MetricEndpoint] = [:]
+        for metric in analysis.metrics {
+            if let endpoint = type(of: metric.source.backend).endpoint { needed[endpoint.key] = endpoint }
+        }
+        for endpoint in needed.values.sorted(by: { $0.key < $1.key }) {
             for env in environments.values.sorted(by: { $0.name < $1.name }) where env.metricEndpoints[endpoint.key] == nil {
                 reader.report(fields["analysis"], "environments.\(env.name).\(endpoint.key)",
                               "service \(name) has \(endpoint.name) metrics, so environment \(env.name) needs `\(endpoint.key): \(endpoint.example)`")
