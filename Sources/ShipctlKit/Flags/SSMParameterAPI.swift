@@ -1,8 +1,8 @@
 import Foundation
 
-/// SSM `PutParameter` over the signed API: one request, so a flag flip can run
-/// beside a revert without slowing it down. The value travels in the request
-/// body, never on a command line.
+/// SSM `PutParameter` and `GetParameter` over the signed API: one request, so a
+/// flag flip can run beside a revert without slowing it down. The value travels
+/// in the request body, never on a command line.
 struct SSMParameterAPI: Sendable {
     let client: AWSAPIClient
     let redactor: Redactor
@@ -14,12 +14,29 @@ struct SSMParameterAPI: Sendable {
     }
 
     func put(name: String, value: String) async throws(ShipctlError) {
-        let body = Data(JSONValue.object(["Name": .string(name), "Value": .string(value), "Type": "String", "Overwrite": true]).canonical.utf8)
-        let answer = try await client.send("POST", path: "/", headers: ["Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.PutParameter"],
-                                           body: body, timeout: timeout, retry: .standard)
+        let answer = try await call("PutParameter", ["Name": .string(name), "Value": .string(value), "Type": "String", "Overwrite": true])
         guard answer.succeeded else {
             throw .runtime("SSM PutParameter of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
                            hint: "set it by hand: `aws ssm put-parameter --name \(name) --type String --overwrite --value VALUE`")
         }
+    }
+
+    /// The parameter's value, or nil when it does not exist.
+    func get(name: String) async throws(ShipctlError) -> String? {
+        let answer = try await call("GetParameter", ["Name": .string(name)])
+        if answer.errorKind == "ParameterNotFound" { return nil }
+        guard answer.succeeded else {
+            throw .runtime("SSM GetParameter of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
+                           hint: "read it by hand: `aws ssm get-parameter --name \(name)`")
+        }
+        guard let value = JSONValue.parse(answer.body)?["Parameter"]?["Value"]?.stringValue else {
+            throw .runtime("SSM GetParameter of \(name) answered without Parameter.Value: \(AnswerQuote.quote(redactor.redact(answer.body)))")
+        }
+        return value
+    }
+
+    private func call(_ action: String, _ input: [String: JSONValue]) async throws(ShipctlError) -> AWSAPIClient.Answer {
+        try await client.send("POST", path: "/", headers: ["Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.\(action)"],
+                              body: Data(JSONValue.object(input).canonical.utf8), timeout: timeout, retry: .standard)
     }
 }
