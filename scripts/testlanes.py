@@ -6,7 +6,7 @@ process start-up), and every test class starts its own peers on free ports, so
 classes can run side by side. Each lane is one xctest process running its
 classes one after another; the classes are dealt out longest first by the
 durations measured on a 2-core machine (a class not in the table counts as
-30 s). Each lane's output goes to a file and is printed whole when the lane
+30 s, or 1 s in the in-process unit test module). Each lane's output goes to a file and is printed whole when the lane
 ends, so lines never interleave; the exit status is 1 when any lane failed.
 
     scripts/testlanes.py [--lanes N] [--skip CLASS ...] [--only CLASS ...]
