@@ -8,18 +8,7 @@ import XCTest
 /// recorded, and a wrong entry is reported at its line with what to write.
 final class FlagConfigTests: XCTestCase {
     private func config(_ flags: String) -> String {
-        """
-        version: 1
-        environments:
-          prod: { region: us-east-1 }
-        services:
-          api:
-            provider: lambda
-            lambda: { function: micro-app-api, alias: live }
-            on_failure:
-              flags:
-        \(flags)
-        """
+        SampleConfig.withFlags(flags)
     }
 
     private let environment = ["UNLEASH_TOKEN": "unleash-secret-token-1", "LD_TOKEN": "ld-secret-token-2"]

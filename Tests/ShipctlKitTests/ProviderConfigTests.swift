@@ -33,7 +33,7 @@ final class ProviderConfigTests: XCTestCase {
             let placeholders = Placeholders.deployment(service: service, env: prod, canary: "2", stable: "1")
             let dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedHTTPClient { _, _ in HTTPResponse(status: 500, body: Data()) },
                                             store: InMemoryStateStore(), reporter: Reporter(mode: .human, redactor: Redactor(secrets: []), out: { _ in }, err: { _ in }))
-            let provider = try ProviderFactory.provider(for: service, env: prod, config: loaded, dependencies: dependencies)
+            let provider = ProviderFactory.provider(for: service, env: prod, config: loaded, dependencies: dependencies)
             seen.append("\(service.provider): \(placeholders.fill("{{function}}/{{alias}}")) → \(provider.target)")
         }
         XCTAssertEqual(seen, ["lambda: micro-app-api/live → lambda micro-app-api:live",

@@ -7,18 +7,9 @@ import XCTest
 /// credentials, against a scripted HTTP peer: one request each, no aws CLI, a
 /// missing parameter read as unset, and a refusal reported with what to run.
 final class SSMFlagAPITests: XCTestCase {
-    private let yaml = """
-    version: 1
-    environments:
-      prod: { region: us-east-1 }
-    services:
-      api:
-        provider: lambda
-        lambda: { function: micro-app-api, alias: live }
-        on_failure:
-          flags:
-            - { ssm: "/micro-app/{{env}}/MODEL_PROVIDER", value: small-llm }
-    """
+    private let yaml = SampleConfig.withFlags("""
+                - { ssm: "/micro-app/{{env}}/MODEL_PROVIDER", value: small-llm }
+        """)
 
     private static func answer(_ status: Int, _ body: String) -> HTTPResponse {
         HTTPResponse(status: status, body: Data(body.utf8))

@@ -36,6 +36,22 @@ public enum SampleConfig {
         """
     }
 
+    /// One Lambda service `api` in `prod` whose `on_failure.flags` are these entries (the first on line 10).
+    public static func withFlags(_ entries: String) -> String {
+        """
+        version: 1
+        environments:
+          prod: { region: us-east-1 }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: micro-app-api, alias: live }
+            on_failure:
+              flags:
+        \(entries)
+        """
+    }
+
     /// What the loader reports about `yaml`: nothing when it loads; any other error as one issue at line 0.
     public static func issues(_ yaml: String, environment: [String: String] = [:], redactor: Redactor? = nil) -> [ConfigIssue] {
         do {

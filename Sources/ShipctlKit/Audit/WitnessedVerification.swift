@@ -57,8 +57,8 @@ public struct WitnessedVerification: Sendable {
         var seen = Set<String>()
         for service in config.services {
             for env in config.environments.values.sorted(by: { $0.name < $1.name }) {
-                guard let provider = try? ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies),
-                      seen.insert(provider.target + (env.region ?? "")).inserted else { continue }
+                let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+                guard seen.insert(provider.target + (env.region ?? "")).inserted else { continue }
                 do {
                     if let witness = try await provider.readSplit().witness { found.append((provider.target, witness)) }
                 } catch {

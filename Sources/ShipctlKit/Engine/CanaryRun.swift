@@ -12,7 +12,7 @@ struct CanaryRun {
     var reporter: Reporter { dependencies.reporter }
 
     func execute() async throws(ShipctlError) -> PromoteOutcome {
-        let provider = try ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
+        let provider = ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
         let store = dependencies.store
         if !options.dryRun && !store.spansMachines && ProcessInfo.processInfo.environment["CI"] == "true" {
             reporter.warning("state is kept in \(store.location) on this machine: under CI its lock does not span runners and its audit log is lost with the runner; set `state.url` to your team's PostgreSQL database")
@@ -55,7 +55,7 @@ struct CanaryRun {
     /// step whose weight the canary holds is shifted (a no-op if already there),
     /// smoke-tested and analysed again, so nothing is skipped.
     func resume(_ interrupted: DeploymentHistory.InFlight) async throws(ShipctlError) -> PromoteOutcome {
-        let provider = try ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
+        let provider = ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
         let live = try await provider.readSplit()
         let own = [interrupted.stable, interrupted.canary]
         guard own.contains(live.stable), live.isSettled || own.contains(live.canary ?? "") else {

@@ -55,7 +55,7 @@ public enum ProviderFactory {
     }
 
     public static func provider(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
-                                dependencies: Dependencies) throws(ShipctlError) -> any TrafficProvider {
+                                dependencies: Dependencies) -> any TrafficProvider {
         if let given = dependencies.trafficProviders[service.name] { return given }
         return service.target.provider(context(config: config, env: env, dependencies: dependencies))
     }

@@ -22,8 +22,6 @@ public struct EnvironmentContext: Sendable {
     public var callTimeout: Duration = .seconds(30)
     /// The wall clock, for backends that ask for "the last N seconds".
     public var now: @Sendable () -> Date = Date.init
-    /// How flag-service requests are tried again; tests shorten the waits.
-    var retry: RetryPolicy = .standard
 
     public init(runner: any ProcessRunning, http: any HTTPClient, awsAPI: (any HTTPClient)?, redactor: Redactor,
                 region: String?, environment: [String: String]) {

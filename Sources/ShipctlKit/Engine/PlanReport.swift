@@ -20,7 +20,7 @@ public struct PlanReport: Sendable {
 
     public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, version: String?,
                               dependencies: Dependencies) async throws(ShipctlError) -> PlanReport {
-        let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
         var summary: PlanSummary?
         var directory: String?
         if let block = service.terraform {

@@ -42,7 +42,7 @@ public struct RollbackEngine: Sendable {
     private var reporter: Reporter { dependencies.reporter }
 
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
-        let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
         var history = await readHistory()
         if options.abortOnly && history?.inFlight == nil { return nothingToAbort() }
         // `rollback` never waits for a lock: it is the way out when everything else is stuck.

@@ -13,11 +13,10 @@ public struct StatusReport: Sendable {
     public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
                               dependencies: Dependencies) async throws(ShipctlError) -> StatusReport {
         let history = try await dependencies.store.history(service: service.name, env: env.name)
-        var target = "\(service.provider) \(service.name)"
+        let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        let target = provider.target
         let live: Result<TrafficSplit, ShipctlError>
         do {
-            let provider = try ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
-            target = provider.target
             live = .success(try await provider.readSplit())
         } catch {
             live = .failure(error)

@@ -17,7 +17,7 @@ struct FlagServiceClient: Sendable {
         var headers = headers
         headers["Authorization"] = token
         headers["Accept"] = "application/json"
-        let retry = context.retry
+        let retry = RetryPolicy.standard
         var attempt = 1
         while true {
             let outcome: Result<HTTPResponse, ShipctlError>

@@ -16,8 +16,7 @@ struct SSMParameterAPI: Sendable {
     func put(name: String, value: String) async throws(ShipctlError) {
         let answer = try await call("PutParameter", ["Name": .string(name), "Value": .string(value), "Type": "String", "Overwrite": true])
         guard answer.succeeded else {
-            throw .runtime("SSM PutParameter of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
-                           hint: "set it by hand: `aws ssm put-parameter --name \(name) --type String --overwrite --value VALUE`")
+            throw refusal("PutParameter", name, answer, hint: "set it by hand: `aws ssm put-parameter --name \(name) --type String --overwrite --value VALUE`")
         }
     }
 
@@ -26,13 +25,17 @@ struct SSMParameterAPI: Sendable {
         let answer = try await call("GetParameter", ["Name": .string(name)])
         if answer.errorKind == "ParameterNotFound" { return nil }
         guard answer.succeeded else {
-            throw .runtime("SSM GetParameter of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
-                           hint: "read it by hand: `aws ssm get-parameter --name \(name)`")
+            throw refusal("GetParameter", name, answer, hint: "read it by hand: `aws ssm get-parameter --name \(name)`")
         }
         guard let value = JSONValue.parse(answer.body)?["Parameter"]?["Value"]?.stringValue else {
             throw .runtime("SSM GetParameter of \(name) answered without Parameter.Value: \(AnswerQuote.quote(redactor.redact(answer.body)))")
         }
         return value
+    }
+
+    private func refusal(_ action: String, _ name: String, _ answer: AWSAPIClient.Answer, hint: String) -> ShipctlError {
+        .runtime("SSM \(action) of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
+                 hint: hint)
     }
 
     private func call(_ action: String, _ input: [String: JSONValue]) async throws(ShipctlError) -> AWSAPIClient.Answer {
