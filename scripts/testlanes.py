@@ -6,13 +6,19 @@ process start-up), and every test class starts its own peers on free ports, so
 classes can run side by side. Each lane is one xctest process running its
 classes one after another; the classes are dealt out longest first by the
 durations measured on a 2-core machine (a class not in the table counts as
-30 s, or 1 s in the in-process unit test module). Each lane's output goes to a file and is printed whole when the lane
-ends, so lines never interleave; the exit status is 1 when any lane failed.
+30 s, or 1 s in the in-process unit test module). Each lane's output goes to a
+file and is printed whole when the lane ends, so lines never interleave; the
+exit status is 1 when any lane failed. A CI log often keeps only its end, so
+the failures are repeated last: each failed test with its error lines, and for
+a lane that died mid-class (a crash or a signal) the end of its output. With
+--failures FILE that summary is also appended to FILE, for a caller that runs
+more after this and prints it at its own end.
 
     scripts/testlanes.py [--lanes N] [--skip CLASS ...] [--only CLASS ...]
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -67,11 +73,34 @@ def deal(names, lanes):
     return [names for _, names in work if names]
 
 
+STARTED_CASE = re.compile(r"^Test Case '(.+)' started")
+FAILED_CASE = re.compile(r"^Test Case '(.+)' failed")
+ERROR_LINE = re.compile(r" error: ")
+SUITE_DONE = re.compile(r"^Test Suite 'Selected tests' (passed|failed)")
+
+
+def failure_summary(number, returncode, log_path):
+    """What a reader of the log's last lines needs: which tests failed and why."""
+    with open(log_path, errors="replace") as handle:
+        lines = handle.read().splitlines()
+    summary = [f"lane {number} exited {returncode}:"]
+    for line in lines:
+        if ERROR_LINE.search(line) or FAILED_CASE.match(line):
+            summary.append("  " + line)
+    if not any(SUITE_DONE.match(line) for line in lines):
+        started = [m.group(1) for m in map(STARTED_CASE.match, lines) if m]
+        running = started[-1] if started else "before the first test"
+        summary.append(f"  the lane ended without finishing its tests (a crash or a signal) in {running}; its last lines:")
+        summary.extend("    " + line for line in lines[-30:])
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser(description="Run the XCTest classes in concurrent lanes.")
     parser.add_argument("--lanes", type=int, default=int(os.environ.get("SHIPCTL_TEST_LANES", "2")))
     parser.add_argument("--skip", nargs="*", default=[], help="class names to leave out")
     parser.add_argument("--only", nargs="*", default=[], help="run only these class names")
+    parser.add_argument("--failures", help="append the failure summary to this file too")
     args = parser.parse_args()
 
     bundle = bundle_path()
@@ -104,10 +133,14 @@ def main():
                 sys.stdout.write(handle.read())
             sys.stdout.flush()
             if process.returncode != 0:
-                failed.append(number)
+                failed.append(failure_summary(number, process.returncode, log_path))
         time.sleep(1)
     if failed:
-        print(f"\ntestlanes: lane(s) {', '.join(map(str, failed))} failed; search the output above for ' error: '", file=sys.stderr)
+        text = "\n".join(line for summary in failed for line in summary)
+        print(f"\ntestlanes: {len(failed)} lane(s) failed\n{text}", flush=True)
+        if args.failures:
+            with open(args.failures, "a") as handle:
+                handle.write(text + "\n")
         return 1
     print(f"\ntestlanes: {len(running)} lane(s) passed", flush=True)
     return 0
