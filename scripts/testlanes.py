@@ -3,30 +3,34 @@
 
 Most end-to-end tests spend their time waiting (canary pauses, terraform,
 process start-up), and every test class starts its own peers on free ports, so
-classes can run side by side. Each lane is one xctest process running its
-classes one after another; the classes are dealt out longest first by the
-durations measured on a 2-core machine (a class not in the table counts as
-30 s, or 1 s in the in-process unit test module). Each lane's output goes to a
-file and is printed whole when the lane ends, so lines never interleave; the
-exit status is 1 when any lane failed. A CI log often keeps only its end, so
-the failures are repeated last: each failed test with its error lines, and for
-a lane that died mid-class (a crash or a signal) the end of its output. With
---failures FILE that summary is also appended to FILE, for a caller that runs
-more after this and prints it at its own end.
+classes can run side by side. Each lane runs its classes one after another,
+each in its own xctest process: the order is the one dealt here, not whatever
+order a build happens to give the bundle's modules, and a class that crashes
+takes no other class down with it. The classes are dealt out longest first by
+the durations measured on a 2-core machine (a class not in the table counts as
+30 s, or 1 s in the in-process unit test module).
 
-    scripts/testlanes.py [--lanes N] [--skip CLASS ...] [--only CLASS ...]
+Each lane's output is printed whole when the lane ends, so lines never
+interleave; the exit status is 1 when any class failed. A CI log often keeps
+only its end, so the failures are repeated last: each failed test with its
+error lines, and for a class that died mid-test (a crash or a signal) the end
+of its output. With --failures FILE that summary is also appended to FILE, for
+a caller that runs more after this and prints it at its own end.
+
+    scripts/testlanes.py [--lanes N] [--skip CLASS ...] [--only CLASS ...] [--failures FILE]
 """
 import argparse
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 # Seconds per class, measured in a serial run on the CI machine's size.
 MEASURED = {
     "PostgresStateTests": 222, "CloudRunPromoteTests": 200, "InterruptionTests": 197,
-    "PreviewTests": 186, "SecretsAndProviderFaultTests": 180, "LambdaPromoteTests": 129,
+    "PreviewTests": 186, "SecretsAndProviderFaultTests": 220, "LambdaPromoteTests": 129,
     "FanOutTests": 101, "PlanCommandTests": 89, "FaultTests": 84, "FlagCommandTests": 80,
     "HostileAnswersTests": 75, "TerraformPromoteTests": 67, "LiveViewTests": 66,
     "CloudWatchGateTests": 59, "LockTakeoverRaceTests": 57, "WitnessTests": 54,
@@ -79,20 +83,35 @@ ERROR_LINE = re.compile(r" error: ")
 SUITE_DONE = re.compile(r"^Test Suite 'Selected tests' (passed|failed)")
 
 
-def failure_summary(number, returncode, log_path):
+def failure_summary(name, returncode, log_path):
     """What a reader of the log's last lines needs: which tests failed and why."""
     with open(log_path, errors="replace") as handle:
         lines = handle.read().splitlines()
-    summary = [f"lane {number} exited {returncode}:"]
-    for line in lines:
-        if ERROR_LINE.search(line) or FAILED_CASE.match(line):
-            summary.append("  " + line)
+    summary = [f"{name} exited {returncode}:"]
+    summary.extend("  " + line for line in lines if ERROR_LINE.search(line) or FAILED_CASE.match(line))
     if not any(SUITE_DONE.match(line) for line in lines):
         started = [m.group(1) for m in map(STARTED_CASE.match, lines) if m]
-        running = started[-1] if started else "before the first test"
-        summary.append(f"  the lane ended without finishing its tests (a crash or a signal) in {running}; its last lines:")
+        running = started[-1] if started else "before its first test"
+        summary.append(f"  the class ended without finishing its tests (a crash or a signal) in {running}; its last lines:")
         summary.extend("    " + line for line in lines[-30:])
     return summary
+
+
+class Lane(threading.Thread):
+    """One class after another, each in its own xctest process with its own log."""
+
+    def __init__(self, number, names, bundle, logs):
+        super().__init__(daemon=True)
+        self.number, self.names, self.bundle, self.logs = number, names, bundle, logs
+        self.results = []  # (class, exit status, seconds, log path)
+
+    def run(self):
+        for name in self.names:
+            log_path = os.path.join(self.logs, f"{name}.log")
+            started = time.monotonic()
+            with open(log_path, "w") as log:
+                status = subprocess.call([self.bundle, name], stdout=log, stderr=subprocess.STDOUT)
+            self.results.append((name, status, time.monotonic() - started, log_path))
 
 
 def main():
@@ -111,38 +130,36 @@ def main():
         return 1
     logs = os.path.join(os.path.dirname(bundle), "test-lanes")
     os.makedirs(logs, exist_ok=True)
-    running = []
-    for index, lane in enumerate(deal(names, max(1, args.lanes))):
-        log_path = os.path.join(logs, f"lane{index + 1}.log")
-        log = open(log_path, "w")
-        print(f"lane {index + 1}: {' '.join(n.split('.')[1] for n in lane)}", flush=True)
-        process = subprocess.Popen([bundle, ",".join(lane)], stdout=log, stderr=subprocess.STDOUT)
-        running.append((index + 1, process, log, log_path, time.monotonic()))
+    started = time.monotonic()
+    lanes = []
+    for index, dealt in enumerate(deal(names, max(1, args.lanes))):
+        print(f"lane {index + 1}: {' '.join(n.split('.')[1] for n in dealt)}", flush=True)
+        lanes.append(Lane(index + 1, dealt, bundle, logs))
+    for lane in lanes:
+        lane.start()
 
     failed = []
-    pending = list(running)
+    pending = list(lanes)
     while pending:
-        for item in list(pending):
-            number, process, log, log_path, started = item
-            if process.poll() is None:
-                continue
-            pending.remove(item)
-            log.close()
-            print(f"\n===== lane {number}: exit {process.returncode} after {time.monotonic() - started:.0f} s =====", flush=True)
-            with open(log_path, errors="replace") as handle:
-                sys.stdout.write(handle.read())
-            sys.stdout.flush()
-            if process.returncode != 0:
-                failed.append(failure_summary(number, process.returncode, log_path))
+        for lane in [lane for lane in pending if not lane.is_alive()]:
+            pending.remove(lane)
+            print(f"\n===== lane {lane.number}: ended after {time.monotonic() - started:.0f} s =====", flush=True)
+            for name, status, took, log_path in lane.results:
+                print(f"----- {name}: exit {status} after {took:.0f} s -----", flush=True)
+                with open(log_path, errors="replace") as handle:
+                    sys.stdout.write(handle.read())
+                sys.stdout.flush()
+                if status != 0:
+                    failed.append(failure_summary(name, status, log_path))
         time.sleep(1)
     if failed:
         text = "\n".join(line for summary in failed for line in summary)
-        print(f"\ntestlanes: {len(failed)} lane(s) failed\n{text}", flush=True)
+        print(f"\ntestlanes: {len(failed)} class(es) failed\n{text}", flush=True)
         if args.failures:
             with open(args.failures, "a") as handle:
                 handle.write(text + "\n")
         return 1
-    print(f"\ntestlanes: {len(running)} lane(s) passed", flush=True)
+    print(f"\ntestlanes: {len(names)} class(es) in {len(lanes)} lane(s) passed", flush=True)
     return 0
 
 

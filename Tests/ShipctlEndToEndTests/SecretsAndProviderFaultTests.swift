@@ -217,8 +217,10 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
     func testAHungCallIsKilledAtItsTimeoutAndAHungRevertSaysHowToFinishIt() async throws {
         try await world.createFunction("hang-app", versions: 2)
         let bin = try installFaultyAWS()
+        // Long enough for every call that does not hang: the real aws CLI alone needs about
+        // a second to start, and more on a loaded CI machine.
         let yaml = LambdaPromoteTests.config(function: "hang-app", steps: "          - { weight: 10, pause: 1s }\n          - { weight: 100 }")
-            .replacingOccurrences(of: "version: 1\n", with: "version: 1\ntimeouts: { provider_call: 2s }\n")
+            .replacingOccurrences(of: "version: 1\n", with: "version: 1\ntimeouts: { provider_call: 5s }\n")
             .replacingOccurrences(of: "    smoke:\n      - { name: invoke, invoke: { payload: '{\"ping\": true}' } }\n", with: "")
         let config = try world.writeConfig(yaml)
 
@@ -226,7 +228,7 @@ final class SecretsAndProviderFaultTests: WorldTestCase {
         let started = Date()
         let hung = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         XCTAssertEqual(hung.status, 1, hung.output)
-        XCTAssertTrue(hung.stderr.contains("timed out after 2s and was killed"), hung.stderr)
+        XCTAssertTrue(hung.stderr.contains("timed out after 5s and was killed"), hung.stderr)
         XCTAssertLessThan(Date().timeIntervalSince(started), 30)
         let sleeper = try XCTUnwrap(Int32(String(contentsOf: bin.appendingPathComponent("hung.pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         XCTAssertFalse(isAlive(sleeper), "the hung call's own child must be killed with it")
