@@ -21,18 +21,11 @@ final class HostileInputTests: XCTestCase {
 
     var configPath: URL { directory.appendingPathComponent("shipctl.yaml") }
 
-    static let config = """
-    version: 1
-    environments:
-      prod: { region: us-east-1 }
-    services:
-      api:
-        provider: lambda
-        lambda: { function: micro-app-api, alias: live }
+    static let config = SampleConfig.lambdaAPI("""
         strategy: { preset: AllAtOnce }
         preview:
           terraform: { dir: infra, vars: { function_name: "micro-app-api-pr-{{pr}}" } }
-    """
+    """)
 
     func shipctl(_ arguments: [String], _ fake: FakeCLI, extra: [String: String] = [:], workingDirectory: String? = nil) async -> ShipctlRun {
         await ShipctlRun.run(arguments + ["--config", configPath.path], environment: fake.environment.merging(extra) { $1 },

@@ -14,14 +14,7 @@ public enum HostileAnswersCorpus {
     /// A terraform sensitive output among the answers; it must never be printed.
     public static let sensitiveValue = "SensitiveDbPassw0rd!"
 
-    public static let config = """
-    version: 1
-    environments:
-      prod: { region: us-east-1 }
-    services:
-      api:
-        provider: lambda
-        lambda: { function: micro-app-api, alias: live }
+    public static let config = SampleConfig.lambdaAPI("""
       web:
         provider: cloudrun
         cloudrun: { service: web, region: us-central1, project: p }
@@ -29,7 +22,7 @@ public enum HostileAnswersCorpus {
         provider: lambda
         lambda: { function: micro-app-infra, alias: live }
         terraform: { dir: infra, version_output: function_version }
-    """
+    """)
 
     static let escape = "\u{1B}[2J\u{1B}]0;pwned\u{07}"
     static let injected = "x\n::error::pwned\n::add-mask::zzz\r\(escape)"

@@ -36,8 +36,9 @@ public enum SampleConfig {
         """
     }
 
-    /// One Lambda service `api` in `prod` whose `on_failure.flags` are these entries (the first on line 10).
-    public static func withFlags(_ entries: String) -> String {
+    /// One Lambda service `api` (micro-app-api, alias live) in a `prod` without
+    /// Prometheus; `rest` follows on line 8: more of api's keys, then any other services.
+    public static func lambdaAPI(_ rest: String) -> String {
         """
         version: 1
         environments:
@@ -46,10 +47,17 @@ public enum SampleConfig {
           api:
             provider: lambda
             lambda: { function: micro-app-api, alias: live }
+        \(rest)
+        """
+    }
+
+    /// One Lambda service `api` in `prod` whose `on_failure.flags` are these entries (the first on line 10).
+    public static func withFlags(_ entries: String) -> String {
+        lambdaAPI("""
             on_failure:
               flags:
         \(entries)
-        """
+        """)
     }
 
     /// What the loader reports about `yaml`: nothing when it loads; any other error as one issue at line 0.
