@@ -111,7 +111,34 @@ class Lane(threading.Thread):
             started = time.monotonic()
             with open(log_path, "w") as log:
                 status = subprocess.call([self.bundle, name], stdout=log, stderr=subprocess.STDOUT)
+            # A class that crashed or was killed never ran its tearDown: end the worlds it left.
+            subprocess.call([sys.executable, WORLD, "sweep"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.results.append((name, status, time.monotonic() - started, log_path))
+
+
+WORLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testworld", "world.py")
+
+
+def leftovers():
+    """Test world folders still in the temporary folder, and processes still writing into one: after a run,
+    both lists must be empty."""
+    import glob
+    import tempfile
+    folders = glob.glob(os.path.join(tempfile.gettempdir(), "shipctl-world-*"))
+    processes = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            # Every peer a world starts writes its output to a log in the world's folder.
+            output = os.readlink(f"/proc/{entry}/fd/1")
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if "/shipctl-world-" in output:
+            processes.append(f"{entry} {command[:200]} (output to {output})")
+    return folders, processes
 
 
 def main():
@@ -152,6 +179,11 @@ def main():
                 if status != 0:
                     failed.append(failure_summary(name, status, log_path))
         time.sleep(1)
+    subprocess.call([sys.executable, WORLD, "sweep"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    folders, processes = leftovers()
+    if folders or processes:
+        failed.append(["test worlds were left behind after the run (a world that outlives its test class):"]
+                      + [f"  folder {folder}" for folder in folders] + [f"  process {process}" for process in processes])
     if failed:
         text = "\n".join(line for summary in failed for line in summary)
         print(f"\ntestlanes: {len(failed)} class(es) failed\n{text}", flush=True)

@@ -9,7 +9,7 @@ import XCTest
 final class PlanCommandTests: XCTestCase {
     func testPlanShowsTheTerraformChangesAndStepsAndChangesNothing() async throws {
         let world = try await TestWorld(prometheus: false)
-        defer { Task { await world.shutdown() } }
+        addTeardownBlock { await world.shutdown() }
         let infra = try world.copyOfInfra()
         let config = try world.writeConfig(SampleConfig.inWorld(services: """
           api:

@@ -53,7 +53,7 @@ final class ReleaseTarballTests: XCTestCase {
 
         // The demo: a good version through every step, then a bad one reverted by itself with the model flag flipped.
         let world = try await TestWorld()
-        defer { Task { await world.shutdown() } }
+        addTeardownBlock { await world.shutdown() }
         try await world.createFunction("micro-app-api", versions: 3)
         try await world.setBehaviour(version: "3", errorRate: 0.3)
         _ = try await world.aws(["ssm", "put-parameter", "--name", "/micro-app/prod/MODEL_PROVIDER", "--value", "big-llm", "--type", "String", "--overwrite"])

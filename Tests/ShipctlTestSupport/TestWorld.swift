@@ -18,6 +18,9 @@ public final class TestWorld: @unchecked Sendable {
     public let cloudRunURL: String
     /// The Unleash and LaunchDarkly admin-API fakes, on one address.
     public let flagServiceURL: String
+    /// A peer that trickles, redirects to another origin or answers without end
+    /// (`scripts/testworld/hostile_peer.py`: the path's first segment picks how).
+    public let hostileURL: String
     public static let cloudRunProject = "shipctl-test"
     public var environment: [String: String]
     /// The world's PostgreSQL (started with `postgres: true`): a superuser URL, and its port.
@@ -40,6 +43,7 @@ public final class TestWorld: @unchecked Sendable {
         prometheusURL = state["prometheus"]?.stringValue ?? ""
         cloudRunURL = state["cloudrun"]?.stringValue ?? ""
         flagServiceURL = state["flags"]?.stringValue ?? ""
+        hostileURL = state["hostile"]?.stringValue ?? ""
         postgresURL = state["postgres"]?["url"]?.stringValue
         postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
         var env = ProcessInfo.processInfo.environment
@@ -174,6 +178,11 @@ public final class TestWorld: @unchecked Sendable {
     /// The requests the flag-service fake answered, oldest first.
     public func flagServiceRequests() async throws -> [JSONValue] {
         try await flagService("GET", "/fake/requests")?.arrayValue ?? []
+    }
+
+    /// Every request the hostile peer and its "elsewhere" origin received: method, port, path, headers.
+    public func hostileRequests() async throws -> [JSONValue] {
+        try await control(hostileURL, "GET", "/fake/requests", body: nil, what: "hostile peer")?.arrayValue ?? []
     }
 
     // MARK: Cloud Run (through the fake's control endpoints)

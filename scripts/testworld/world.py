@@ -9,7 +9,8 @@ simulator and Prometheus, each on a free 127.0.0.1 port.
   world.py history --dir DIR FILE             backfill an OpenMetrics FILE into the world's Prometheus
                                               (promtool tsdb create-blocks-from openmetrics, then a restart
                                               on the same port)
-  world.py down --dir DIR                     stop everything started in DIR
+  world.py down --dir DIR                     stop everything started in DIR and remove DIR
+  world.py sweep [--tmp DIR]                  down every shipctl-world-* folder whose test process is gone
 
 Each peer runs in its own session, so the world outlives this launcher until
 `down` is called; every pid is recorded in DIR/world.json.
@@ -136,13 +137,18 @@ def postgres_only(args):
 def up(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
-    state = {"dir": d, "pids": {}}
+    # The process that asked for the world (a test runner): `sweep` ends worlds whose owner is gone.
+    state = {"dir": d, "pids": {}, "owner": os.getppid()}
     try:
         start_world(args, d, state)
     except BaseException:
-        # A world that could not start completely leaves nothing running behind.
+        # A world that could not start completely leaves nothing running behind,
+        # and its folder (logs kept for a look) to the owner's `sweep`.
         for pid in state["pids"].values():
             kill(pid)
+        state["pids"] = {}
+        with open(f"{d}/world.json", "w") as f:
+            json.dump(state, f, indent=2)
         raise
 
 
@@ -169,6 +175,12 @@ def start_world(args, d, state):
     state["pids"]["flags"] = spawn([sys.executable, f"{HERE}/flags_fake.py", "--port", str(flags_port)], f"{d}/flags.log")
     state["flags"] = f"http://127.0.0.1:{flags_port}"
     wait_http(f"{state['flags']}/fake/state")
+
+    hostile_port, elsewhere_port = free_port(), free_port()
+    state["pids"]["hostile"] = spawn([sys.executable, f"{HERE}/hostile_peer.py", "--port", str(hostile_port),
+                                      "--elsewhere-port", str(elsewhere_port)], f"{d}/hostile.log")
+    state["hostile"] = f"http://127.0.0.1:{hostile_port}"
+    wait_http(f"{state['hostile']}/fake/requests")
 
     sim_port = free_port()
     state["pids"]["simulator"] = spawn(
@@ -279,13 +291,47 @@ def history(args):
 
 
 def down(args):
+    end_world(args.dir)
+
+
+def end_world(d):
+    """Stops everything the world started and removes its folder."""
+    import shutil
     try:
-        state = load(args.dir)
-    except FileNotFoundError:
-        return
+        state = load(d)
+    except (FileNotFoundError, ValueError):
+        state = {"pids": {}}
     for pid in state["pids"].values():
         kill(pid)
     stop_postgres(state)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(args):
+    """Ends every test world in the temporary folder whose owner has exited
+    (a test class that crashed or was killed before its tearDown ran)."""
+    import glob
+    import tempfile
+    for d in glob.glob(os.path.join(args.tmp or tempfile.gettempdir(), "shipctl-world-*")):
+        try:
+            owner = load(d).get("owner")
+        except (FileNotFoundError, ValueError):
+            # Half made (no world.json yet) by a runner that may still be starting it: only when old.
+            if time.time() - os.path.getmtime(d) < 300:
+                continue
+            owner = None
+        if owner is None or not alive(owner):
+            end_world(d)
 
 
 def functions(args):
@@ -345,6 +391,9 @@ def main():
     p.add_argument("--versions", type=int, default=2)
     p.add_argument("names", nargs="+")
     p.set_defaults(func=functions)
+    p = sub.add_parser("sweep")
+    p.add_argument("--tmp")
+    p.set_defaults(func=sweep)
     p = sub.add_parser("down")
     p.add_argument("--dir", required=True)
     p.set_defaults(func=down)

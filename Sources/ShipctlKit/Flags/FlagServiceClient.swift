@@ -74,6 +74,9 @@ struct FlagServiceClient: Sendable {
         case 403: hint = "the \(service) token may not change this flag: give it write access to the project and environment"
         case 404: hint = "\(service) does not know it: check \(notFoundHint)"
         case 409: hint = "\(service) refused a conflicting change: look at the flag in \(service) and try again"
+        case 300..<400:
+            let location = response.headers["location"].map { " to \(TerminalText.neutralised(String($0.prefix(200)), keepNewlines: false))" } ?? ""
+            hint = "\(service) redirected\(location); a token is never sent on to another address: set the flag's `url` to the address \(service) really answers on"
         case 429: hint = "\(service) kept rate-limiting; wait a minute and set it again with `shipctl flags set NAME=VALUE --service S --env E`"
         default: hint = "look at the flag in \(service); set it by hand if this persists"
         }

@@ -51,7 +51,8 @@ struct AWSAPIClient: Sendable {
             let signed = signer.sign(method: method, url: url, headers: headers, body: body, date: Date())
             let outcome: Result<Answer, ShipctlError>
             do {
-                outcome = .success(Self.answer(try await http.send(method, url, headers: signed, body: body, timeout: timeout), attempts: attempt))
+                outcome = .success(Self.answer(try await http.sendIgnoringCancellation(method, url, headers: signed, body: body, timeout: timeout),
+                                                 attempts: attempt))
             } catch {
                 outcome = .failure(error)
             }

@@ -30,9 +30,18 @@ extension HTTPClient {
     }
 }
 
-/// `URLSession` over libcurl on Linux.
+/// `URLSession` over libcurl on Linux. Every request ends by its deadline,
+/// reads at most `bodyLimit` bytes of answer (a runner's memory is small, and
+/// an answer is read while a revert may be due), and is cut short when the
+/// calling task is cancelled (a signal); callers whose request must outlive a
+/// signal use `sendIgnoringCancellation`.
 public struct URLSessionHTTPClient: HTTPClient {
-    public init() {}
+    public static let defaultBodyLimit = 16 << 20
+    private let bodyLimit: Int
+
+    public init(bodyLimit: Int = Self.defaultBodyLimit) {
+        self.bodyLimit = bodyLimit
+    }
 
     public func get(_ url: URL, timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
         try await perform(URLRequest(url: url), timeout: timeout)
@@ -48,28 +57,36 @@ public struct URLSessionHTTPClient: HTTPClient {
 
     private func perform(_ request: URLRequest, timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
         var request = request
-        let url = request.url?.absoluteString ?? "?"
         request.timeoutInterval = timeout.timeInterval
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.timeInterval
-        configuration.timeoutIntervalForResource = timeout.timeInterval
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        // Not cut short by task cancellation, only by the timeout: a cancelled run
-        // still has to put traffic back, and that revert is one of these requests.
-        let prepared = request
-        let exchange = await Task { @Sendable () -> Result<(Data, URLResponse), any Error> in
-            do { return .success(try await session.data(for: prepared)) } catch { return .failure(error) }
-        }.value
-        do {
-            let (data, response) = try exchange.get()
-            let answer = response as? HTTPURLResponse
-            let headers = (answer?.allHeaderFields ?? [:]).reduce(into: [String: String]()) { headers, field in
-                if let name = field.key as? String, let value = field.value as? String { headers[name] = value }
-            }
-            return HTTPResponse(status: answer?.statusCode ?? 0, body: data, headers: headers)
-        } catch {
-            throw .runtime("\(request.httpMethod ?? "GET") \(url) failed: \(error.localizedDescription)")
+        let what = "\(request.httpMethod ?? "GET") \(request.url.map(URLText.withoutPassword) ?? "?")"
+        switch await HTTPExchange.run(request, timeout: timeout, bodyLimit: bodyLimit) {
+        case let .success(response):
+            return response
+        case .failure(.timedOut):
+            throw .runtime("\(what) timed out after \(DurationParser.format(timeout)) (the whole answer must arrive by then)")
+        case .failure(.cancelled):
+            throw .runtime("\(what) was cancelled")
+        case .failure(.tooLarge):
+            throw .runtime("\(what) answered with more than \(bodyLimit >> 20) MiB; shipctl reads no more than that",
+                           hint: "check that the address points at the API it should, not at a download")
+        case let .failure(.failed(reason)):
+            throw .runtime("\(what) failed: \(reason)")
         }
+    }
+}
+
+extension HTTPClient {
+    /// Sends `method` to its end or its deadline, whatever happens to the calling
+    /// task: a revert after a signal, and the flag flips beside it, are such requests.
+    public func sendIgnoringCancellation(_ method: String, _ url: URL, headers: [String: String], body: Data,
+                                         timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
+        let outcome = await Task { () -> Result<HTTPResponse, ShipctlError> in
+            do throws(ShipctlError) {
+                return .success(try await send(method, url, headers: headers, body: body, timeout: timeout))
+            } catch {
+                return .failure(error)
+            }
+        }.value
+        return try outcome.get()
     }
 }

@@ -1,0 +1,156 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// Peers that misbehave on purpose (`scripts/testworld/hostile_peer.py`), met
+/// through the binary: an answer that trickles a byte a second ends at its
+/// deadline, a signal during it still reverts, a redirect never carries a
+/// flag service's token to another origin, and an endless answer is cut off.
+final class HostilePeerTests: WorldTestCase {
+    static let token = "unleash-admin-token-8842"
+
+    /// One Lambda service with an `http` smoke test at `smokeURL`, two steps, and no metric.
+    private func smokeConfig(function: String, smokeURL: String, timeout: String) throws -> String {
+        try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: \(function), alias: live }
+            strategy:
+              steps:
+                - { weight: 10, pause: 2s }
+                - { weight: 100 }
+            smoke:
+              - { name: health, http: { url: "\(smokeURL)", status: 200, timeout: \(timeout) } }
+        """, prometheus: false))
+    }
+
+    /// One Lambda service whose only flag is an Unleash feature at `url`.
+    private func unleashConfig(url: String) throws -> String {
+        world.environment["UNLEASH_TOKEN"] = Self.token
+        return try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: flag-app, alias: live }
+            strategy:
+              steps:
+                - { weight: 100 }
+            on_failure:
+              flags:
+                - { unleash: { url: "\(url)", project: default, feature: new-recs, environment: production, token: "${UNLEASH_TOKEN}" }, enabled: false }
+        """, prometheus: false))
+    }
+
+    private func smokeRecords() throws -> [JSONValue] {
+        try world.auditRecords().filter { $0["action"]?.stringValue == "smoke" }
+    }
+
+    func testATricklingSmokeEndpointFailsAtItsDeadlineAndTheCanaryIsReverted() async throws {
+        try await world.createFunction("trickle-app", versions: 2)
+        // The pre-traffic smoke test is answered; the one after the shift trickles.
+        let config = try smokeConfig(function: "trickle-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "3s")
+        let started = Date()
+        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let elapsed = Date().timeIntervalSince(started)
+
+        XCTAssertEqual(run.status, 3, run.output)
+        XCTAssertLessThan(elapsed, 30, "a 3 s smoke test must not hold the canary: \(run.output)")
+        let smoke = try smokeRecords()
+        XCTAssertEqual(smoke.map { $0["outcome"]?.stringValue }, ["pass", "fail"])
+        XCTAssertTrue(smoke.last?["args"]?["detail"]?.stringValue?.contains("timed out after 3s") == true, "\(smoke)")
+        let alias = try await world.alias("trickle-app")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty, "\(alias.weights)")
+    }
+
+    func testSIGTERMDuringATricklingSmokeTestRevertsTraffic() async throws {
+        try await world.createFunction("signal-app", versions: 2)
+        let config = try smokeConfig(function: "signal-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "120s")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
+        process.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config]
+        process.environment = world.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The canary holds 10 % once the shift's result is on disk; its smoke test then trickles.
+        var shifted = false
+        for _ in 0..<300 where !shifted {
+            let records = (try? world.auditRecords()) ?? []
+            shifted = records.contains { $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result" }
+            if !shifted { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertTrue(shifted, "the canary never took traffic")
+        try await Task.sleep(for: .seconds(2))
+        let during = try await world.alias("signal-app")
+        XCTAssertEqual(during.weights["2"], 0.1)
+
+        kill(process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 7.5, "SIGTERM must end the trickling smoke test and revert")
+        XCTAssertEqual(process.terminationStatus, 143)
+        let alias = try await world.alias("signal-app")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty, "\(alias.weights)")
+        let finish = try world.auditRecords().last { $0["action"]?.stringValue == "deployment.finish" }
+        XCTAssertEqual(finish?["outcome"]?.stringValue, "cancelled")
+        XCTAssertEqual(try smokeRecords().last?["outcome"]?.stringValue, "cancelled")
+    }
+
+    func testATricklingPrometheusEndsEachReadAtItsDeadlineAndTheCanaryIsReverted() async throws {
+        try await world.createFunction("slow-metrics-app", versions: 2)
+        world.environment["PROMETHEUS_URL"] = "\(world.hostileURL)/trickle/0"
+        let config = try world.writeConfig(LambdaPromoteTests.config(function: "slow-metrics-app", steps: """
+                  - { weight: 10, pause: 30s }
+                  - { weight: 100 }
+        """, inconclusiveLimit: 1))
+        let started = Date()
+        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+
+        XCTAssertEqual(run.status, 3, run.output)
+        XCTAssertTrue(run.output.contains("timed out after 5s"), run.output)
+        // Two inconclusive evaluations of 5 s each end the canary well inside its 30 s pause.
+        XCTAssertLessThan(Date().timeIntervalSince(started), 28, run.output)
+        let alias = try await world.alias("slow-metrics-app")
+        XCTAssertEqual(alias.version, "1")
+    }
+
+    func testATricklingFlagServiceEndsAtItsDeadline() async throws {
+        let config = try unleashConfig(url: "\(world.hostileURL)/trickle/0")
+        let started = Date()
+        let run = await world.shipctl(["flags", "set", "new-recs=false", "--service", "api", "--env", "prod"], config: config)
+
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(run.stderr.contains("timed out after 10s"), run.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30, run.output)
+        XCTAssertFalse(run.output.contains(Self.token))
+    }
+
+    func testARedirectToAnotherOriginFailsTheFlipAndTheTokenStaysHome() async throws {
+        let config = try unleashConfig(url: "\(world.hostileURL)/redirect")
+        let run = await world.shipctl(["flags", "set", "new-recs=false", "--service", "api", "--env", "prod"], config: config)
+
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(run.stderr.contains("Unleash answered 307"), run.stderr)
+        let requests = try await world.hostileRequests()
+        let home = URL(string: world.hostileURL)?.port
+        XCTAssertFalse(requests.isEmpty)
+        XCTAssertEqual(requests.filter { $0["port"]?.doubleValue.map { Int($0) } != home }.count, 0,
+                       "a request followed the redirect to another origin: \(requests)")
+        let flips = try world.auditRecords().filter { $0["action"]?.stringValue == "flag.set" && $0["phase"]?.stringValue == "result" }
+        XCTAssertEqual(flips.map { $0["outcome"]?.stringValue }, ["failed"], "\(flips)")
+    }
+
+    func testAnEndlessAnswerIsCutOffWithAClearError() async throws {
+        let config = try unleashConfig(url: "\(world.hostileURL)/huge")
+        let started = Date()
+        let run = await world.shipctl(["flags", "list", "--service", "api", "--env", "prod"], config: config)
+
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(run.output.contains("more than 16 MiB"), run.output)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30, run.output)
+    }
+}
