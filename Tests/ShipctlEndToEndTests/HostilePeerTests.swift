@@ -154,3 +154,60 @@ final class HostilePeerTests: WorldTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, run.output)
     }
 }
+
+extension HostilePeerTests {
+    /// Values that are secret by their place — a literal `token:`, a token from a variable whose name
+    /// says nothing, a password in a Prometheus or flag-service URL — never reach output or the log.
+    func testSecretsKnownByTheirPlaceAreMaskedEverywhere() async throws {
+        let literal = "literal-unleash-credential-93"
+        let fromVariable = "plain-variable-credential-41"
+        let password = "pr0m-pass-77"
+        world.environment["FLAG_CRED"] = fromVariable
+        try await world.createFunction("secret-app", versions: 2)
+        let hostile = world.hostileURL.replacingOccurrences(of: "http://", with: "http://deploy:\(password)@")
+        let config = try world.writeConfig("""
+        version: 1
+        state: { dir: "${SHIPCTL_STATE_DIR}" }
+        environments:
+          prod: { region: us-east-1, prometheus: "http://metrics:\(password)@127.0.0.1:9" }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: secret-app, alias: live }
+            strategy:
+              steps:
+                - { weight: 10, pause: 3s }
+                - { weight: 100 }
+            analysis:
+              interval: 1s
+              inconclusive_limit: 1
+              metrics:
+                - { name: error-rate, prometheus: 'sum(rate(llm_requests_total{version="{{canary}}"}[30s]))', max: 1 }
+            on_failure:
+              flags:
+                - { unleash: { url: "\(hostile)/echo", project: default, feature: literal, environment: production, token: \(literal) }, enabled: false }
+                - { unleash: { url: "\(hostile)/echo", project: default, feature: variable, environment: production, token: "${FLAG_CRED}" }, enabled: false }
+        """)
+        var runs: [ShipctlRun] = []
+        for json in [false, true] {
+            let extra = json ? ["--json"] : []
+            runs.append(await world.shipctl(["flags", "set", "literal=false", "--service", "api", "--env", "prod"] + extra, config: config))
+            runs.append(await world.shipctl(["flags", "set", "variable=false", "--service", "api", "--env", "prod"] + extra, config: config))
+            runs.append(await world.shipctl(["flags", "list", "--service", "api", "--env", "prod"] + extra, config: config))
+        }
+        runs.append(await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2", "--json"], config: config))
+
+        // Every flip fails (the service answers 404), the promote's too: it reverts and exits 1 for the flags.
+        XCTAssertEqual(runs.map(\.status), [1, 1, 1, 1, 1, 1, 1], runs.map(\.output).joined(separator: "\n"))
+        XCTAssertTrue(runs.last?.stdout.contains("reverted lambda secret-app:live: 100% on 1") == true)
+        // The services did see the credentials, and quoted them back.
+        let sent = try await world.hostileRequests().compactMap { $0["headers"]?["authorization"]?.stringValue }
+        XCTAssertTrue(sent.contains(literal) && sent.contains(fromVariable), "\(sent)")
+        let everything = runs.map(\.output).joined(separator: "\n") + (try String(contentsOfFile: world.auditLogPath, encoding: .utf8))
+        XCTAssertTrue(everything.contains("Authorization was ***"), everything)
+        XCTAssertTrue(everything.contains("metrics:***@127.0.0.1:9"), everything)
+        for secret in [literal, fromVariable, password] {
+            XCTAssertFalse(everything.contains(secret), "\(secret) leaked")
+        }
+    }
+}

@@ -37,6 +37,23 @@ final class FlagConfigTests: XCTestCase {
         XCTAssertThrowsError(try flips[1].setting("small"))
     }
 
+    func testATokenOrURLPasswordIsSecretByItsPlaceAndTooShortOneIsRefused() {
+        let redactor = Redactor(secrets: [])
+        let loaded = SampleConfig.issues(config("""
+                - { unleash: { url: "https://ops:url-pass-61@unleash.example.com", project: default, feature: a, environment: production, token: written-token-5 }, enabled: false }
+        """), redactor: redactor)
+        XCTAssertEqual(loaded, [])
+        XCTAssertEqual(redactor.redact("written-token-5 url-pass-61"), "*** ***")
+
+        let short = issues("""
+                - { unleash: { url: "https://unleash.example.com", project: default, feature: a, environment: production, token: abc }, enabled: false }
+                - { unleash: { url: "https://ops:pw@unleash.example.com", project: default, feature: b, environment: production, token: "${UNLEASH_TOKEN}" }, enabled: false }
+        """)
+        XCTAssertEqual(short.map(\.line), [10, 11])
+        XCTAssertEqual(short.map(\.key), ["services.api.on_failure.flags[0].unleash.token", "services.api.on_failure.flags[1].unleash.url"])
+        XCTAssertTrue(short.allSatisfy { $0.message.contains("shorter than 4 characters") }, "\(short)")
+    }
+
     func testAWrongEntryIsReportedAtItsLineWithWhatToWrite() {
         let cases: [(entry: String, message: String)] = [
             ("{ unleash: { url: \"https://u.example.com\", feature: f, environment: production }, enabled: false }", "required key `token` is missing"),

@@ -10,6 +10,7 @@ path is whatever shipctl appends (an admin API path, /api/v1/query, ...):
                    their headers, then one byte a second, never finishing
   /redirect/...    307 to the same path on the other port (another origin)
   /huge/...        200 and an endless body without Content-Length
+  anything else    404 whose message quotes the request's Authorization header back
   /fake/requests   every request either port received: method, port, path, headers
 
 The second port ("elsewhere") only records what reaches it and answers 200 `{}`.
@@ -95,7 +96,9 @@ def handler(port, elsewhere):
                     pass
                 self.close_connection = True
                 return
-            self.answer(404, json.dumps({"message": f"no such mode: {mode}"}))
+            # Some services quote a refused credential back: the caller must not show it.
+            sent = self.headers.get("Authorization", "")
+            self.answer(404, json.dumps({"message": f"no such mode: {mode}; Authorization was {sent}; from {self.path}"}))
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = serve
 

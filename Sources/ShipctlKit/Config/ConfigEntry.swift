@@ -35,6 +35,11 @@ public struct ConfigEntry {
         value(field, in: settings) { node, path in reader.string(node, key: path) }
     }
 
+    /// A value that is secret by its place (`token`, `password`), hidden in every output.
+    func secret(_ field: String, in settings: [String: Node]? = nil) -> String? {
+        value(field, in: settings) { node, path in reader.secret(node, key: path) }
+    }
+
     func bool(_ field: String?, in settings: [String: Node]? = nil) -> Bool? {
         value(field, in: settings) { node, path in reader.bool(node, key: path) }
     }

@@ -189,6 +189,29 @@ final class YAMLReader {
             report(node, key, "expected an http:// or https:// URL, got `\(text.prefix(80))`")
             return nil
         }
+        // A password in the userinfo is a secret wherever it came from, as written and as decoded.
+        if let password = URLComponents(string: text)?.percentEncodedPassword {
+            guard password.count >= EnvironmentInterpolator.minimumSecretLength else {
+                report(node, key, "the password in this URL is shorter than \(EnvironmentInterpolator.minimumSecretLength) characters; "
+                       + "so short a value cannot be masked in output — use a real secret")
+                return nil
+            }
+            learnSecret(password)
+            if let decoded = password.removingPercentEncoding, decoded != password { learnSecret(decoded) }
+        }
+        return text
+    }
+
+    /// A value that is secret by its place (a `token:`, a `password:`): hidden in
+    /// every output, whether it was written literally or came from any variable.
+    func secret(_ node: Node, key: String) -> String? {
+        guard let text = string(node, key: key) else { return nil }
+        guard text.count >= EnvironmentInterpolator.minimumSecretLength else {
+            report(node, key, "`\(key.split(separator: ".").last ?? "")` is shorter than \(EnvironmentInterpolator.minimumSecretLength) characters; "
+                   + "so short a value cannot be masked in output — use a real secret")
+            return nil
+        }
+        learnSecret(text)
         return text
     }
 

@@ -26,7 +26,7 @@ public struct LaunchDarklyFlag: FlagTarget {
         let project = entry.name("project", in: settings)
         let flag = entry.name("flag", in: settings, placeholders: true)
         let environment = entry.name("environment", in: settings, placeholders: true)
-        let token = entry.string("token", in: settings)
+        let token = entry.secret("token", in: settings)
         switch (entry.has("enabled"), entry.has("variation")) {
         case (true, true): entry.report("give `enabled` or `variation`, not both")
         case (false, false): entry.report("a launchdarkly flag needs `enabled: true|false` or `variation: VALUE`")

@@ -21,7 +21,7 @@ public struct UnleashFlag: FlagTarget {
         let project = entry.has("project", in: settings) ? entry.name("project", in: settings) : "default"
         let feature = entry.name("feature", in: settings, placeholders: true)
         let environment = entry.name("environment", in: settings, placeholders: true)
-        let token = entry.string("token", in: settings)
+        let token = entry.secret("token", in: settings)
         if !entry.has("enabled") { entry.report("an unleash flag needs `enabled: true` or `enabled: false`") }
         let enabled = entry.bool("enabled")
         guard let url, let project, let feature, let environment, let token, let enabled else { return nil }
