@@ -98,7 +98,9 @@ public enum HTMLReport {
         for point in series.points {
             let offset = "+\(SVGChart.seconds(point.at.timeIntervalSince(start)))"
             if let value = point.value {
-                marks.append(chart.dot(point.at, value, className: point.verdict,
+                // A verdict is read from the log: only the three the stylesheet knows become a class.
+                let verdictClass = ["pass", "fail", "inconclusive"].contains(point.verdict) ? point.verdict : "unknown"
+                marks.append(chart.dot(point.at, value, className: verdictClass,
                                        title: "\(offset): \(MetricEvaluation.format(value)) — \(point.verdict)\(point.confirming ? " (confirming)" : ""): \(point.reason)"))
             } else {
                 marks.append(chart.dot(point.at, chart.low, className: "inconclusive", title: "\(offset): no value — \(point.reason)"))
@@ -140,7 +142,9 @@ public enum HTMLReport {
     static func eventsSection(_ timeline: DeploymentTimeline, start: Date) -> String {
         let rows = timeline.records.map { record in
             let at = Timestamp.parse(record.ts).map { "+" + SVGChart.seconds($0.timeIntervalSince(start)) } ?? "?"
-            return "<tr class=\"\(HTMLText.escaped(record.outcome ?? ""))\"><td>\(record.seq)</td><td title=\"\(HTMLText.escaped(record.ts))\">\(at)</td><td>\(HTMLText.escaped(record.step))</td><td>\(HTMLText.escaped(record.action))</td><td>\(record.phase.rawValue)</td><td>\(HTMLText.escaped(record.outcome ?? ""))</td><td>\(HTMLText.escaped(details(record)))</td></tr>"
+            // Outcomes are read from the log: only the two the stylesheet marks become a class.
+            let rowClass = ["fail", "failed"].contains(record.outcome ?? "") ? record.outcome ?? "" : "other"
+            return "<tr class=\"\(rowClass)\"><td>\(record.seq)</td><td title=\"\(HTMLText.escaped(record.ts))\">\(at)</td><td>\(HTMLText.escaped(record.step))</td><td>\(HTMLText.escaped(record.action))</td><td>\(record.phase.rawValue)</td><td>\(HTMLText.escaped(record.outcome ?? ""))</td><td>\(HTMLText.escaped(details(record)))</td></tr>"
         }
         return table(title: "Every event (\(timeline.records.count))", columns: ["seq", "time", "step", "action", "phase", "outcome", "details"], rows: rows)
     }

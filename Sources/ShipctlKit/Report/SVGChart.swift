@@ -60,22 +60,22 @@ struct SVGChart {
             path += " H\(coordinate(x(point.0))) V\(coordinate(y(point.1)))"
         }
         path += " H\(coordinate(x(end)))"
-        return "<path class=\"\(className)\" d=\"\(path)\"/>"
+        return "<path class=\"\(HTMLText.escaped(className))\" d=\"\(path)\"/>"
     }
 
     func line(_ points: [(Date, Double)], className: String) -> String {
         guard points.count > 1 else { return "" }
         let list = points.map { "\(coordinate(x($0.0))),\(coordinate(y($0.1)))" }.joined(separator: " ")
-        return "<polyline class=\"\(className)\" points=\"\(list)\"/>"
+        return "<polyline class=\"\(HTMLText.escaped(className))\" points=\"\(list)\"/>"
     }
 
     func horizontal(_ value: Double, className: String, title: String) -> String {
         let at = coordinate(y(value))
-        return "<line class=\"\(className)\" x1=\"\(coordinate(Self.left))\" y1=\"\(at)\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(at)\"><title>\(HTMLText.escaped(title))</title></line>"
+        return "<line class=\"\(HTMLText.escaped(className))\" x1=\"\(coordinate(Self.left))\" y1=\"\(at)\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(at)\"><title>\(HTMLText.escaped(title))</title></line>"
     }
 
     func dot(_ date: Date, _ value: Double, className: String, title: String) -> String {
-        "<circle class=\"\(className)\" cx=\"\(coordinate(x(date)))\" cy=\"\(coordinate(y(value)))\" r=\"4\"><title>\(HTMLText.escaped(title))</title></circle>"
+        "<circle class=\"\(HTMLText.escaped(className))\" cx=\"\(coordinate(x(date)))\" cy=\"\(coordinate(y(value)))\" r=\"4\"><title>\(HTMLText.escaped(title))</title></circle>"
     }
 
     private func coordinate(_ value: Double) -> String { String(format: "%.1f", value) }
