@@ -215,4 +215,50 @@ final class FlagCommandTests: WorldTestCase {
         XCTAssertTrue(flips.allSatisfy { $0.element["outcome"]?.stringValue == "ok" })
         XCTAssertLessThan(revert ?? .max, flips.first?.offset ?? -1, "the revert's intent comes before the flips")
     }
+
+    /// Eight `flags set` at once on one flagd file behind a symbolic link: every flip survives, the
+    /// file keeps its mode and owner, and the link still points at the file the daemon reads.
+    func testConcurrentFileFlipsAllSurviveKeepModeAndOwnerAndFollowTheLink() async throws {
+        let names = (1...8).map { "f\($0)" }
+        let config = try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: flag-app, alias: live }
+            strategy:
+              steps:
+                - { weight: 100 }
+            on_failure:
+              flags:
+        \(names.map { "        - { file: flags/link.json, flag: \($0), variant: \"off\" }" }.joined(separator: "\n"))
+        """, prometheus: false))
+        let folder = URL(fileURLWithPath: (config as NSString).deletingLastPathComponent)
+        let real = folder.appendingPathComponent("daemon/flagd.json")
+        try FileManager.default.createDirectory(at: real.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("flags"), withIntermediateDirectories: true)
+        let flags = names.map { "\"\($0)\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"on\"}" }
+        try "{\"flags\": {\(flags.joined(separator: ", "))}}".write(to: real, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chown(real.path, 4321, 4322), 0)
+        XCTAssertEqual(chmod(real.path, 0o640), 0)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("flags/link.json").path, withDestinationPath: "../daemon/flagd.json")
+
+        let world = self.world!
+        let runs = await withTaskGroup(of: ShipctlRun.self) { group in
+            for name in names {
+                group.addTask { await world.shipctl(["flags", "set", "\(name)=off", "--service", "api", "--env", "prod"], config: config) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(runs.map(\.status), Array(repeating: 0, count: 8), runs.map(\.output).joined(separator: "\n"))
+
+        let document = try XCTUnwrap(JSONValue.parse(String(contentsOf: real, encoding: .utf8)))
+        XCTAssertEqual(names.map { document["flags"]?[$0]?["defaultVariant"]?.stringValue }, Array(repeating: "off", count: 8))
+        var status = stat()
+        XCTAssertEqual(stat(real.path, &status), 0)
+        XCTAssertEqual(status.st_mode & 0o7777, 0o640)
+        XCTAssertEqual([status.st_uid, status.st_gid], [4321, 4322])
+        let link = folder.appendingPathComponent("flags/link.json").path
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), "../daemon/flagd.json")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: real.deletingLastPathComponent().path).sorted()
+        XCTAssertEqual(leftovers, ["flagd.json", "flagd.json.lock"], "no temporary file is left beside it")
+    }
 }

@@ -2,9 +2,10 @@ import Foundation
 
 /// A flag in a flagd-style JSON file (`{"flags": {"NAME": {"state", "variants", "defaultVariant"}}}`),
 /// for teams whose flag daemon reads a file from the repository or a volume.
-/// Setting a flag changes its `defaultVariant` (and turns it `ENABLED`); the
-/// file is written beside the old one and renamed over it, so a daemon
-/// watching it never reads half a file.
+/// Setting a flag changes its `defaultVariant` (and turns it `ENABLED`) through
+/// `SharedFileUpdate`: under a lock (`FILE.lock`) that concurrent flips wait
+/// for, written beside the old file and renamed over it, mode and owner kept,
+/// and through a symbolic link to the file it names.
 public struct FileFlag: FlagTarget {
     public static let kind = "file"
     public static let otherKeys = ["flag", "variant"]
@@ -62,7 +63,19 @@ public struct FileFlag: FlagTarget {
 
     public func write(_ context: EnvironmentContext) async throws(ShipctlError) {
         let file = resolved(context)
-        var document = try load(file)
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw .runtime("flag file \(file) does not exist", hint: "create it with a `flags` object, as flagd reads it")
+        }
+        try SharedFileUpdate.update(file, what: "flag file") { current throws(ShipctlError) in
+            try changed(current, file: file)
+        }
+    }
+
+    /// The file's bytes with this flag's variant as its default.
+    private func changed(_ current: Data, file: String) throws(ShipctlError) -> Data {
+        guard var document = try? JSONSerialization.jsonObject(with: current) as? [String: Any] else {
+            throw .runtime("flag file \(file) is not a JSON object")
+        }
         var flags = document["flags"] as? [String: Any] ?? [:]
         guard var entry = flags[flag] as? [String: Any] else {
             let known = flags.keys.sorted().joined(separator: ", ")
@@ -76,12 +89,9 @@ public struct FileFlag: FlagTarget {
         entry["state"] = "ENABLED"
         flags[flag] = entry
         document["flags"] = flags
-        do {
-            let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-            // `.atomic` writes a temporary file in the same folder and renames it over the old one.
-            try data.write(to: URL(fileURLWithPath: file), options: .atomic)
-        } catch {
-            throw .runtime("cannot write flag file \(file): \(error.localizedDescription)")
+        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) else {
+            throw .runtime("cannot write flag file \(file): its flags do not make JSON")
         }
+        return data
     }
 }
