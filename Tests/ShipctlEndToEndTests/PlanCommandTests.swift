@@ -7,11 +7,9 @@ import XCTest
 /// moto: the counts, the version source and the steps, and nothing changed —
 /// not the alias, not the terraform state, not the audit log.
 final class PlanCommandTests: XCTestCase {
-    func testPlanShowsTheTerraformChangesAndStepsAndChangesNothing() async throws {
-        let world = try await TestWorld(prometheus: false)
-        addTeardownBlock { await world.shutdown() }
-        let infra = try world.copyOfInfra()
-        let config = try world.writeConfig(SampleConfig.inWorld(services: """
+    /// The repository's `infra/` (a copy) behind service `api`; `FUNCTION_NAME` may rename the function.
+    static func config(world: TestWorld, infra: URL) throws -> String {
+        try world.writeConfig(SampleConfig.inWorld(services: """
           api:
             provider: lambda
             lambda: { function: micro-app-api, alias: live }
@@ -29,6 +27,13 @@ final class PlanCommandTests: XCTestCase {
               flags:
                 - { ssm: "/micro-app/{{env}}/MODEL_PROVIDER", value: small-llm }
         """, prometheus: false))
+    }
+
+    func testPlanShowsTheTerraformChangesAndStepsAndChangesNothing() async throws {
+        let world = try await TestWorld(prometheus: false)
+        addTeardownBlock { await world.shutdown() }
+        let infra = try world.copyOfInfra()
+        let config = try Self.config(world: world, infra: infra)
 
         let fresh = await world.shipctl(["plan", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
         XCTAssertEqual(fresh.status, 0, fresh.output)
@@ -81,5 +86,46 @@ final class PlanCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: world.auditLogPath, encoding: .utf8), logBefore, "plan wrote audit records")
         let planFiles = try FileManager.default.contentsOfDirectory(atPath: infra.path).filter { $0.hasPrefix("shipctl-plan-") }
         XCTAssertEqual(planFiles, [], "plan left its plan file behind")
+    }
+
+    /// An alias whose version follows the function (no `ignore_changes`): applied inside a promote, terraform
+    /// would send everyone to the new version and the canary would find nothing to do.
+    func testAnAliasThatFollowsTheFunctionStopsPlanAndPromoteBeforeAnyApply() async throws {
+        let world = try await TestWorld(prometheus: false)
+        addTeardownBlock { await world.shutdown() }
+        let infra = try world.copyOfInfra()
+        let config = try Self.config(world: world, infra: infra)
+        world.environment["GIT_SHA"] = "first"
+        let first = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(first.status, 0, first.output)
+
+        let main = infra.appendingPathComponent("main.tf")
+        let ignoring = "  lifecycle {\n    ignore_changes = [function_version, routing_config]\n  }\n"
+        let terraform = try String(contentsOf: main, encoding: .utf8)
+        XCTAssertTrue(terraform.contains(ignoring))
+        try terraform.replacingOccurrences(of: ignoring, with: "").write(to: main, atomically: true, encoding: .utf8)
+        world.environment["GIT_SHA"] = "second"
+        let stateBefore = try Data(contentsOf: infra.appendingPathComponent("terraform.tfstate"))
+        let fix = "add `lifecycle { ignore_changes = [function_version, routing_config] }` to aws_lambda_alias.live"
+
+        let plan = await world.shipctl(["plan", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(plan.status, 0, plan.output)
+        XCTAssertTrue(plan.stdout.contains("\n  ⚠ terraform would move traffic itself: aws_lambda_alias.live changes function_version, "
+                                           + "which would send all traffic to the new version at once and skip the canary; "
+                                           + "promote will stop here: \(fix)\n"), plan.stdout)
+        let json = await world.shipctl(["plan", "--service", "api", "--env", "prod", "--json"], config: config, timeout: .seconds(300))
+        let moves = JSONValue.parse(json.stdout.split(separator: "\n").last.map(String.init) ?? "")?["terraform"]?["moves_traffic"]
+        XCTAssertEqual(moves?.arrayValue?.first?["resource"]?.stringValue, "aws_lambda_alias.live", json.stdout)
+
+        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(promote.status, 1, promote.output)
+        XCTAssertTrue(promote.stderr.contains("terraform would move traffic itself: aws_lambda_alias.live"), promote.stderr)
+        XCTAssertTrue(promote.stderr.contains(fix), promote.stderr)
+        let alias = try await world.alias("micro-app-api")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty)
+        XCTAssertEqual(try Data(contentsOf: infra.appendingPathComponent("terraform.tfstate")), stateBefore, "terraform applied")
+        let applies = try world.auditRecords().filter { $0["action"]?.stringValue == "terraform.apply" && $0["phase"]?.stringValue == "intent" }
+        XCTAssertEqual(applies.count, 1, "only the first promote applied")
     }
 }

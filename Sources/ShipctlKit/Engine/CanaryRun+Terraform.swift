@@ -13,6 +13,11 @@ extension CanaryRun {
         try await terraform.initialise()
         let plan = try await terraform.plan()
         reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
+        // Not even --yes: applied, this plan would finish the rollout before the canary starts.
+        if let takeover = TrafficTakeover.find(in: plan.resources, for: service.target).first {
+            throw .runtime(takeover.problem,
+                           hint: "\(takeover.fix) in \(terraform.directory), so that shipctl moves traffic step by step; nothing was applied")
+        }
         if plan.isDestructive && !options.yes {
             throw .runtime("the terraform plan destroys or replaces resources: \(plan.headline)",
                            hint: "review it with `terraform -chdir=\(terraform.directory) plan`; pass --yes to apply it anyway")

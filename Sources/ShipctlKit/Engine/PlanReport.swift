@@ -8,6 +8,8 @@ public struct PlanReport: Sendable {
     public var env: String
     public var terraform: PlanSummary?
     public var terraformDirectory: String?
+    /// Resources in the plan that would move this target's traffic themselves.
+    public var takeovers: [TrafficTakeover]
     /// Where the version to promote comes from, in words.
     public var versionSource: String
     /// The split serving now, or why it could not be read.
@@ -49,7 +51,9 @@ public struct PlanReport: Sendable {
             (metric.name, MetricEvaluator.describeThreshold(metric), metric.source.filled(Placeholders(["service": service.name, "env": env.name])).display)
         }
         let placeholders = Placeholders.deployment(service: service, env: env, canary: "{{canary}}", stable: "{{stable}}")
-        return PlanReport(service: service.name, env: env.name, terraform: summary, terraformDirectory: directory, versionSource: source,
+        let takeovers = summary.map { TrafficTakeover.find(in: $0.resources, for: service.target) } ?? []
+        return PlanReport(service: service.name, env: env.name, terraform: summary, terraformDirectory: directory, takeovers: takeovers,
+                          versionSource: source,
                           live: live, steps: service.steps, smoke: service.smoke.map(\.name), gates: gates, analysis: service.analysis,
                           flags: service.onFailure.flags.map { $0.filled(placeholders) })
     }
@@ -64,6 +68,9 @@ public struct PlanReport: Sendable {
             lines.append("terraform in \(terraformDirectory ?? "?"): \(terraform.headline)")
             if terraform.isDestructive {
                 lines.append("  ⚠ destructive: promote will stop here unless given --yes")
+            }
+            for takeover in takeovers {
+                lines.append("  ⚠ \(takeover.problem); promote will stop here: \(takeover.fix)")
             }
         } else {
             lines.append("terraform: none configured")
@@ -96,7 +103,8 @@ public struct PlanReport: Sendable {
         ]
         if let terraform {
             object["terraform"] = .object(terraform.auditArgs.merging(["destructive": .bool(terraform.isDestructive),
-                                                                        "has_changes": .bool(terraform.hasChanges)]) { $1 })
+                                                                        "has_changes": .bool(terraform.hasChanges),
+                                                                        "moves_traffic": .array(takeovers.map(\.json))]) { $1 })
         }
         switch live {
         case let .success(split): object["live"] = split.json

@@ -46,4 +46,11 @@ public struct CloudRunTarget: ProviderTarget {
     public func provider(_ context: EnvironmentContext) -> any TrafficProvider {
         CloudRunProvider(target: self, callTimeout: context.callTimeout, runner: context.runner, http: context.http, redactor: context.redactor)
     }
+
+    /// A Cloud Run service resource of this name whose `traffic` blocks the plan changes.
+    public func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover? {
+        guard ["google_cloud_run_service", "google_cloud_run_v2_service"].contains(change.type),
+              change.afterText("name") ?? service == service, change.changes("traffic") else { return nil }
+        return TrafficTakeover(address: change.address, changed: ["traffic"], trafficAttributes: ["traffic"])
+    }
 }

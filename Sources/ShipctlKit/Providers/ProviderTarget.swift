@@ -18,4 +18,11 @@ public protocol ProviderTarget: Sendable {
     var placeholders: [String: String] { get }
     /// The provider that reads and moves this target's traffic in one environment.
     func provider(_ context: EnvironmentContext) -> any TrafficProvider
+    /// The traffic of this target that a terraform resource change would move, if any.
+    func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover?
+}
+
+extension ProviderTarget {
+    /// A platform whose traffic terraform does not describe.
+    public func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover? { nil }
 }

@@ -7,6 +7,8 @@ public struct PlanSummary: Sendable {
     public var changes: [String] = []
     public var destroys: [String] = []
     public var replacements: [String] = []
+    /// Every resource the plan changes, for checks beyond the counts (`TrafficTakeover`).
+    public var resources: [TerraformResourceChange] = []
     public var planFile: String
     public var hasChanges: Bool
 
@@ -30,8 +32,14 @@ public struct PlanSummary: Sendable {
     static func summarise(showJSON: String, planFile: String, hasChanges: Bool) -> PlanSummary? {
         struct Show: Decodable {
             struct Change: Decodable {
-                struct Detail: Decodable { var actions: [String] }
+                struct Detail: Decodable {
+                    var actions: [String]
+                    var before: JSONValue?
+                    var after: JSONValue?
+                    var after_unknown: JSONValue?
+                }
                 var address: String
+                var type: String?
                 var change: Detail
             }
             var resource_changes: [Change]?
@@ -40,6 +48,9 @@ public struct PlanSummary: Sendable {
         var summary = PlanSummary(planFile: planFile, hasChanges: hasChanges)
         for change in show.resource_changes ?? [] {
             let actions = change.change.actions
+            summary.resources.append(TerraformResourceChange(address: change.address, type: change.type ?? "", actions: actions,
+                                                             before: change.change.before, after: change.change.after,
+                                                             afterUnknown: change.change.after_unknown))
             if actions.contains("delete") && actions.contains("create") {
                 summary.replacements.append(change.address)
             } else if actions.contains("delete") {
