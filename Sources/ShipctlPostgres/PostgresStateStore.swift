@@ -27,6 +27,11 @@ public actor PostgresStateStore: StateStore {
     /// at once instead of waiting out the connect timeout again: a rollback
     /// with the database down must not pay it for every record it tries to write.
     private var unreachable: ShipctlError?
+    /// How long any one database step may take before the client gives up on it
+    /// (and, as `statement_timeout` and `lock_timeout`, the server too).
+    private var waitLimit: Duration = PostgresStateStore.defaultWaitLimit
+    static let defaultWaitLimit: Duration = .seconds(15)
+    static let connectLimit: Duration = .seconds(5)
 
     /// Keys of the advisory locks: appends to the chain, and one per service/env
     /// (the second key is `hashtext('service/env')`).
@@ -53,7 +58,7 @@ public actor PostgresStateStore: StateStore {
     @discardableResult
     public func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord {
         let writer = self.writer, logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection("appending a record") { connection in
             try await connection.withTransaction(logger: logger) { transaction in
                 try await transaction.query("SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", logger: logger)
                 var seq: Int64 = 0, prev = AuditRecord.genesis
@@ -77,7 +82,7 @@ public actor PostgresStateStore: StateStore {
     public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
         let logger = self.logger
         let actions = [AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback]
-        return try await withConnection { connection in
+        return try await withConnection("reading the history of \(service)/\(env)") { connection in
             let rows = try await connection.query("""
                 (SELECT seq, line FROM shipctl_audit WHERE service = \(service) AND env = \(env) AND action = ANY(\(actions))
                  ORDER BY seq DESC LIMIT \(Self.decisiveRecords))
@@ -162,19 +167,22 @@ public actor PostgresStateStore: StateStore {
         let connection = try await connect()
         do {
             try await ensureSchema(connection)
-            let taken = try await Self.single(Bool.self, connection.query(
-                "SELECT pg_try_advisory_lock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)) ?? false
-            guard taken else {
-                let current = try await holderRow(connection, service: service, env: env)
-                try? await connection.close()
-                throw ShipctlError.locked(service: service, env: env, holder: current ?? "another runner (it has not named itself yet)")
+            let logger = self.logger, location = self.location
+            let previous = try await DatabaseDeadline.run(waitLimit, on: connection, what: "taking the lock of \(key)") {
+                let taken = try await Self.single(Bool.self, connection.query(
+                    "SELECT pg_try_advisory_lock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)) ?? false
+                guard taken else {
+                    let current = try await Self.holderRow(connection, service: service, env: env, logger: logger)
+                    throw ShipctlError.locked(service: service, env: env, holder: current ?? "another runner (it has not named itself yet)")
+                }
+                try await Self.requireSessionLock(connection, key: key, location: location, logger: logger)
+                let previous = try await Self.holderRow(connection, service: service, env: env, logger: logger)
+                try await connection.query("""
+                    INSERT INTO shipctl_locks (service, env, holder) VALUES (\(service), \(env), \(Self.encode(holder)))
+                    ON CONFLICT (service, env) DO UPDATE SET holder = EXCLUDED.holder
+                    """, logger: logger)
+                return previous
             }
-            try await requireSessionLock(connection, key: key)
-            let previous = try await holderRow(connection, service: service, env: env)
-            try await connection.query("""
-                INSERT INTO shipctl_locks (service, env, holder) VALUES (\(service), \(env), \(Self.encode(holder)))
-                ON CONFLICT (service, env) DO UPDATE SET holder = EXCLUDED.holder
-                """, logger: logger)
             lockConnections[key] = connection
             return previous.map { .tookOver(from: "\($0), whose connection to the database is gone") } ?? .acquired
         } catch {
@@ -188,7 +196,7 @@ public actor PostgresStateStore: StateStore {
     /// one of them, outliving this runner, and another runner could be handed the
     /// same connection and "take" it again. Checked by asking whether the session
     /// that runs this statement is the one that holds the lock.
-    private func requireSessionLock(_ connection: PostgresConnection, key: String) async throws {
+    private static func requireSessionLock(_ connection: PostgresConnection, key: String, location: String, logger: Logger) async throws {
         let held = try await Self.single(Int64.self, connection.query("""
             SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
               AND classid = \(Self.deploymentLockNamespace)::oid AND objid = hashtext(\(key))::oid AND objsubid = 2
@@ -199,19 +207,31 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
+    /// Ends the lock's session; a connection the server already closed has nothing left
+    /// to release, and a server that does not answer is given a moment, not the process.
     public func releaseLock(service: String, env: String, holder: LockHolder) async {
-        let key = "\(service)/\(env)"
+        let key = "\(service)/\(env)", logger = self.logger
         guard let connection = lockConnections.removeValue(forKey: key) else { return }
-        _ = try? await connection.query("DELETE FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND holder = \(Self.encode(holder))", logger: logger)
-        _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)
+        if !connection.isClosed {
+            _ = try? await DatabaseDeadline.run(min(waitLimit, .seconds(2)), on: connection, what: "releasing the lock of \(key)") {
+                try await connection.query("DELETE FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND holder = \(Self.encode(holder))", logger: logger)
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)
+            }
+        }
         try? await connection.close()
+    }
+
+    /// Every later database step of this process gives up after `limit` (a rollback
+    /// gives each about a second, then goes on without the log).
+    public func limitWaits(to limit: Duration) {
+        waitLimit = limit
     }
 
     /// The holder named in the row, while its session still holds the lock; a
     /// row whose session is gone names nobody.
     public func lockHolder(service: String, env: String) async -> LockHolder? {
         let key = "\(service)/\(env)", logger = self.logger
-        return try? await withConnection { connection in
+        return try? await withConnection("reading the lock holder") { connection in
             let text = try await Self.single(String.self, connection.query("""
                 SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)
                   AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
@@ -221,7 +241,7 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
-    private func holderRow(_ connection: PostgresConnection, service: String, env: String) async throws -> String? {
+    private static func holderRow(_ connection: PostgresConnection, service: String, env: String, logger: Logger) async throws -> String? {
         let text = try await Self.single(String.self, connection.query("SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger))
         return text.map { row in (try? JSONDecoder().decode(LockHolder.self, from: Data(row.utf8)))?.description ?? row }
     }
@@ -235,11 +255,12 @@ public actor PostgresStateStore: StateStore {
     // MARK: connections
 
     /// One connection per operation: nothing stays open between them but the
-    /// connections that hold deployment locks.
-    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(ShipctlError) -> T {
+    /// connections that hold deployment locks. Each operation ends by its deadline.
+    private func withConnection<T: Sendable>(_ what: String, limit: Duration? = nil,
+                                             _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(ShipctlError) -> T {
         let connection = try await openChecked()
         do {
-            let value = try await body(connection)
+            let value = try await DatabaseDeadline.run(limit ?? waitLimit, on: connection, what: what) { try await body(connection) }
             try? await connection.close()
             return value
         } catch {
@@ -262,7 +283,10 @@ public actor PostgresStateStore: StateStore {
 
     private func ensureSchema(_ connection: PostgresConnection) async throws {
         guard !schemaChecked else { return }
-        try await PostgresSchema.ensure(on: connection, logger: logger, location: location)
+        let logger = self.logger, location = self.location
+        try await DatabaseDeadline.run(waitLimit, on: connection, what: "checking the schema") {
+            try await PostgresSchema.ensure(on: connection, logger: logger, location: location)
+        }
         schemaChecked = true
     }
 
@@ -272,14 +296,33 @@ public actor PostgresStateStore: StateStore {
         do {
             var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password,
                                                                  database: url.database, tls: try tls())
-            configuration.options.connectTimeout = .seconds(5)
+            let limit = min(Self.connectLimit, waitLimit)
+            configuration.options.connectTimeout = .milliseconds(limit.milliseconds)
+            // The server gives up on a statement, or on a lock it waits for, no later than the client does.
+            let serverLimit = String(waitLimit.milliseconds)
+            configuration.options.additionalStartupParameters = [("statement_timeout", serverLimit), ("lock_timeout", serverLimit)]
             return try await PostgresConnection.connect(configuration: configuration, id: connectionCount, logger: logger)
         } catch {
-            let failure = ShipctlError.runtime("cannot reach the state database \(location): \(Self.describe(error))",
-                                               hint: "check that the database is up and reachable from here, state.url in shipctl.yaml, and the password (PGPASSWORD or ${VAR} in the URL)")
+            let (problem, hint) = Self.connectionProblem(error, url: url, limit: min(Self.connectLimit, waitLimit))
+            let failure = ShipctlError.runtime("cannot reach the state database \(location): \(problem)", hint: hint)
             unreachable = failure
             throw failure
         }
+    }
+
+    /// What went wrong while connecting, in words that point at the fix.
+    static func connectionProblem(_ error: any Error, url: DatabaseURL, limit: Duration) -> (problem: String, hint: String) {
+        let detail = describe(error)
+        let address = "\(url.host):\(url.port)"
+        if (error as? PSQLError)?.code == .sslUnsupported {
+            return ("the server at \(address) does not offer TLS, and state.url requires it",
+                    "turn on TLS (ssl = on) in the server's postgresql.conf; on a network you trust, `sslmode=disable` in state.url sends in the clear")
+        }
+        if detail.localizedCaseInsensitiveContains("connect timeout") || detail.localizedCaseInsensitiveContains("connectTimeout") {
+            return ("nothing answered as PostgreSQL at \(address) within \(DurationParser.format(limit)) (\(detail))",
+                    "check the host and port in state.url: a firewall that drops packets, or another kind of server on that port (an HTTP server), looks like this")
+        }
+        return (detail, "check that the database is up and reachable from here, state.url in shipctl.yaml, and the password (PGPASSWORD or ${VAR} in the URL)")
     }
 
     private func tls() throws -> PostgresConnection.Configuration.TLS {
@@ -333,7 +376,7 @@ public actor PostgresStateStore: StateStore {
 extension PostgresStateStore {
     public func importChain(_ lines: [String]) async throws(ShipctlError) {
         let logger = PostgresStateStore.silent
-        try await withConnection { connection in
+        try await withConnection("copying the log", limit: .seconds(3600)) { connection in
             try await connection.withTransaction(logger: logger) { transaction in
                 try await transaction.query("SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", logger: logger)
                 for try await count in try await transaction.query("SELECT count(*) FROM shipctl_audit", logger: logger).decode(Int64.self) where count > 0 {

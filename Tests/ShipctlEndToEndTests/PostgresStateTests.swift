@@ -229,6 +229,53 @@ final class PostgresStateTests: WorldTestCase {
         XCTAssertTrue(alias.weights.isEmpty)
     }
 
+    /// A session that holds the database while a rollback runs: started, it holds its lock until stopped.
+    private func holdDatabase(_ sql: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-h", "127.0.0.1", "-p", String(world.postgresPort ?? 0), "-U", "postgres", "-d", "postgres",
+                             "-v", "ON_ERROR_STOP=1", "-c", sql]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// The chain's advisory lock held by another session, then the audit table locked as a migration,
+    /// VACUUM FULL or REINDEX locks it: each rollback gives its log a moment and moves traffic anyway.
+    func testRollbackMovesTrafficWhileTheDatabaseIsLockedByAnotherSession() async throws {
+        try await world.createFunction("locked-db-app", versions: 2)
+        let config = try world.writeConfig(Self.config(function: "locked-db-app"))
+        // 0x7368_6970_6374_6c31, the key every append takes for the length of its transaction.
+        let holds = ["SELECT pg_advisory_lock(8316012643365448753); SELECT pg_sleep(120)",
+                     "BEGIN; LOCK TABLE shipctl_audit IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)"]
+        for hold in holds {
+            let promoted = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+            XCTAssertEqual(promoted.status, 0, promoted.output)
+            let holder = try holdDatabase(hold)
+            try await Task.sleep(for: .seconds(1))
+            XCTAssertTrue(holder.isRunning, "the session holding the database ended early")
+
+            let started = Date()
+            let rollback = await world.shipctl(["rollback", "--service", "api", "--env", "prod", "--no-flags"], config: config, timeout: .seconds(60))
+            let elapsed = Date().timeIntervalSince(started)
+            // Ended from the server's side: psql waiting on its query does not end on SIGTERM.
+            let ended = await world.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")
+            XCTAssertEqual(ended.status, 0, ended.output)
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+
+            XCTAssertEqual(rollback.status, 0, "\(hold): \(rollback.output)")
+            XCTAssertLessThan(elapsed, 10, "\(hold): rollback took \(elapsed) s: \(rollback.output)")
+            XCTAssertTrue(rollback.stderr.contains("did not finish"), rollback.stderr)
+            let alias = try await world.alias("locked-db-app")
+            XCTAssertEqual(alias.version, "1", hold)
+            XCTAssertTrue(alias.weights.isEmpty)
+        }
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+    }
+
     /// A database that cannot be reached stops promote (exit 1, the host, the fix)
     /// without printing the password; a schema from a newer shipctl is refused.
     func testABadDatabaseStopsPromoteAndANewerSchemaIsRefused() async throws {
@@ -251,7 +298,17 @@ final class PostgresStateTests: WorldTestCase {
             .replacingOccurrences(of: "${SHIPCTL_STATE_URL}", with: "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=require"))
         let noTLS = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: tlsRequired)
         XCTAssertEqual(noTLS.status, 1, noTLS.output)
-        XCTAssertTrue(noTLS.stderr.contains("cannot reach the state database postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=require"), noTLS.stderr)
+        XCTAssertTrue(noTLS.stderr.contains("cannot reach the state database postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=require: "
+                                            + "the server at 127.0.0.1:\(port) does not offer TLS, and state.url requires it"), noTLS.stderr)
+        XCTAssertTrue(noTLS.stderr.contains("turn on TLS (ssl = on)"), noTLS.stderr)
+
+        // Another kind of server on the port (the hostile peer speaks HTTP) is named as such.
+        let httpPort = try XCTUnwrap(URL(string: world.hostileURL)?.port)
+        let notPostgres = try world.writeConfig(Self.config(function: "bad-db-app")
+            .replacingOccurrences(of: "${SHIPCTL_STATE_URL}", with: "postgres://postgres@127.0.0.1:\(httpPort)/postgres?sslmode=disable"))
+        let http = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: notPostgres)
+        XCTAssertEqual(http.status, 1, http.output)
+        XCTAssertTrue(http.stderr.contains("nothing answered as PostgreSQL at 127.0.0.1:\(httpPort) within 5s"), http.stderr)
 
         let config = try world.writeConfig(Self.config(function: "bad-db-app"))
         let first = await world.shipctl(["audit", "verify"], config: config)

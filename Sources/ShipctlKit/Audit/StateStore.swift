@@ -25,6 +25,9 @@ public protocol StateStore: Sendable {
     /// Copies a verified chain line for line (same seq, prev and hash) into this
     /// store, which must hold no records yet (`state migrate`).
     func importChain(_ lines: [String]) async throws(ShipctlError)
+    /// From now on, no step of this store waits longer than `limit` for a server
+    /// or a lock held elsewhere: it fails instead (a rollback does not wait on its log).
+    func limitWaits(to limit: Duration) async
 }
 
 extension StateStore {
@@ -41,6 +44,9 @@ extension StateStore {
         }
         return records
     }
+
+    /// A store on this machine's disk answers at once.
+    public func limitWaits(to limit: Duration) async {}
 
     public func importChain(_ lines: [String]) async throws(ShipctlError) {
         throw .usage("`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",

@@ -41,8 +41,13 @@ public struct RollbackEngine: Sendable {
 
     private var reporter: Reporter { dependencies.reporter }
 
+    /// How long a rollback lets each step of its log wait (a database behind a lock, a migration, a slow
+    /// network) before it goes on without it, as it does when the database is down.
+    public static let logStepLimit: Duration = .milliseconds(1500)
+
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
         let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        if !options.abortOnly { await dependencies.store.limitWaits(to: Self.logStepLimit) }
         var history = await readHistory()
         if options.abortOnly && history?.inFlight == nil { return nothingToAbort() }
         // `rollback` never waits for a lock: it is the way out when everything else is stuck.
