@@ -177,6 +177,15 @@ public actor PostgresStateStore: StateStore {
                 }
                 try await Self.requireSessionLock(connection, key: key, location: location, logger: logger)
                 let previous = try await Self.holderRow(connection, service: service, env: env, logger: logger)
+                // A session the server ended says nothing about its process: one still running here is not gone.
+                if let text = try await Self.single(String.self, connection.query(
+                       "SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger)),
+                   let named = try? JSONDecoder().decode(LockHolder.self, from: Data(text.utf8)),
+                   named.pid != holder.pid || named.host != holder.host, named.isAliveOnThisHost {
+                    try await connection.query("SELECT pg_advisory_unlock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)
+                    throw ShipctlError.locked(service: service, env: env,
+                                              holder: "\(named) — still running on this host, though the database ended its session")
+                }
                 try await connection.query("""
                     INSERT INTO shipctl_locks (service, env, holder) VALUES (\(service), \(env), \(Self.encode(holder)))
                     ON CONFLICT (service, env) DO UPDATE SET holder = EXCLUDED.holder
@@ -219,6 +228,31 @@ public actor PostgresStateStore: StateStore {
             }
         }
         try? await connection.close()
+    }
+
+    /// Asked on the lock's own connection: a session the server ended (restart, failover,
+    /// idle timeout, `pg_terminate_backend`) has lost the lock, whoever holds it now.
+    public func checkLock(service: String, env: String, holder: LockHolder) async -> LockCheck {
+        let key = "\(service)/\(env)", logger = self.logger
+        guard let connection = lockConnections[key] else { return .lost("this runner holds no connection for it") }
+        if !connection.isClosed {
+            do {
+                let held = try await DatabaseDeadline.run(min(waitLimit, .seconds(5)), on: connection, what: "checking the lock of \(key)") {
+                    try await Self.single(Int64.self, connection.query("""
+                        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                          AND classid = \(Self.deploymentLockNamespace)::oid AND objid = hashtext(\(key))::oid AND objsubid = 2
+                        """, logger: logger)) ?? 0
+                }
+                if held > 0 { return .held }
+            } catch {
+                lockConnections.removeValue(forKey: key)
+                try? await connection.close()
+                return .lost("the database no longer answers on the lock's session: \(Self.describe(error))")
+            }
+        }
+        lockConnections.removeValue(forKey: key)
+        try? await connection.close()
+        return .lost("the database ended the lock's session")
     }
 
     /// Every later database step of this process gives up after `limit` (a rollback

@@ -118,4 +118,32 @@ final class InjectionTests: WorldTestCase {
         XCTAssertFalse(markdown.contains("<script"), markdown)
         XCTAssertTrue(reverted.contains(#"\[click\]"#), "escaped, the link's text shows as written: \(reverted)")
     }
+
+    /// Two finishes of one deployment (what a lock lost under a runner used to leave) fail `audit verify`,
+    /// though every record is correctly chained.
+    func testADeploymentThatFinishedTwiceFailsVerify() async throws {
+        let config = try world.writeConfig(SampleConfig.inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: never-called, alias: live }
+            strategy:
+              steps:
+                - { weight: 100 }
+        """, prometheus: false))
+        let store = LocalStateStore(directory: world.directory.appendingPathComponent("state"))
+        let deployment = "api-prod-deploy-twice"
+        try await store.append(AuditEvent(deployment: deployment, service: "api", env: "prod", step: "start", phase: .info,
+                                          action: AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))
+        let first = await world.shipctl(["audit", "verify"], config: config)
+        for outcome in ["cancelled", "succeeded"] {
+            try await store.append(AuditEvent(deployment: deployment, service: "api", env: "prod", step: "finish", phase: .info,
+                                              action: AuditAction.deploymentFinish, args: ["version": "2"], outcome: outcome))
+        }
+        let twice = await world.shipctl(["audit", "verify"], config: config)
+
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertEqual(twice.status, 1, twice.output)
+        XCTAssertTrue(twice.stderr.contains("deployment \(deployment) finished twice (seq 2: cancelled, then seq 3: succeeded): "
+                                            + "two runners moved its traffic at once"), twice.stderr)
+    }
 }

@@ -229,6 +229,78 @@ final class PostgresStateTests: WorldTestCase {
         XCTAssertTrue(alias.weights.isEmpty)
     }
 
+    /// A canary whose pause checks its lock every second.
+    static func watchedConfig(function: String, pause: String) -> String {
+        config(function: function, steps: "        - { weight: 10, pause: \(pause) }\n        - { weight: 100 }") + """
+
+            analysis:
+              interval: 1s
+        """
+    }
+
+    /// The promote's lock session ended by the server mid-canary: the promote notices at its next
+    /// interval and stops shifting; a second runner cannot move the target while the first is alive;
+    /// the deployment finishes once.
+    func testALockSessionEndedByTheServerStopsTheCanaryAndNobodyElseMovesIt() async throws {
+        try await world.createFunction("lost-lock-app", versions: 2)
+        let config = try world.writeConfig(Self.watchedConfig(function: "lost-lock-app", pause: "30s"))
+        let output = world.directory.appendingPathComponent("runner-a.out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        let runnerA = Process()
+        runnerA.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
+        runnerA.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config]
+        runnerA.environment = runner("runner-a")
+        runnerA.standardOutput = handle
+        runnerA.standardError = handle
+        try runnerA.run()
+        var holding = false
+        for _ in 0..<200 where !holding {
+            try await Task.sleep(for: .milliseconds(100))
+            holding = try await world.alias("lost-lock-app").weights["2"] == 0.1
+        }
+        XCTAssertTrue(holding, "runner A never shifted")
+
+        // 0x7368_6970: the namespace of shipctl's deployment locks.
+        let ended = await world.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1936222576")
+        XCTAssertEqual(ended.output.trimmingCharacters(in: .whitespacesAndNewlines), "1", ended.output)
+        let runnerB = await shipctl(["abort", "--service", "api", "--env", "prod"], config: config, as: "runner-b")
+        XCTAssertEqual(runnerB.status, 4, runnerB.output)
+
+        let started = Date()
+        while runnerA.isRunning && Date().timeIntervalSince(started) < 30 { try await Task.sleep(for: .milliseconds(100)) }
+        if runnerA.isRunning { runnerA.terminate() }
+        try handle.close()
+        let said = try String(contentsOf: output, encoding: .utf8)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "runner A should notice within an interval: \(said)")
+        XCTAssertNotEqual(runnerA.terminationStatus, 0, said)
+        XCTAssertTrue(said.contains("lost the deployment lock of api/prod: the database ended the lock's session"), said)
+        let alias = try await world.alias("lost-lock-app")
+        XCTAssertEqual(alias.version, "1", said)
+        XCTAssertTrue(alias.weights.isEmpty, said)
+
+        let records = try await auditRecords(config: config)
+        let finishes = records.filter { $0["action"]?.stringValue == "deployment.finish" }
+        XCTAssertEqual(finishes.count, 1, "\(finishes)")
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+    }
+
+    /// A server that ends idle sessions sooner than a pause lasts: the lock's connection is used every interval.
+    func testALockOutlivesAnIdleSessionTimeoutShorterThanThePause() async throws {
+        try await world.createFunction("idle-app", versions: 2)
+        let config = try world.writeConfig(Self.watchedConfig(function: "idle-app", pause: "6s"))
+        for sql in ["ALTER SYSTEM SET idle_session_timeout = '2s'", "SELECT pg_reload_conf()"] {
+            let set = await world.psql(sql)
+            XCTAssertEqual(set.status, 0, set.output)
+        }
+        let promoted = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+        XCTAssertFalse(promoted.output.contains("lost the deployment lock"), promoted.output)
+        let alias = try await world.alias("idle-app")
+        XCTAssertEqual(alias.version, "2")
+    }
+
     /// A session that holds the database while a rollback runs: started, it holds its lock until stopped.
     private func holdDatabase(_ sql: String) throws -> Process {
         let process = Process()

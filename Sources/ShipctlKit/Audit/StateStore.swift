@@ -20,6 +20,8 @@ public protocol StateStore: Sendable {
     /// Takes the lock for service/env or throws `.locked` naming the holder.
     func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition
     func releaseLock(service: String, env: String, holder: LockHolder) async
+    /// Whether `holder` still holds the lock it took, asked of the lock itself (its session, its file).
+    func checkLock(service: String, env: String, holder: LockHolder) async -> LockCheck
     /// The current holder, if any.
     func lockHolder(service: String, env: String) async -> LockHolder?
     /// Copies a verified chain line for line (same seq, prev and hash) into this
@@ -47,6 +49,9 @@ extension StateStore {
 
     /// A store on this machine's disk answers at once.
     public func limitWaits(to limit: Duration) async {}
+
+    /// A lock that cannot be taken away under its holder (a file on this machine) stays held.
+    public func checkLock(service: String, env: String, holder: LockHolder) async -> LockCheck { .held }
 
     public func importChain(_ lines: [String]) async throws(ShipctlError) {
         throw .usage("`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",
@@ -80,6 +85,12 @@ public struct LockHolder: Sendable, Codable, Equatable, CustomStringConvertible 
 
     public var description: String {
         "deployment \(deployment) by \(actor) on \(host) (pid \(pid)\(run.map { ", CI run \($0)" } ?? "")), started \(started)"
+    }
+
+    /// True when the holder ran on this host and its process still exists.
+    public var isAliveOnThisHost: Bool {
+        guard host == ProcessInfo.processInfo.hostName else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// True when the holder ran on this host and its process no longer exists.

@@ -23,15 +23,30 @@ public struct WitnessedVerification: Sendable {
         let witnesses = await gatherWitnesses()
         let wanted = Set(witnesses.compactMap(\.witness.seq))
         var hashes: [Int64: String] = [:]
+        // A deployment ends once: a second finish means two runners moved its traffic (a lock lost under one of them).
+        var finishes: [String: String] = [:]
+        var finishedTwice: [String] = []
         let chain = try await dependencies.store.scan { line in
             if let seq = line.seq, wanted.contains(seq), let hash = ChainVerifier.storedHash(line.bytes) {
                 hashes[seq] = String(decoding: hash, as: UTF8.self)
+            }
+            if line.action == AuditAction.deploymentFinish, let deployment = line.field("deployment") {
+                let finish = "seq \(line.seq.map(String.init) ?? "?"): \(line.field("outcome") ?? "?")"
+                if let first = finishes[deployment] {
+                    finishedTwice.append("deployment \(deployment) finished twice (\(first), then \(finish))")
+                } else {
+                    finishes[deployment] = finish
+                }
             }
         }
         if let bad = chain.firstBad {
             let seq = bad.seq.map { "seq \($0), " } ?? ""
             throw .runtime("audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
                            hint: "\(chain.recordCount) records before it verify; restore the log from a trusted copy")
+        }
+        if let twice = finishedTwice.first {
+            throw .runtime("\(twice): two runners moved its traffic at once" + (finishedTwice.count > 1 ? " (and \(finishedTwice.count - 1) more such)" : ""),
+                           hint: "the chain itself verifies; see the deployment with `shipctl audit show --deployment ID` and where its traffic is with `shipctl status`")
         }
         var witnessed: [String] = []
         for (target, witness) in witnesses {

@@ -23,6 +23,8 @@ public struct CanaryEngine: Sendable {
         case analyse(step: Int)
         case reverting(reason: String)
         case cancelling(signal: Int32)
+        /// The lock was lost to what may be another runner: traffic stays as it is.
+        case holding(reason: String)
         case done(DeploymentOutcome)
     }
 
@@ -67,7 +69,7 @@ extension CanaryEngine.Phase {
     /// Phases that already lead to an end; a signal does not redirect them.
     var isTerminal: Bool {
         switch self {
-        case .reverting, .cancelling, .done: return true
+        case .reverting, .cancelling, .holding, .done: return true
         default: return false
         }
     }

@@ -8,6 +8,7 @@ extension CanaryRun {
         let failure = try await watch(context, step: step, label: Self.label(index, of: service.steps.count), tally: &tally)
         reporter.endGroup()
         if let signal = dependencies.cancellation.signal { return .cancelling(signal: signal) }
+        if let lost = await lockLost() { return lost }
         if let failure { return .reverting(reason: failure) }
         if index + 1 < service.steps.count { return .shift(step: index + 1) }
         try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
@@ -44,6 +45,8 @@ extension CanaryRun {
             // A failure still waiting for its confirmation keeps the step open past its pause
             // (by one interval at most): a gate never passes on an unconfirmed failure.
             guard remaining > .zero || !confirming.isEmpty else { return nil }
+            // Each interval asks after the lock too, which keeps its connection from sitting idle.
+            if await lockWatch.check(dependencies.store, service: service.name, env: env.name, holder: recorder.lockHolder) != nil { return nil }
             var due = metrics
             // Metrics whose confirmation found no newer sample: the same sample is never counted twice.
             var stale: Set<String> = []

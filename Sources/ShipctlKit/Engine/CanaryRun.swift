@@ -6,6 +6,7 @@ struct CanaryRun {
     let dependencies: Dependencies
     let recorder: DeploymentRecorder
     let options: PromoteOptions
+    let lockWatch = LockWatch()
 
     var service: ServiceConfig { engine.service }
     var env: EnvironmentConfig { engine.env }
@@ -114,7 +115,8 @@ struct CanaryRun {
         let outcome: DeploymentOutcome
         do {
             outcome = try await runPhases(context, from: phase, revision: revision)
-        } catch let error where error.exitCode == 3 || error.exitCode > 128 {
+        } catch let error where error.exitCode == 3 || error.exitCode > 128 || lockWatch.lost != nil {
+            // A run that lost its lock moves no more traffic: another runner may hold it now.
             throw error
         } catch {
             // A provider failing for good mid-canary must not leave users split across versions.
@@ -149,6 +151,10 @@ struct CanaryRun {
             case .preTrafficSmoke:
                 phase = try await preTrafficSmoke(context)
             case let .shift(index):
+                if let lost = await lockLost() {
+                    phase = lost
+                    continue
+                }
                 (phase, revision) = try await shift(context, step: index, revision: revision)
             case let .analyse(index):
                 phase = try await analyse(context, step: index, tally: &tally)
@@ -156,6 +162,8 @@ struct CanaryRun {
                 throw .gatesFailed(reason: reason, revertedTo: try await revert(context, reason: reason, flipFlags: true))
             case let .cancelling(signal):
                 throw try await cancel(context, signal: signal)
+            case let .holding(reason):
+                throw await holdWithoutLock(context, reason: reason)
             case let .done(outcome):
                 return outcome
             }

@@ -7,7 +7,8 @@ extension Dependencies {
     func holdingLock<T>(service: String, env: String, deployment: String, locking: Bool = true,
                         _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
         let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
-        let recorder = DeploymentRecorder(deployment: deployment, service: service, env: env, store: locking ? store : nil, redactor: redactor)
+        let recorder = DeploymentRecorder(deployment: deployment, service: service, env: env, store: locking ? store : nil, redactor: redactor,
+                                          lockHolder: locking ? holder : nil)
         if locking {
             if case let .tookOver(previous) = try await store.acquireLock(service: service, env: env, holder: holder) {
                 reporter.warning("took over the lock of \(previous), whose process is gone")

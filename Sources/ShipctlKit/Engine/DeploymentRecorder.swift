@@ -8,13 +8,17 @@ public struct DeploymentRecorder: Sendable {
     public let env: String
     private let store: (any StateStore)?
     private let redactor: Redactor
+    /// Who holds the deployment's lock while these records are written; nil when nothing is locked.
+    public let lockHolder: LockHolder?
 
-    public init(deployment: String, service: String, env: String, store: (any StateStore)?, redactor: Redactor) {
+    public init(deployment: String, service: String, env: String, store: (any StateStore)?, redactor: Redactor,
+                lockHolder: LockHolder? = nil) {
         self.deployment = deployment
         self.service = service
         self.env = env
         self.store = store
         self.redactor = redactor
+        self.lockHolder = lockHolder
     }
 
     public static func newDeploymentID(service: String, env: String, kind: String = "deploy", now: Date = Date()) -> String {

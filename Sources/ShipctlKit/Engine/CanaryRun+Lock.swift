@@ -1,0 +1,30 @@
+import Foundation
+
+/// The canary's own lock, checked before traffic moves: a run whose lock was
+/// taken from under it must not move traffic another runner may be moving.
+extension CanaryRun {
+    /// Nil while the lock is held. Once it is lost: taken back, the lock proves that
+    /// no other runner holds it, and traffic goes back to stable; otherwise the run holds.
+    func lockLost() async -> CanaryEngine.Phase? {
+        guard let holder = recorder.lockHolder,
+              let reason = await lockWatch.check(dependencies.store, service: service.name, env: env.name, holder: holder) else { return nil }
+        reporter.warning("lost the deployment lock of \(service.name)/\(env.name): \(reason)")
+        do {
+            _ = try await dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder)
+            return .reverting(reason: "the deployment lock was lost (\(reason)); taken back, it shows that no other runner moved this target")
+        } catch {
+            return .holding(reason: "the deployment lock was lost (\(reason)) and cannot be taken back (\(error.description))")
+        }
+    }
+
+    /// Leaves traffic where it is, says so in the log if it can, and ends the run.
+    func holdWithoutLock(_ context: StepContext, reason: String) async -> ShipctlError {
+        reporter.endGroup()
+        let live = (try? await context.provider.readSplit())?.description ?? "unknown"
+        _ = try? await recorder.record(.info, AuditAction.deploymentHold, step: "lock", args: ["reason": .string(reason), "live": .string(live)],
+                                       outcome: "held")
+        return .runtime("\(reason): another runner may be moving \(context.provider.target) now, so this run leaves its traffic as it is (\(live)) and stops",
+                        hint: "see who holds the lock with `shipctl status --service \(service.name) --env \(env.name)`; once nobody does, "
+                            + "`shipctl resume` or `shipctl abort` the deployment")
+    }
+}
