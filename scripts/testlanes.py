@@ -29,9 +29,9 @@ import time
 
 # Seconds per class, measured in a serial run on the CI machine's size.
 MEASURED = {
-    "PostgresStateTests": 222, "CloudRunPromoteTests": 200, "InterruptionTests": 197,
+    "PostgresStateTests": 340, "HostilePeerTests": 210, "InjectionTests": 70, "CloudRunPromoteTests": 200, "InterruptionTests": 197,
     "PreviewTests": 186, "SecretsAndProviderFaultTests": 220, "LambdaPromoteTests": 129,
-    "FanOutTests": 101, "PlanCommandTests": 89, "FaultTests": 84, "FlagCommandTests": 80,
+    "FanOutTests": 101, "PlanCommandTests": 170, "FaultTests": 84, "FlagCommandTests": 110,
     "HostileAnswersTests": 75, "TerraformPromoteTests": 67, "LiveViewTests": 66,
     "CloudWatchGateTests": 59, "LockTakeoverRaceTests": 57, "WitnessTests": 54,
     "ReportTests": 51, "AnalyzeTests": 48, "HostileConfigTests": 38,
