@@ -14,13 +14,7 @@ final class FaultTests: WorldTestCase {
 
     /// Starts `promote` as a child we can signal, and waits until the canary holds traffic.
     func startPromote(config: String) async throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
-        process.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config]
-        process.environment = world.environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         for _ in 0..<300 {
             let audit = (try? String(contentsOfFile: world.auditLogPath, encoding: .utf8)) ?? ""
             if audit.contains("\"action\":\"analysis\"") { return process }

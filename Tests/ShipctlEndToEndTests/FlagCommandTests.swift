@@ -220,17 +220,8 @@ final class FlagCommandTests: WorldTestCase {
     /// file keeps its mode and owner, and the link still points at the file the daemon reads.
     func testConcurrentFileFlipsAllSurviveKeepModeAndOwnerAndFollowTheLink() async throws {
         let names = (1...8).map { "f\($0)" }
-        let config = try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: flag-app, alias: live }
-            strategy:
-              steps:
-                - { weight: 100 }
-            on_failure:
-              flags:
-        \(names.map { "        - { file: flags/link.json, flag: \($0), variant: \"off\" }" }.joined(separator: "\n"))
-        """, prometheus: false))
+        let config = try world.writeConfig(SampleConfig.oneStepInWorld(function: "flag-app",
+                                                                        flags: names.map { "{ file: flags/link.json, flag: \($0), variant: \"off\" }" }))
         let folder = URL(fileURLWithPath: (config as NSString).deletingLastPathComponent)
         let real = folder.appendingPathComponent("daemon/flagd.json")
         try FileManager.default.createDirectory(at: real.deletingLastPathComponent(), withIntermediateDirectories: true)

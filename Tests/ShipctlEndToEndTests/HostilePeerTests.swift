@@ -28,17 +28,8 @@ final class HostilePeerTests: WorldTestCase {
     /// One Lambda service whose only flag is an Unleash feature at `url`.
     private func unleashConfig(url: String) throws -> String {
         world.environment["UNLEASH_TOKEN"] = Self.token
-        return try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: flag-app, alias: live }
-            strategy:
-              steps:
-                - { weight: 100 }
-            on_failure:
-              flags:
-                - { unleash: { url: "\(url)", project: default, feature: new-recs, environment: production, token: "${UNLEASH_TOKEN}" }, enabled: false }
-        """, prometheus: false))
+        let flag = "{ unleash: { url: \"\(url)\", project: default, feature: new-recs, environment: production, token: \"${UNLEASH_TOKEN}\" }, enabled: false }"
+        return try world.writeConfig(SampleConfig.oneStepInWorld(function: "flag-app", flags: [flag]))
     }
 
     private func smokeRecords() throws -> [JSONValue] {
@@ -66,13 +57,7 @@ final class HostilePeerTests: WorldTestCase {
     func testSIGTERMDuringATricklingSmokeTestRevertsTraffic() async throws {
         try await world.createFunction("signal-app", versions: 2)
         let config = try smokeConfig(function: "signal-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "120s")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
-        process.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config]
-        process.environment = world.environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         // The canary holds 10 % once the shift's result is on disk; its smoke test then trickles.
         var shifted = false
         for _ in 0..<300 where !shifted {

@@ -14,14 +14,7 @@ final class InjectionTests: WorldTestCase {
         + "graph TD; A-->B\n```\n[click](https://evil.example.com) ![i](https://evil.example.com/i.png) ~~~\n| x | y |"
 
     func testHostileTextInEveryFieldOfEveryRecordKindStaysTextInTheHTMLReport() async throws {
-        let config = try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: never-called, alias: live }
-            strategy:
-              steps:
-                - { weight: 100 }
-        """, prometheus: false))
+        let config = try world.writeConfig(SampleConfig.oneStepInWorld(function: "never-called"))
         let store = LocalStateStore(directory: world.directory.appendingPathComponent("state"))
         let deployment = "api-prod-hostile"
         let text = JSONValue.string(Self.hostile)
@@ -122,14 +115,7 @@ final class InjectionTests: WorldTestCase {
     /// Two finishes of one deployment (what a lock lost under a runner used to leave) fail `audit verify`,
     /// though every record is correctly chained.
     func testADeploymentThatFinishedTwiceFailsVerify() async throws {
-        let config = try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: never-called, alias: live }
-            strategy:
-              steps:
-                - { weight: 100 }
-        """, prometheus: false))
+        let config = try world.writeConfig(SampleConfig.oneStepInWorld(function: "never-called"))
         let store = LocalStateStore(directory: world.directory.appendingPathComponent("state"))
         let deployment = "api-prod-deploy-twice"
         try await store.append(AuditEvent(deployment: deployment, service: "api", env: "prod", step: "start", phase: .info,

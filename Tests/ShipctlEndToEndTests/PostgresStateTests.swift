@@ -247,13 +247,8 @@ final class PostgresStateTests: WorldTestCase {
         let output = world.directory.appendingPathComponent("runner-a.out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
-        let runnerA = Process()
-        runnerA.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
-        runnerA.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config]
-        runnerA.environment = runner("runner-a")
-        runnerA.standardOutput = handle
-        runnerA.standardError = handle
-        try runnerA.run()
+        let runnerA = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config,
+                                             environment: runner("runner-a"), output: handle)
         var holding = false
         for _ in 0..<200 where !holding {
             try await Task.sleep(for: .milliseconds(100))

@@ -36,6 +36,20 @@ public enum SampleConfig {
         """
     }
 
+    /// One Lambda service `api` in the test world (no Prometheus) that goes to 100 % in one step,
+    /// with these `on_failure.flags` entries (flow mappings), if any.
+    public static func oneStepInWorld(function: String, flags: [String] = []) -> String {
+        let onFailure = flags.isEmpty ? "" : "\n    on_failure:\n      flags:\n" + flags.map { "        - \($0)" }.joined(separator: "\n")
+        return inWorld(services: """
+          api:
+            provider: lambda
+            lambda: { function: \(function), alias: live }
+            strategy:
+              steps:
+                - { weight: 100 }\(onFailure)
+        """, prometheus: false)
+    }
+
     /// One Lambda service `api` (micro-app-api, alias live) in a `prod` without
     /// Prometheus; `rest` follows on line 8: more of api's keys, then any other services.
     public static func lambdaAPI(_ rest: String) -> String {

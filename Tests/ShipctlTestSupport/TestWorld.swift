@@ -251,6 +251,20 @@ public final class TestWorld: @unchecked Sendable {
         return path
     }
 
+    /// Starts shipctl as a child the test can signal, with the world's environment (or `environment`);
+    /// its output goes to `output`, or nowhere.
+    public func startShipctl(_ arguments: [String], config: String, environment: [String: String]? = nil,
+                             output: FileHandle? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.shipctlBinary)
+        process.arguments = arguments + ["--config", config]
+        process.environment = environment ?? self.environment
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = output ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     public var auditLogPath: String { directory.appendingPathComponent("state/audit.jsonl").path }
 
     /// Every record of the world's audit log, parsed.
