@@ -23,10 +23,12 @@ public actor PostgresStateStore: StateStore {
     private var schemaChecked = false
     private var lockConnections: [String: PostgresConnection] = [:]
     private var connectionCount = 0
-    /// Once the database could not be reached, later calls in this process fail
-    /// at once instead of waiting out the connect timeout again: a rollback
-    /// with the database down must not pay it for every record it tries to write.
-    private var unreachable: ShipctlError?
+    /// Once the database could not be reached, calls fail at once for a moment
+    /// instead of waiting out the connect timeout again (a rollback with the
+    /// database down must not pay it for every record it tries to write); after
+    /// that moment the next call tries again, so a restarted database is found.
+    private var unreachable: (error: ShipctlError, until: ContinuousClock.Instant)?
+    static let unreachableFor: Duration = .seconds(2)
     /// How long any one database step may take before the client gives up on it
     /// (and, as `statement_timeout` and `lock_timeout`, the server too).
     private var waitLimit: Duration = PostgresStateStore.defaultWaitLimit
@@ -325,7 +327,7 @@ public actor PostgresStateStore: StateStore {
     }
 
     private func connect() async throws(ShipctlError) -> PostgresConnection {
-        if let unreachable { throw unreachable }
+        if let unreachable, ContinuousClock.now < unreachable.until { throw unreachable.error }
         connectionCount += 1
         do {
             var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password,
@@ -339,7 +341,7 @@ public actor PostgresStateStore: StateStore {
         } catch {
             let (problem, hint) = Self.connectionProblem(error, url: url, limit: min(Self.connectLimit, waitLimit))
             let failure = ShipctlError.runtime("cannot reach the state database \(location): \(problem)", hint: hint)
-            unreachable = failure
+            unreachable = (failure, ContinuousClock.now + Self.unreachableFor)
             throw failure
         }
     }

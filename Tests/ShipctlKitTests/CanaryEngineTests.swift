@@ -140,6 +140,34 @@ final class CanaryEngineTests: XCTestCase {
         XCTAssertEqual(world.providers["api"]?.split.stable, "1")
     }
 
+    /// The log's database goes away mid-canary as the canary turns bad: the failed analysis write stops
+    /// the canary, and the revert moves traffic although it cannot write its intent first.
+    func testTheRevertPutsTrafficBackWhenTheLogCannotBeWritten() async throws {
+        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }"))
+        var world = World(services: ["api"])
+        world.samples = Self.samples(bad: { $0 >= 4 })
+        let store = world.store
+        world.onSleep = { offset in if offset >= .seconds(3) { store.refuseAppends(true) } }
+        let warnings = Transcript()
+        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { warnings.append($0) }, err: { warnings.append($0) })
+        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        var failure: ShipctlError?
+        do {
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter))
+                .promote(PromoteOptions(version: "2"))
+        } catch {
+            failure = error
+        }
+
+        guard case let .runtime(message, _)? = failure else { return XCTFail("expected the log's failure, got \(String(describing: failure))") }
+        XCTAssertTrue(message.contains("cannot reach the state database"), message)
+        XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
+        XCTAssertEqual(world.providers["api"]?.split.stable, "1")
+        XCTAssertTrue(warnings.lines.contains { $0.contains("reverting anyway") }, "\(warnings.lines)")
+        XCTAssertEqual(world.store.actions, ["deployment.start info", "traffic.shift intent", "traffic.shift result"],
+                       "nothing was written once the log went away")
+    }
+
     // MARK: the tally
 
     func testInconclusiveReadingsAreCountedToTheirOwnLimit() async throws {

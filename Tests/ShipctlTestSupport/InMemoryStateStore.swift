@@ -10,6 +10,7 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
     private var lines: [String] = []
     private var locks: [String: LockHolder] = [:]
     private var lastHash = AuditRecord.genesis
+    private var refusing = false
 
     public init(actor: Actor = Actor(name: "test", run: nil)) {
         self.actor = actor
@@ -24,9 +25,15 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
     /// `action phase` of each record, e.g. `traffic.revert intent`.
     public var actions: [String] { all.map { "\($0.action) \($0.phase.rawValue)" } }
 
+    /// From now on every append fails, as a team database that went away does (or, with false, works again).
+    public func refuseAppends(_ refuse: Bool) {
+        lock.withLock { refusing = refuse }
+    }
+
     @discardableResult
     public func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord {
-        lock.withLock {
+        if lock.withLock({ refusing }) { throw .runtime("cannot reach the state database memory") }
+        return lock.withLock {
             let (record, line) = AuditRecord.make(event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: actor.name, run: actor.run, now: Date())
             lines.append(line)
             lastHash = record.hash

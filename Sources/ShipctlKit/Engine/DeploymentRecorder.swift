@@ -51,11 +51,37 @@ public struct DeploymentRecorder: Sendable {
             try await record(.result, action, step: step, args: args, outcome: "ok", durationMs: (ContinuousClock.now - started).milliseconds)
             return value
         } catch {
-            var failed = args
-            // Redacted before the cut, which could otherwise leave half a secret unrecognised.
-            failed["error"] = .string(String(redactor.redact(error.description).prefix(2000)))
-            _ = try? await record(.result, action, step: step, args: failed, outcome: "failed", durationMs: (ContinuousClock.now - started).milliseconds)
+            await recordFailure(action, step: step, args: args, error: error, started: started)
             throw error
         }
+    }
+
+    /// For the one action that must not wait on the log — putting traffic back while the
+    /// team database restarts: when the intent cannot be written, `unwritten` hears why and
+    /// the action is taken anyway; its result is written if the log answers by then.
+    public func performingFirst<T: Sendable>(_ action: String, step: String, args: [String: JSONValue],
+                                             unwritten: (ShipctlError) -> Void,
+                                             _ body: () async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+        do { _ = try await record(.intent, action, step: step, args: args) } catch { unwritten(error) }
+        let started = ContinuousClock.now
+        do {
+            let value = try await body()
+            do {
+                try await record(.result, action, step: step, args: args, outcome: "ok", durationMs: (ContinuousClock.now - started).milliseconds)
+            } catch {
+                unwritten(error)
+            }
+            return value
+        } catch {
+            await recordFailure(action, step: step, args: args, error: error, started: started)
+            throw error
+        }
+    }
+
+    private func recordFailure(_ action: String, step: String, args: [String: JSONValue], error: ShipctlError, started: ContinuousClock.Instant) async {
+        var failed = args
+        // Redacted before the cut, which could otherwise leave half a secret unrecognised.
+        failed["error"] = .string(String(redactor.redact(error.description).prefix(2000)))
+        _ = try? await record(.result, action, step: step, args: failed, outcome: "failed", durationMs: (ContinuousClock.now - started).milliseconds)
     }
 }
