@@ -329,21 +329,32 @@ public actor PostgresStateStore: StateStore {
     private func connect() async throws(ShipctlError) -> PostgresConnection {
         if let unreachable, ContinuousClock.now < unreachable.until { throw unreachable.error }
         connectionCount += 1
+        let connection: PostgresConnection
         do {
             var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password,
                                                                  database: url.database, tls: try tls())
             let limit = min(Self.connectLimit, waitLimit)
             configuration.options.connectTimeout = .milliseconds(limit.milliseconds)
-            // The server gives up on a statement, or on a lock it waits for, no later than the client does.
-            let serverLimit = String(waitLimit.milliseconds)
-            configuration.options.additionalStartupParameters = [("statement_timeout", serverLimit), ("lock_timeout", serverLimit)]
-            return try await PostgresConnection.connect(configuration: configuration, id: connectionCount, logger: logger)
+            connection = try await PostgresConnection.connect(configuration: configuration, id: connectionCount, logger: logger)
         } catch {
             let (problem, hint) = Self.connectionProblem(error, url: url, limit: min(Self.connectLimit, waitLimit))
             let failure = ShipctlError.runtime("cannot reach the state database \(location): \(problem)", hint: hint)
             unreachable = (failure, ContinuousClock.now + Self.unreachableFor)
             throw failure
         }
+        // The server gives up on a statement, or on a lock it waits for, no later than the client does. Set
+        // after connecting, not as startup parameters, which poolers such as PgBouncer refuse.
+        let serverLimit = String(waitLimit.milliseconds), logger = self.logger
+        do {
+            try await DatabaseDeadline.run(min(Self.connectLimit, waitLimit), on: connection, what: "setting its timeouts") {
+                try await connection.query("SELECT set_config('statement_timeout', \(serverLimit), false), set_config('lock_timeout', \(serverLimit), false)",
+                                           logger: logger)
+            }
+        } catch {
+            try? await connection.close()
+            throw failure(error)
+        }
+        return connection
     }
 
     /// What went wrong while connecting, in words that point at the fix.
