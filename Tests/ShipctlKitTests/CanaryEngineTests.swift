@@ -70,10 +70,14 @@ final class CanaryEngineTests: XCTestCase {
         }
     }
 
-    static func promote(_ config: ShipctlConfig, _ world: World, service: String = "api") async throws -> ShipctlError? {
+    /// Promotes version 2 of `service`; what it prints goes to `warnings` when given.
+    static func promote(_ config: ShipctlConfig, _ world: World, service: String = "api", warnings: Transcript? = nil) async throws -> ShipctlError? {
         let service = try XCTUnwrap(config.service(named: service)), env = try XCTUnwrap(config.environments["prod"])
+        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil,
+                                out: { warnings?.append($0) }, err: { warnings?.append($0) })
         do {
-            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies()).promote(PromoteOptions(version: "2"))
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter))
+                .promote(PromoteOptions(version: "2"))
             return nil
         } catch {
             return error
@@ -140,32 +144,41 @@ final class CanaryEngineTests: XCTestCase {
         XCTAssertEqual(world.providers["api"]?.split.stable, "1")
     }
 
-    /// The log's database goes away mid-canary as the canary turns bad: the failed analysis write stops
-    /// the canary, and the revert moves traffic although it cannot write its intent first.
+    /// The log's database goes away mid-canary: the failed analysis write stops the canary, and the revert
+    /// moves traffic although it cannot write its intent first.
     func testTheRevertPutsTrafficBackWhenTheLogCannotBeWritten() async throws {
         let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }"))
         var world = World(services: ["api"])
-        world.samples = Self.samples(bad: { $0 >= 4 })
         let store = world.store
         world.onSleep = { offset in if offset >= .seconds(3) { store.refuseAppends(true) } }
         let warnings = Transcript()
-        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { warnings.append($0) }, err: { warnings.append($0) })
-        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
-        var failure: ShipctlError?
-        do {
-            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter))
-                .promote(PromoteOptions(version: "2"))
-        } catch {
-            failure = error
+        guard case let .runtime(message, _)? = try await Self.promote(config, world, warnings: warnings) else {
+            return XCTFail("expected the log's failure")
         }
-
-        guard case let .runtime(message, _)? = failure else { return XCTFail("expected the log's failure, got \(String(describing: failure))") }
         XCTAssertTrue(message.contains("cannot reach the state database"), message)
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertEqual(world.providers["api"]?.split.stable, "1")
         XCTAssertTrue(warnings.lines.contains { $0.contains("reverting anyway") }, "\(warnings.lines)")
         XCTAssertEqual(world.store.actions, ["deployment.start info", "traffic.shift intent", "traffic.shift result"],
                        "nothing was written once the log went away")
+    }
+
+    /// The database goes away just as a failed gate reverts: traffic goes back and the flags flip all the same.
+    func testAGateRevertAndItsFlagsDoNotWaitOnTheLog() async throws {
+        let flags = "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }"
+        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
+        var world = World(services: ["api"])
+        world.samples = Self.samples(bad: { $0 >= 4 })
+        world.store.refuseAppends(from: AuditAction.trafficRevert)
+        let warnings = Transcript()
+        guard case let .gatesFailed(_, revertedTo)? = try await Self.promote(config, world, warnings: warnings) else {
+            return XCTFail("expected the gate to fail")
+        }
+        XCTAssertEqual(revertedTo, "1")
+        XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
+        XCTAssertEqual(Array(world.flags.current.values), ["small"])
+        XCTAssertTrue(warnings.lines.contains { $0.contains("flipping") && $0.contains("anyway") }, "\(warnings.lines)")
+        XCTAssertTrue(warnings.lines.contains { $0.contains("could not record the end of the deployment") }, "\(warnings.lines)")
     }
 
     // MARK: the tally

@@ -11,6 +11,7 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
     private var locks: [String: LockHolder] = [:]
     private var lastHash = AuditRecord.genesis
     private var refusing = false
+    private var refusingFrom: String?
 
     public init(actor: Actor = Actor(name: "test", run: nil)) {
         self.actor = actor
@@ -30,9 +31,18 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
         lock.withLock { refusing = refuse }
     }
 
+    /// Every append fails from the first record of `action` on: the database goes away just then.
+    public func refuseAppends(from action: String) {
+        lock.withLock { refusingFrom = action }
+    }
+
     @discardableResult
     public func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord {
-        if lock.withLock({ refusing }) { throw .runtime("cannot reach the state database memory") }
+        let refused = lock.withLock { () -> Bool in
+            if event.action == refusingFrom { refusing = true }
+            return refusing
+        }
+        if refused { throw .runtime("cannot reach the state database memory") }
         return lock.withLock {
             let (record, line) = AuditRecord.make(event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: actor.name, run: actor.run, now: Date())
             lines.append(line)

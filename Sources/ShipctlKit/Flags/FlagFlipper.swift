@@ -1,6 +1,7 @@
 import Foundation
 
-/// Applies flag flips one by one, each with intent and result in the audit log.
+/// Applies flag flips one by one, each with intent and result in the audit log
+/// (taken even when the log cannot be written: they are the fallback of a revert).
 /// One failing flip is reported and does not stop the others.
 struct FlagFlipper: Sendable {
     let recorder: DeploymentRecorder
@@ -24,7 +25,9 @@ struct FlagFlipper: Sendable {
         var failures: [FlagFlip] = []
         for flip in flips.map({ $0.filled(placeholders) }) {
             do {
-                try await recorder.performing(AuditAction.flagSet, step: step, args: flip.auditArgs) { () async throws(ShipctlError) in
+                // Like the revert beside it, a flip does not wait on a log that cannot be written.
+                try await recorder.performingFirst(AuditAction.flagSet, step: step, args: flip.auditArgs,
+                                                   unwritten: { reporter.warning("the audit log cannot be written (\($0.description)); flipping \(flip.displayName) anyway") }) { () async throws(ShipctlError) in
                     try await store.set(flip)
                 }
                 reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
