@@ -365,6 +365,31 @@ def functions(args):
         for version in range(2, args.versions + 1):
             lam.update_function_code(FunctionName=name, ZipFile=code(version), Publish=True)
     ssm.put_parameter(Name="/micro-app/prod/MODEL_PROVIDER", Value="big-llm", Type="String", Overwrite=True)
+    wait_for_series(state, args.names, args.versions)
+
+
+def wait_for_series(state, names, versions):
+    """Until the simulator has found every version of the new functions and Prometheus has
+    scraped them: a canary started sooner finds no series for its version and is judged on nothing."""
+    import urllib.parse
+    deadline = time.monotonic() + 30
+    for name in names:
+        query = f'count by (version) (llm_requests_total{{function="{name}",status="ok"}})'
+        while time.monotonic() < deadline:
+            try:
+                if state.get("prometheus"):
+                    url = f"{state['prometheus']}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        found = len(json.load(response)["data"]["result"])
+                else:
+                    with urllib.request.urlopen(f"{state['simulator']}/metrics", timeout=2) as response:
+                        text = response.read().decode()
+                    found = sum(f'function="{name}",version="{v}",status="ok"' in text for v in range(1, versions + 1))
+                if found >= versions:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
 
 
 def main():
