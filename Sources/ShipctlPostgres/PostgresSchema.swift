@@ -6,7 +6,7 @@ import ShipctlKit
 /// records the version; a database migrated by a newer shipctl is refused
 /// rather than misread.
 enum PostgresSchema {
-    static let version = 1
+    static let version = 2
 
     /// Serialises migrations from many runners starting at once.
     static let migrationLockKey: Int64 = 0x7368_6970_6d69_6772
@@ -39,6 +39,11 @@ enum PostgresSchema {
         "CREATE TRIGGER shipctl_audit_no_change BEFORE UPDATE OR DELETE ON shipctl_audit FOR EACH ROW EXECUTE FUNCTION shipctl_audit_append_only()",
         "CREATE TRIGGER shipctl_audit_no_truncate BEFORE TRUNCATE ON shipctl_audit FOR EACH STATEMENT EXECUTE FUNCTION shipctl_audit_append_only()",
         "CREATE TABLE shipctl_locks (service text NOT NULL, env text NOT NULL, holder text NOT NULL, PRIMARY KEY (service, env))",
+    ], [
+        // Version 2: one lock per target, so that two repositories naming their services alike do not share one.
+        "ALTER TABLE shipctl_locks ADD COLUMN target text NOT NULL DEFAULT ''",
+        "ALTER TABLE shipctl_locks DROP CONSTRAINT shipctl_locks_pkey",
+        "ALTER TABLE shipctl_locks ADD PRIMARY KEY (service, env, target)",
     ]]
 
     /// Brings the schema to `version`, or refuses a newer one. A runner that

@@ -35,8 +35,8 @@ public actor PostgresStateStore: StateStore {
     static let defaultWaitLimit: Duration = .seconds(15)
     static let connectLimit: Duration = .seconds(5)
 
-    /// Keys of the advisory locks: appends to the chain, and one per service/env
-    /// (the second key is `hashtext('service/env')`).
+    /// Keys of the advisory locks: appends to the chain, and one per service/env/target
+    /// (the second key is `hashtext('service/env/target')`).
     static let chainLockKey: Int64 = 0x7368_6970_6374_6c31
     static let deploymentLockNamespace: Int32 = 0x7368_6970
     /// How many of the newest starts, finishes and rollbacks of a service/env the
@@ -81,10 +81,13 @@ public actor PostgresStateStore: StateStore {
     /// were good, however long the log), every record of the latest deployment,
     /// and the newest few. Each must be consistent with its own hash, and with the
     /// one before it when that was read too; reading stops at the first that is not.
-    public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
-        let logger = self.logger
+    public func history(_ scope: StateScope) async throws(ShipctlError) -> DeploymentHistory {
+        let logger = self.logger, (service, env) = (scope.service, scope.env)
         let actions = [AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback]
-        return try await withConnection("reading the history of \(service)/\(env)") { connection in
+        // The latest start of this target, or of a record that names none (written before targets were).
+        let targetArgument = "\"\(StateScope.targetArgument)\":"
+        let ownTarget = targetArgument + JSONValue.string(scope.target).canonical
+        return try await withConnection("reading the history of \(scope)") { connection in
             let rows = try await connection.query("""
                 (SELECT seq, line FROM shipctl_audit WHERE service = \(service) AND env = \(env) AND action = ANY(\(actions))
                  ORDER BY seq DESC LIMIT \(Self.decisiveRecords))
@@ -92,6 +95,7 @@ public actor PostgresStateStore: StateStore {
                 (SELECT seq, line FROM shipctl_audit
                  WHERE deployment = (SELECT deployment FROM shipctl_audit
                                      WHERE service = \(service) AND env = \(env) AND action = \(AuditAction.deploymentStart)
+                                       AND (strpos(line, \(ownTarget)) > 0 OR strpos(line, \(targetArgument)) = 0)
                                      ORDER BY seq DESC LIMIT 1)
                    AND service = \(service) AND env = \(env))
                 UNION
@@ -99,7 +103,7 @@ public actor PostgresStateStore: StateStore {
                  ORDER BY seq DESC LIMIT \(DeploymentHistory.recentCount))
                 ORDER BY seq
                 """, logger: logger)
-            var history = DeploymentHistory()
+            var history = DeploymentHistory(target: scope.target)
             var previous: (seq: Int64, hash: ArraySlice<UInt8>)?
             for try await (seq, text) in rows.decode((Int64, String).self) where history.untrustedFrom == nil {
                 let bytes = Array(text.utf8)[...]
@@ -164,8 +168,8 @@ public actor PostgresStateStore: StateStore {
 
     // MARK: locks
 
-    public func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
-        let key = "\(service)/\(env)"
+    public func acquireLock(_ scope: StateScope, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+        let key = Self.lockKey(scope), (service, env, target) = (scope.service, scope.env, scope.target)
         let connection = try await connect()
         do {
             try await ensureSchema(connection)
@@ -174,14 +178,14 @@ public actor PostgresStateStore: StateStore {
                 let taken = try await Self.single(Bool.self, connection.query(
                     "SELECT pg_try_advisory_lock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)) ?? false
                 guard taken else {
-                    let current = try await Self.holderRow(connection, service: service, env: env, logger: logger)
+                    let current = try await Self.holderRow(connection, scope, logger: logger)
                     throw ShipctlError.locked(service: service, env: env, holder: current ?? "another runner (it has not named itself yet)")
                 }
                 try await Self.requireSessionLock(connection, key: key, location: location, logger: logger)
-                let previous = try await Self.holderRow(connection, service: service, env: env, logger: logger)
+                let previous = try await Self.holderRow(connection, scope, logger: logger)
                 // A session the server ended says nothing about its process: one still running here is not gone.
                 if let text = try await Self.single(String.self, connection.query(
-                       "SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger)),
+                       "SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND target = \(target)", logger: logger)),
                    let named = try? JSONDecoder().decode(LockHolder.self, from: Data(text.utf8)),
                    named.pid != holder.pid || named.host != holder.host, named.isAliveOnThisHost {
                     try await connection.query("SELECT pg_advisory_unlock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)
@@ -189,8 +193,8 @@ public actor PostgresStateStore: StateStore {
                                               holder: "\(named) — still running on this host, though the database ended its session")
                 }
                 try await connection.query("""
-                    INSERT INTO shipctl_locks (service, env, holder) VALUES (\(service), \(env), \(Self.encode(holder)))
-                    ON CONFLICT (service, env) DO UPDATE SET holder = EXCLUDED.holder
+                    INSERT INTO shipctl_locks (service, env, target, holder) VALUES (\(service), \(env), \(target), \(Self.encode(holder)))
+                    ON CONFLICT (service, env, target) DO UPDATE SET holder = EXCLUDED.holder
                     """, logger: logger)
                 return previous
             }
@@ -220,12 +224,14 @@ public actor PostgresStateStore: StateStore {
 
     /// Ends the lock's session; a connection the server already closed has nothing left
     /// to release, and a server that does not answer is given a moment, not the process.
-    public func releaseLock(service: String, env: String, holder: LockHolder) async {
-        let key = "\(service)/\(env)", logger = self.logger
+    public func releaseLock(_ scope: StateScope, holder: LockHolder) async {
+        let key = Self.lockKey(scope), logger = self.logger, (service, env, target) = (scope.service, scope.env, scope.target)
         guard let connection = lockConnections.removeValue(forKey: key) else { return }
         if !connection.isClosed {
             _ = try? await DatabaseDeadline.run(min(waitLimit, .seconds(2)), on: connection, what: "releasing the lock of \(key)") {
-                try await connection.query("DELETE FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND holder = \(Self.encode(holder))", logger: logger)
+                try await connection.query(
+                    "DELETE FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND target = \(target) AND holder = \(Self.encode(holder))",
+                    logger: logger)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.deploymentLockNamespace), hashtext(\(key)))", logger: logger)
             }
         }
@@ -234,8 +240,8 @@ public actor PostgresStateStore: StateStore {
 
     /// Asked on the lock's own connection: a session the server ended (restart, failover,
     /// idle timeout, `pg_terminate_backend`) has lost the lock, whoever holds it now.
-    public func checkLock(service: String, env: String, holder: LockHolder) async -> LockCheck {
-        let key = "\(service)/\(env)", logger = self.logger
+    public func checkLock(_ scope: StateScope, holder: LockHolder) async -> LockCheck {
+        let key = Self.lockKey(scope), logger = self.logger
         guard let connection = lockConnections[key] else { return .lost("this runner holds no connection for it") }
         if !connection.isClosed {
             do {
@@ -265,11 +271,11 @@ public actor PostgresStateStore: StateStore {
 
     /// The holder named in the row, while its session still holds the lock; a
     /// row whose session is gone names nobody.
-    public func lockHolder(service: String, env: String) async -> LockHolder? {
-        let key = "\(service)/\(env)", logger = self.logger
+    public func lockHolder(_ scope: StateScope) async -> LockHolder? {
+        let key = Self.lockKey(scope), logger = self.logger, (service, env, target) = (scope.service, scope.env, scope.target)
         return try? await withConnection("reading the lock holder") { connection in
             let text = try await Self.single(String.self, connection.query("""
-                SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)
+                SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND target = \(target)
                   AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
                               AND classid = \(Self.deploymentLockNamespace)::oid AND objid = hashtext(\(key))::oid AND objsubid = 2)
                 """, logger: logger))
@@ -277,9 +283,16 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
-    private static func holderRow(_ connection: PostgresConnection, service: String, env: String, logger: Logger) async throws -> String? {
-        let text = try await Self.single(String.self, connection.query("SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env)", logger: logger))
+    private static func holderRow(_ connection: PostgresConnection, _ scope: StateScope, logger: Logger) async throws -> String? {
+        let (service, env, target) = (scope.service, scope.env, scope.target)
+        let text = try await Self.single(String.self, connection.query(
+            "SELECT holder FROM shipctl_locks WHERE service = \(service) AND env = \(env) AND target = \(target)", logger: logger))
         return text.map { row in (try? JSONDecoder().decode(LockHolder.self, from: Data(row.utf8)))?.description ?? row }
+    }
+
+    /// The advisory lock's second key is `hashtext` of this: one lock per service, env and target.
+    private static func lockKey(_ scope: StateScope) -> String {
+        "\(scope.service)/\(scope.env)/\(scope.target)"
     }
 
     private static func encode(_ holder: LockHolder) -> String {

@@ -27,11 +27,13 @@ struct Analyze: AsyncParsableCommand {
             let now = Date()
             guard let start = TimeArgument.parse(from, now: now) else { throw .usage("--from `\(from)` is not a time (RFC 3339, `now`, or e.g. `-30m`)") }
             guard let end = TimeArgument.parse(to, now: now) else { throw .usage("--to `\(to)` is not a time (RFC 3339, `now`, or e.g. `-30m`)") }
+            let (serviceConfig, envConfig) = (try session.service(service), try session.environment(env))
             var stable = baseline
             if stable == nil {
-                stable = try? await session.dependencies.store.history(service: service, env: env).lastKnownGood
+                let scope = ProviderFactory.scope(for: serviceConfig, env: envConfig, config: session.config, dependencies: session.dependencies)
+                stable = try? await session.dependencies.store.history(scope).lastKnownGood
             }
-            let replay = AnalysisReplay(config: session.config, service: try session.service(service), env: try session.environment(env), dependencies: session.dependencies)
+            let replay = AnalysisReplay(config: session.config, service: serviceConfig, env: envConfig, dependencies: session.dependencies)
             let outcome = try await replay.run(version: version, baseline: stable, from: start, to: end)
             if global.json {
                 session.reporter.json(outcome.json)

@@ -281,6 +281,62 @@ final class PostgresStateTests: WorldTestCase {
         XCTAssertEqual(verify.status, 0, verify.output)
     }
 
+    /// Two repositories share the team database and both call their service `api`: each one's history,
+    /// lock, in-flight check and rollback target are its own target's.
+    func testTwoTargetsUnderOneServiceNameNeverDecideForEachOther() async throws {
+        try await world.createFunction("repo-x-fn", versions: 4)
+        try await world.createFunction("repo-y-fn", versions: 2)
+        let configX = try world.writeConfig(Self.config(function: "repo-x-fn"), folder: "repo-x")
+        let slowX = try world.writeConfig(Self.config(function: "repo-x-fn", steps: "        - { weight: 10, pause: 120s }\n        - { weight: 100 }"),
+                                          folder: "repo-x-slow")
+        let configY = try world.writeConfig(Self.config(function: "repo-y-fn"), folder: "repo-y")
+        for version in ["2", "3"] {
+            let promoted = await shipctl(["promote", "--service", "api", "--env", "prod", "--version", version], config: configX, as: "repo-x")
+            XCTAssertEqual(promoted.status, 0, promoted.output)
+        }
+        let output = world.directory.appendingPathComponent("repo-x-slow.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        let inFlightX = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "4"], config: slowX,
+                                               environment: runner("repo-x"), output: handle)
+        var shifted = false
+        for _ in 0..<300 where !shifted && inFlightX.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+            shifted = try await world.alias("repo-x-fn").weights["4"] == 0.1
+        }
+        XCTAssertTrue(shifted, "repo X never shifted 10% to version 4")
+
+        // X holds its lock with a deployment in flight; Y neither waits on it nor sees it as its own.
+        let promotedY = await shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: configY, as: "repo-y")
+        XCTAssertEqual(promotedY.status, 0, promotedY.output)
+        let statusY = await shipctl(["status", "--service", "api", "--env", "prod"], config: configY, as: "repo-y")
+        XCTAssertFalse(statusY.stdout.contains("held by"), statusY.output)
+        XCTAssertFalse(statusY.stdout.contains("repo-x"), statusY.output)
+        let abortY = await shipctl(["abort", "--service", "api", "--env", "prod"], config: configY, as: "repo-y")
+        XCTAssertEqual(abortY.status, 0, abortY.output)
+        XCTAssertTrue(abortY.stdout.contains("nothing to abort"), abortY.output)
+        let canaryX = try await world.alias("repo-x-fn")
+        XCTAssertEqual(canaryX.weights["4"], 0.1, "Y's abort must not touch X's canary")
+
+        // X's history knows 1, 2 and 3 as good; Y's only 1 and 2: Y goes back to 1.
+        let rollbackY = await shipctl(["rollback", "--service", "api", "--env", "prod", "--no-flags"], config: configY, as: "repo-y")
+        XCTAssertEqual(rollbackY.status, 0, rollbackY.output)
+        let aliasY = try await world.alias("repo-y-fn")
+        XCTAssertEqual(aliasY.version, "1", rollbackY.output)
+        XCTAssertTrue(aliasY.weights.isEmpty)
+
+        inFlightX.terminate()
+        inFlightX.waitUntilExit()
+        try handle.close()
+        let said = try String(contentsOf: output, encoding: .utf8)
+        XCTAssertEqual(inFlightX.terminationStatus, 143, said)
+        let aliasX = try await world.alias("repo-x-fn")
+        XCTAssertEqual(aliasX.version, "3", said)
+        XCTAssertTrue(aliasX.weights.isEmpty, said)
+        let verify = await shipctl(["audit", "verify"], config: configY, as: "repo-y")
+        XCTAssertEqual(verify.status, 0, verify.output)
+    }
+
     /// A server that ends idle sessions sooner than a pause lasts: the lock's connection is used every interval.
     func testALockOutlivesAnIdleSessionTimeoutShorterThanThePause() async throws {
         try await world.createFunction("idle-app", versions: 2)
@@ -384,6 +440,6 @@ final class PostgresStateTests: WorldTestCase {
         XCTAssertEqual(newer.status, 0, newer.output)
         let tooNew = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         XCTAssertEqual(tooNew.status, 1, tooNew.output)
-        XCTAssertTrue(tooNew.stderr.contains("schema version 99, newer than this shipctl understands (1)"), tooNew.stderr)
+        XCTAssertTrue(tooNew.stderr.contains("schema version 99, newer than this shipctl understands (2)"), tooNew.stderr)
     }
 }

@@ -85,7 +85,7 @@ final class AuditChainTests: XCTestCase {
 
     func testASecretInArgsIsNotWrittenWhenRecordedThroughTheRecorder() async throws {
         let store = try makeStore()
-        let recorder = DeploymentRecorder(deployment: "d", service: "api", env: "prod", store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
+        let recorder = DeploymentRecorder(deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
         try await recorder.record(.info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
         let text = try String(contentsOfFile: store.auditPath, encoding: .utf8)
         XCTAssertFalse(text.contains("s3cr3t-token-value"))
@@ -94,13 +94,13 @@ final class AuditChainTests: XCTestCase {
 
     func testRollbackTargetIsThePreviousKnownGoodVersion() async throws {
         let store = try makeStore()
-        let recorder = DeploymentRecorder(deployment: "d", service: "api", env: "prod", store: store, redactor: Redactor(secrets: []))
+        let recorder = DeploymentRecorder(deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: []))
         try await recorder.record(.info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
-        var history = try await store.history(service: "api", env: "prod")
+        var history = try await store.history(.apiProd)
         XCTAssertEqual(history.inFlight?.canary, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")
         try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
-        history = try await store.history(service: "api", env: "prod")
+        history = try await store.history(.apiProd)
         XCTAssertNil(history.inFlight)
         XCTAssertEqual(history.lastKnownGood, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")

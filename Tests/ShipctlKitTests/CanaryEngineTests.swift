@@ -244,7 +244,7 @@ final class CanaryEngineTests: XCTestCase {
         guard case .cancelled? = error else { return XCTFail("expected a cancellation, got \(String(describing: error))") }
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10"])
         XCTAssertEqual(world.store.actions.last, "deployment.hold info")
-        let history = try await world.store.history(service: "api", env: "prod")
+        let history = try await world.store.history(.apiProd)
         XCTAssertNotNil(history.inFlight, "resume or abort can take it from here")
     }
 

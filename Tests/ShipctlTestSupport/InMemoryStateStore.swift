@@ -8,7 +8,7 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
     private let lock = NSLock()
     private let actor: Actor
     private var lines: [String] = []
-    private var locks: [String: LockHolder] = [:]
+    private var locks: [StateScope: LockHolder] = [:]
     private var lastHash = AuditRecord.genesis
     private var refusing = false
     private var refusingFrom: String?
@@ -51,9 +51,9 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
-        var history = DeploymentHistory()
-        for line in lock.withLock({ lines }).map(AuditLine.init) where line.field("service") == service && line.field("env") == env {
+    public func history(_ scope: StateScope) async throws(ShipctlError) -> DeploymentHistory {
+        var history = DeploymentHistory(target: scope.target)
+        for line in lock.withLock({ lines }).map(AuditLine.init) where line.field("service") == scope.service && line.field("env") == scope.env {
             history.add(line)
         }
         return history
@@ -70,23 +70,23 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
         return AuditVerification(verifier, firstBad: nil)
     }
 
-    public func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+    public func acquireLock(_ scope: StateScope, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
         let current = lock.withLock { () -> LockHolder? in
-            if let current = locks["\(service)/\(env)"] { return current }
-            locks["\(service)/\(env)"] = holder
+            if let current = locks[scope] { return current }
+            locks[scope] = holder
             return nil
         }
-        if let current { throw .locked(service: service, env: env, holder: current.description) }
+        if let current { throw .locked(service: scope.service, env: scope.env, holder: current.description) }
         return .acquired
     }
 
-    public func releaseLock(service: String, env: String, holder: LockHolder) async {
+    public func releaseLock(_ scope: StateScope, holder: LockHolder) async {
         lock.withLock {
-            if locks["\(service)/\(env)"] == holder { locks["\(service)/\(env)"] = nil }
+            if locks[scope] == holder { locks[scope] = nil }
         }
     }
 
-    public func lockHolder(service: String, env: String) async -> LockHolder? {
-        lock.withLock { locks["\(service)/\(env)"] }
+    public func lockHolder(_ scope: StateScope) async -> LockHolder? {
+        lock.withLock { locks[scope] }
     }
 }

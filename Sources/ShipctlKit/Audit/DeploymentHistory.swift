@@ -31,7 +31,7 @@ public enum DeploymentOutcome: String, Sendable {
     case cancelled
 }
 
-/// State derived from the audit log for one service/env: nothing else is
+/// State derived from the audit log for one service/env on one target: nothing else is
 /// stored, so a killed process leaves nothing that can disagree with the log.
 /// Built line by line: only the records that change it are parsed (starts,
 /// finishes, rollbacks, and the last few of an unfinished deployment), so a
@@ -67,7 +67,18 @@ public struct DeploymentHistory: Sendable, Codable {
     /// Why records from some point on were not used: the first that does not verify.
     public var untrustedFrom: String?
 
-    public init() {}
+    /// The target whose records decide; those naming another are left out, with every
+    /// record of that target's deployments (`StateScope.owns`).
+    public let target: String
+    /// Deployments of other targets under the same names that have started and not finished.
+    private var foreignDeployments: Set<String> = []
+
+    public init(target: String = "") {
+        self.target = target
+    }
+
+    /// The records a history is decided by; each names its target.
+    public static let decisiveActions: Set<String> = [AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback]
 
     public var lastKnownGood: String? { knownGood.last }
 
@@ -98,15 +109,21 @@ public struct DeploymentHistory: Sendable, Codable {
         return knownGood.last { $0 != current }
     }
 
-    /// Folds in the next record of this service/env.
+    /// Folds in the next record of this service/env; records of another target change nothing.
     public mutating func add(_ line: AuditLine) {
-        recentLines.append(line.text)
-        if recentLines.count > Self.recentCount { recentLines.removeFirst() }
         let action = line.action
-        if action == AuditAction.deploymentStart || action == AuditAction.deploymentFinish || action == AuditAction.rollback,
-           let record = line.record, apply(record) {
+        let decisive = action.map(Self.decisiveActions.contains) == true ? line.record : nil
+        if let decisive, !StateScope.target(target, owns: decisive.args[StateScope.targetArgument]?.stringValue) {
+            if action == AuditAction.deploymentStart { foreignDeployments.insert(decisive.deployment) }
+            if action == AuditAction.deploymentFinish { foreignDeployments.remove(decisive.deployment) }
             return
         }
+        if decisive == nil, !foreignDeployments.isEmpty, let deployment = line.field("deployment"), foreignDeployments.contains(deployment) {
+            return
+        }
+        recentLines.append(line.text)
+        if recentLines.count > Self.recentCount { recentLines.removeFirst() }
+        if let decisive, apply(decisive) { return }
         guard let started, line.field("deployment") == started.deployment else { return }
         let text = line.text
         lastLine = text

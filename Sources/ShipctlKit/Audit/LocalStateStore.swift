@@ -5,7 +5,9 @@ import Glibc
 
 /// The default state store: `audit.jsonl`, `locks/SERVICE.ENV.lock` and a
 /// derived-state snapshot per service/env under `cache/`, in the configured
-/// state directory. It serves one machine. Appends hold an exclusive `flock`
+/// state directory. It serves one machine and, in practice, one checkout: its
+/// locks are per service/env whatever the target, which only ever errs towards
+/// refusing, while the history is read for the scope's target alone. Appends hold an exclusive `flock`
 /// so concurrent shipctl processes never interleave lines, and each record is
 /// `fsync`ed before `append` returns, i.e. before the action it announces.
 /// Files are created 0600 and folders 0700; the log must be a regular file,
@@ -153,13 +155,14 @@ public struct LocalStateStore: StateStore {
         var history: DeploymentHistory
     }
 
-    public func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory {
+    public func history(_ scope: StateScope) async throws(ShipctlError) -> DeploymentHistory {
+        let (service, env) = (scope.service, scope.env)
         let fd = try openLog(O_RDONLY)
-        guard fd >= 0 else { return DeploymentHistory() }
+        guard fd >= 0 else { return DeploymentHistory(target: scope.target) }
         defer { Glibc.close(fd) }
         let inode = try fileIdentity(fd)
-        var snapshot = loadSnapshot(service: service, env: env, fd: fd, inode: inode)
-            ?? Snapshot(inode: inode, offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory())
+        var snapshot = loadSnapshot(service: service, env: env, fd: fd, inode: inode).flatMap { $0.history.target == scope.target ? $0 : nil }
+            ?? Snapshot(inode: inode, offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory(target: scope.target))
         var verifier = ChainVerifier(after: snapshot.hash, seq: snapshot.seq)
         var history = snapshot.history
         let serviceKey = Array("\"service\":\"".utf8), serviceValue = Array(service.utf8)
@@ -264,7 +267,8 @@ public struct LocalStateStore: StateStore {
         return try body(path)
     }
 
-    public func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+    public func acquireLock(_ scope: StateScope, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition {
+        let (service, env) = (scope.service, scope.env)
         guard let content = try? JSONEncoder().encode(holder) else { throw ioError("cannot encode the lock holder") }
         return try withLockGuard(service: service, env: env) { path throws(ShipctlError) in
             var previous: String?
@@ -298,14 +302,14 @@ public struct LocalStateStore: StateStore {
         }
     }
 
-    public func releaseLock(service: String, env: String, holder: LockHolder) async {
-        _ = try? withLockGuard(service: service, env: env) { path in
+    public func releaseLock(_ scope: StateScope, holder: LockHolder) async {
+        _ = try? withLockGuard(service: scope.service, env: scope.env) { path in
             if readLockFile(path)?.holder == holder { unlink(path) }
         }
     }
 
-    public func lockHolder(service: String, env: String) async -> LockHolder? {
-        readLockFile(lockPath(service: service, env: env))?.holder
+    public func lockHolder(_ scope: StateScope) async -> LockHolder? {
+        readLockFile(lockPath(service: scope.service, env: scope.env))?.holder
     }
 
     private func readLockFile(_ path: String) -> (holder: LockHolder?, size: Int)? {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the audit log and the per service/env locks live: a directory on one
+/// Where the audit log and the per service/env/target locks live: a directory on one
 /// machine (`LocalStateStore`) or a database every runner shares (the Postgres
 /// store). The engine, rollback, status and previews only see this protocol.
 public protocol StateStore: Sendable {
@@ -11,19 +11,19 @@ public protocol StateStore: Sendable {
     /// Appends one event to the chain; it is durable when this returns.
     @discardableResult
     func append(_ event: AuditEvent) async throws(ShipctlError) -> AuditRecord
-    /// The state derived from one service/env's records, reading only what that
-    /// needs. Records from the first one that does not verify on are not used.
-    func history(service: String, env: String) async throws(ShipctlError) -> DeploymentHistory
+    /// The state derived from one service/env's records of its target, reading only
+    /// what that needs. Records from the first one that does not verify on are not used.
+    func history(_ scope: StateScope) async throws(ShipctlError) -> DeploymentHistory
     /// Hands every record that verifies to `visit`, oldest first, and stops at the
     /// first one that does not: the result names it.
     func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification
-    /// Takes the lock for service/env or throws `.locked` naming the holder.
-    func acquireLock(service: String, env: String, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition
-    func releaseLock(service: String, env: String, holder: LockHolder) async
+    /// Takes the lock of the scope or throws `.locked` naming the holder.
+    func acquireLock(_ scope: StateScope, holder: LockHolder) async throws(ShipctlError) -> LockAcquisition
+    func releaseLock(_ scope: StateScope, holder: LockHolder) async
     /// Whether `holder` still holds the lock it took, asked of the lock itself (its session, its file).
-    func checkLock(service: String, env: String, holder: LockHolder) async -> LockCheck
+    func checkLock(_ scope: StateScope, holder: LockHolder) async -> LockCheck
     /// The current holder, if any.
-    func lockHolder(service: String, env: String) async -> LockHolder?
+    func lockHolder(_ scope: StateScope) async -> LockHolder?
     /// Copies a verified chain line for line (same seq, prev and hash) into this
     /// store, which must hold no records yet (`state migrate`).
     func importChain(_ lines: [String]) async throws(ShipctlError)
@@ -51,7 +51,7 @@ extension StateStore {
     public func limitWaits(to limit: Duration) async {}
 
     /// A lock that cannot be taken away under its holder (a file on this machine) stays held.
-    public func checkLock(service: String, env: String, holder: LockHolder) async -> LockCheck { .held }
+    public func checkLock(_ scope: StateScope, holder: LockHolder) async -> LockCheck { .held }
 
     public func importChain(_ lines: [String]) async throws(ShipctlError) {
         throw .usage("`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",

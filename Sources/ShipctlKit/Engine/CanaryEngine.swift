@@ -30,13 +30,16 @@ public struct CanaryEngine: Sendable {
 
     private var reporter: Reporter { dependencies.reporter }
 
+    /// What this service/env's history and lock are kept for.
+    var scope: StateScope { ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies) }
+
     public func promote(_ options: PromoteOptions) async throws(ShipctlError) -> PromoteOutcome {
         var deps = dependencies
         if options.dryRun {
             deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in reporter.event("dry-run", line) }
         }
         let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
-        return try await deps.holdingLock(service: service.name, env: env.name, deployment: deploymentID, locking: !options.dryRun) { recorder throws(ShipctlError) in
+        return try await deps.holdingLock(scope, deployment: deploymentID, locking: !options.dryRun) { recorder throws(ShipctlError) in
             try await CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options).execute()
         }
     }
@@ -49,7 +52,7 @@ public struct CanaryEngine: Sendable {
             reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to resume")
             return nil
         }
-        return try await dependencies.holdingLock(service: service.name, env: env.name, deployment: seen.deployment) { recorder throws(ShipctlError) -> PromoteOutcome? in
+        return try await dependencies.holdingLock(scope, deployment: seen.deployment) { recorder throws(ShipctlError) -> PromoteOutcome? in
             // Read again under the lock: another resume or abort may have finished it meanwhile.
             guard let interrupted = try await inFlight(), interrupted.deployment == seen.deployment else {
                 reporter.event("noop", "deployment \(seen.deployment) was finished by someone else; nothing to resume")
@@ -61,7 +64,7 @@ public struct CanaryEngine: Sendable {
     }
 
     private func inFlight() async throws(ShipctlError) -> DeploymentHistory.InFlight? {
-        try await dependencies.store.history(service: service.name, env: env.name).inFlight
+        try await dependencies.store.history(scope).inFlight
     }
 }
 

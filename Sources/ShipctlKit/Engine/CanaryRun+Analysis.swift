@@ -46,7 +46,7 @@ extension CanaryRun {
             // (by one interval at most): a gate never passes on an unconfirmed failure.
             guard remaining > .zero || !confirming.isEmpty else { return nil }
             // Each interval asks after the lock too, which keeps its connection from sitting idle.
-            if await lockWatch.check(dependencies.store, service: service.name, env: env.name, holder: recorder.lockHolder) != nil { return nil }
+            if await lockWatch.check(dependencies.store, recorder.scope, holder: recorder.lockHolder) != nil { return nil }
             var due = metrics
             // Metrics whose confirmation found no newer sample: the same sample is never counted twice.
             var stale: Set<String> = []

@@ -7,10 +7,10 @@ extension CanaryRun {
     /// no other runner holds it, and traffic goes back to stable; otherwise the run holds.
     func lockLost() async -> CanaryEngine.Phase? {
         guard let holder = recorder.lockHolder,
-              let reason = await lockWatch.check(dependencies.store, service: service.name, env: env.name, holder: holder) else { return nil }
+              let reason = await lockWatch.check(dependencies.store, recorder.scope, holder: holder) else { return nil }
         reporter.warning("lost the deployment lock of \(service.name)/\(env.name): \(reason)")
         do {
-            _ = try await dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder)
+            _ = try await dependencies.store.acquireLock(recorder.scope, holder: holder)
             return .reverting(reason: "the deployment lock was lost (\(reason)); taken back, it shows that no other runner moved this target")
         } catch {
             return .holding(reason: "the deployment lock was lost (\(reason)) and cannot be taken back (\(error.description))")

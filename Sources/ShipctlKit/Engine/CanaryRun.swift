@@ -18,7 +18,7 @@ struct CanaryRun {
         if !options.dryRun && !store.spansMachines && ProcessInfo.processInfo.environment["CI"] == "true" {
             reporter.warning("state is kept in \(store.location) on this machine: under CI its lock does not span runners and its audit log is lost with the runner; set `state.url` to your team's PostgreSQL database")
         }
-        let history = options.dryRun ? DeploymentHistory() : try await store.history(service: service.name, env: env.name)
+        let history = options.dryRun ? DeploymentHistory() : try await store.history(recorder.scope)
         if let broken = history.untrustedFrom {
             throw .runtime("the audit log in \(store.location) cannot be trusted: \(broken)",
                            hint: "run `shipctl audit verify`; restore the log from a trusted copy before promoting (`shipctl rollback` still works)")

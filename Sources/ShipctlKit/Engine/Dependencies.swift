@@ -60,6 +60,11 @@ public enum ProviderFactory {
         return service.target.provider(context(config: config, env: env, dependencies: dependencies))
     }
 
+    /// What the history and the lock of `service` in `env` are kept for.
+    public static func scope(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig, dependencies: Dependencies) -> StateScope {
+        StateScope(service: service.name, env: env.name, target: service.target.identity(context(config: config, env: env, dependencies: dependencies)))
+    }
+
     public static func metricSource(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any MetricSource {
         if let given = dependencies.metricSource { return given }
         return ConfiguredMetricSource(context: context(config: config, env: env, dependencies: dependencies))

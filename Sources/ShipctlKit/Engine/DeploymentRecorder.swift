@@ -4,18 +4,18 @@ import Foundation
 /// action runs (write-ahead); in `--dry-run` nothing is written.
 public struct DeploymentRecorder: Sendable {
     public let deployment: String
-    public let service: String
-    public let env: String
+    /// Whose records these are; the records a history is decided by name its target.
+    public let scope: StateScope
+    public var service: String { scope.service }
+    public var env: String { scope.env }
     private let store: (any StateStore)?
     private let redactor: Redactor
     /// Who holds the deployment's lock while these records are written; nil when nothing is locked.
     public let lockHolder: LockHolder?
 
-    public init(deployment: String, service: String, env: String, store: (any StateStore)?, redactor: Redactor,
-                lockHolder: LockHolder? = nil) {
+    public init(deployment: String, scope: StateScope, store: (any StateStore)?, redactor: Redactor, lockHolder: LockHolder? = nil) {
         self.deployment = deployment
-        self.service = service
-        self.env = env
+        self.scope = scope
         self.store = store
         self.redactor = redactor
         self.lockHolder = lockHolder
@@ -31,8 +31,12 @@ public struct DeploymentRecorder: Sendable {
     public func record(_ phase: AuditEvent.Phase, _ action: String, step: String, args: [String: JSONValue] = [:],
                        outcome: String? = nil, durationMs: Int64? = nil) async throws(ShipctlError) -> AuditRecord? {
         guard let store else { return nil }
+        var args = args.mapValues(redactor.redact)
+        if DeploymentHistory.decisiveActions.contains(action), !scope.target.isEmpty {
+            args[StateScope.targetArgument] = .string(scope.target)
+        }
         return try await store.append(AuditEvent(deployment: deployment, service: service, env: env, step: step, phase: phase,
-                                           action: action, args: args.mapValues(redactor.redact), outcome: outcome, durationMs: durationMs))
+                                           action: action, args: args, outcome: outcome, durationMs: durationMs))
     }
 
     /// Records intent, performs the action, records its result (ok or failed, with the error).

@@ -12,10 +12,10 @@ final class LockWatch: @unchecked Sendable {
     var lost: String? { lock.withLock { why } }
 
     /// Asks the store; a dry run (no holder) holds nothing and loses nothing.
-    func check(_ store: any StateStore, service: String, env: String, holder: LockHolder?) async -> String? {
+    func check(_ store: any StateStore, _ scope: StateScope, holder: LockHolder?) async -> String? {
         if let lost { return lost }
         guard let holder else { return nil }
-        guard case let .lost(reason) = await store.checkLock(service: service, env: env, holder: holder) else { return nil }
+        guard case let .lost(reason) = await store.checkLock(scope, holder: holder) else { return nil }
         lock.withLock { if why == nil { why = reason } }
         return reason
     }

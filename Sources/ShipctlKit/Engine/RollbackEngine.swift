@@ -41,6 +41,9 @@ public struct RollbackEngine: Sendable {
 
     private var reporter: Reporter { dependencies.reporter }
 
+    /// What this service/env's history and lock are kept for.
+    private var scope: StateScope { ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies) }
+
     /// How long a rollback lets each step of its log wait (a database behind a lock, a migration, a slow
     /// network) before it goes on without it, as it does when the database is down.
     public static let logStepLimit: Duration = .milliseconds(1500)
@@ -56,17 +59,16 @@ public struct RollbackEngine: Sendable {
         var lockHolder: LockHolder?
         if options.abortOnly, let inFlight = history?.inFlight {
             let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: inFlight.deployment)
-            let acquisition = try await dependencies.store.acquireLock(service: service.name, env: env.name, holder: holder)
+            let acquisition = try await dependencies.store.acquireLock(scope, holder: holder)
             lockHolder = holder
             // What was read before the lock may have been finished by its previous holder.
             history = await readHistory()
             guard history?.inFlight?.deployment == inFlight.deployment else {
-                await dependencies.store.releaseLock(service: service.name, env: env.name, holder: holder)
+                await dependencies.store.releaseLock(scope, holder: holder)
                 return nothingToAbort()
             }
             if case let .tookOver(previous) = acquisition {
-                let recorder = DeploymentRecorder(deployment: inFlight.deployment, service: service.name, env: env.name,
-                                                  store: dependencies.store, redactor: dependencies.redactor)
+                let recorder = DeploymentRecorder(deployment: inFlight.deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
                 await bestEffort { () async throws(ShipctlError) in
                     try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
                 }
@@ -77,13 +79,13 @@ public struct RollbackEngine: Sendable {
             let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
             let kind = options.abortOnly ? "abort" : "rollback"
             let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
-            let recorder = DeploymentRecorder(deployment: deployment, service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
+            let recorder = DeploymentRecorder(deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
             let outcome = try await moveTraffic(options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
                                                 inFlight: inFlight, recorder: recorder, provider: provider)
-            if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
+            if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
             return outcome
         } catch {
-            if let lockHolder { await dependencies.store.releaseLock(service: service.name, env: env.name, holder: lockHolder) }
+            if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
             throw error
         }
     }
@@ -92,7 +94,7 @@ public struct RollbackEngine: Sendable {
     /// a rollback then goes on from the live split and the witness.
     private func readHistory() async -> DeploymentHistory? {
         do {
-            let history = try await dependencies.store.history(service: service.name, env: env.name)
+            let history = try await dependencies.store.history(scope)
             if let broken = history.untrustedFrom {
                 reporter.warning("the audit log stops verifying: \(broken); only the records before it are used to choose the version")
             }

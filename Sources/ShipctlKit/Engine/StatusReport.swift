@@ -12,7 +12,8 @@ public struct StatusReport: Sendable {
 
     public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
                               dependencies: Dependencies) async throws(ShipctlError) -> StatusReport {
-        let history = try await dependencies.store.history(service: service.name, env: env.name)
+        let scope = ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
+        let history = try await dependencies.store.history(scope)
         let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
         let target = provider.target
         let live: Result<TrafficSplit, ShipctlError>
@@ -22,7 +23,7 @@ public struct StatusReport: Sendable {
             live = .failure(error)
         }
         return StatusReport(service: service.name, env: env.name, target: target, live: live, history: history,
-                            lockHolder: await dependencies.store.lockHolder(service: service.name, env: env.name))
+                            lockHolder: await dependencies.store.lockHolder(scope))
     }
 
     /// An in-flight deployment whose lock holder is gone was interrupted.

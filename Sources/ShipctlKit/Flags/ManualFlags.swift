@@ -37,7 +37,8 @@ public struct ManualFlags: Sendable {
         let flips = try matching.map { flip throws(ShipctlError) in try flip.setting(value) }
         let store = ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies)
         let recorder = DeploymentRecorder(deployment: DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: "flags"),
-                                          service: service.name, env: env.name, store: dependencies.store, redactor: dependencies.redactor)
+                                          scope: ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies),
+                                          store: dependencies.store, redactor: dependencies.redactor)
         for flip in flips {
             var args = flip.auditArgs
             args["by"] = "hand"

@@ -122,7 +122,9 @@ public struct PreviewEngine: Sendable {
 
     private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
         try Self.checkPullRequest(pr)
-        return try await dependencies.holdingLock(service: service.name, env: Self.workspace(pr: pr), deployment: "\(service.name)-preview-pr-\(pr)", body)
+        var scope = ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
+        scope.env = Self.workspace(pr: pr)
+        return try await dependencies.holdingLock(scope, deployment: "\(service.name)-preview-pr-\(pr)", body)
     }
 }
 

@@ -43,6 +43,11 @@ public struct CloudRunTarget: ProviderTarget {
 
     public var placeholders: [String: String] { ["function": service] }
 
+    /// `cloudrun/PROJECT/REGION/SERVICE`, the project as gcloud would take it when the block names none.
+    public func identity(_ context: EnvironmentContext) -> String {
+        "cloudrun/\(project ?? context.environment["CLOUDSDK_CORE_PROJECT"] ?? "")/\(region)/\(service)"
+    }
+
     public func provider(_ context: EnvironmentContext) -> any TrafficProvider {
         CloudRunProvider(target: self, callTimeout: context.callTimeout, runner: context.runner, http: context.http, redactor: context.redactor)
     }

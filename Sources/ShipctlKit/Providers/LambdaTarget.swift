@@ -24,6 +24,17 @@ public struct LambdaTarget: ProviderTarget {
 
     public var placeholders: [String: String] { ["function": function, "alias": alias] }
 
+    /// `lambda/ACCOUNT/REGION/FUNCTION/ALIAS`. The account is known without a call only
+    /// from a function given as an ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+    public func identity(_ context: EnvironmentContext) -> String {
+        let parts = function.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count >= 7, parts[0] == "arn", parts[2] == "lambda", parts[5] == "function" {
+            return "lambda/\(parts[4])/\(parts[3])/\(parts[6])/\(alias)"
+        }
+        let region = context.region ?? context.environment["AWS_REGION"] ?? context.environment["AWS_DEFAULT_REGION"] ?? ""
+        return "lambda//\(region)/\(function)/\(alias)"
+    }
+
     public func provider(_ context: EnvironmentContext) -> any TrafficProvider {
         LambdaProvider(target: self, region: context.region, callTimeout: context.callTimeout, runner: context.runner,
                        redactor: context.redactor, http: context.awsAPI, environment: context.environment)

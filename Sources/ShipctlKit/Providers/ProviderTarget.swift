@@ -20,6 +20,9 @@ public protocol ProviderTarget: Sendable {
     func provider(_ context: EnvironmentContext) -> any TrafficProvider
     /// The traffic of this target that a terraform resource change would move, if any.
     func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover?
+    /// Which target this is in `context`, as history and locks are keyed: the kind, then
+    /// account or project, region, and resource, so that no other target's records decide for it.
+    func identity(_ context: EnvironmentContext) -> String
 }
 
 extension ProviderTarget {
