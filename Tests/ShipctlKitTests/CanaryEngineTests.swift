@@ -47,6 +47,7 @@ final class CanaryEngineTests: XCTestCase {
         var flags = ScriptedFlagStore()
         var samples = CanaryEngineTests.samples()
         var byQuery: [String: [ScriptedMetricSource.Sample]] = [:]
+        var spool: AuditSpool?
         /// Runs on every sleep, after the clock moved (e.g. to send a signal at some time).
         var onSleep: @Sendable (Duration) async -> Void = { _ in }
 
@@ -66,6 +67,7 @@ final class CanaryEngineTests: XCTestCase {
                                             metricSource: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery))
             dependencies.trafficProviders = providers
             dependencies.flagStore = flags
+            dependencies.spool = spool
             return dependencies
         }
     }
@@ -158,7 +160,7 @@ final class CanaryEngineTests: XCTestCase {
         XCTAssertTrue(message.contains("cannot reach the state database"), message)
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertEqual(world.providers["api"]?.split.stable, "1")
-        XCTAssertTrue(warnings.lines.contains { $0.contains("reverting anyway") }, "\(warnings.lines)")
+        XCTAssertTrue(warnings.lines.contains { $0.contains("traffic goes back regardless: the audit log cannot be written") }, "\(warnings.lines)")
         XCTAssertEqual(world.store.actions, ["deployment.start info", "traffic.shift intent", "traffic.shift result"],
                        "nothing was written once the log went away")
     }
@@ -177,8 +179,41 @@ final class CanaryEngineTests: XCTestCase {
         XCTAssertEqual(revertedTo, "1")
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertEqual(Array(world.flags.current.values), ["small"])
-        XCTAssertTrue(warnings.lines.contains { $0.contains("flipping") && $0.contains("anyway") }, "\(warnings.lines)")
-        XCTAssertTrue(warnings.lines.contains { $0.contains("could not record the end of the deployment") }, "\(warnings.lines)")
+        XCTAssertTrue(warnings.lines.contains { $0.contains("ssm /app/MODEL=small flips regardless") }, "\(warnings.lines)")
+        XCTAssertTrue(warnings.lines.contains { $0.contains("the end of the deployment is not in the log yet") }, "\(warnings.lines)")
+    }
+
+    /// The same with a spool, and the database back a second later: the revert, its flags and the end
+    /// of the deployment reach the log in the order they happened, each saying when, before the run ends.
+    func testWhatTheLogCouldNotTakeWaitsInTheSpoolAndReachesItWhenItAnswers() async throws {
+        let flags = "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }"
+        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
+        var world = World(services: ["api"])
+        world.samples = Self.samples(bad: { $0 >= 4 })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spool = AuditSpool(path: folder.appendingPathComponent("spool.jsonl").path)
+        world.spool = spool
+        let store = world.store
+        store.refuseAppends(from: AuditAction.trafficRevert)
+        world.onSleep = { offset in if offset >= .seconds(7) { store.refuseAppends(false) } }
+        let warnings = Transcript()
+        guard case .gatesFailed? = try await Self.promote(config, world, warnings: warnings) else { return XCTFail("expected the gate to fail") }
+
+        XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
+        XCTAssertTrue(warnings.lines.contains { $0.contains("the record waits in \(spool.path)") }, "\(warnings.lines)")
+        XCTAssertTrue(warnings.lines.contains { $0.contains("the audit log answers again: 5 record(s)") }, "\(warnings.lines)")
+        XCTAssertEqual(spool.pendingCount, 0)
+        let late = store.all.filter { $0.args["spooled_at"] != nil }
+        XCTAssertEqual(late.map { "\($0.action) \($0.phase.rawValue)" }.sorted(),
+                       ["deployment.finish info", "flag.set intent", "flag.set result", "traffic.revert intent", "traffic.revert result"])
+        XCTAssertEqual(store.all.last?.action, AuditAction.deploymentFinish, "the end comes last")
+        XCTAssertEqual(store.all.filter { $0.action == AuditAction.deploymentFinish }.count, 1)
+        let history = try await store.history(.apiProd)
+        XCTAssertNil(history.inFlight, "the next promote finds nothing to resume")
+        XCTAssertEqual(history.lastKnownGood, "1")
+        let verification = try await store.verify()
+        XCTAssertTrue(verification.isValid)
     }
 
     // MARK: the tally

@@ -28,7 +28,10 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
 
     /// From now on every append fails, as a team database that went away does (or, with false, works again).
     public func refuseAppends(_ refuse: Bool) {
-        lock.withLock { refusing = refuse }
+        lock.withLock {
+            refusing = refuse
+            if !refuse { refusingFrom = nil }
+        }
     }
 
     /// Every append fails from the first record of `action` on: the database goes away just then.

@@ -3,8 +3,10 @@ import Foundation
 /// The canary's own lock, checked before traffic moves: a run whose lock was
 /// taken from under it must not move traffic another runner may be moving.
 extension CanaryRun {
-    /// Nil while the lock is held. Once it is lost: taken back, the lock proves that
-    /// no other runner holds it, and traffic goes back to stable; otherwise the run holds.
+    /// Nil while the lock is held. Once it is lost: taken back, the lock proves that no
+    /// other runner holds it, and traffic goes back to stable; held by another runner, the
+    /// run holds. A database that does not answer at all lets nobody take the lock, so
+    /// traffic goes back to stable as `rollback` would, the log written when it answers.
     func lockLost() async -> CanaryEngine.Phase? {
         guard let holder = recorder.lockHolder,
               let reason = await lockWatch.check(dependencies.store, recorder.scope, holder: holder) else { return nil }
@@ -12,8 +14,10 @@ extension CanaryRun {
         do {
             _ = try await dependencies.store.acquireLock(recorder.scope, holder: holder)
             return .reverting(reason: "the deployment lock was lost (\(reason)); taken back, it shows that no other runner moved this target")
+        } catch .locked(_, _, let other) {
+            return .holding(reason: "the deployment lock was lost (\(reason)) and is held by \(other)")
         } catch {
-            return .holding(reason: "the deployment lock was lost (\(reason)) and cannot be taken back (\(error.description))")
+            return .reverting(reason: "the deployment lock was lost (\(reason)) and the state database does not answer (\(error.description))")
         }
     }
 

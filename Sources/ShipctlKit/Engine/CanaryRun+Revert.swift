@@ -41,7 +41,7 @@ extension CanaryRun {
                 // Traffic first: a log that cannot be written (its database restarting) must not keep users on a failing canary.
                 _ = try await recorder.performingFirst(AuditAction.trafficRevert, step: "revert",
                                                        args: ["to": .string(context.stable), "from": .string(context.canary), "reason": .string(reason)],
-                                                       unwritten: { reporter.warning("the audit log cannot be written (\($0.description)); reverting anyway") }) { () async throws(ShipctlError) -> TrafficSplit in
+                                                       unwritten: { reporter.warning("traffic goes back regardless: \($0)") }) { () async throws(ShipctlError) -> TrafficSplit in
                     flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
                     return try await context.provider.routeAll(to: context.stable, revision: nil, urgent: true)
                 }
@@ -58,14 +58,11 @@ extension CanaryRun {
             flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
         }
         let flagError = await flagging?.value ?? nil
-        do {
-            try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish",
-                                      args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
-                                      outcome: outcome.rawValue)
-        } catch {
-            // Traffic is where it should be; the log shows the deployment unfinished, and `resume` finishes it.
-            reporter.warning("could not record the end of the deployment (\(error.description)); `shipctl resume --service \(service.name) --env \(env.name)` records it once the log answers")
-        }
+        // Traffic is where it should be; an end the log cannot take now waits in the spool (or, without one,
+        // leaves the deployment unfinished in the log for `resume` to finish).
+        await recorder.recordOrKeep(.info, AuditAction.deploymentFinish, step: "finish",
+                                    args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
+                                    outcome: outcome.rawValue) { reporter.warning("the end of the deployment is not in the log yet: \($0)") }
         if let flagError { throw flagError }
         return liveVersion
     }

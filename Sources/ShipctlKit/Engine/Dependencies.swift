@@ -18,6 +18,8 @@ public struct Dependencies: Sendable {
     public var trafficProviders: [String: any TrafficProvider] = [:]
     /// A flag store to use instead of the configured services (in-process tests).
     public var flagStore: (any FlagStore)?
+    /// Where records of actions already taken wait while the audit log does not answer.
+    public var spool: AuditSpool?
 
     public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
                 actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],

@@ -8,20 +8,62 @@ extension Dependencies {
                         _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
         let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
         let recorder = DeploymentRecorder(deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
-                                          lockHolder: locking ? holder : nil)
+                                          lockHolder: locking ? holder : nil, spool: spool)
         if locking {
             if case let .tookOver(previous) = try await store.acquireLock(scope, holder: holder) {
                 reporter.warning("took over the lock of \(previous), whose process is gone")
                 try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
             }
+            // What an earlier run could not write goes in first: the history read next must include it.
+            await deliverSpool(patience: .zero)
         }
         do {
             let value = try await body(recorder)
-            if locking { await store.releaseLock(scope, holder: holder) }
+            if locking {
+                await deliverSpool(patience: Self.spoolPatience(cancelled: cancellation.signal != nil))
+                await store.releaseLock(scope, holder: holder)
+            }
             return value
         } catch {
-            if locking { await store.releaseLock(scope, holder: holder) }
+            if locking {
+                await deliverSpool(patience: Self.spoolPatience(cancelled: cancellation.signal != nil))
+                await store.releaseLock(scope, holder: holder)
+            }
             throw error
+        }
+    }
+
+    /// How long a run that ends with records in the spool waits for the log to answer: a database
+    /// restart takes seconds; a cancelled CI job is killed outright a few seconds after its signal.
+    static func spoolPatience(cancelled: Bool) -> Duration {
+        cancelled ? .seconds(2) : .seconds(20)
+    }
+
+    /// Writes what waits in the spool to the log, trying again with growing pauses for up to
+    /// `patience`, and says what became of it.
+    func deliverSpool(patience: Duration) async {
+        guard let spool, spool.pendingCount > 0 else { return }
+        let started = clock.now()
+        var pause: Duration = .milliseconds(250)
+        var written = 0
+        while true {
+            let delivery = await spool.deliver(to: store)
+            written += delivery.written
+            if delivery.dropped > 0 {
+                reporter.warning("\(delivery.dropped) kept deployment end(s) were not written: someone else finished the deployment meanwhile")
+            }
+            if delivery.remaining == 0 {
+                if written > 0 { reporter.event("spool", "the audit log answers again: \(written) record(s) kept while it did not are written") }
+                return
+            }
+            guard clock.now() - started + pause <= patience else {
+                let why = delivery.error.map { " (\($0.description))" } ?? ""
+                reporter.warning("the audit log still does not answer\(why): \(delivery.remaining) record(s) wait in \(spool.path); "
+                                     + "the next shipctl command that takes the lock from this folder writes them")
+                return
+            }
+            try? await clock.sleep(pause)
+            pause = min(pause * 2, .seconds(2))
         }
     }
 }

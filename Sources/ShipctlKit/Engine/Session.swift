@@ -13,8 +13,9 @@ public struct Session: Sendable {
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShipctlError) -> Session {
         let config = try ConfigLoader(environment: environment).load(path: configPath, teaching: reporter.redactor)
         let store = try backends.open(config, actor: .current(environment: environment), environment: environment)
-        let dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
+        var dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
                                         store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
+        dependencies.spool = AuditSpool.beside(configPath: config.path)
         return Session(config: config, dependencies: dependencies)
     }
 

@@ -27,7 +27,7 @@ struct FlagFlipper: Sendable {
             do {
                 // Like the revert beside it, a flip does not wait on a log that cannot be written.
                 try await recorder.performingFirst(AuditAction.flagSet, step: step, args: flip.auditArgs,
-                                                   unwritten: { reporter.warning("the audit log cannot be written (\($0.description)); flipping \(flip.displayName) anyway") }) { () async throws(ShipctlError) in
+                                                   unwritten: { reporter.warning("\(flip.displayName) flips regardless: \($0)") }) { () async throws(ShipctlError) in
                     try await store.set(flip)
                 }
                 reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
