@@ -111,6 +111,15 @@ public final class TestWorld: @unchecked Sendable {
                                             timeout: .seconds(30), retry: .never, mutating: true))
     }
 
+    /// Stops PostgreSQL at once, as a crash or a failover does, and starts it again on the same port
+    /// after `seconds`; returns once it accepts connections again.
+    public func pausePostgres(for seconds: Double) async -> Bool {
+        let result = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path,
+                                                                 "pause-postgres", "--dir", directory.path, "--seconds", String(seconds)],
+                                                     timeout: .seconds(90), retry: .never, mutating: true))
+        return result.succeeded
+    }
+
     /// Runs the real aws CLI against moto; throws unless it succeeds.
     @discardableResult
     public func aws(_ arguments: [String]) async throws -> String {

@@ -6,6 +6,7 @@ simulator and Prometheus, each on a free 127.0.0.1 port.
                                               start, wait until ready, write DIR/world.json and DIR/world.env
   world.py postgres --dir DIR                 start only PostgreSQL (for the state-backend tests and benchmarks)
   world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus, postgres)
+  world.py pause-postgres --dir DIR [--seconds S]   stop PostgreSQL at once, start it again after S seconds
   world.py history --dir DIR FILE             backfill an OpenMetrics FILE into the world's Prometheus
                                               (promtool tsdb create-blocks-from openmetrics, then a restart
                                               on the same port)
@@ -109,11 +110,25 @@ def start_postgres(d, state):
     subprocess.run(as_postgres + [f"{bin_dir}/initdb", "-A", "trust", "-U", "postgres", "-D", f"{data}/data"],
                    check=True, capture_output=True)
     port = free_port()
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run(as_postgres + [f"{bin_dir}/pg_ctl", "-D", f"{data}/data", "-l", f"{data}/server.log", "-w", "-t", "60",
-                                  "-o", options, "start"], check=True, capture_output=True)
     state["postgres"] = {"port": port, "data": f"{data}/data", "bin": bin_dir, "socket": data,
                          "url": f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"}
+    pg_ctl_start(state["postgres"])
+
+
+def pg_ctl_start(info):
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    options = f"-p {info['port']} -k {info['socket']} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(as_postgres + [f"{info['bin']}/pg_ctl", "-D", info["data"], "-l", f"{info['socket']}/server.log", "-w", "-t", "60",
+                                  "-o", options, "start"], check=True, capture_output=True)
+
+
+def pause_postgres(args):
+    """Stops the world's PostgreSQL at once (as a crash or a failover does), and starts it
+    again on the same port and data after `--seconds`."""
+    state = load(args.dir)
+    stop_postgres(state)
+    time.sleep(args.seconds)
+    pg_ctl_start(state["postgres"])
 
 
 def stop_postgres(state):
@@ -403,6 +418,10 @@ def main():
     p = sub.add_parser("postgres")
     p.add_argument("--dir", required=True)
     p.set_defaults(func=postgres_only)
+    p = sub.add_parser("pause-postgres")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--seconds", type=float, default=4)
+    p.set_defaults(func=pause_postgres)
     p = sub.add_parser("history")
     p.add_argument("--dir", required=True)
     p.add_argument("file")
