@@ -41,6 +41,14 @@ final class InterruptionTests: WorldTestCase {
     /// Starts `promote`, and SIGKILLs it and everything it started (a lost CI runner)
     /// as soon as the `boundary`-th boundary record is on disk. Returns that record.
     func promoteKilled(atBoundary boundary: Int, service: String, config: String) async throws -> JSONValue {
+        try await promoteSignalled(SIGKILL, atBoundary: boundary, service: service, config: config).record
+    }
+
+    /// Starts `promote` and sends `signal` as soon as the `boundary`-th boundary record is on disk:
+    /// SIGKILL to everything it started (a lost runner), another signal to shipctl alone (a cancelled
+    /// job). Returns that record, when the signal went, and the process once it has ended.
+    func promoteSignalled(_ signal: Int32, atBoundary boundary: Int, service: String,
+                          config: String) async throws -> (record: JSONValue, signalled: Date, process: Process) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
         process.arguments = ["promote", "--service", service, "--env", "prod", "--version", "2", "--config", config]
@@ -56,9 +64,17 @@ final class InterruptionTests: WorldTestCase {
         while Date() < deadline {
             let boundaries = records(service: service).filter(Self.isBoundary)
             if boundaries.count > boundary {
-                ProcessTree.signal(process.processIdentifier, SIGKILL)
+                let signalled = Date()
+                if signal == SIGKILL {
+                    ProcessTree.signal(process.processIdentifier, SIGKILL)
+                } else {
+                    kill(process.processIdentifier, signal)
+                }
+                // Bounded: a process that ignores the signal is killed when the test gives up on it.
+                while process.isRunning && Date().timeIntervalSince(signalled) < 30 { try await Task.sleep(for: .milliseconds(10)) }
+                if process.isRunning { ProcessTree.signal(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
-                return boundaries[boundary]
+                return (boundaries[boundary], signalled, process)
             }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(2))
@@ -116,6 +132,32 @@ final class InterruptionTests: WorldTestCase {
                 XCTAssertEqual(verify.status, 0, "\(what): \(verify.output)")
             }
         }
+    }
+
+    /// A cancelled CI job: SIGTERM right after every boundary ends the process well inside the
+    /// 7.5 s before GitHub's SIGKILL, with traffic all on one version and the deployment finished.
+    func testSIGTERMAtEveryBoundaryEndsTheProcessWithinTheRevertsDeadline() async throws {
+        let boundaries = 7
+        try await world.createFunctions((0..<boundaries).map { "term-\($0)" }, versions: 2)
+        for boundary in 0..<boundaries {
+            let service = "term\(boundary)"
+            let function = "term-\(boundary)"
+            let config = try world.writeConfig(Self.config(service: service, function: function))
+            let (record, signalled, process) = try await promoteSignalled(SIGTERM, atBoundary: boundary, service: service, config: config)
+            let ended = Date().timeIntervalSince(signalled)
+            let what = "SIGTERM after \(record["action"]?.stringValue ?? "?") \(record["phase"]?.stringValue ?? "?") (\(record["step"]?.stringValue ?? ""))"
+            XCTAssertLessThan(ended, 7.5, "\(what): the process took \(ended) s to end")
+            // A signal after the last traffic call may find the promote already done.
+            let status = process.terminationStatus
+            XCTAssertTrue([143, 0].contains(status), "\(what): exit \(status)")
+            let alias = try await world.alias(function)
+            XCTAssertEqual(alias.version, status == 0 ? "2" : "1", what)
+            XCTAssertTrue(alias.weights.isEmpty, "\(what): \(alias.weights)")
+            let end = records(service: service).last { $0["action"]?.stringValue == AuditAction.deploymentFinish }
+            XCTAssertEqual(end?["outcome"]?.stringValue, status == 0 ? "succeeded" : "cancelled", what)
+        }
+        let verify = await world.shipctl(["audit", "verify"], config: try world.writeConfig(Self.config(service: "term0", function: "term-0")))
+        XCTAssertEqual(verify.status, 0, verify.output)
     }
 
     func testOnCancelHoldLeavesTheSplitForResume() async throws {

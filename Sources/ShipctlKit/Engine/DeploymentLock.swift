@@ -56,7 +56,9 @@ extension Dependencies {
                 if written > 0 { reporter.event("spool", "the audit log answers again: \(written) record(s) kept while it did not are written") }
                 return
             }
-            guard clock.now() - started + pause <= patience else {
+            // A signal while waiting shortens the wait as if it had come before.
+            let limit = cancellation.signal == nil ? patience : min(patience, Self.spoolPatience(cancelled: true))
+            guard clock.now() - started + pause <= limit else {
                 let why = delivery.error.map { " (\($0.description))" } ?? ""
                 reporter.warning("the audit log still does not answer\(why): \(delivery.remaining) record(s) wait in \(spool.path); "
                                      + "the next shipctl command that takes the lock from this folder writes them")
