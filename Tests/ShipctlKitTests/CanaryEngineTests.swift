@@ -216,6 +216,34 @@ final class CanaryEngineTests: XCTestCase {
         XCTAssertTrue(verification.isValid)
     }
 
+    /// A log that does not answer before the run gives up waiting: the records stay in the spool and
+    /// the next run writes them before it reads the history, so it finds nothing interrupted.
+    func testTheNextRunWritesWhatTheSpoolKeptBeforeItDecides() async throws {
+        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }"))
+        var world = World(services: ["api"])
+        world.samples = Self.samples(bad: { $0 >= 4 })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spool = AuditSpool(path: folder.appendingPathComponent("spool.jsonl").path)
+        world.spool = spool
+        world.store.refuseAppends(from: AuditAction.trafficRevert)
+        let warnings = Transcript()
+        guard case .gatesFailed? = try await Self.promote(config, world, warnings: warnings) else { return XCTFail("expected the gate to fail") }
+        XCTAssertTrue(warnings.lines.contains { $0.contains("the audit log still does not answer") && $0.contains("3 record(s) wait in \(spool.path)") },
+                      "\(warnings.lines)")
+        XCTAssertEqual(spool.pendingCount, 3)
+
+        world.store.refuseAppends(false)
+        let second = try await Self.promote(config, world)
+        guard case .gatesFailed? = second else { return XCTFail("expected a second canary, not \(String(describing: second))") }
+        XCTAssertEqual(spool.pendingCount, 0)
+        let actions = world.store.all.map { "\($0.action) \($0.phase.rawValue)" }
+        let firstEnd = try XCTUnwrap(actions.firstIndex(of: "deployment.finish info"))
+        let secondStart = try XCTUnwrap(actions.lastIndex(of: "deployment.start info"))
+        XCTAssertLessThan(firstEnd, secondStart, "\(actions)")
+        XCTAssertNotNil(world.store.all[firstEnd].args["spooled_at"])
+    }
+
     // MARK: the tally
 
     func testInconclusiveReadingsAreCountedToTheirOwnLimit() async throws {
