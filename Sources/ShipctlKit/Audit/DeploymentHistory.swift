@@ -68,7 +68,7 @@ public struct DeploymentHistory: Sendable, Codable {
     public var untrustedFrom: String?
 
     /// The target whose records decide; those naming another are left out, with every
-    /// record of that target's deployments (`StateScope.owns`).
+    /// record of that target's deployments (`StateScope.target(_:owns:)`).
     public let target: String
     /// Deployments of other targets under the same names that have started and not finished.
     private var foreignDeployments: Set<String> = []

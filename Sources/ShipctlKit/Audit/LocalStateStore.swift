@@ -7,8 +7,8 @@ import Glibc
 /// derived-state snapshot per service/env under `cache/`, in the configured
 /// state directory. It serves one machine and, in practice, one checkout: its
 /// locks are per service/env whatever the target, which only ever errs towards
-/// refusing, while the history is read for the scope's target alone. Appends hold an exclusive `flock`
-/// so concurrent shipctl processes never interleave lines, and each record is
+/// refusing, while the history is read for the scope's target alone. Appends
+/// hold an exclusive `flock` so concurrent shipctl processes never interleave lines, and each record is
 /// `fsync`ed before `append` returns, i.e. before the action it announces.
 /// Files are created 0600 and folders 0700; the log must be a regular file,
 /// never followed through a symlink.
@@ -161,7 +161,9 @@ public struct LocalStateStore: StateStore {
         guard fd >= 0 else { return DeploymentHistory(target: scope.target) }
         defer { Glibc.close(fd) }
         let inode = try fileIdentity(fd)
-        var snapshot = loadSnapshot(service: service, env: env, fd: fd, inode: inode).flatMap { $0.history.target == scope.target ? $0 : nil }
+        // A snapshot of another target's history (the configuration now names another function) is not this one's.
+        var snapshot = loadSnapshot(service: service, env: env, fd: fd, inode: inode)
+            .flatMap { $0.history.target == scope.target ? $0 : nil }
             ?? Snapshot(inode: inode, offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory(target: scope.target))
         var verifier = ChainVerifier(after: snapshot.hash, seq: snapshot.seq)
         var history = snapshot.history

@@ -7,7 +7,8 @@ import Foundation
 public struct StateScope: Sendable, Hashable, CustomStringConvertible {
     public var service: String
     public var env: String
-    /// `lambda/REGION/FUNCTION/ALIAS` or `cloudrun/PROJECT/REGION/SERVICE`; empty when unknown.
+    /// `lambda/ACCOUNT/REGION/FUNCTION/ALIAS` or `cloudrun/PROJECT/REGION/SERVICE` (`ProviderTarget.identity`);
+    /// empty when unknown, which reads every target's records.
     public var target: String
 
     public init(service: String, env: String, target: String) {

@@ -17,7 +17,8 @@ extension CanaryRun {
         } catch .locked(_, _, let other) {
             return .holding(reason: "the deployment lock was lost (\(reason)) and is held by \(other)")
         } catch {
-            return .reverting(reason: "the deployment lock was lost (\(reason)) and the state database does not answer (\(error.description))")
+            return .reverting(reason: "the deployment lock was lost (\(reason)) and the state database does not answer "
+                                  + "(\(error.description))")
         }
     }
 

@@ -63,8 +63,10 @@ public enum ProviderFactory {
     }
 
     /// What the history and the lock of `service` in `env` are kept for.
-    public static func scope(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig, dependencies: Dependencies) -> StateScope {
-        StateScope(service: service.name, env: env.name, target: service.target.identity(context(config: config, env: env, dependencies: dependencies)))
+    public static func scope(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
+                             dependencies: Dependencies) -> StateScope {
+        let target = service.target.identity(context(config: config, env: env, dependencies: dependencies))
+        return StateScope(service: service.name, env: env.name, target: target)
     }
 
     public static func metricSource(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any MetricSource {

@@ -50,10 +50,13 @@ extension Dependencies {
             let delivery = await spool.deliver(to: store)
             written += delivery.written
             if delivery.dropped > 0 {
-                reporter.warning("\(delivery.dropped) kept deployment end(s) were not written: someone else finished the deployment meanwhile")
+                reporter.warning("\(delivery.dropped) kept deployment end(s) were not written: "
+                                     + "someone else finished the deployment meanwhile")
             }
             if delivery.remaining == 0 {
-                if written > 0 { reporter.event("spool", "the audit log answers again: \(written) record(s) kept while it did not are written") }
+                if written > 0 {
+                    reporter.event("spool", "the audit log answers again: \(written) record(s) kept while it did not are written")
+                }
                 return
             }
             // A signal while waiting shortens the wait as if it had come before.

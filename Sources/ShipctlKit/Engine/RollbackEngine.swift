@@ -68,7 +68,8 @@ public struct RollbackEngine: Sendable {
                 return nothingToAbort()
             }
             if case let .tookOver(previous) = acquisition {
-                let recorder = DeploymentRecorder(deployment: inFlight.deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
+                let recorder = DeploymentRecorder(deployment: inFlight.deployment, scope: scope, store: dependencies.store,
+                                                  redactor: dependencies.redactor)
                 await bestEffort { () async throws(ShipctlError) in
                     try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
                 }
@@ -79,7 +80,8 @@ public struct RollbackEngine: Sendable {
             let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
             let kind = options.abortOnly ? "abort" : "rollback"
             let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
-            let recorder = DeploymentRecorder(deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
+            let recorder = DeploymentRecorder(deployment: deployment, scope: scope, store: dependencies.store,
+                                              redactor: dependencies.redactor)
             let outcome = try await moveTraffic(options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
                                                 inFlight: inFlight, recorder: recorder, provider: provider)
             if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
