@@ -327,7 +327,9 @@ struct ConfigParser {
 
     private func parseAnalysis(_ node: Node, key: String) -> AnalysisConfig {
         var analysis = AnalysisConfig.defaults
-        guard let fields = reader.mapping(node, key: key, allowed: ["interval", "failure_limit", "inconclusive_limit", "confirm", "metrics"]) else { return analysis }
+        guard let fields = reader.mapping(node, key: key, allowed: ["interval", "failure_limit", "inconclusive_limit", "confirm", "judge", "metrics"])
+        else { return analysis }
+        if let node = fields["judge"] { analysis.judge = parseJudge(node, key: "\(key).judge") }
         if let node = fields["confirm"] {
             if case let .scalar(scalar) = node, scalar.string == "next-sample" {
                 analysis.confirm = .nextSample
@@ -356,17 +358,80 @@ struct ConfigParser {
                 analysis.metrics.append(metric)
             }
         }
+        if !analysis.metrics.contains(where: { $0.total != nil }), let node = fields["judge"] {
+            reader.report(node, "\(key).judge", "no metric is judged: give a metric `failures` and `total` queries and a `max_increase`")
+        }
         return analysis
+    }
+
+    private func parseJudge(_ node: Node, key: String) -> JudgeConfig {
+        var judge = JudgeConfig.defaults
+        guard let fields = reader.mapping(node, key: key, allowed: ["confidence", "min_requests", "power", "max_extension", "on_insufficient"])
+        else { return judge }
+        if let node = fields["confidence"], let value = reader.double(node, key: "\(key).confidence", range: 0.5...0.9999, what: "a confidence") {
+            judge.confidence = value
+        }
+        if let node = fields["power"], let value = reader.double(node, key: "\(key).power", range: 0.5...0.99, what: "a power") {
+            judge.power = value
+        }
+        if let node = fields["min_requests"] {
+            if case let .scalar(scalar) = node, scalar.string == "auto" {
+                judge.minRequests = .auto
+            } else if case let .scalar(scalar) = node, Int(scalar.string) == nil {
+                reader.report(node, "\(key).min_requests", "expected a number of requests or `auto`, got \(reader.describe(node))")
+            } else if let value = reader.int(node, key: "\(key).min_requests", range: 0...1_000_000) {
+                judge.minRequests = .count(value)
+            }
+        }
+        if let node = fields["max_extension"], let value = reader.duration(node, key: "\(key).max_extension", max: .seconds(86_400)) {
+            judge.maxExtension = value
+        }
+        if let node = fields["on_insufficient"] {
+            let choices = JudgeConfig.OnInsufficient.allCases.map(\.rawValue)
+            if case let .scalar(scalar) = node, let value = JudgeConfig.OnInsufficient(rawValue: scalar.string) {
+                judge.onInsufficient = value
+            } else {
+                reader.report(node, "\(key).on_insufficient", "expected one of \(choices.joined(separator: ", ")), got \(reader.describe(node))")
+            }
+        }
+        return judge
+    }
+
+    /// `50%` or `0.5`: how much higher the canary's rate may be than stable's.
+    private func parseIncrease(_ node: Node, key: String) -> Double? {
+        if case let .scalar(scalar) = node, scalar.string.hasSuffix("%") {
+            guard let percent = Double(scalar.string.dropLast()), percent.isFinite, (0...10_000).contains(percent) else {
+                reader.report(node, key, "expected a percentage from 0% to 10000%, like 50%, got \(reader.describe(node))")
+                return nil
+            }
+            return percent / 100
+        }
+        return reader.double(node, key: key, range: 0...100, what: "an increase (like 50% or 0.5)")
+    }
+
+    /// `prometheus: { failures: Q, total: Q }`: the two queries of a metric judged by counts, each
+    /// read by its backend as a query of its own.
+    private func parseCounts(_ backend: any BackendQuery.Type, _ value: Node, key: String) -> (failures: MetricQuery, total: MetricQuery)? {
+        let path = "\(key).\(backend.kind)"
+        guard let parts = reader.mapping(value, key: path, allowed: ["failures", "total"], required: ["failures", "total"]) else { return nil }
+        let read = { (part: String) in
+            backend.parse(ConfigEntry(reader: reader, node: value, key: path, kind: part, fields: parts)).map(MetricQuery.init)
+        }
+        guard let failures = read("failures"), let total = read("total") else { return nil }
+        return (failures, total)
     }
 
     private func parseMetric(_ node: Node, key: String) -> MetricConfig? {
         let backends = MetricBackends.all
-        let allowed = ["name", "max", "min", "max_ratio_to_baseline", "dry_run"] + backends.map { $0.kind }
+        let allowed = ["name", "max", "min", "max_ratio_to_baseline", "max_increase", "dry_run"] + backends.map { $0.kind }
         guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["name"]) else { return nil }
         let name = fields["name"].flatMap { reader.name($0, key: "\(key).name") }
         var source: MetricQuery?
+        var total: MetricQuery?
         let named = backends.filter { fields[$0.kind] != nil }
-        if named.count == 1, let backend = named.first {
+        if named.count == 1, let backend = named.first, let value = fields[backend.kind], Self.isCounts(value) {
+            if let counts = parseCounts(backend, value, key: key) { (source, total) = (counts.failures, counts.total) }
+        } else if named.count == 1, let backend = named.first {
             source = backend.parse(ConfigEntry(reader: reader, node: node, key: key, kind: backend.kind, fields: fields)).map(MetricQuery.init)
         } else {
             reader.report(node, key, "give exactly one source: " + backends.map { "`\($0.example)`" }.joined(separator: " or "))
@@ -374,12 +439,30 @@ struct ConfigParser {
         let max = fields["max"].flatMap { reader.double($0, key: "\(key).max") }
         let min = fields["min"].flatMap { reader.double($0, key: "\(key).min") }
         let ratio = fields["max_ratio_to_baseline"].flatMap { reader.double($0, key: "\(key).max_ratio_to_baseline", range: 0.000001...1_000_000, what: "a ratio") }
-        if fields["max"] == nil, fields["min"] == nil, fields["max_ratio_to_baseline"] == nil {
+        let increase = fields["max_increase"].flatMap { parseIncrease($0, key: "\(key).max_increase") }
+        let counted = named.count == 1 && named.first.flatMap { fields[$0.kind] }.map(Self.isCounts) == true
+        if counted && fields["max_increase"] == nil {
+            reader.report(node, key, "a metric judged by `failures` and `total` needs `max_increase`: how much higher than stable's "
+                          + "the canary's failure rate may be, like `max_increase: 50%`")
+        } else if !counted, let node = fields["max_increase"] {
+            reader.report(node, "\(key).max_increase", "`max_increase` judges a metric by counts: give `failures` and `total` queries, like "
+                          + "`prometheus: { failures: QUERY, total: QUERY }`")
+        } else if !counted, fields["max"] == nil, fields["min"] == nil, fields["max_ratio_to_baseline"] == nil {
             reader.report(node, key, "give a threshold: `max`, `min` or `max_ratio_to_baseline`")
         }
         let dryRun = fields["dry_run"].map { reader.bool($0, key: "\(key).dry_run") } ?? false
         guard let name, let source, let dryRun else { return nil }
-        return MetricConfig(name: name, source: source, max: max, min: min, maxRatioToBaseline: ratio, dryRun: dryRun)
+        var metric = MetricConfig(name: name, source: source, max: max, min: min, maxRatioToBaseline: ratio, dryRun: dryRun)
+        metric.total = total
+        metric.maxIncrease = increase
+        return metric
+    }
+
+    /// A backend's value that is a mapping of `failures` and `total` (and nothing a single query has).
+    private static func isCounts(_ node: Node) -> Bool {
+        guard case let .mapping(mapping) = node else { return false }
+        let keys = mapping.keys.compactMap(\.string)
+        return keys.contains("failures") || keys.contains("total")
     }
 
     private func parseOnFailure(_ node: Node, key: String) -> OnFailure {

@@ -4,7 +4,9 @@ import Foundation
 /// URLs and commands.
 public struct Placeholders: Sendable {
     /// `pr` is filled in for preview environments only.
-    public static let known: Set<String> = ["canary", "stable", "service", "env", "function", "alias", "pr"]
+    /// `version` and `window` are filled in for metrics judged against stable: each version in
+    /// turn, and the time since the canary first received traffic.
+    public static let known: Set<String> = ["canary", "stable", "service", "env", "function", "alias", "pr", "version", "window"]
 
     public var values: [String: String]
 

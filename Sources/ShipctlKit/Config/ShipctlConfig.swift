@@ -128,19 +128,34 @@ public struct AnalysisConfig: Sendable {
     public var inconclusiveLimit: Int
     public var metrics: [MetricConfig]
     public var confirm: Confirmation = .nextSample
+    public var judge: JudgeConfig = .defaults
 
     public static let defaults = AnalysisConfig(interval: .seconds(10), failureLimit: 0, inconclusiveLimit: 3, metrics: [])
 }
 
 public struct MetricConfig: Sendable {
     public var name: String
-    /// The query as configured, placeholders still in it.
+    /// The query as configured, placeholders still in it; for a metric judged by counts, its `failures` query.
     public var source: MetricQuery
+    /// The `total` query of a metric judged by counts (`failures` and `total` over `{{window}}`),
+    /// read for `{{version}}` = canary and = stable and compared by `RateRatioTest`.
+    public var total: MetricQuery?
+    /// How much higher than stable's the canary's failure rate may be (0.5: 1.5 times).
+    public var maxIncrease: Double?
     public var max: Double?
     public var min: Double?
     public var maxRatioToBaseline: Double?
     /// Observed and recorded, but never fails a release.
     public var dryRun: Bool
+
+    public init(name: String, source: MetricQuery, max: Double?, min: Double?, maxRatioToBaseline: Double?, dryRun: Bool) {
+        self.name = name
+        self.source = source
+        self.max = max
+        self.min = min
+        self.maxRatioToBaseline = maxRatioToBaseline
+        self.dryRun = dryRun
+    }
 }
 
 public struct OnFailure: Sendable {

@@ -98,6 +98,7 @@ public struct AnalysisReplay: Sendable {
         switch evaluation.verdict {
         case .pass: summary.passes += 1
         case .inconclusive: summary.inconclusives += 1
+        case .waiting: break
         case .fail:
             summary.failures += 1
             if summary.firstFailure == nil { summary.firstFailure = (at, evaluation.value) }

@@ -7,6 +7,8 @@ struct CanaryRun {
     let recorder: DeploymentRecorder
     let options: PromoteOptions
     let lockWatch = LockWatch()
+    /// The judge's counts and tests, kept across the steps: its window is the whole canary.
+    let judgeLedger = JudgeLedger()
 
     var service: ServiceConfig { engine.service }
     var env: EnvironmentConfig { engine.env }
@@ -115,7 +117,8 @@ struct CanaryRun {
         let outcome: DeploymentOutcome
         do {
             outcome = try await runPhases(context, from: phase, revision: revision)
-        } catch let error where error.exitCode == 3 || error.exitCode > 128 || lockWatch.lost != nil {
+        } catch let error where [3, 5].contains(error.exitCode) || error.exitCode > 128 || lockWatch.lost != nil {
+            // Reverted already (3), or left on purpose for `resume` (5, a hold for evidence).
             // A run that lost its lock moves no more traffic: another runner may hold it now.
             throw error
         } catch {

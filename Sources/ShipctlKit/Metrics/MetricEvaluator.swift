@@ -4,6 +4,8 @@ import Foundation
 public struct MetricEvaluation: Sendable {
     public enum Verdict: String, Sendable {
         case pass, fail, inconclusive
+        /// A judged metric whose canary has had too few requests to pass yet; never counted as inconclusive.
+        case waiting = "waiting for evidence"
     }
 
     public var metric: String
@@ -16,12 +18,17 @@ public struct MetricEvaluation: Sendable {
     public var dryRun: Bool
     /// The limits behind `threshold`, as numbers for charts: `max`, `min`, `max_ratio_to_baseline`.
     public var limits: [String: Double] = [:]
+    /// For a metric judged against stable: the counts and the bound the verdict rests on.
+    public var judge: JudgeEvidence?
 
     /// "error-rate = 0.5 (max 0.02): fail"
     public var summary: String {
         let shown = value.map(Self.format) ?? "no value"
         let base = baseline.map { ", baseline \(Self.format($0))" } ?? ""
         let mark = dryRun ? " [dry run]" : ""
+        if let judge {
+            return "\(metric): \(judge.summary): \(verdict.rawValue)\(mark)" + ([.pass, .fail].contains(verdict) ? "" : " — \(reason)")
+        }
         return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
     }
 
@@ -33,6 +40,7 @@ public struct MetricEvaluation: Sendable {
         if let value { args["value"] = .number(value) }
         if let baseline { args["baseline"] = .number(baseline) }
         if !limits.isEmpty { args["limits"] = .object(limits.mapValues(JSONValue.number)) }
+        if let judge { args["judge"] = judge.json }
         return args
     }
 
@@ -66,7 +74,7 @@ public struct MetricEvaluator: Sendable {
                                           threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun,
                                           limits: Self.limits(of: metric))
         switch await source.read(query) {
-        case let .inconclusive(reason):
+        case let .inconclusive(reason), let .noData(reason):
             evaluation.verdict = .inconclusive
             evaluation.reason = reason
             return evaluation
@@ -86,7 +94,7 @@ public struct MetricEvaluator: Sendable {
         }
         if let ratio = metric.maxRatioToBaseline {
             switch await source.read(metric.source.filled(baseline)) {
-            case let .inconclusive(reason):
+            case let .inconclusive(reason), let .noData(reason):
                 evaluation.verdict = .inconclusive
                 evaluation.reason = "baseline (stable version): \(reason)"
             case let .value(base):
@@ -99,6 +107,66 @@ public struct MetricEvaluator: Sendable {
                     evaluation.reason = "\(MetricEvaluation.format(value / base))× the baseline is above \(MetricEvaluation.format(ratio))×"
                 }
             }
+        }
+        return evaluation
+    }
+
+    /// A metric judged by counts: its `failures` and `total` read for the canary and for stable over
+    /// `window` (the time since the canary first got traffic), folded into the canary's sequential
+    /// test. Fails when the test rejects; waits for evidence until the canary has had enough requests.
+    func judge(_ metric: MetricConfig, placeholders: Placeholders, window: String, ledger: JudgeLedger,
+               config: JudgeConfig) async -> MetricEvaluation {
+        let allowed = 1 + (metric.maxIncrease ?? 0)
+        var evaluation = MetricEvaluation(metric: metric.name, query: metric.source.filled(placeholders).display, value: nil, baseline: nil,
+                                          threshold: "at most \(MetricEvaluation.format(allowed))× stable's rate at \(JudgeEvidence.percent(config.confidence))",
+                                          verdict: .pass, reason: "no worse than allowed", dryRun: metric.dryRun, limits: Self.limits(of: metric))
+        guard let total = metric.total else { return evaluation }
+        let canary = placeholders.values["canary"] ?? "", stable = placeholders.values["stable"] ?? ""
+        func filled(_ query: MetricQuery, _ version: String) -> MetricQuery {
+            query.filled(Placeholders(placeholders.values.merging(["version": version, "window": window]) { $1 }))
+        }
+        let queries = [filled(metric.source, canary), filled(total, canary), filled(metric.source, stable), filled(total, stable)]
+        var counts: [Double] = Array(repeating: 0, count: queries.count)
+        let readings = await withTaskGroup(of: (Int, MetricReading).self) { group in
+            for (index, query) in queries.enumerated() { group.addTask { (index, await source.read(query)) } }
+            var collected: [(Int, MetricReading)] = []
+            for await item in group { collected.append(item) }
+            return collected
+        }
+        for (index, reading) in readings {
+            switch reading {
+            case let .value(value): counts[index] = value
+            // No series yet: that version has served no request in the window.
+            case .noData: counts[index] = 0
+            case let .inconclusive(reason):
+                evaluation.verdict = .inconclusive
+                evaluation.reason = "\(["canary failures", "canary total", "stable failures", "stable total"][index]): \(reason)"
+                return evaluation
+            }
+        }
+        let test = ledger.observe(metric.name, cumulative: .init(canaryRequests: counts[1], canaryFailures: counts[0], stableRequests: counts[3],
+                                                                 stableFailures: counts[2]),
+                                  allowedRatio: allowed, confidence: config.confidence)
+        let needed = config.requiredRequests(allowedRatio: allowed, stableRate: test.stableRate)
+        let evidence = JudgeEvidence(canaryRequests: test.total.canaryRequests, canaryFailures: test.total.canaryFailures,
+                                     stableRequests: test.total.stableRequests, stableFailures: test.total.stableFailures,
+                                     lowerBound: test.lowerBound, allowedRatio: allowed, confidence: config.confidence,
+                                     evidence: test.evidence, threshold: test.threshold, minRequests: needed)
+        evaluation.judge = evidence
+        evaluation.value = test.canaryRate
+        evaluation.baseline = test.stableRate
+        if test.rejects {
+            evaluation.verdict = .fail
+            evaluation.reason = "the canary fails more than \(MetricEvaluation.format(allowed))× as often as stable, at \(JudgeEvidence.percent(config.confidence))"
+        } else if test.total.canaryRequests < Double(needed) {
+            evaluation.verdict = .waiting
+            evaluation.reason = "\(MetricEvaluation.format(test.total.canaryRequests)) of the \(needed) canary requests needed"
+        } else if let max = metric.max, let rate = test.canaryRate, rate > max {
+            evaluation.verdict = .fail
+            evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is above max \(MetricEvaluation.format(max))"
+        } else if let min = metric.min, let rate = test.canaryRate, rate < min {
+            evaluation.verdict = .fail
+            evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
         }
         return evaluation
     }
@@ -137,8 +205,12 @@ public struct AnalysisTally: Sendable {
     public mutating func record(_ evaluation: MetricEvaluation) -> String? {
         guard !evaluation.dryRun else { return nil }
         switch evaluation.verdict {
-        case .pass:
+        case .pass, .waiting:
             return nil
+        case .fail where evaluation.judge != nil:
+            // The judge's test is valid at every look, so its first rejection decides: no limit, no confirmation.
+            failures[evaluation.metric, default: 0] += 1
+            return "metric \(evaluation.metric) failed: \(evaluation.reason) (\(evaluation.judge?.summary ?? ""))"
         case .fail:
             failures[evaluation.metric, default: 0] += 1
             let count = failures[evaluation.metric] ?? 0

@@ -5,6 +5,9 @@ import Foundation
 public enum MetricReading: Sendable, Equatable {
     case value(Double)
     case inconclusive(String)
+    /// The query matched no series: inconclusive for a threshold, but zero for a count
+    /// (a version that served no request has no series yet).
+    case noData(String)
 }
 
 /// The seam between the analysis and the metrics: `ConfiguredMetricSource` in

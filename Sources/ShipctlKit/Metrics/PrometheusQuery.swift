@@ -74,7 +74,7 @@ public struct PrometheusQuery: BackendQuery {
             valueText = text
         case let .vector(samples):
             if samples.isEmpty {
-                return .inconclusive("the query returned no data: the canary may get no traffic yet, or a label in the query matches no series")
+                return .noData("the query returned no data: the canary may get no traffic yet, or a label in the query matches no series")
             }
             if samples.count > 1 {
                 return .inconclusive("the query returned \(samples.count) series; aggregate it to one, e.g. with sum(...)")

@@ -18,7 +18,7 @@ struct ReplaySource: MetricSource {
         case let .samples(samples)?:
             let nearest = samples.min { abs($0.key.timeIntervalSince(at)) < abs($1.key.timeIntervalSince(at)) }
             guard let nearest, abs(nearest.key.timeIntervalSince(at)) <= tolerance else {
-                return .inconclusive("the query returned no data at \(Timestamp.format(at)): the version may have had no traffic then, or a label in the query matches no series")
+                return .noData("the query returned no data at \(Timestamp.format(at)): the version may have had no traffic then, or a label in the query matches no series")
             }
             return .value(nearest.value)
         }

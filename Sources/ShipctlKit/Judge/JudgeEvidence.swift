@@ -1,0 +1,49 @@
+import Foundation
+
+/// What a judged metric's verdict rests on, shown wherever the verdict is, so that someone
+/// reading it at 3 a.m. can redo the arithmetic.
+public struct JudgeEvidence: Sendable, Equatable {
+    public var canaryRequests: Double
+    public var canaryFailures: Double
+    public var stableRequests: Double
+    public var stableFailures: Double
+    /// The ratio of the canary's failure rate to stable's is at least this, at `confidence`.
+    public var lowerBound: Double
+    /// 1 + max_increase.
+    public var allowedRatio: Double
+    public var confidence: Double
+    /// The mixture likelihood ratio, and the value that fails the canary (1 / (1 − confidence)).
+    public var evidence: Double
+    public var threshold: Double
+    /// Canary requests a step needs before it may advance.
+    public var minRequests: Int
+
+    public var canaryRate: Double? { canaryRequests > 0 ? canaryFailures / canaryRequests : nil }
+    public var stableRate: Double? { stableRequests > 0 ? stableFailures / stableRequests : nil }
+
+    /// "canary 7/12 failed (58.3%), stable 0/48 (0%); rate ratio ≥ 3.1 at 98% (allowed 1.5)"
+    public var summary: String {
+        func share(_ failures: Double, _ requests: Double, _ rate: Double?) -> String {
+            "\(MetricEvaluation.format(failures))/\(MetricEvaluation.format(requests))" + (rate.map { " (\(Self.percent($0)))" } ?? "")
+        }
+        return "canary \(share(canaryFailures, canaryRequests, canaryRate)) failed, stable \(share(stableFailures, stableRequests, stableRate)); "
+            + "rate ratio ≥ \(MetricEvaluation.format(lowerBound)) at \(Self.percent(confidence)) (allowed \(MetricEvaluation.format(allowedRatio)))"
+    }
+
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "canary_requests": .number(canaryRequests), "canary_failures": .number(canaryFailures),
+            "stable_requests": .number(stableRequests), "stable_failures": .number(stableFailures),
+            "ratio_lower_bound": .number(lowerBound), "allowed_ratio": .number(allowedRatio), "confidence": .number(confidence),
+            "evidence": .number(evidence), "evidence_needed": .number(threshold), "min_requests": .int(Int64(minRequests)),
+        ]
+        if let canaryRate { fields["canary_rate"] = .number(canaryRate) }
+        if let stableRate { fields["stable_rate"] = .number(stableRate) }
+        return .object(fields)
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        let value = fraction * 100
+        return (value == value.rounded() ? String(Int64(value)) : String(format: "%.3g", value)) + "%"
+    }
+}

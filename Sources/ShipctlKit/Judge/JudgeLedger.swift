@@ -1,0 +1,48 @@
+import Foundation
+
+/// What the judge has seen of one canary: per judged metric, the counts read so far and the
+/// sequential test they feed, from the first evaluation after the canary got traffic on. Shared by
+/// the evaluations of every step (a class, locked), because the judge's window is the whole canary.
+final class JudgeLedger: @unchecked Sendable {
+    struct Counts: Equatable {
+        var canaryRequests = 0.0, canaryFailures = 0.0, stableRequests = 0.0, stableFailures = 0.0
+    }
+
+    private let lock = NSLock()
+    private var tests: [String: RateRatioTest] = [:]
+    /// The highest cumulative counts read per metric: `increase()` extrapolates and can dip; a dip adds nothing.
+    private var seen: [String: Counts] = [:]
+    private var started: Date?
+
+    /// When the canary first got traffic, as far as the judge knows (its first evaluation).
+    func start(at now: Date) -> Date {
+        lock.withLock {
+            if started == nil { started = now }
+            return started ?? now
+        }
+    }
+
+    /// Folds in the cumulative counts of one evaluation; returns the test as it now stands.
+    func observe(_ metric: String, cumulative: Counts, allowedRatio: Double, confidence: Double) -> RateRatioTest {
+        lock.withLock {
+            var test = tests[metric] ?? RateRatioTest(allowedRatio: allowedRatio, confidence: confidence)
+            let before = seen[metric] ?? Counts()
+            // Whole counts, and never fewer than before.
+            func count(_ value: Double, _ previous: Double) -> Double { value.isFinite ? max(previous, value.rounded()) : previous }
+            let after = Counts(canaryRequests: count(cumulative.canaryRequests, before.canaryRequests),
+                               canaryFailures: count(cumulative.canaryFailures, before.canaryFailures),
+                               stableRequests: count(cumulative.stableRequests, before.stableRequests),
+                               stableFailures: count(cumulative.stableFailures, before.stableFailures))
+            test.observe(.init(canaryRequests: after.canaryRequests - before.canaryRequests, canaryFailures: after.canaryFailures - before.canaryFailures,
+                               stableRequests: after.stableRequests - before.stableRequests, stableFailures: after.stableFailures - before.stableFailures))
+            seen[metric] = after
+            tests[metric] = test
+            return test
+        }
+    }
+
+    /// The canary requests counted for `metric` so far.
+    func canaryRequests(_ metric: String) -> Double {
+        lock.withLock { tests[metric]?.total.canaryRequests ?? 0 }
+    }
+}
