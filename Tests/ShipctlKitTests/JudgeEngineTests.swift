@@ -92,6 +92,14 @@ final class JudgeEngineTests: XCTestCase {
         XCTAssertEqual(judge["allowed_ratio"]?.doubleValue, 1.5)
         XCTAssertGreaterThan(judge["ratio_lower_bound"]?.doubleValue ?? 0, 1.5)
         XCTAssertGreaterThanOrEqual(judge["evidence"]?.doubleValue ?? 0, judge["evidence_needed"]?.doubleValue ?? .infinity)
+
+        // The report and the job summary show the same evidence, read back from the records.
+        let timeline = try XCTUnwrap(DeploymentTimeline(records: run.store.all))
+        let evidence = try XCTUnwrap(JudgeEvidence(json: judge))
+        XCTAssertTrue(HTMLReport.render(timeline).contains(evidence.summary), evidence.summary)
+        XCTAssertTrue(StepSummary.markdown(timeline).contains("❌"))
+        let said = try XCTUnwrap(run.output.last { $0.contains("\"event\":\"analysis\"") })
+        XCTAssertTrue(said.contains("rate ratio ≥"), said)
     }
 
     /// No request for the first 30 s: the judge waits for evidence (never inconclusive), then the canary proceeds.

@@ -94,4 +94,84 @@ final class MetricConfigTests: XCTestCase {
         """, environments: "prod: { region: us-east-1 }"))
         XCTAssertEqual(cloudWatchOnly.map(\.message), [], "CloudWatch needs no address")
     }
+
+    /// The judge's keys exactly as the product's configuration reference writes them.
+    func testTheJudgeKeysLoadAsWritten() throws {
+        let yaml = """
+        version: 1
+        environments:
+          prod: { region: us-east-1, prometheus: "http://127.0.0.1:9090" }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: micro-app-api, alias: live }
+            analysis:
+              interval: 5s
+              judge:
+                confidence: 0.98
+                min_requests: 50
+                max_extension: 5m
+                on_insufficient: revert
+              metrics:
+                - name: error-rate
+                  prometheus:
+                    failures: sum(increase(llm_requests_total{version="{{version}}",status="error"}[{{window}}]))
+                    total: sum(increase(llm_requests_total{version="{{version}}"}[{{window}}]))
+                  max_increase: 50%
+                - name: lambda-errors
+                  cloudwatch:
+                    failures: { namespace: AWS/Lambda, metric: Errors, stat: Sum, dimensions: { FunctionName: micro-app-api, Resource: "micro-app-api:live", ExecutedVersion: "{{version}}" } }
+                    total: { namespace: AWS/Lambda, metric: Invocations, stat: Sum, dimensions: { FunctionName: micro-app-api, Resource: "micro-app-api:live", ExecutedVersion: "{{version}}" } }
+                  max_increase: 50%
+        """
+        let loaded = try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "shipctl.yaml")
+        let analysis = try XCTUnwrap(loaded.service(named: "api")).analysis
+        XCTAssertEqual(analysis.judge, JudgeConfig(confidence: 0.98, minRequests: .count(50), power: 0.8, maxExtension: .seconds(300), onInsufficient: .revert))
+        XCTAssertEqual(analysis.metrics.map(\.maxIncrease), [0.5, 0.5])
+        let fill = Placeholders(["version": "7", "window": "37s"])
+        XCTAssertEqual(analysis.metrics[0].source.filled(fill).display, "sum(increase(llm_requests_total{version=\"7\",status=\"error\"}[37s]))")
+        XCTAssertEqual(analysis.metrics[0].total?.filled(fill).display, "sum(increase(llm_requests_total{version=\"7\"}[37s]))")
+        XCTAssertEqual(analysis.metrics[1].total?.kind, "cloudwatch")
+        XCTAssertTrue(analysis.metrics[1].total?.filled(fill).display.contains("ExecutedVersion=7") == true)
+    }
+
+    func testAWrongJudgeIsReportedAtItsLine() {
+        let judged = "prometheus: { failures: f, total: t }"
+        let cases: [(entry: String, message: String)] = [
+            ("{ name: e, \(judged) }", "needs `max_increase`"),
+            ("{ name: e, prometheus: up, max_increase: 50% }", "`max_increase` judges a metric by counts"),
+            ("{ name: e, prometheus: { failures: f }, max_increase: 50% }", "required key `total` is missing"),
+            ("{ name: e, prometheus: { failures: f, total: t, ratio: r }, max_increase: 50% }", "unknown key `ratio`"),
+            ("{ name: e, \(judged), max_increase: lots }", "expected an increase (like 50% or 0.5)"),
+            ("{ name: e, \(judged), max_increase: -5% }", "expected a percentage from 0% to 10000%"),
+        ]
+        for (entry, message) in cases {
+            let found = SampleConfig.issues(config("        - \(entry)"))
+            XCTAssertTrue(found.contains { $0.message.contains(message) && $0.line == 10 }, "\(entry): \(found.map { "\($0.line): \($0.key): \($0.message)" })")
+        }
+        let judges: [(judge: String, message: String)] = [
+            ("{ confidence: 1.5 }", "expected a confidence from 0.5 to 0.9999"),
+            ("{ min_requests: some }", "expected a number of requests or `auto`"),
+            ("{ on_insufficient: wait }", "expected one of revert, hold, continue"),
+            ("{ max_extension: forever }", "expected a duration"),
+        ]
+        for (judge, message) in judges {
+            let yaml = config("        - { name: e, \(judged), max_increase: 50% }").replacingOccurrences(of: "    analysis:\n", with: "    analysis:\n      judge: \(judge)\n")
+            let found = SampleConfig.issues(yaml)
+            XCTAssertTrue(found.contains { $0.message.contains(message) && $0.line == 9 }, "\(judge): \(found.map { "\($0.line): \($0.key): \($0.message)" })")
+        }
+    }
+
+    /// `min_requests: auto`: the sample that catches twice the allowed increase with the stated power.
+    func testAutoMinRequestsGrowsAsTheAllowedRateShrinks() {
+        var judge = JudgeConfig.defaults
+        judge.minRequests = .auto
+        let atTwoPercent = judge.requiredRequests(allowedRatio: 1.5, stableRate: 0.02)
+        let atTenPercent = judge.requiredRequests(allowedRatio: 1.5, stableRate: 0.1)
+        XCTAssertTrue((400...1000).contains(atTwoPercent), "\(atTwoPercent)")
+        XCTAssertLessThan(atTenPercent, atTwoPercent)
+        XCTAssertEqual(judge.requiredRequests(allowedRatio: 1.5, stableRate: nil), judge.requiredRequests(allowedRatio: 1.5, stableRate: 0.005))
+        judge.minRequests = .count(30)
+        XCTAssertEqual(judge.requiredRequests(allowedRatio: 1.5, stableRate: 0.02), 30)
+    }
 }

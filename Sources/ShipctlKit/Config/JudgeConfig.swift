@@ -27,6 +27,15 @@ public struct JudgeConfig: Sendable, Equatable {
     public var maxExtension: Duration = .seconds(300)
     public var onInsufficient: OnInsufficient = .revert
 
+    public init(confidence: Double = 0.98, minRequests: MinRequests = .count(50), power: Double = 0.8, maxExtension: Duration = .seconds(300),
+                onInsufficient: OnInsufficient = .revert) {
+        self.confidence = confidence
+        self.minRequests = minRequests
+        self.power = power
+        self.maxExtension = maxExtension
+        self.onInsufficient = onInsufficient
+    }
+
     public static let defaults = JudgeConfig()
 
     /// Canary requests a step needs: the configured number, or for `auto` the sample that gives

@@ -36,9 +36,12 @@ extension CanaryRun {
     /// `on_insufficient`: the revert, a hold that `resume` continues, or the next step (nil).
     func insufficient(_ context: StepContext, reason: String, label: String) async throws(ShipctlError) -> CanaryEngine.Phase? {
         let judge = service.analysis.judge
-        try await recorder.record(.info, AuditAction.analysis, step: label,
-                                  args: ["verdict": "insufficient evidence", "reason": .string(reason), "on_insufficient": .string(judge.onInsufficient.rawValue)],
-                                  outcome: "insufficient evidence")
+        for metric in service.analysis.metrics where metric.total != nil && !metric.dryRun {
+            try await recorder.record(.info, AuditAction.analysis, step: label,
+                                      args: ["metric": .string(metric.name), "verdict": "insufficient evidence", "reason": .string(reason),
+                                             "on_insufficient": .string(judge.onInsufficient.rawValue)],
+                                      outcome: "insufficient evidence")
+        }
         switch judge.onInsufficient {
         case .revert:
             return .reverting(reason: "insufficient evidence: \(reason)")

@@ -18,6 +18,33 @@ public struct JudgeEvidence: Sendable, Equatable {
     /// Canary requests a step needs before it may advance.
     public var minRequests: Int
 
+    public init(canaryRequests: Double, canaryFailures: Double, stableRequests: Double, stableFailures: Double, lowerBound: Double,
+                allowedRatio: Double, confidence: Double, evidence: Double, threshold: Double, minRequests: Int) {
+        self.canaryRequests = canaryRequests
+        self.canaryFailures = canaryFailures
+        self.stableRequests = stableRequests
+        self.stableFailures = stableFailures
+        self.lowerBound = lowerBound
+        self.allowedRatio = allowedRatio
+        self.confidence = confidence
+        self.evidence = evidence
+        self.threshold = threshold
+        self.minRequests = minRequests
+    }
+
+    /// Read back from an audit record (`args.judge`); nil when a number is missing.
+    public init?(json: JSONValue) {
+        func number(_ key: String) -> Double? { json[key]?.doubleValue }
+        guard let canaryRequests = number("canary_requests"), let canaryFailures = number("canary_failures"),
+              let stableRequests = number("stable_requests"), let stableFailures = number("stable_failures"),
+              let lowerBound = number("ratio_lower_bound"), let allowedRatio = number("allowed_ratio"), let confidence = number("confidence"),
+              let evidence = number("evidence"), let threshold = number("evidence_needed"),
+              let minRequests = number("min_requests").flatMap({ Checked.int($0) }) else { return nil }
+        self.init(canaryRequests: canaryRequests, canaryFailures: canaryFailures, stableRequests: stableRequests, stableFailures: stableFailures,
+                  lowerBound: lowerBound, allowedRatio: allowedRatio, confidence: confidence, evidence: evidence, threshold: threshold,
+                  minRequests: minRequests)
+    }
+
     public var canaryRate: Double? { canaryRequests > 0 ? canaryFailures / canaryRequests : nil }
     public var stableRate: Double? { stableRequests > 0 ? stableFailures / stableRequests : nil }
 

@@ -17,6 +17,8 @@ public struct DeploymentTimeline: Sendable {
         public var verdict: String
         public var reason: String
         public var confirming: Bool
+        /// For a metric judged against stable: the counts and the bound, in words.
+        public var evidence: String? = nil
     }
 
     public struct MetricSeries: Sendable {
@@ -92,7 +94,8 @@ public struct DeploymentTimeline: Sendable {
                 let name = record.args["metric"]?.stringValue ?? "?"
                 let point = MetricPoint(at: at, value: record.args["value"]?.doubleValue, baseline: record.args["baseline"]?.doubleValue,
                                         verdict: record.outcome ?? record.args["verdict"]?.stringValue ?? "?",
-                                        reason: record.args["reason"]?.stringValue ?? "", confirming: record.args["confirming"] == .bool(true))
+                                        reason: record.args["reason"]?.stringValue ?? "", confirming: record.args["confirming"] == .bool(true),
+                                        evidence: record.args["judge"].flatMap(JudgeEvidence.init(json:))?.summary)
                 if let index = seriesIndex[name] {
                     metrics[index].points.append(point)
                 } else {

@@ -98,19 +98,24 @@ public enum HTMLReport {
         for point in series.points {
             let offset = "+\(SVGChart.seconds(point.at.timeIntervalSince(start)))"
             if let value = point.value {
-                // A verdict is read from the log: only the three the stylesheet knows become a class.
-                let verdictClass = ["pass", "fail", "inconclusive"].contains(point.verdict) ? point.verdict : "unknown"
+                // A verdict is read from the log: only those the stylesheet knows become a class.
+                let verdictClass = Self.verdictClasses[point.verdict] ?? "unknown"
+                let evidence = point.evidence.map { " (\($0))" } ?? ""
                 marks.append(chart.dot(point.at, value, className: verdictClass,
-                                       title: "\(offset): \(MetricEvaluation.format(value)) — \(point.verdict)\(point.confirming ? " (confirming)" : ""): \(point.reason)"))
+                                       title: "\(offset): \(MetricEvaluation.format(value)) — \(point.verdict)\(point.confirming ? " (confirming)" : ""): \(point.reason)\(evidence)"))
             } else {
                 marks.append(chart.dot(point.at, chart.low, className: "inconclusive", title: "\(offset): no value — \(point.reason)"))
             }
         }
-        let counts = ["pass", "fail", "inconclusive"].map { verdict in "\(series.points.filter { $0.verdict == verdict }.count) \(verdict)" }
+        let counts = ["pass", "fail", "inconclusive", "waiting for evidence", "insufficient evidence"].compactMap { verdict in
+            let count = series.points.filter { $0.verdict == verdict }.count
+            return count > 0 || verdict == "pass" || verdict == "fail" ? "\(count) \(verdict)" : nil
+        }
         var failures = ""
         if !series.failures.isEmpty {
             let items = series.failures.map { point in
-                "<li>+\(SVGChart.seconds(point.at.timeIntervalSince(start))): <strong>\(point.value.map(MetricEvaluation.format) ?? "no value")</strong> against \(HTMLText.escaped(series.threshold))\(point.confirming ? " (confirming)" : "") — \(HTMLText.escaped(point.reason))</li>"
+                "<li>+\(SVGChart.seconds(point.at.timeIntervalSince(start))): <strong>\(point.value.map(MetricEvaluation.format) ?? "no value")</strong> against \(HTMLText.escaped(series.threshold))\(point.confirming ? " (confirming)" : "") — \(HTMLText.escaped(point.reason))"
+                    + (point.evidence.map { "<br><span class=\"evidence\">\(HTMLText.escaped($0))</span>" } ?? "") + "</li>"
             }
             failures = "<ul class=\"failures\">\(items.joined())</ul>"
         }
@@ -176,6 +181,10 @@ public enum HTMLReport {
         """
     }
 
+    /// The verdicts the stylesheet draws, and their class names.
+    static let verdictClasses = ["pass": "pass", "fail": "fail", "inconclusive": "inconclusive", "waiting for evidence": "waiting",
+                                 "insufficient evidence": "insufficient"]
+
     static let style = """
     body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d232a; background: #fff; margin: 0 auto; max-width: 1040px; padding: 16px; }
     h1 { font-size: 1.5em; margin: 0 0 4px; } h2 { font-size: 1.15em; margin: 24px 0 8px; } h3 { font-size: 1em; margin: 16px 0 4px; }
@@ -191,6 +200,7 @@ public enum HTMLReport {
     .chart .baseline { fill: none; stroke: #9aa0a6; stroke-dasharray: 2 3; }
     .chart .limit, .chart .limit-line { fill: none; stroke: #c5221f; stroke-width: 1.5; stroke-dasharray: 6 4; }
     .chart circle.pass { fill: #1e8e3e; } .chart circle.fail { fill: #c5221f; r: 6px; } .chart circle.inconclusive { fill: #9aa0a6; }
+    .chart circle.waiting { fill: #fbbc04; } .chart circle.insufficient { fill: #e37400; } .evidence { color: #5f6873; }
     .threshold { font-weight: normal; color: #5f6873; }
     .query code { font-size: 0.85em; word-break: break-all; background: #f4f5f7; padding: 2px 4px; }
     .note { color: #5f6873; font-size: 0.9em; } .failures { color: #c5221f; }

@@ -32,7 +32,8 @@ public enum StepSummary {
         switch verdict {
         case "succeeded", "pass", "ok": return "✅"
         case "fail", "failed", "rolled-back", "cancelled": return "❌"
-        case "inconclusive": return "⚠️"
+        case "inconclusive", "insufficient evidence": return "⚠️"
+        case "waiting for evidence": return "⏳"
         default: return "•"
         }
     }
