@@ -144,6 +144,10 @@ final class MetricConfigTests: XCTestCase {
             ("{ name: e, prometheus: { failures: f, total: t, ratio: r }, max_increase: 50% }", "unknown key `ratio`"),
             ("{ name: e, \(judged), max_increase: lots }", "expected an increase (like 50% or 0.5)"),
             ("{ name: e, \(judged), max_increase: -5% }", "expected a percentage from 0% to 10000%"),
+            ("{ name: e, prometheus: up, judge: kruskal, max_increase: 5% }", "expected `mann-whitney`"),
+            ("{ name: e, prometheus: up, judge: mann-whitney }", "a metric judged by `mann-whitney` needs `max_increase`"),
+            ("{ name: e, prometheus: up, direction: increase, max: 1 }", "with `judge: mann-whitney`"),
+            ("{ name: e, \(judged), judge: mann-whitney, max_increase: 5% }", "is judged by its counts; leave out `judge`"),
         ]
         for (entry, message) in cases {
             let found = SampleConfig.issues(config("        - \(entry)"))

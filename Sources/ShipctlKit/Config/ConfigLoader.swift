@@ -358,7 +358,7 @@ struct ConfigParser {
                 analysis.metrics.append(metric)
             }
         }
-        if !analysis.metrics.contains(where: { $0.total != nil }), let node = fields["judge"] {
+        if !analysis.metrics.contains(where: { $0.total != nil || $0.mannWhitney }), let node = fields["judge"] {
             reader.report(node, "\(key).judge", "no metric is judged: give a metric `failures` and `total` queries and a `max_increase`")
         }
         return analysis
@@ -423,7 +423,7 @@ struct ConfigParser {
 
     private func parseMetric(_ node: Node, key: String) -> MetricConfig? {
         let backends = MetricBackends.all
-        let allowed = ["name", "max", "min", "max_ratio_to_baseline", "max_increase", "dry_run"] + backends.map { $0.kind }
+        let allowed = ["name", "max", "min", "max_ratio_to_baseline", "max_increase", "judge", "direction", "dry_run"] + backends.map { $0.kind }
         guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["name"]) else { return nil }
         let name = fields["name"].flatMap { reader.name($0, key: "\(key).name") }
         var source: MetricQuery?
@@ -441,13 +441,34 @@ struct ConfigParser {
         let ratio = fields["max_ratio_to_baseline"].flatMap { reader.double($0, key: "\(key).max_ratio_to_baseline", range: 0.000001...1_000_000, what: "a ratio") }
         let increase = fields["max_increase"].flatMap { parseIncrease($0, key: "\(key).max_increase") }
         let counted = named.count == 1 && named.first.flatMap { fields[$0.kind] }.map(Self.isCounts) == true
-        if counted && fields["max_increase"] == nil {
+        var mannWhitney = false
+        if let node = fields["judge"] {
+            if case let .scalar(scalar) = node, scalar.string == "mann-whitney", !counted {
+                mannWhitney = true
+            } else {
+                reader.report(node, "\(key).judge", counted ? "a metric with `failures` and `total` is judged by its counts; leave out `judge`"
+                              : "expected `mann-whitney` (the canary's values against stable's), got \(reader.describe(node))")
+            }
+        }
+        var direction = MannWhitneyShift.Direction.increase
+        if let node = fields["direction"] {
+            if case let .scalar(scalar) = node, let value = MannWhitneyShift.Direction(rawValue: scalar.string), fields["judge"] != nil {
+                direction = value
+            } else {
+                reader.report(node, "\(key).direction", "expected one of \(MannWhitneyShift.Direction.allCases.map(\.rawValue).joined(separator: ", ")) "
+                              + "with `judge: mann-whitney`, got \(reader.describe(node))")
+            }
+        }
+        if mannWhitney && fields["max_increase"] == nil {
+            reader.report(node, key, "a metric judged by `mann-whitney` needs `max_increase`: how far the canary's values may move from stable's "
+                          + "median, like `max_increase: 25%`")
+        } else if counted && fields["max_increase"] == nil {
             reader.report(node, key, "a metric judged by `failures` and `total` needs `max_increase`: how much higher than stable's "
                           + "the canary's failure rate may be, like `max_increase: 50%`")
-        } else if !counted, let node = fields["max_increase"] {
+        } else if !counted, !mannWhitney, fields["judge"] == nil, let node = fields["max_increase"] {
             reader.report(node, "\(key).max_increase", "`max_increase` judges a metric by counts: give `failures` and `total` queries, like "
                           + "`prometheus: { failures: QUERY, total: QUERY }`")
-        } else if !counted, fields["max"] == nil, fields["min"] == nil, fields["max_ratio_to_baseline"] == nil {
+        } else if !counted, fields["judge"] == nil, fields["max"] == nil, fields["min"] == nil, fields["max_ratio_to_baseline"] == nil {
             reader.report(node, key, "give a threshold: `max`, `min` or `max_ratio_to_baseline`")
         }
         let dryRun = fields["dry_run"].map { reader.bool($0, key: "\(key).dry_run") } ?? false
@@ -455,6 +476,8 @@ struct ConfigParser {
         var metric = MetricConfig(name: name, source: source, max: max, min: min, maxRatioToBaseline: ratio, dryRun: dryRun)
         metric.total = total
         metric.maxIncrease = increase
+        metric.mannWhitney = mannWhitney
+        metric.direction = direction
         return metric
     }
 

@@ -140,8 +140,15 @@ public struct MetricConfig: Sendable {
     /// The `total` query of a metric judged by counts (`failures` and `total` over `{{window}}`),
     /// read for `{{version}}` = canary and = stable and compared by `RateRatioTest`.
     public var total: MetricQuery?
-    /// How much higher than stable's the canary's failure rate may be (0.5: 1.5 times).
+    /// How much higher than stable's the canary's failure rate may be (0.5: 1.5 times); for
+    /// `judge: mann-whitney`, how far its values may move, as a share of stable's median.
     public var maxIncrease: Double?
+    /// `judge: mann-whitney`: the canary's and stable's values at every evaluation compared by `MannWhitneyShift`.
+    public var mannWhitney = false
+    public var direction: MannWhitneyShift.Direction = .increase
+
+    /// Compared with stable by the judge rather than held to a threshold.
+    public var isJudged: Bool { total != nil || mannWhitney }
     public var max: Double?
     public var min: Double?
     public var maxRatioToBaseline: Double?

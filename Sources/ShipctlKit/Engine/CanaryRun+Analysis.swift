@@ -36,7 +36,7 @@ extension CanaryRun {
     /// `on_insufficient`: the revert, a hold that `resume` continues, or the next step (nil).
     func insufficient(_ context: StepContext, reason: String, label: String) async throws(ShipctlError) -> CanaryEngine.Phase? {
         let judge = service.analysis.judge
-        for metric in service.analysis.metrics where metric.total != nil && !metric.dryRun {
+        for metric in service.analysis.metrics where metric.isJudged && !metric.dryRun {
             try await recorder.record(.info, AuditAction.analysis, step: label,
                                       args: ["metric": .string(metric.name), "verdict": "insufficient evidence", "reason": .string(reason),
                                              "on_insufficient": .string(judge.onInsufficient.rawValue)],
@@ -71,7 +71,7 @@ extension CanaryRun {
         let clock = dependencies.clock
         let deadline = clock.now() + step.pause
         let judge = service.analysis.judge
-        let judged = metrics.filter { $0.total != nil && !$0.dryRun }
+        let judged = metrics.filter { $0.isJudged && !$0.dryRun }
         // Judged metrics lacking requests, and why, as of the last evaluation: while any does, the step waits past its pause.
         var waitingFor: [String] = judged.map { "\($0.name): not evaluated yet" }
         var announcedWait = false
@@ -139,6 +139,9 @@ extension CanaryRun {
             var evaluations = await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
                 for (position, metric) in fresh.enumerated() {
                     group.addTask {
+                        if metric.mannWhitney {
+                            return (position, await evaluator.judgeShift(metric, placeholders: context.placeholders, ledger: ledger, config: judge))
+                        }
                         guard metric.total != nil else {
                             return (position, await evaluator.evaluate(metric, canary: context.placeholders, baseline: context.baseline))
                         }

@@ -13,6 +13,19 @@ final class JudgeLedger: @unchecked Sendable {
     /// The highest cumulative counts read per metric: `increase()` extrapolates and can dip; a dip adds nothing.
     private var seen: [String: Counts] = [:]
     private var started: Date?
+    /// Per `mann-whitney` metric, the canary's and stable's values at each evaluation.
+    private var samples: [String: (canary: [Double], stable: [Double])] = [:]
+
+    /// Adds one evaluation's values; returns every value so far.
+    func sample(_ metric: String, canary: Double, stable: Double) -> (canary: [Double], stable: [Double]) {
+        lock.withLock {
+            var both = samples[metric] ?? ([], [])
+            if canary.isFinite { both.canary.append(canary) }
+            if stable.isFinite { both.stable.append(stable) }
+            samples[metric] = both
+            return both
+        }
+    }
 
     /// When the canary first got traffic, as far as the judge knows (its first evaluation).
     func start(at now: Date) -> Date {

@@ -20,14 +20,16 @@ public struct MetricEvaluation: Sendable {
     public var limits: [String: Double] = [:]
     /// For a metric judged against stable: the counts and the bound the verdict rests on.
     public var judge: JudgeEvidence?
+    /// For a metric judged by `mann-whitney`: the samples' medians and the shift's interval.
+    public var shift: MannWhitneyShift?
 
     /// "error-rate = 0.5 (max 0.02): fail"
     public var summary: String {
         let shown = value.map(Self.format) ?? "no value"
         let base = baseline.map { ", baseline \(Self.format($0))" } ?? ""
         let mark = dryRun ? " [dry run]" : ""
-        if let judge {
-            return "\(metric): \(judge.summary): \(verdict.rawValue)\(mark)" + ([.pass, .fail].contains(verdict) ? "" : " — \(reason)")
+        if let evidence = judge?.summary ?? shift?.summary {
+            return "\(metric): \(evidence): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
         }
         return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
     }
@@ -41,6 +43,7 @@ public struct MetricEvaluation: Sendable {
         if let baseline { args["baseline"] = .number(baseline) }
         if !limits.isEmpty { args["limits"] = .object(limits.mapValues(JSONValue.number)) }
         if let judge { args["judge"] = judge.json }
+        if let shift { args["judge"] = shift.json }
         return args
     }
 
@@ -167,6 +170,52 @@ public struct MetricEvaluator: Sendable {
         } else if let min = metric.min, let rate = test.canaryRate, rate < min {
             evaluation.verdict = .fail
             evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
+        }
+        return evaluation
+    }
+
+    /// `judge: mann-whitney`: the query read for the canary and for stable (`{{version}}`), each value
+    /// added to the samples so far, and the shift's interval compared with the allowed effect
+    /// (`max_increase` × stable's median). Waits for evidence until each side has enough samples.
+    func judgeShift(_ metric: MetricConfig, placeholders: Placeholders, ledger: JudgeLedger, config: JudgeConfig) async -> MetricEvaluation {
+        let share = metric.maxIncrease ?? 0
+        var evaluation = MetricEvaluation(metric: metric.name, query: metric.source.filled(placeholders).display, value: nil, baseline: nil,
+                                          threshold: "\(metric.direction.rawValue) of at most \(JudgeEvidence.percent(share)) of stable's median "
+                                              + "at \(JudgeEvidence.percent(config.confidence))",
+                                          verdict: .pass, reason: "no shift beyond the allowed effect", dryRun: metric.dryRun, limits: Self.limits(of: metric))
+        let canary = placeholders.values["canary"] ?? "", stable = placeholders.values["stable"] ?? ""
+        func filled(_ version: String) -> MetricQuery {
+            metric.source.filled(Placeholders(placeholders.values.merging(["version": version, "canary": version]) { $1 }))
+        }
+        async let canaryReading = source.read(filled(canary))
+        async let stableReading = source.read(filled(stable))
+        var values: [Double] = []
+        for (side, reading) in [("canary", await canaryReading), ("stable", await stableReading)] {
+            switch reading {
+            case let .value(value): values.append(value)
+            case let .inconclusive(reason), let .noData(reason):
+                evaluation.verdict = .inconclusive
+                evaluation.reason = "\(side): \(reason)"
+                return evaluation
+            }
+        }
+        let samples = ledger.sample(metric.name, canary: values[0], stable: values[1])
+        evaluation.value = values[0]
+        evaluation.baseline = values[1]
+        guard let shift = MannWhitneyShift.compare(canary: samples.canary, stable: samples.stable, confidence: config.confidence) else {
+            evaluation.verdict = .waiting
+            evaluation.reason = "no sample yet"
+            return evaluation
+        }
+        evaluation.shift = shift
+        let allowed = share * abs(shift.stableMedian)
+        if min(shift.canaryCount, shift.stableCount) < MannWhitneyShift.minimumSamples {
+            evaluation.verdict = .waiting
+            evaluation.reason = "\(min(shift.canaryCount, shift.stableCount)) of the \(MannWhitneyShift.minimumSamples) samples each side needs"
+        } else if shift.exceeds(allowed, direction: metric.direction) {
+            evaluation.verdict = .fail
+            evaluation.reason = "the canary's values moved beyond the allowed \(MetricEvaluation.format(allowed)) from stable's, at "
+                + JudgeEvidence.percent(config.confidence)
         }
         return evaluation
     }

@@ -1,0 +1,101 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// The Mann–Whitney comparison of a continuous metric's samples, alone and inside the engine.
+final class MannWhitneyShiftTests: XCTestCase {
+    /// A small case worked by hand: U at its maximum, the normal approximation with continuity.
+    func testASmallCaseMatchesTheFormula() throws {
+        let shift = try XCTUnwrap(MannWhitneyShift.compare(canary: [3, 4, 5], stable: [1, 2], confidence: 0.95))
+        // U = 6 = nm; σ² = 6/12 · 6 = 3; z = (3 − ½)/√3 = 1.443; p = 2(1 − Φ(z)) = 0.149.
+        XCTAssertEqual(shift.pValue, 0.149, accuracy: 0.001)
+        // The six differences 1, 2, 2, 3, 3, 4: the Hodges–Lehmann estimate is their median.
+        XCTAssertEqual(shift.estimate, 2.5)
+        XCTAssertEqual(shift.canaryMedian, 4)
+        XCTAssertEqual(shift.stableMedian, 1.5)
+        XCTAssertLessThanOrEqual(shift.lowerBound, shift.estimate)
+        XCTAssertGreaterThanOrEqual(shift.upperBound, shift.estimate)
+    }
+
+    func testIdenticalAndDegenerateSamplesDoNotTrap() throws {
+        let same = try XCTUnwrap(MannWhitneyShift.compare(canary: [1, 1, 1], stable: [1, 1], confidence: 0.98))
+        XCTAssertEqual(same.pValue, 1)
+        XCTAssertEqual(same.lowerBound, 0)
+        XCTAssertFalse(same.exceeds(0, direction: .either))
+        XCTAssertNil(MannWhitneyShift.compare(canary: [.nan, .infinity], stable: [1], confidence: 0.98))
+        XCTAssertNil(MannWhitneyShift.compare(canary: [], stable: [], confidence: 0.98))
+    }
+
+    /// Latency per version: stable around 0.3 s, the canary `factor` times that, with seeded noise.
+    final class Latency: MetricSource, @unchecked Sendable {
+        private let lock = NSLock()
+        private var random = SeededRandom(seed: 21)
+        let factor: Double
+
+        init(factor: Double) {
+            self.factor = factor
+        }
+
+        func read(_ query: MetricQuery) async -> MetricReading {
+            let noise = lock.withLock { 0.8 + 0.4 * random.uniform() }
+            return .value(0.3 * noise * (query.display.contains("version=\"2\"") ? factor : 1))
+        }
+    }
+
+    static func promote(factor: Double, pause: String) async throws -> (ShipctlError?, InMemoryStateStore) {
+        let yaml = """
+        version: 1
+        environments:
+          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: api, alias: live }
+            strategy: { steps: [ { weight: 20, pause: \(pause) }, { weight: 100 } ] }
+            analysis:
+              interval: 2s
+              judge: { max_extension: 1m }
+              metrics:
+                - name: p95-latency
+                  prometheus: latency{version="{{version}}"}
+                  judge: mann-whitney
+                  max_increase: 25%
+        """
+        let config = try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "/nonexistent/shipctl.yaml")
+        let clock = ManualClock(), store = InMemoryStateStore()
+        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
+        var dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
+                                        clock: clock.engineClock, metricSource: Latency(factor: factor))
+        dependencies.trafficProviders = ["api": ScriptedTrafficProvider(target: "scripted api:live")]
+        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        do {
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))
+            return (nil, store)
+        } catch {
+            return (error, store)
+        }
+    }
+
+    func testThreefoldLatencyIsRevertedAndEqualLatencyPasses() async throws {
+        let (slow, slowStore) = try await Self.promote(factor: 3, pause: "30s")
+        guard case let .gatesFailed(reason, _)? = slow else { return XCTFail("3x latency must be reverted, got \(String(describing: slow))") }
+        XCTAssertTrue(reason.contains("p95-latency"), reason)
+        let failed = try XCTUnwrap(slowStore.all.last { $0.action == AuditAction.analysis && $0.outcome == "fail" })
+        XCTAssertEqual(failed.args["judge"]?["judge"]?.stringValue, "mann-whitney")
+        XCTAssertGreaterThan(failed.args["judge"]?["shift_lower_bound"]?.doubleValue ?? 0, 0.075, "beyond 25% of stable's 0.3 s")
+
+        let (same, _) = try await Self.promote(factor: 1, pause: "30s")
+        XCTAssertNil(same)
+    }
+
+    /// Fewer samples than the comparison needs: it waits for evidence past the pause, then decides.
+    func testTooFewSamplesWaitForEvidence() async throws {
+        let (error, store) = try await Self.promote(factor: 1, pause: "6s")
+        XCTAssertNil(error)
+        let verdicts = store.all.filter { $0.action == AuditAction.analysis }.compactMap(\.outcome)
+        XCTAssertEqual(Array(verdicts.prefix(9)), Array(repeating: "waiting for evidence", count: 9))
+        XCTAssertEqual(verdicts.last, "pass")
+        XCTAssertFalse(verdicts.contains("inconclusive"))
+    }
+}
