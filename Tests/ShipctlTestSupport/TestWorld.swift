@@ -156,13 +156,22 @@ public final class TestWorld: @unchecked Sendable {
         return Alias(version: document?["FunctionVersion"]?.stringValue ?? "", weights: weights)
     }
 
+    /// Turns every function's simulated traffic down to `requestsPerSecond`, arriving at random (Poisson)
+    /// as a micro app's few users do, instead of the default steady flow.
+    public func setMicroAppTraffic(requestsPerSecond: Double) async throws {
+        let body = "{\"rps\": \(requestsPerSecond), \"arrivals\": \"poisson\"}"
+        let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/traffic", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("setting the traffic failed: \(result.stderr)") }
+    }
+
     public func ssmValue(_ name: String) async throws -> String? {
         JSONValue.parse(try await aws(["ssm", "get-parameter", "--name", name]))?["Parameter"]?["Value"]?.stringValue
     }
 
-    /// Makes one version of every function behave as told in the simulated traffic.
-    public func setBehaviour(version: String, errorRate: Double, latencySeconds: Double = 0.12) async throws {
-        let body = "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)}"
+    /// Makes one version of every function (or of `function` alone) behave as told in the simulated traffic.
+    public func setBehaviour(version: String, errorRate: Double, latencySeconds: Double = 0.12, function: String? = nil) async throws {
+        let only = function.map { ", \"function\": \"\($0)\"" } ?? ""
+        let body = "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)\(only)}"
         let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/behaviour", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
         guard result.succeeded else { throw TestWorldError("setting behaviour failed: \(result.stderr)") }
     }

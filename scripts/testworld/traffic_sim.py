@@ -12,9 +12,15 @@ llm_cost_estimate_usd_total, each labelled with function and version.
 
 How each version behaves (error rate, latency, cost per request) is set at run
 time with POST /behaviour, so a test can make one version bad and another good.
+POST /traffic {"function": F, "rps": 2, "arrivals": "poisson"} turns one function
+(or, without "function", every one) down to a micro app's traffic: whole requests
+arriving at random (Poisson), each failing at its version's error rate, instead
+of the steady fractional flow that is the default.
 """
 import argparse
 import json
+import math
+import random
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +41,8 @@ class World:
         self.known_versions = {}  # function -> set(version)
         self.behaviour = {}  # (function or "*", version) -> dict
         self.counters = {}  # (function, version) -> dict of floats
+        self.traffic = {}  # function or "*" -> {"rps": float, "poisson": bool}
+        self.random = random.Random(20261204)
 
     def update(self, source, routes, known):
         """Replaces what one source reported; the routes of the others stay."""
@@ -58,20 +66,41 @@ class World:
             }
         return self.counters[key]
 
+    def traffic_for(self, function):
+        return self.traffic.get(function) or self.traffic.get("*") or {"rps": self.rps, "poisson": False}
+
+    def poisson(self, mean):
+        """Knuth's method, split into chunks so that exp(-mean) never underflows."""
+        count = 0
+        while mean > 0:
+            chunk = min(mean, 30.0)
+            mean -= chunk
+            limit, product = math.exp(-chunk), self.random.random()
+            while product > limit:
+                count += 1
+                product *= self.random.random()
+        return count
+
     def tick(self, dt):
         with self.lock:
             for function, versions in self.known_versions.items():
                 for version in versions:
                     self.series(function, version)
             for function, weights in self.routes.items():
+                traffic = self.traffic_for(function)
                 for version, weight in weights.items():
                     if weight <= 0:
                         continue
-                    n = self.rps * dt * weight
                     b = self.behaviour_for(function, version)
                     s = self.series(function, version)
-                    s["error"] += n * b["error_rate"]
-                    s["ok"] += n * (1 - b["error_rate"])
+                    if traffic["poisson"]:
+                        n = float(self.poisson(traffic["rps"] * dt * weight))
+                        errors = float(sum(1 for _ in range(int(n)) if self.random.random() < b["error_rate"]))
+                    else:
+                        n = traffic["rps"] * dt * weight
+                        errors = n * b["error_rate"]
+                    s["error"] += errors
+                    s["ok"] += n - errors
                     s["cost"] += n * b["cost_per_request"]
                     s["sum"] += n * b["latency_seconds"]
                     s["count"] += n
@@ -182,6 +211,18 @@ def make_handler(world):
                 self.reply(404, "{}")
 
         def do_POST(self):
+            if self.path == "/traffic":
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    setting = {"rps": float(body["rps"]), "poisson": body.get("arrivals", "steady") == "poisson"}
+                except (ValueError, KeyError) as error:
+                    self.reply(400, json.dumps({"error": str(error)}))
+                    return
+                with world.lock:
+                    world.traffic[body.get("function") or "*"] = setting
+                self.reply(200, json.dumps({"ok": True}))
+                return
             if self.path != "/behaviour":
                 self.reply(404, "{}")
                 return
