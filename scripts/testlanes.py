@@ -29,7 +29,7 @@ import time
 
 # Seconds per class, measured in a serial run on the CI machine's size.
 MEASURED = {
-    "PostgresStateTests": 370, "DatabaseOutageTests": 35, "HostilePeerTests": 210, "InjectionTests": 70, "CloudRunPromoteTests": 200, "InterruptionTests": 197,
+    "PostgresStateTests": 370, "DatabaseOutageTests": 35, "JudgeEndToEndTests": 510, "HostilePeerTests": 210, "InjectionTests": 70, "CloudRunPromoteTests": 200, "InterruptionTests": 197,
     "PreviewTests": 186, "SecretsAndProviderFaultTests": 220, "LambdaPromoteTests": 129,
     "FanOutTests": 101, "PlanCommandTests": 170, "FaultTests": 84, "FlagCommandTests": 110,
     "HostileAnswersTests": 75, "TerraformPromoteTests": 67, "LiveViewTests": 66,

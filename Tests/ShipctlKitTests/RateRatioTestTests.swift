@@ -7,73 +7,27 @@ import XCTest
 /// in all, failures drawn per request, steps 20 % and 60 % with 20 s pauses that a step may extend
 /// until the canary has `min_requests`, evaluated every 2 s. Seeded, so every run sees the same canaries.
 final class RateRatioTestTests: XCTestCase {
-    struct Traffic {
-        var requestsPerSecond = 2.0
-        var stableFailureRate = 0.02
-        var canaryFailureRate = 0.02
-        var steps: [(weight: Double, pause: Double)] = [(0.2, 20), (0.6, 20)]
-        var interval = 2.0
-        var minRequests = 30.0
-        var maxExtension = 300.0
-    }
+    typealias Traffic = CanarySimulation.Traffic
 
-    /// How one simulated canary ended, and after how many seconds.
-    enum Ending: Equatable {
-        case promoted, reverted(Double), insufficient
-    }
-
-    /// Runs one canary through its steps; `rejects` is asked at every evaluation with the new counts.
-    static func simulate(_ traffic: Traffic, random: inout SeededRandom,
-                         rejects: (RateRatioTest.Increment) -> Bool) -> Ending {
-        var elapsed = 0.0
-        var canaryRequests = 0.0
-        for step in traffic.steps {
-            var inStep = 0.0
-            while true {
-                let canary = random.poisson(traffic.requestsPerSecond * step.weight * traffic.interval)
-                let stable = random.poisson(traffic.requestsPerSecond * (1 - step.weight) * traffic.interval)
-                let increment = RateRatioTest.Increment(
-                    canaryRequests: Double(canary), canaryFailures: Double(random.binomial(canary, traffic.canaryFailureRate)),
-                    stableRequests: Double(stable), stableFailures: Double(random.binomial(stable, traffic.stableFailureRate)))
-                elapsed += traffic.interval
-                inStep += traffic.interval
-                canaryRequests += increment.canaryRequests
-                if rejects(increment) { return .reverted(elapsed) }
-                if inStep >= step.pause && canaryRequests >= traffic.minRequests { break }
-                if inStep >= step.pause + traffic.maxExtension { return .insufficient }
-            }
-        }
-        return .promoted
-    }
-
-    /// The sequential test, fresh for each canary.
-    static func sequential(_ traffic: Traffic, canaries: Int, seed: UInt64, allowedRatio: Double = 1.5) -> [Ending] {
-        var random = SeededRandom(seed: seed)
-        return (0..<canaries).map { _ in
-            var test = RateRatioTest(allowedRatio: allowedRatio, confidence: 0.98)
-            return simulate(traffic, random: &random) { increment in
-                test.observe(increment)
-                return test.rejects
-            }
-        }
+    static func judge(minRequests: Int) -> CanarySimulation.Judge {
+        CanarySimulation.Judge(config: JudgeConfig(minRequests: .count(minRequests)))
     }
 
     /// What a fixed-sample test does when it is looked at every interval: the exact one-sided
     /// conditional binomial test of the counts so far, at the same level, repeated.
-    static func repeatedFixedSample(_ traffic: Traffic, canaries: Int, seed: UInt64) -> [Ending] {
-        var random = SeededRandom(seed: seed)
-        return (0..<canaries).map { _ in
-            var totals = RateRatioTest.Increment(canaryRequests: 0, canaryFailures: 0, stableRequests: 0, stableFailures: 0)
-            return simulate(traffic, random: &random) { increment in
-                totals.canaryRequests += increment.canaryRequests
-                totals.canaryFailures += increment.canaryFailures
-                totals.stableRequests += increment.stableRequests
-                totals.stableFailures += increment.stableFailures
-                let failures = Int(totals.canaryFailures + totals.stableFailures)
-                guard failures > 0, totals.canaryRequests > 0, totals.stableRequests > 0 else { return false }
-                let p0 = 1.5 * totals.canaryRequests / (1.5 * totals.canaryRequests + totals.stableRequests)
-                return binomialUpperTail(failures, p0, atLeast: Int(totals.canaryFailures)) <= 0.02
-            }
+    struct RepeatedFixedSample: CanarySimulation.Gate {
+        var totals = RateRatioTest.Increment(canaryRequests: 0, canaryFailures: 0, stableRequests: 0, stableFailures: 0)
+        let requestsNeeded = 30.0
+
+        mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
+            totals.canaryRequests += increment.canaryRequests
+            totals.canaryFailures += increment.canaryFailures
+            totals.stableRequests += increment.stableRequests
+            totals.stableFailures += increment.stableFailures
+            let failures = Int(totals.canaryFailures + totals.stableFailures)
+            guard failures > 0, totals.canaryRequests > 0, totals.stableRequests > 0 else { return false }
+            let p0 = 1.5 * totals.canaryRequests / (1.5 * totals.canaryRequests + totals.stableRequests)
+            return RateRatioTestTests.binomialUpperTail(failures, p0, atLeast: Int(totals.canaryFailures)) <= 0.02
         }
     }
 
@@ -89,22 +43,17 @@ final class RateRatioTestTests: XCTestCase {
         return sum
     }
 
-    static func share(_ endings: [Ending], _ matches: (Ending) -> Bool) -> Double {
+    static func share(_ endings: [CanarySimulation.Ending], _ matches: (CanarySimulation.Ending) -> Bool) -> Double {
         Double(endings.filter(matches).count) / Double(endings.count)
-    }
-
-    static func isReverted(_ ending: Ending) -> Bool {
-        if case .reverted = ending { return true }
-        return false
     }
 
     /// Good canaries (as healthy as stable) looked at every 2 s: the sequential test reverts at most
     /// 1 − confidence of them; the same looks with a fixed-sample test revert more.
     func testGoodCanariesAreRarelyRevertedHoweverOftenTheyAreLookedAt() {
         let canaries = 2000
-        let sequential = Self.sequential(Traffic(), canaries: canaries, seed: 7)
-        let repeated = Self.repeatedFixedSample(Traffic(), canaries: canaries, seed: 7)
-        let sequentialRate = Self.share(sequential, Self.isReverted), repeatedRate = Self.share(repeated, Self.isReverted)
+        let sequential = CanarySimulation.endings(Traffic(), canaries: canaries, seed: 7) { Self.judge(minRequests: 30) }
+        let repeated = CanarySimulation.endings(Traffic(), canaries: canaries, seed: 7) { RepeatedFixedSample() }
+        let sequentialRate = Self.share(sequential, \.isReverted), repeatedRate = Self.share(repeated, \.isReverted)
         print("good canaries reverted, of \(canaries): sequential test \(sequentialRate * 100) %, "
               + "fixed-sample test repeated at every interval \(repeatedRate * 100) %")
         XCTAssertLessThanOrEqual(sequentialRate, 0.02)
@@ -119,13 +68,12 @@ final class RateRatioTestTests: XCTestCase {
         var traffic = Traffic()
         traffic.canaryFailureRate = 0.2
         let canaries = 2000
-        var caught: [Double: Double] = [:]
-        for minRequests in [30.0, 100.0] {
-            traffic.minRequests = minRequests
-            let endings = Self.sequential(traffic, canaries: canaries, seed: 11)
-            caught[minRequests] = Self.share(endings, Self.isReverted)
+        var caught: [Int: Double] = [:]
+        for minRequests in [30, 100] {
+            let endings = CanarySimulation.endings(traffic, canaries: canaries, seed: 11) { Self.judge(minRequests: minRequests) }
+            caught[minRequests] = Self.share(endings, \.isReverted)
             let times = endings.compactMap { if case let .reverted(at) = $0 { at } else { nil } }.sorted()
-            print("10x regressions reverted with min_requests \(Int(minRequests)): \(caught[minRequests]! * 100) %, "
+            print("10x regressions reverted with min_requests \(minRequests): \((caught[minRequests] ?? 0) * 100) %, "
                   + "median after \(times.isEmpty ? 0 : times[times.count / 2]) s")
         }
         XCTAssertGreaterThanOrEqual(caught[100] ?? 0, 0.88)

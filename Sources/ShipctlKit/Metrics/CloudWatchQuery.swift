@@ -15,6 +15,9 @@ public struct CloudWatchQuery: BackendQuery {
     public var stat: String
     public var period: Int
     public var dimensions: [(name: String, value: String)]
+    /// For a metric judged by counts: the seconds since the canary's first evaluation (`{{window}}`);
+    /// the reading is then the statistic summed over that span rather than the latest datapoint.
+    public var window: Int?
 
     public init(namespace: String, metric: String, stat: String, period: Int, dimensions: [(name: String, value: String)]) {
         self.namespace = namespace
@@ -41,13 +44,16 @@ public struct CloudWatchQuery: BackendQuery {
 
     public var display: String {
         let shown = dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
-        return "\(namespace) \(metric) \(stat)/\(period)s {\(shown)}"
+        return "\(namespace) \(metric) \(stat)/\(period)s {\(shown)}" + (window.map { " over \($0)s" } ?? "")
     }
 
     /// Placeholders fill dimension values only: names, the namespace and the metric are fixed.
     public func filled(_ placeholders: Placeholders) -> CloudWatchQuery {
         var query = self
         query.dimensions = dimensions.map { ($0.name, placeholders.fill($0.value)) }
+        if let window = placeholders.values["window"], window.hasSuffix("s"), let seconds = Int(window.dropLast()), seconds > 0 {
+            query.window = seconds
+        }
         return query
     }
 
@@ -84,6 +90,15 @@ public struct CloudWatchQuery: BackendQuery {
 
     public func read(_ context: EnvironmentContext) async -> MetricReading {
         let end = context.now()
+        if let window, ["Sum", "SampleCount"].contains(stat) {
+            // Whole minutes around the window: CloudWatch counts in periods, so the sum covers at most one period more.
+            switch await statistics(from: end.addingTimeInterval(-Double(window)), to: end, context: context) {
+            case let .success(datapoints):
+                return .value(datapoints.reduce(0) { $0 + ((stat == "Sum" ? $1.Sum : $1.SampleCount) ?? 0) })
+            case let .failure(problem):
+                return .inconclusive(problem.message)
+            }
+        }
         let datapoints: [Answer.Datapoint]
         switch await statistics(from: end.addingTimeInterval(-Double(period * 2)), to: end, context: context) {
         case let .success(answer): datapoints = answer

@@ -1,0 +1,40 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// The figures `scripts/bench` prints for the judge (run only there: `SHIPCTL_BENCH=1`): at 2
+/// requests/s, 2 % background failures, steps 20 %/60 % with 20 s pauses, the judge (min_requests 30
+/// and auto) side by side with a threshold gate (`max: 0.05` over 30 s, `failure_limit: 1`) on the
+/// same sampled traffic — the same seed, so both see the same canaries.
+final class JudgeBenchmarkTests: XCTestCase {
+    func testPrintTheJudgesErrorRates() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["SHIPCTL_BENCH"] == "1", "a benchmark: scripts/bench runs it")
+        let canaries = 2000
+        var lines = ["judge benchmark: \(canaries) simulated canaries per row, 2 req/s, 2 % background, steps 20 %/60 % for 20 s",
+                     "| canary failure rate | judge, min_requests 30 | judge, min_requests auto | threshold max 0.05 |",
+                     "|---|---|---|---|"]
+        for multiple in [1.0, 2.0, 4.0, 10.0] {
+            var traffic = CanarySimulation.Traffic()
+            traffic.canaryFailureRate = traffic.stableFailureRate * multiple
+            let seed = UInt64(multiple * 1000)
+            let gates: [() -> [CanarySimulation.Ending]] = [
+                { CanarySimulation.endings(traffic, canaries: canaries, seed: seed) { CanarySimulation.Judge(config: JudgeConfig(minRequests: .count(30))) } },
+                { CanarySimulation.endings(traffic, canaries: canaries, seed: seed) { CanarySimulation.Judge(config: JudgeConfig(minRequests: .auto)) } },
+                { CanarySimulation.endings(traffic, canaries: canaries, seed: seed) { CanarySimulation.Threshold() } },
+            ]
+            let cells = gates.map { run -> String in
+                let endings = run()
+                let reverted = endings.filter(\.isReverted).count
+                let times = endings.compactMap { if case let .reverted(at) = $0 { at } else { nil } }.sorted()
+                let insufficient = endings.filter { $0 == .insufficient }.count
+                let median = times.isEmpty ? "" : ", median \(Int(times[times.count / 2])) s"
+                return String(format: "%.1f %% reverted", 100 * Double(reverted) / Double(canaries)) + median
+                    + (insufficient > 0 ? String(format: ", %.1f %% insufficient", 100 * Double(insufficient) / Double(canaries)) : "")
+            }
+            let label = multiple == 1 ? "2 % (good: false rollbacks)" : "\(Int(multiple * 2)) % (\(Int(multiple))x)"
+            lines.append("| \(label) | " + cells.joined(separator: " | ") + " |")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}
