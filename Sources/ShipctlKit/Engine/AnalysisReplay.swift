@@ -45,9 +45,16 @@ public struct AnalysisReplay: Sendable {
     }
 
     public func run(version: String, baseline: String?, from start: Date, to end: Date) async throws(ShipctlError) -> Outcome {
-        let analysis = service.analysis
+        var analysis = service.analysis
+        // The judge's metrics compare the canary with stable over the canary's own window; their replay is not built yet.
+        let judged = analysis.metrics.filter(\.isJudged).map(\.name)
+        analysis.metrics.removeAll(where: \.isJudged)
+        if !judged.isEmpty {
+            dependencies.reporter.warning("not replayed: \(judged.joined(separator: ", ")) (judged against stable; `analyze` replays thresholds only)")
+        }
         guard !analysis.metrics.isEmpty else {
-            throw .usage("\(service.name) has no metrics under analysis.metrics; there is nothing to replay")
+            throw .usage("\(service.name) has no threshold metrics under analysis.metrics; there is nothing to replay"
+                         + (judged.isEmpty ? "" : " (judged metrics are not replayed yet)"))
         }
         guard start < end else { throw .usage("--from \(Timestamp.format(start)) is not before --to \(Timestamp.format(end))") }
         let interval = analysis.interval

@@ -230,6 +230,12 @@ public struct MetricEvaluator: Sendable {
 
     static func describeThreshold(_ metric: MetricConfig) -> String {
         var parts: [String] = []
+        if let increase = metric.maxIncrease, metric.total != nil {
+            parts.append("failure rate at most \(MetricEvaluation.format(1 + increase))× stable's")
+        }
+        if let increase = metric.maxIncrease, metric.mannWhitney {
+            parts.append("\(metric.direction.rawValue) of at most \(JudgeEvidence.percent(increase)) of stable's median")
+        }
         if let max = metric.max { parts.append("max \(MetricEvaluation.format(max))") }
         if let min = metric.min { parts.append("min \(MetricEvaluation.format(min))") }
         if let ratio = metric.maxRatioToBaseline { parts.append("max \(MetricEvaluation.format(ratio))× baseline") }
