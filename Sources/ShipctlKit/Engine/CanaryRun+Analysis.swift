@@ -75,6 +75,8 @@ extension CanaryRun {
         // Judged metrics lacking requests, and why, as of the last evaluation: while any does, the step waits past its pause.
         var waitingFor: [String] = judged.map { "\($0.name): not evaluated yet" }
         var announcedWait = false
+        // The judge's window opens when the first step's watch begins, right after the canary got its traffic.
+        let since = judgeLedger.start(at: clock.wallNow())
         let interval = service.analysis.interval
         var next = clock.now() + interval
         // Metrics that failed their last evaluation: they are evaluated again as soon as
@@ -133,7 +135,6 @@ extension CanaryRun {
             }
             lastEvaluated = clock.wallNow()
             let fresh = due.filter { !stale.contains($0.name) }
-            let since = judgeLedger.start(at: clock.wallNow())
             let window = "\(max(1, Int(clock.wallNow().timeIntervalSince(since).rounded(.up))))s"
             let ledger = judgeLedger
             var evaluations = await withTaskGroup(of: (Int, MetricEvaluation).self) { group in

@@ -27,7 +27,7 @@ final class JudgeLedger: @unchecked Sendable {
         }
     }
 
-    /// When the canary first got traffic, as far as the judge knows (its first evaluation).
+    /// When the canary first got traffic, as far as the judge knows: the first step's watch began then.
     func start(at now: Date) -> Date {
         lock.withLock {
             if started == nil { started = now }
