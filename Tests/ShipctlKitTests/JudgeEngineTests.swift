@@ -6,7 +6,8 @@ import XCTest
 /// The judge inside the engine: canaries promoted on a manual clock against simulated micro-app
 /// traffic (Poisson arrivals that follow the scripted alias's split), judged by counts against stable.
 final class JudgeEngineTests: XCTestCase {
-    static func config(minRequests: String = "30", maxExtension: String = "5m", onInsufficient: String = "revert") throws -> ShipctlConfig {
+    static func config(minRequests: String = "30", maxExtension: String = "5m", onInsufficient: String = "revert",
+                       dryRun: Bool = false) throws -> ShipctlConfig {
         let yaml = """
         version: 1
         environments:
@@ -25,6 +26,7 @@ final class JudgeEngineTests: XCTestCase {
                     failures: 'fails{version="{{version}}"}[{{window}}]'
                     total: 'reqs{version="{{version}}"}[{{window}}]'
                   max_increase: 50%
+                  dry_run: \(dryRun)
         """
         return try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "/nonexistent/shipctl.yaml")
     }
@@ -148,5 +150,15 @@ final class JudgeEngineTests: XCTestCase {
             XCTAssertEqual(error.exitCode, 2)
             XCTAssertTrue(error.description.contains("judged metrics are not replayed yet"), error.description)
         }
+    }
+
+    /// A judged metric with `dry_run: true` runs beside the gates a team trusts: it records what it would
+    /// have decided, and neither reverts nor holds a step.
+    func testADryRunJudgeRecordsItsVerdictAndDecidesNothing() async throws {
+        let run = try await Self.promote(try Self.config(dryRun: true), canary: 0.5, seed: 3)
+        XCTAssertNil(run.error, "\(run.output.suffix(3))")
+        XCTAssertEqual(run.provider.split.stable, "2")
+        let analyses = run.store.all.filter { $0.action == AuditAction.analysis }
+        XCTAssertTrue(analyses.contains { $0.outcome == "fail" && $0.args["dry_run"] == .bool(true) && $0.args["judge"] != nil })
     }
 }
