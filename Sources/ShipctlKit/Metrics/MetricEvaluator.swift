@@ -120,14 +120,15 @@ public struct MetricEvaluator: Sendable {
     func judge(_ metric: MetricConfig, placeholders: Placeholders, window: String, ledger: JudgeLedger,
                config: JudgeConfig) async -> MetricEvaluation {
         let allowed = 1 + (metric.maxIncrease ?? 0)
-        var evaluation = MetricEvaluation(metric: metric.name, query: metric.source.filled(placeholders).display, value: nil, baseline: nil,
-                                          threshold: "at most \(MetricEvaluation.format(allowed))× stable's rate at \(JudgeEvidence.percent(config.confidence))",
-                                          verdict: .pass, reason: "no worse than allowed", dryRun: metric.dryRun, limits: Self.limits(of: metric))
-        guard let total = metric.total else { return evaluation }
         let canary = placeholders.values["canary"] ?? "", stable = placeholders.values["stable"] ?? ""
         func filled(_ query: MetricQuery, _ version: String) -> MetricQuery {
             query.filled(Placeholders(placeholders.values.merging(["version": version, "window": window]) { $1 }))
         }
+        // Shown is the canary's failures query as read, so the record says what was asked.
+        var evaluation = MetricEvaluation(metric: metric.name, query: filled(metric.source, canary).display, value: nil, baseline: nil,
+                                          threshold: "\(Self.describeThreshold(metric)) at \(JudgeEvidence.percent(config.confidence))",
+                                          verdict: .pass, reason: "no worse than allowed", dryRun: metric.dryRun, limits: Self.limits(of: metric))
+        guard let total = metric.total else { return evaluation }
         let queries = [filled(metric.source, canary), filled(total, canary), filled(metric.source, stable), filled(total, stable)]
         var counts: [Double] = Array(repeating: 0, count: queries.count)
         let readings = await withTaskGroup(of: (Int, MetricReading).self) { group in
@@ -179,14 +180,13 @@ public struct MetricEvaluator: Sendable {
     /// (`max_increase` × stable's median). Waits for evidence until each side has enough samples.
     func judgeShift(_ metric: MetricConfig, placeholders: Placeholders, ledger: JudgeLedger, config: JudgeConfig) async -> MetricEvaluation {
         let share = metric.maxIncrease ?? 0
-        var evaluation = MetricEvaluation(metric: metric.name, query: metric.source.filled(placeholders).display, value: nil, baseline: nil,
-                                          threshold: "\(metric.direction.rawValue) of at most \(JudgeEvidence.percent(share)) of stable's median "
-                                              + "at \(JudgeEvidence.percent(config.confidence))",
-                                          verdict: .pass, reason: "no shift beyond the allowed effect", dryRun: metric.dryRun, limits: Self.limits(of: metric))
         let canary = placeholders.values["canary"] ?? "", stable = placeholders.values["stable"] ?? ""
         func filled(_ version: String) -> MetricQuery {
             metric.source.filled(Placeholders(placeholders.values.merging(["version": version, "canary": version]) { $1 }))
         }
+        var evaluation = MetricEvaluation(metric: metric.name, query: filled(canary).display, value: nil, baseline: nil,
+                                          threshold: "\(Self.describeThreshold(metric)) at \(JudgeEvidence.percent(config.confidence))",
+                                          verdict: .pass, reason: "no shift beyond the allowed effect", dryRun: metric.dryRun, limits: Self.limits(of: metric))
         async let canaryReading = source.read(filled(canary))
         async let stableReading = source.read(filled(stable))
         var values: [Double] = []
