@@ -30,6 +30,26 @@ import Testing
         }
     }
 
+    /// The judge's numbers come from a metrics backend, or back from an audit record anyone with
+    /// INSERT can write: whatever they are, the test, its bound and the evidence's words do not trap.
+    @Test func theJudgeReadsAnyCountsWithoutTrapping() async {
+        await propertyCheck(count: 500, input: Self.numbers, Self.numbers, Self.numbers, Self.numbers) { a, x, b, y in
+            var test = RateRatioTest(allowedRatio: 1.5, confidence: 0.98)
+            test.observe(.init(canaryRequests: a, canaryFailures: x, stableRequests: b, stableFailures: y))
+            test.observe(.init(canaryRequests: x, canaryFailures: a, stableRequests: y, stableFailures: b))
+            _ = test.rejects
+            _ = test.lowerBound
+            let json: JSONValue = ["canary_requests": .number(a), "canary_failures": .number(x), "stable_requests": .number(b),
+                                   "stable_failures": .number(y), "ratio_lower_bound": .number(a), "allowed_ratio": .number(x),
+                                   "confidence": .number(y), "evidence": .number(b), "evidence_needed": .number(a), "min_requests": .number(x)]
+            if let evidence = JudgeEvidence(json: json) { #expect(!evidence.summary.isEmpty) }
+            var judge = JudgeConfig(minRequests: .auto)
+            judge.confidence = min(max(y.isFinite ? y : 0.98, 0.5), 0.9999)
+            #expect(judge.requiredRequests(allowedRatio: a.isFinite ? a : 1.5, stableRate: x) >= 0)
+            _ = MannWhitneyShift.compare(canary: [a, x, b], stable: [y, a], confidence: 0.98)?.summary
+        }
+    }
+
     @Test func checkedIntegersAreExactAndInRange() async {
         await propertyCheck(count: 2000, input: Self.numbers, Gen.int(in: -1000...1000)) { value, bound in
             let range = min(bound, 0)...max(bound, 0)

@@ -69,8 +69,9 @@ public struct JudgeEvidence: Sendable, Equatable {
         return .object(fields)
     }
 
+    /// A share as a percentage; whatever a record read back holds, never a trap.
     static func percent(_ fraction: Double) -> String {
         let value = fraction * 100
-        return (value == value.rounded() ? String(Int64(value)) : String(format: "%.3g", value)) + "%"
+        return (Checked.int(value).map(String.init) ?? (value.isFinite ? String(format: "%.3g", value) : String(value))) + "%"
     }
 }
