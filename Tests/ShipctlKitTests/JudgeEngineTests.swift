@@ -113,6 +113,8 @@ final class JudgeEngineTests: XCTestCase {
         XCTAssertEqual(verdicts.first, "waiting for evidence")
         XCTAssertFalse(verdicts.contains("inconclusive"))
         XCTAssertTrue(run.output.contains { $0.contains("waiting up to 5m more") }, "the output says how long the step will wait")
+        XCTAssertTrue(run.output.contains { $0.contains("of the 20 canary requests needed; at ") && $0.contains(" a second, about ") },
+                      "and how long the evidence takes at the traffic so far")
     }
 
     /// Too little traffic for the extension: revert, hold for `resume`, or continue — each recorded as insufficient evidence.

@@ -1,5 +1,5 @@
 import Foundation
-import ShipctlKit
+@testable import ShipctlKit
 import ShipctlTestSupport
 import XCTest
 
@@ -175,6 +175,9 @@ final class MetricConfigTests: XCTestCase {
         XCTAssertTrue((400...1000).contains(atTwoPercent), "\(atTwoPercent)")
         XCTAssertLessThan(atTenPercent, atTwoPercent)
         XCTAssertEqual(judge.requiredRequests(allowedRatio: 1.5, stableRate: nil), judge.requiredRequests(allowedRatio: 1.5, stableRate: 0.005))
+        let why = MetricEvaluator.waitingReason(have: 48, needed: atTwoPercent, window: "120s", allowed: 1.5, stableRate: 0.02, config: judge)
+        XCTAssertTrue(why.hasPrefix("48 of the \(atTwoPercent) canary requests needed (min_requests auto: enough to catch a canary failing 3× "
+                                    + "as often as stable's 2% with power 0.8 at 98%); at 0.4 a second, about "), why)
         judge.minRequests = .count(30)
         XCTAssertEqual(judge.requiredRequests(allowedRatio: 1.5, stableRate: 0.02), 30)
     }

@@ -164,7 +164,8 @@ public struct MetricEvaluator: Sendable {
             evaluation.reason = "the canary fails more than \(MetricEvaluation.format(allowed))× as often as stable, at \(JudgeEvidence.percent(config.confidence))"
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
-            evaluation.reason = "\(MetricEvaluation.format(test.total.canaryRequests)) of the \(needed) canary requests needed"
+            evaluation.reason = Self.waitingReason(have: test.total.canaryRequests, needed: needed, window: window, allowed: allowed,
+                                                   stableRate: test.stableRate, config: config)
         } else if let max = metric.max, let rate = test.canaryRate, rate > max {
             evaluation.verdict = .fail
             evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is above max \(MetricEvaluation.format(max))"
@@ -173,6 +174,23 @@ public struct MetricEvaluator: Sendable {
             evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
         }
         return evaluation
+    }
+
+    /// How far the canary is from the sample it needs, how long that takes at its traffic so far, and,
+    /// for `min_requests: auto`, why that many.
+    static func waitingReason(have: Double, needed: Int, window: String, allowed: Double, stableRate: Double?, config: JudgeConfig) -> String {
+        var reason = "\(MetricEvaluation.format(have)) of the \(needed) canary requests needed"
+        if case .auto = config.minRequests {
+            reason += " (min_requests auto: enough to catch a canary failing \(MetricEvaluation.format(2 * allowed))× as often as stable"
+                + (stableRate.map { "'s \(JudgeEvidence.percent($0))" } ?? "") + " with power \(MetricEvaluation.format(config.power))"
+                + " at \(JudgeEvidence.percent(config.confidence)))"
+        }
+        if let seconds = Double(window.dropLast()), seconds > 0, have > 0 {
+            let perSecond = have / seconds
+            let left = min((Double(needed) - have) / perSecond, 8_640_000)
+            reason += "; at \(String(format: "%.2g", perSecond)) a second, about \(DurationParser.format(.seconds(Int64(left.rounded(.up))))) more"
+        }
+        return reason
     }
 
     /// `judge: mann-whitney`: the query read for the canary and for stable (`{{version}}`), each value
