@@ -3,7 +3,7 @@ import ShipctlKit
 import ShipctlTestSupport
 import XCTest
 
-/// SPEC §1–§3 for a Lambda service, end to end: the real shipctl binary, the
+/// Promote, gates, revert and state for a Lambda service, end to end: the real shipctl binary, the
 /// real aws CLI, moto_server, Prometheus scraping the traffic simulator.
 final class LambdaPromoteTests: WorldTestCase {
 

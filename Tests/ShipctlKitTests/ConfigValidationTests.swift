@@ -18,7 +18,7 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(service.analysis.metrics.first?.max, 0.02)
     }
 
-    /// SPEC §2: "The keys in this example must work as written" — including
+    /// The documented example configuration must load as written — including
     /// `{{env}}` unquoted inside a flow mapping, which plain YAML would reject.
     func testTheSpecExampleLoadsAsWritten() throws {
         let path = TestWorld.repositoryRoot.appendingPathComponent("examples/spec/shipctl.yaml").path

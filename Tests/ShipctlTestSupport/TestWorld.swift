@@ -1,7 +1,7 @@
 import Foundation
 import ShipctlKit
 
-/// The local test world of SPEC §5 for one test: moto_server, the traffic
+/// The local test world for one test: moto_server, the traffic
 /// simulator and Prometheus on free 127.0.0.1 ports, started by
 /// `scripts/testworld/world.py` (the same script the README demo uses) and
 /// stopped by `shutdown()`.

@@ -58,7 +58,7 @@ public struct DeploymentRecorder: Sendable {
         guard let store else { return }
         let event = event(phase, action, step: step, args: args, outcome: outcome, durationMs: durationMs)
         var failure: ShipctlError?
-        if let spool, spool.pendingCount > 0, await spool.deliver(to: store).remaining > 0 {
+        if let spool, await spool.deliver(to: store).remaining > 0 {
             failure = .runtime("records kept earlier still cannot be written")
         } else {
             do { try await store.append(event) } catch { failure = error }
