@@ -72,6 +72,13 @@ final class CanaryEngineTests: XCTestCase {
         }
     }
 
+    /// A spool in a folder of its own, removed when the test ends.
+    func temporarySpool() -> AuditSpool {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return AuditSpool(path: folder.appendingPathComponent("spool.jsonl").path)
+    }
+
     /// Promotes version 2 of `service`; what it prints goes to `warnings` when given.
     static func promote(_ config: ShipctlConfig, _ world: World, service: String = "api", warnings: Transcript? = nil) async throws -> ShipctlError? {
         let service = try XCTUnwrap(config.service(named: service)), env = try XCTUnwrap(config.environments["prod"])
@@ -190,9 +197,7 @@ final class CanaryEngineTests: XCTestCase {
         let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
         var world = World(services: ["api"])
         world.samples = Self.samples(bad: { $0 >= 4 })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let spool = AuditSpool(path: folder.appendingPathComponent("spool.jsonl").path)
+        let spool = temporarySpool()
         world.spool = spool
         let store = world.store
         store.refuseAppends(from: AuditAction.trafficRevert)
@@ -222,9 +227,7 @@ final class CanaryEngineTests: XCTestCase {
         let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }"))
         var world = World(services: ["api"])
         world.samples = Self.samples(bad: { $0 >= 4 })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let spool = AuditSpool(path: folder.appendingPathComponent("spool.jsonl").path)
+        let spool = temporarySpool()
         world.spool = spool
         world.store.refuseAppends(from: AuditAction.trafficRevert)
         let warnings = Transcript()
