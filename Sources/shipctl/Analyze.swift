@@ -6,11 +6,14 @@ struct Analyze: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay a service's analysis over past metrics: would the gate have tripped? (exit 3 if so, 0 if not)",
         discussion: """
-        Every analysis.interval from --from to --to, each metric is evaluated against its threshold as in a real \
-        canary, with {{canary}} = --version and {{stable}} = --baseline (default: the last-known-good version), and \
-        failure_limit / inconclusive_limit applied. Prometheus metrics are read with query_range, CloudWatch metrics \
-        with get-metric-statistics (at most 1440 periods). Times are RFC 3339, `now`, or back from now, written with `=` so the \
-        minus is not read as an option: `--from=-30m`.
+        The analysis runs as it would in a canary that started at --from: the steps' pauses, one evaluation every \
+        analysis.interval, a failed metric confirmed (analysis.confirm), failure_limit and inconclusive_limit; judged \
+        metrics compare --version with --baseline over the time since --from, wait for min_requests and apply \
+        on_insufficient. After the steps, the rest of the window is judged too, for tuning. {{canary}} = --version, \
+        {{stable}} = --baseline (default: the last-known-good version). Prometheus metrics are read with query_range \
+        (judged ones as instant queries at each evaluation's time), CloudWatch metrics with get-metric-statistics \
+        (at most 1440 periods). Times are RFC 3339, `now`, or back from now, written with `=` so the minus is not \
+        read as an option: `--from=-30m`.
         Example: shipctl analyze --service api --env prod --version 7 --baseline 6 --from=-1h --to now
         """)
     @OptionGroup var global: GlobalOptions

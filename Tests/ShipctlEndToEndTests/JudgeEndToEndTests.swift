@@ -95,5 +95,20 @@ final class JudgeEndToEndTests: WorldTestCase {
         print("a jump to 50 % errors was reverted \(took) s after it began")
         XCTAssertLessThan(took, 3.5, said)
         XCTAssertTrue(said.contains("rate ratio ≥"), said)
+
+        // `analyze` replays the canary from its first shift through the same watch, reading the judge's
+        // counts from Prometheus as of each evaluation's time: it trips too, after the jump.
+        let shifted = try XCTUnwrap(world.auditRecords().first { $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result" })
+        let from = try XCTUnwrap(shifted["ts"]?.stringValue.flatMap(Timestamp.parse))
+        try await Task.sleep(for: .seconds(2))
+        let replay = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1", "--json",
+                                          "--from", Timestamp.format(from), "--to", Timestamp.format(reverted.addingTimeInterval(1))], config: config)
+        XCTAssertEqual(replay.status, 3, replay.output)
+        let outcome = try XCTUnwrap(replay.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.first { $0["tripped"] != nil })
+        XCTAssertEqual(outcome["tripped"]?["metric"]?.stringValue, "error-rate", replay.stdout)
+        XCTAssertTrue(outcome["tripped"]?["reason"]?.stringValue?.contains("rate ratio ≥") ?? false, replay.stdout)
+        let tripped = try XCTUnwrap(outcome["tripped"]?["at"]?.stringValue.flatMap(Timestamp.parse))
+        XCTAssertGreaterThan(tripped, jumped.addingTimeInterval(-1), replay.stdout)
+        XCTAssertLessThanOrEqual(tripped, reverted.addingTimeInterval(1), replay.stdout)
     }
 }

@@ -36,6 +36,21 @@ final class JudgeBenchmarkTests: XCTestCase {
             let label = multiple == 1 ? "2 % (good: false rollbacks)" : "\(Int(multiple * 2)) % (\(Int(multiple))x)"
             lines.append("| \(label) | " + cells.joined(separator: " | ") + " |")
         }
+        // How far the judge is from the best possible at `min_requests: 30` on tenfold regressions.
+        lines.append("10x regressions reverted at min_requests 30: judge vs a sequential test that knows the true ratio")
+        for increase in [0.0, 0.5] {
+            var traffic = CanarySimulation.Traffic()
+            traffic.canaryFailureRate = traffic.stableFailureRate * 10
+            let share = { (endings: [CanarySimulation.Ending]) in 100 * Double(endings.filter(\.isReverted).count) / Double(canaries) }
+            let judge = share(CanarySimulation.endings(traffic, canaries: canaries, seed: 77) {
+                CanarySimulation.Judge(config: JudgeConfig(minRequests: .count(30)), maxIncrease: increase)
+            })
+            let oracle = share(CanarySimulation.endings(traffic, canaries: canaries, seed: 77) {
+                CanarySimulation.Oracle(trueRatio: 10, maxIncrease: increase)
+            })
+            lines.append(String(format: "| max_increase %.0f %% | judge %.1f %% | oracle %.1f %% |", 100 * increase, judge, oracle))
+            XCTAssertLessThanOrEqual(judge, oracle + 2, "the mixture cannot beat the test that knows the answer by more than noise")
+        }
         print(lines.joined(separator: "\n"))
         // On the same good canaries the judge (fixed and auto) reverts at most 2 %; the threshold gate reverts more.
         XCTAssertEqual(goodReverted.count, 3)

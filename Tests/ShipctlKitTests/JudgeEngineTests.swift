@@ -36,6 +36,9 @@ final class JudgeEngineTests: XCTestCase {
         var store: InMemoryStateStore
         var provider: ScriptedTrafficProvider
         var output: [String]
+        /// The traffic the run saw, readable as of any past second for a replay.
+        var traffic: SimulatedTrafficCounts
+        var clock: ManualClock
     }
 
     /// Promotes version 2 once, against traffic at `rate` requests/s with the given failure rates.
@@ -52,9 +55,9 @@ final class JudgeEngineTests: XCTestCase {
         let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))
-            return Run(error: nil, store: store, provider: provider, output: output.lines)
+            return Run(error: nil, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
         } catch {
-            return Run(error: error, store: store, provider: provider, output: output.lines)
+            return Run(error: error, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
         }
     }
 
@@ -135,22 +138,6 @@ final class JudgeEngineTests: XCTestCase {
         XCTAssertEqual(continued.provider.split.stable, "2")
         for run in [reverted, held, continued] {
             XCTAssertTrue(run.store.all.contains { $0.action == AuditAction.analysis && $0.outcome == "insufficient evidence" })
-        }
-    }
-
-    /// `analyze` replays thresholds only for now, and says so rather than replaying a judged metric wrongly.
-    func testAnalyzeSaysItDoesNotReplayJudgedMetrics() async throws {
-        let config = try Self.config()
-        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
-        let dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: InMemoryStateStore(),
-                                        reporter: Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in }))
-        do {
-            _ = try await AnalysisReplay(config: config, service: service, env: env, dependencies: dependencies)
-                .run(version: "2", baseline: "1", from: Date(timeIntervalSince1970: 1_800_000_000), to: Date(timeIntervalSince1970: 1_800_000_600))
-            XCTFail("a configuration with judged metrics only has nothing to replay")
-        } catch {
-            XCTAssertEqual(error.exitCode, 2)
-            XCTAssertTrue(error.description.contains("judged metrics are not replayed yet"), error.description)
         }
     }
 

@@ -84,6 +84,27 @@ public enum CanarySimulation {
         public var requestsNeeded: Double { Double(config.requiredRequests(allowedRatio: test.allowedRatio, stableRate: test.stableRate)) }
     }
 
+    /// The best a sequential test at the same confidence can hope for: a sequential probability
+    /// ratio test (Wald 1945) that knows the canary's true rate ratio, the alternative no real
+    /// judge knows, against the same null 1 + `maxIncrease`, with the same `min_requests`.
+    public struct Oracle: Gate {
+        private let allowedRatio: Double, trueRatio: Double, threshold: Double
+        private var logLikelihoodRatio = 0.0
+        public let requestsNeeded: Double
+
+        public init(trueRatio: Double, maxIncrease: Double, confidence: Double = 0.98, minRequests: Double = 30) {
+            self.trueRatio = trueRatio
+            allowedRatio = 1 + maxIncrease
+            threshold = log(1 / (1 - confidence))
+            requestsNeeded = minRequests
+        }
+
+        public mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
+            logLikelihoodRatio += RateRatioTest.logLikelihoodRatio(increment, alternative: trueRatio, null: allowedRatio)
+            return logLikelihoodRatio >= threshold
+        }
+    }
+
     /// A threshold gate as Argo Rollouts, Flagger and CodeDeploy alarms judge: the canary's error rate
     /// over the last `window` seconds against `max`, `failure_limit` failed evaluations tolerated, an
     /// empty window inconclusive (`inconclusive_limit` tolerated).

@@ -36,6 +36,25 @@ public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
         return .value(latest.value)
     }
 
+    /// The newest sample at `instant`, as `analyze` reads the past.
+    public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
+        let script = byQuery.first { query.display.contains($0.key) }?.value ?? samples
+        let at = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))
+        guard let latest = script.last(where: { $0.at <= at }) else { return .noData("no sample yet") }
+        return .value(latest.value)
+    }
+
+    /// The newest sample at each step, as a range query answers.
+    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        var samples: [Date: Double] = [:]
+        var at = start
+        while at <= end {
+            if case let .value(value) = await read(query, asOf: at) { samples[at] = value }
+            at = at.addingTimeInterval(step.timeInterval)
+        }
+        return .samples(samples)
+    }
+
     /// Moves the clock to the next scripted sample after `instant`, if one comes within `limit`.
     public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock engineClock: EngineClock) async -> Bool? {
         let since = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))

@@ -50,18 +50,29 @@ public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
     }
 
     public func read(_ query: MetricQuery) async -> MetricReading {
+        lock.withLock {
+            catchUp()
+            return counts(query, before: seconds.count)
+        }
+    }
+
+    /// The counts as they were at `instant`, from the seconds drawn so far: `analyze` replaying the run.
+    public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
+        let second = instant.timeIntervalSince(clock.date(at: .zero)).rounded(.down)
+        return lock.withLock { counts(query, before: Int(max(0, min(second, Double(seconds.count))))) }
+    }
+
+    /// The query's count over its window of the seconds before `end`.
+    private func counts(_ query: MetricQuery, before end: Int) -> MetricReading {
         let text = query.display
         guard let version = Self.between(text, "version=\"", "\""), let window = Self.between(text, "[", "s]").flatMap(Int.init) else {
             return .inconclusive("the simulation answers only fails{version=\"V\"}[Ns] and reqs{version=\"V\"}[Ns], not \(text)")
         }
-        return lock.withLock {
-            catchUp()
-            let recent = seconds.suffix(max(window, 0))
-            let requests = recent.reduce(0) { $0 + ($1.requests[version] ?? 0) }
-            guard requests > 0 else { return .noData("no series for version \(version)") }
-            let counted = text.hasPrefix("fails") ? recent.reduce(0) { $0 + ($1.failures[version] ?? 0) } : requests
-            return .value(Double(counted))
-        }
+        let recent = seconds[..<end].suffix(max(window, 0))
+        let requests = recent.reduce(0) { $0 + ($1.requests[version] ?? 0) }
+        guard requests > 0 else { return .noData("no series for version \(version)") }
+        let counted = text.hasPrefix("fails") ? recent.reduce(0) { $0 + ($1.failures[version] ?? 0) } : requests
+        return .value(Double(counted))
     }
 
     private static func between(_ text: String, _ open: String, _ close: String) -> String? {

@@ -1,9 +1,10 @@
 import Foundation
 
-/// `shipctl analyze`: a service's configured analysis replayed over a window of
-/// history, one evaluation every `analysis.interval`, through the same evaluator
-/// and the same failure/inconclusive tally that gate a real canary; so a
-/// threshold can be tuned on past releases before it decides the next one.
+/// `shipctl analyze`: a service's configured analysis replayed over a window of history through
+/// the watch a live canary runs (`AnalysisWatch`): the steps' pauses from `--from` on, one
+/// evaluation every `analysis.interval`, failures confirmed, the judge's metrics compared with
+/// stable and waiting for evidence, `on_insufficient`, the failure and inconclusive limits. So a
+/// threshold or the judge can be tried on past releases before it decides the next one.
 public struct AnalysisReplay: Sendable {
     /// What one metric did over the window.
     public struct MetricSummary: Sendable {
@@ -13,6 +14,8 @@ public struct AnalysisReplay: Sendable {
         public var passes = 0
         public var failures = 0
         public var inconclusives = 0
+        /// Evaluations of a judged metric that still lacked the canary requests it needs.
+        public var waiting = 0
         public var firstFailure: (at: Date, value: Double?)?
         /// The value farthest past the threshold, or the largest when none failed.
         public var worst: Double?
@@ -27,6 +30,10 @@ public struct AnalysisReplay: Sendable {
         public var metrics: [MetricSummary]
         /// When and why the gate would have stopped the canary; nil when it would have passed.
         public var tripped: (at: Date, metric: String, reason: String)?
+        /// When the judge would have held the canary for lack of evidence (`on_insufficient: hold`).
+        public var held: (at: Date, reason: String)?
+        /// When the steps' pauses ended, if before the window did: the rest was watched as one more span.
+        public var stepsEnded: Date?
     }
 
     /// More evaluations than this in one window is a typo in `--from`, not a question.
@@ -45,16 +52,9 @@ public struct AnalysisReplay: Sendable {
     }
 
     public func run(version: String, baseline: String?, from start: Date, to end: Date) async throws(ShipctlError) -> Outcome {
-        var analysis = service.analysis
-        // The judge's metrics compare the canary with stable over the canary's own window; their replay is not built yet.
-        let judged = analysis.metrics.filter(\.isJudged).map(\.name)
-        analysis.metrics.removeAll(where: \.isJudged)
-        if !judged.isEmpty {
-            dependencies.reporter.warning("not replayed: \(judged.joined(separator: ", ")) (judged against stable; `analyze` replays thresholds only)")
-        }
+        let analysis = service.analysis
         guard !analysis.metrics.isEmpty else {
-            throw .usage("\(service.name) has no threshold metrics under analysis.metrics; there is nothing to replay"
-                         + (judged.isEmpty ? "" : " (judged metrics are not replayed yet)"))
+            throw .usage("\(service.name) has no metrics under analysis.metrics; there is nothing to replay")
         }
         guard start < end else { throw .usage("--from \(Timestamp.format(start)) is not before --to \(Timestamp.format(end))") }
         let interval = analysis.interval
@@ -63,61 +63,71 @@ public struct AnalysisReplay: Sendable {
             throw .usage("the window holds \(span.isFinite ? String(format: "%.0f", span) : "too many") evaluations at the \(DurationParser.format(interval)) interval, more than \(Self.evaluationLimit)",
                          hint: "narrow it with --from and --to")
         }
-        let count = Int(span)
-        if baseline == nil, analysis.metrics.contains(where: { $0.maxRatioToBaseline != nil }) {
-            throw .usage("\(service.name) compares with a baseline (max_ratio_to_baseline); name the stable version with --baseline V")
+        if baseline == nil, let metric = analysis.metrics.first(where: { $0.maxRatioToBaseline != nil || $0.isJudged }) {
+            let why = metric.isJudged ? "judges \(metric.name) against stable" : "compares with a baseline (max_ratio_to_baseline)"
+            throw .usage("\(service.name) \(why); name the stable version with --baseline V")
         }
         let canary = Placeholders.deployment(service: service, env: env, canary: version, stable: baseline ?? "")
         let stable = canary.withCanary(baseline ?? "")
-        let source = ProviderFactory.metricSource(config: config, env: env, dependencies: dependencies)
+        let base = ProviderFactory.metricSource(config: config, env: env, dependencies: dependencies)
 
-        // Every query's history in one read each, then the evaluations from memory.
+        // Each query that reads the same at every evaluation, over the whole window in one read; the judge's are read as they come.
         var histories: [String: MetricRange] = [:]
-        for metric in analysis.metrics {
+        for metric in analysis.metrics where !metric.isJudged {
             var queries = [metric.source.filled(canary)]
             if metric.maxRatioToBaseline != nil { queries.append(metric.source.filled(stable)) }
             for query in queries where histories[query.display] == nil {
-                histories[query.display] = await source.readRange(query, from: start, to: end, step: interval)
+                histories[query.display] = await base.readRange(query, from: start, to: end, step: interval)
             }
         }
 
-        var tally = AnalysisTally(failureLimit: analysis.failureLimit, inconclusiveLimit: analysis.inconclusiveLimit)
-        var summaries = analysis.metrics.map {
-            MetricSummary(name: $0.name, query: $0.source.filled(canary).display, threshold: MetricEvaluator.describeThreshold($0))
+        let clock = ReplayClock(startingAt: start).engineClock
+        let watch = AnalysisWatch(analysis: analysis, source: HistorySource(base: base, prefetched: histories, clock: clock), clock: clock,
+                                  ledger: JudgeLedger(), placeholders: canary, baseline: stable)
+        let observer = AnalysisReplayObserver(metrics: analysis.metrics, placeholders: canary, clock: clock, end: end)
+        let fresh = AnalysisTally(failureLimit: analysis.failureLimit, inconclusiveLimit: analysis.inconclusiveLimit)
+        var tally = fresh
+        var outcome = Outcome(version: version, baseline: baseline, from: start, to: end, evaluations: 0, metrics: [])
+        let steps = service.steps.enumerated().compactMap { index, step in
+            step.pause > .zero ? (label: CanaryRun.label(index, of: service.steps.count), pause: step.pause) : nil
         }
-        var tripped: (at: Date, metric: String, reason: String)?
-        for index in 0..<count {
-            let at = start.addingTimeInterval(Double(index) * interval.timeInterval)
-            let replay = ReplaySource(histories: histories, at: at, tolerance: interval.timeInterval / 2)
-            let evaluator = MetricEvaluator(source: replay)
-            for (position, metric) in analysis.metrics.enumerated() {
-                let evaluation = await evaluator.evaluate(metric, canary: canary, baseline: stable)
-                Self.add(evaluation, at: at, metric: metric, to: &summaries[position])
-                if tripped == nil, let reason = tally.record(evaluation) {
-                    tripped = (at, metric.name, reason)
+        var next = 0
+        while clock.wallNow() < end {
+            if Task.isCancelled { throw .interrupted("analyze was interrupted") }
+            let label: String, pause: Duration
+            if next < steps.count {
+                (label, pause) = steps[next]
+            } else {
+                // Past the steps the canary would have been promoted; the rest of the window is still judged, for tuning.
+                if outcome.stepsEnded == nil { outcome.stepsEnded = clock.wallNow() }
+                (label, pause) = ("after the steps", .seconds(end.timeIntervalSince(clock.wallNow())))
+            }
+            next += 1
+            let stepEnd = clock.now() + pause
+            // A failure is noted and the watch goes on with a fresh tally, so the whole window is summed up.
+            while true {
+                let left = min(stepEnd - clock.now(), .seconds(end.timeIntervalSince(clock.wallNow())))
+                guard left > .zero, !Task.isCancelled else { break }
+                let ending = try await watch.watch(pause: left, label: label, tally: &tally, observer: observer)
+                if case let .failed(metric, reason) = ending {
+                    if outcome.tripped == nil { outcome.tripped = (clock.wallNow(), metric, reason) }
+                    tally = fresh
+                    continue
                 }
+                if case let .insufficient(reason) = ending {
+                    let judged = analysis.metrics.filter { $0.isJudged && !$0.dryRun }.map(\.name).joined(separator: ", ")
+                    switch analysis.judge.onInsufficient {
+                    case .revert where outcome.tripped == nil: outcome.tripped = (clock.wallNow(), judged, "insufficient evidence: \(reason)")
+                    case .hold where outcome.held == nil: outcome.held = (clock.wallNow(), "insufficient evidence: \(reason)")
+                    default: break
+                    }
+                }
+                break
             }
         }
-        return Outcome(version: version, baseline: baseline, from: start, to: end, evaluations: count, metrics: summaries, tripped: tripped)
-    }
-
-    private static func add(_ evaluation: MetricEvaluation, at: Date, metric: MetricConfig, to summary: inout MetricSummary) {
-        switch evaluation.verdict {
-        case .pass: summary.passes += 1
-        case .inconclusive: summary.inconclusives += 1
-        case .waiting: break
-        case .fail:
-            summary.failures += 1
-            if summary.firstFailure == nil { summary.firstFailure = (at, evaluation.value) }
-        }
-        guard let value = evaluation.value else { return }
-        // Lower is worse only for a metric that must stay above a minimum.
-        let lowerIsWorse = metric.min != nil && metric.max == nil
-        if let worst = summary.worst {
-            summary.worst = lowerIsWorse ? Swift.min(worst, value) : Swift.max(worst, value)
-        } else {
-            summary.worst = value
-        }
+        outcome.evaluations = observer.rounds
+        outcome.metrics = observer.summaries
+        return outcome
     }
 }
 
@@ -127,11 +137,18 @@ extension AnalysisReplay.Outcome {
         var lines = ["replayed \(evaluations) evaluation(s) of version \(version)\(baseline.map { " against \($0)" } ?? "") from \(Timestamp.format(from)) to \(Timestamp.format(to))"]
         for metric in metrics {
             var line = "\(metric.name) (\(metric.threshold)): \(metric.passes) pass, \(metric.failures) fail, \(metric.inconclusives) inconclusive"
+            if metric.waiting > 0 { line += ", \(metric.waiting) waiting for evidence" }
             if let worst = metric.worst { line += "; worst \(MetricEvaluation.format(worst))" }
             if let first = metric.firstFailure {
                 line += "; first failure at \(Timestamp.format(first.at)) (\(first.value.map(MetricEvaluation.format) ?? "no value"))"
             }
             lines.append(line + "; query: \(metric.query)")
+        }
+        if let stepsEnded {
+            lines.append("the steps' pauses ended at \(Timestamp.format(stepsEnded)); the rest of the window was judged as if the canary stayed")
+        }
+        if let held {
+            lines.append("the judge would have held the canary at \(Timestamp.format(held.at)): \(held.reason)")
         }
         if let tripped {
             lines.append("the gate would have tripped at \(Timestamp.format(tripped.at)) on \(tripped.metric): \(tripped.reason)")
@@ -147,10 +164,12 @@ extension AnalysisReplay.Outcome {
             "from": .string(Timestamp.format(from)), "to": .string(Timestamp.format(to)), "evaluations": .int(Int64(evaluations)),
             "metrics": .array(metrics.map { metric in
                 .object(["name": .string(metric.name), "query": .string(metric.query), "threshold": .string(metric.threshold),
-                         "pass": .int(Int64(metric.passes)), "fail": .int(Int64(metric.failures)), "inconclusive": .int(Int64(metric.inconclusives)),
+                         "pass": .int(Int64(metric.passes)), "fail": .int(Int64(metric.failures)), "inconclusive": .int(Int64(metric.inconclusives)), "waiting": .int(Int64(metric.waiting)),
                          "worst": metric.worst.map(JSONValue.number) ?? .null,
                          "first_failure": metric.firstFailure.map { .string(Timestamp.format($0.at)) } ?? .null])
             }),
+            "held": held.map { .object(["at": .string(Timestamp.format($0.at)), "reason": .string($0.reason)]) } ?? .null,
+            "steps_ended": stepsEnded.map { .string(Timestamp.format($0)) } ?? .null,
             "tripped": tripped.map { .object(["at": .string(Timestamp.format($0.at)), "metric": .string($0.metric), "reason": .string($0.reason)]) } ?? .null,
         ])
     }

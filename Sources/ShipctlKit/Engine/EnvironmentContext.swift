@@ -22,6 +22,8 @@ public struct EnvironmentContext: Sendable {
     public var callTimeout: Duration = .seconds(30)
     /// The wall clock, for backends that ask for "the last N seconds".
     public var now: @Sendable () -> Date = Date.init
+    /// A moment of the past that metric reads answer as of (`analyze`); nil reads the present.
+    public var asOf: Date?
 
     public init(runner: any ProcessRunning, http: any HTTPClient, awsAPI: (any HTTPClient)?, redactor: Redactor,
                 region: String?, environment: [String: String]) {

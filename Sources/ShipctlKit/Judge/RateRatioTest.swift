@@ -110,7 +110,7 @@ public struct RateRatioTest: Sendable {
     public var stableRate: Double? { total.stableRequests > 0 ? total.stableFailures / total.stableRequests : nil }
 
     /// log of (p(ρ)/p(ρ0))^x ((1 − p(ρ))/(1 − p(ρ0)))^y for one increment.
-    static func logLikelihoodRatio(_ increment: Increment, alternative: Double, null: Double) -> Double {
+    public static func logLikelihoodRatio(_ increment: Increment, alternative: Double, null: Double) -> Double {
         let a = increment.canaryRequests, b = increment.stableRequests
         // Without traffic on one side, where a failure comes from says nothing about the ratio.
         guard a > 0, b > 0 else { return 0 }

@@ -89,7 +89,7 @@ public struct CloudWatchQuery: BackendQuery {
     }
 
     public func read(_ context: EnvironmentContext) async -> MetricReading {
-        let end = context.now()
+        let end = context.asOf ?? context.now()
         if let window, ["Sum", "SampleCount"].contains(stat) {
             // Whole minutes around the window: CloudWatch counts in periods, so the sum covers at most one period more.
             switch await statistics(from: end.addingTimeInterval(-Double(window)), to: end, context: context) {

@@ -13,6 +13,12 @@ public struct ConfiguredMetricSource: MetricSource {
         await query.backend.read(context)
     }
 
+    public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
+        var past = context
+        past.asOf = instant
+        return await query.backend.read(past)
+    }
+
     public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
         await query.backend.awaitNewSample(after: instant, limit: limit, clock: clock, context: context)
     }

@@ -15,6 +15,9 @@ public enum MetricReading: Sendable, Equatable {
 public protocol MetricSource: Sendable {
     /// Evaluates an already resolved query now.
     func read(_ query: MetricQuery) async -> MetricReading
+    /// Evaluates an already resolved query as of a moment of the past (for replaying an analysis
+    /// whose queries change at every evaluation, like the judge's `{{window}}`).
+    func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading
     /// Waits until the query's backend holds samples newer than `instant`, at most `limit`:
     /// true when it does, false when none came, nil when the backend cannot tell
     /// (then the whole limit has passed). A confirming evaluation never counts the same sample twice.
@@ -44,5 +47,9 @@ extension MetricSource {
 
     public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
         .unavailable("this metric source cannot read history")
+    }
+
+    public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
+        .inconclusive("this metric source cannot read the past")
     }
 }

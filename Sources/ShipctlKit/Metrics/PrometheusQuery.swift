@@ -63,7 +63,10 @@ public struct PrometheusQuery: BackendQuery {
 
     public func read(_ context: EnvironmentContext) async -> MetricReading {
         let data: Answer.Data
-        switch await ask("/api/v1/query", [URLQueryItem(name: "query", value: text)], timeout: Self.timeout, as: Answer.Data.self, context: context) {
+        var items = [URLQueryItem(name: "query", value: text)]
+        // As of a past moment: the value an instant query would have had then.
+        if let asOf = context.asOf { items.append(URLQueryItem(name: "time", value: String(format: "%.3f", asOf.timeIntervalSince1970))) }
+        switch await ask("/api/v1/query", items, timeout: Self.timeout, as: Answer.Data.self, context: context) {
         case let .success(answer): data = answer
         case let .failure(problem): return .inconclusive(problem.message)
         }

@@ -1,0 +1,146 @@
+import Foundation
+
+/// The watch over one step's pause: an evaluation of every metric each `interval`, a failed
+/// metric confirmed at its next sample, the judge's metrics waiting for evidence past the pause
+/// (up to `max_extension`), the failure and inconclusive limits. A live canary runs it on the
+/// real clock against the metrics backend; `analyze` runs the same watch on a clock that starts
+/// in the past against the backend's history, so a replay decides as the canary would have.
+struct AnalysisWatch {
+    /// How watching a step ended.
+    enum Ending: Equatable {
+        case passed
+        /// A gate failed: which metric, and why.
+        case failed(metric: String, reason: String)
+        /// The judge still lacked the canary requests it needs when the step's extension ran out.
+        case insufficient(String)
+    }
+
+    let analysis: AnalysisConfig
+    let source: any MetricSource
+    let clock: EngineClock
+    /// The judge's counts and tests, kept across the steps: its window is the whole canary.
+    let ledger: JudgeLedger
+    let placeholders: Placeholders
+    let baseline: Placeholders
+
+    /// Watches the metrics for `pause` — longer, up to `judge.max_extension`, while a judged
+    /// metric waits for the canary requests it needs — and says how it ended.
+    func watch(pause: Duration, label: String, tally: inout AnalysisTally, observer: some AnalysisWatchObserver)
+        async throws(ShipctlError) -> Ending
+    {
+        let metrics = analysis.metrics
+        let evaluator = MetricEvaluator(source: source)
+        let deadline = clock.now() + pause
+        let judge = analysis.judge
+        let judged = metrics.filter { $0.isJudged && !$0.dryRun }
+        // Judged metrics lacking requests, and why, as of the last evaluation: while any does, the step waits past its pause.
+        var waitingFor: [String] = judged.map { "\($0.name): not evaluated yet" }
+        var announcedWait = false
+        // The judge's window opens when the first step's watch begins, right after the canary got its traffic.
+        let since = ledger.start(at: clock.wallNow())
+        let interval = analysis.interval
+        var next = clock.now() + interval
+        // Metrics that failed their last evaluation: they are evaluated again as soon as
+        // there is a new sample, so failure_limit is spent in seconds, not intervals.
+        var confirming: [MetricConfig] = []
+        var lastEvaluated = clock.wallNow()
+        while true {
+            let end = waitingFor.isEmpty ? deadline : deadline + judge.maxExtension
+            let remaining = end - clock.now()
+            // A failure still waiting for its confirmation keeps the step open past its pause
+            // (by one interval at most): a gate never passes on an unconfirmed failure.
+            guard remaining > .zero || !confirming.isEmpty else {
+                return waitingFor.isEmpty
+                    ? .passed : .insufficient(waitingFor.joined(separator: "; ") + " after \(DurationParser.format(judge.maxExtension)) more")
+            }
+            if !waitingFor.isEmpty, !announcedWait, clock.now() >= deadline {
+                announcedWait = true
+                observer.waitingPastPause(label: label, waitingFor: waitingFor, judge: judge)
+            }
+            if await observer.shouldStop() { return .passed }
+            var due = metrics
+            // Metrics whose confirmation found no newer sample: the same sample is never counted twice.
+            var stale: Set<String> = []
+            if !confirming.isEmpty {
+                due = confirming
+                guard let found = await confirmations(of: confirming, after: lastEvaluated) else { return .passed }
+                stale = found
+                // The confirmation stands in for the next regular evaluation.
+                next = clock.now() + interval
+            } else {
+                let untilNext = next - clock.now()
+                if untilNext > .zero {
+                    // Cancellation (a signal) ends the pause early; the caller decides what follows.
+                    do { try await clock.sleep(min(untilNext, remaining)) } catch { return .passed }
+                }
+                if clock.now() >= deadline && metrics.isEmpty { return .passed }
+                next = next + interval
+                guard !metrics.isEmpty else { continue }
+            }
+            lastEvaluated = clock.wallNow()
+            let window = "\(max(1, Int(clock.wallNow().timeIntervalSince(since).rounded(.up))))s"
+            var evaluations = await evaluate(due.filter { !stale.contains($0.name) }, evaluator: evaluator, window: window)
+            for metric in due where stale.contains(metric.name) {
+                evaluations.append(MetricEvaluation.noNewSample(metric, query: metric.source.filled(placeholders).display, waited: interval))
+            }
+            let leftMs = max(Int64(0), (deadline - clock.now()).milliseconds)
+            try await observer.evaluated(evaluations, label: label, confirming: !confirming.isEmpty, leftMs: leftMs)
+            var stop: Ending?
+            for evaluation in evaluations {
+                if stop == nil, let reason = tally.record(evaluation) { stop = .failed(metric: evaluation.metric, reason: reason) }
+            }
+            if let stop { return stop }
+            // A judged metric keeps waiting until the canary has had the requests it needs; one that could not be read keeps its state.
+            for evaluation in evaluations where evaluation.verdict != .inconclusive && judged.contains(where: { $0.name == evaluation.metric }) {
+                waitingFor.removeAll { $0.hasPrefix("\(evaluation.metric): ") }
+                if evaluation.verdict == .waiting { waitingFor.append("\(evaluation.metric): \(evaluation.reason)") }
+            }
+            let failed = Set(evaluations.filter { $0.verdict == .fail && !$0.dryRun && $0.judge == nil }.map(\.metric))
+            confirming = due.filter { failed.contains($0.name) }
+            if clock.now() >= deadline && confirming.isEmpty && waitingFor.isEmpty { return .passed }
+        }
+    }
+
+    /// Waits for the confirming metrics' next samples; the names of those that got none, or nil when cancelled.
+    private func confirmations(of confirming: [MetricConfig], after lastEvaluated: Date) async -> Set<String>? {
+        let limit = analysis.interval
+        switch analysis.confirm {
+        case .nextSample:
+            let waits = confirming.map { ($0.name, $0.source.filled(placeholders)) }
+            let (source, clock) = (source, clock)
+            let stale = await withTaskGroup(of: (String, Bool?).self) { group in
+                for (name, query) in waits {
+                    group.addTask { (name, await source.awaitNewSample(for: query, after: lastEvaluated, limit: limit, clock: clock)) }
+                }
+                var found: Set<String> = []
+                for await (name, fresh) in group where fresh == false { found.insert(name) }
+                return found
+            }
+            return Task.isCancelled ? nil : stale
+        case let .after(delay):
+            do { try await clock.sleep(min(delay, limit)) } catch { return nil }
+            return []
+        }
+    }
+
+    /// One round: every due metric evaluated at once, answers in the order of the configuration.
+    private func evaluate(_ metrics: [MetricConfig], evaluator: MetricEvaluator, window: String) async -> [MetricEvaluation] {
+        let (ledger, judge, placeholders, baseline) = (ledger, analysis.judge, placeholders, baseline)
+        return await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
+            for (position, metric) in metrics.enumerated() {
+                group.addTask {
+                    if metric.mannWhitney {
+                        return (position, await evaluator.judgeShift(metric, placeholders: placeholders, ledger: ledger, config: judge))
+                    }
+                    guard metric.total != nil else {
+                        return (position, await evaluator.evaluate(metric, canary: placeholders, baseline: baseline))
+                    }
+                    return (position, await evaluator.judge(metric, placeholders: placeholders, window: window, ledger: ledger, config: judge))
+                }
+            }
+            var collected: [(Int, MetricEvaluation)] = []
+            for await item in group { collected.append(item) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+}
