@@ -50,7 +50,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ShipctlKitTests",
-            dependencies: ["ShipctlKit", "ShipctlTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "ShipctlKit", "ShipctlTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "ShipctlEndToEndTests",

@@ -8,16 +8,24 @@ import ShipctlKit
 /// driver would never complete the step (a query sent on a connection the
 /// server has already closed).
 enum DatabaseDeadline {
-    static func run<T: Sendable>(_ limit: Duration, on connection: PostgresConnection, what: String,
-                                 _ step: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func run<T: Sendable>(
+        _ limit: Duration, on connection: PostgresConnection, what: String,
+        _ step: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let race = Race<T>()
         return try await withCheckedThrowingContinuation { continuation in
             race.start(continuation)
             let timer = Task {
                 try? await Task.sleep(for: limit)
-                guard !Task.isCancelled, race.finish(.failure(ShipctlError.runtime(
-                    "the state database did not finish \(what) within \(DurationParser.format(limit))",
-                    hint: "another session may hold a lock on shipctl's tables (a migration, VACUUM FULL, REINDEX): look at pg_locks and pg_stat_activity"))) else { return }
+                guard !Task.isCancelled,
+                    race.finish(
+                        .failure(
+                            ShipctlError.runtime(
+                                "the state database did not finish \(what) within \(DurationParser.format(limit))",
+                                hint:
+                                    "another session may hold a lock on shipctl's tables (a migration, VACUUM FULL, REINDEX): look at pg_locks and pg_stat_activity"
+                            )))
+                else { return }
                 try? await connection.close()
             }
             Task {

@@ -4,18 +4,19 @@ import ShipctlKit
 
 struct Analyze: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay a service's analysis over past metrics: would the gate have tripped? (exit 3 if so, 0 if not)",
+        abstract:
+            "Replay a service's analysis over past metrics: would the gate have tripped? (exit 3 if so, 0 if not)",
         discussion: """
-        The analysis runs as it would in a canary that started at --from: the steps' pauses, one evaluation every \
-        analysis.interval, a failed metric confirmed (analysis.confirm), failure_limit and inconclusive_limit; judged \
-        metrics compare --version with --baseline over the time since --from, wait for min_requests and apply \
-        on_insufficient. After the steps, the rest of the window is judged too, for tuning. {{canary}} = --version, \
-        {{stable}} = --baseline (default: the last-known-good version). Prometheus metrics are read with query_range \
-        (judged ones as instant queries at each evaluation's time), CloudWatch metrics with get-metric-statistics \
-        (at most 1440 periods). Times are RFC 3339, `now`, or back from now, written with `=` so the minus is not \
-        read as an option: `--from=-30m`.
-        Example: shipctl analyze --service api --env prod --version 7 --baseline 6 --from=-1h --to now
-        """)
+            The analysis runs as it would in a canary that started at --from: the steps' pauses, one evaluation every \
+            analysis.interval, a failed metric confirmed (analysis.confirm), failure_limit and inconclusive_limit; judged \
+            metrics compare --version with --baseline over the time since --from, wait for min_requests and apply \
+            on_insufficient. After the steps, the rest of the window is judged too, for tuning. {{canary}} = --version, \
+            {{stable}} = --baseline (default: the last-known-good version). Prometheus metrics are read with query_range \
+            (judged ones as instant queries at each evaluation's time), CloudWatch metrics with get-metric-statistics \
+            (at most 1440 periods). Times are RFC 3339, `now`, or back from now, written with `=` so the minus is not \
+            read as an option: `--from=-30m`.
+            Example: shipctl analyze --service api --env prod --version 7 --baseline 6 --from=-1h --to now
+            """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "The service, as named under `services`.") var service: String
     @Option(help: "The environment, as named under `environments`.") var env: String
@@ -28,15 +29,21 @@ struct Analyze: AsyncParsableCommand {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
             let now = Date()
-            guard let start = TimeArgument.parse(from, now: now) else { throw .usage("--from `\(from)` is not a time (RFC 3339, `now`, or e.g. `-30m`)") }
-            guard let end = TimeArgument.parse(to, now: now) else { throw .usage("--to `\(to)` is not a time (RFC 3339, `now`, or e.g. `-30m`)") }
+            guard let start = TimeArgument.parse(from, now: now) else {
+                throw .usage("--from `\(from)` is not a time (RFC 3339, `now`, or e.g. `-30m`)")
+            }
+            guard let end = TimeArgument.parse(to, now: now) else {
+                throw .usage("--to `\(to)` is not a time (RFC 3339, `now`, or e.g. `-30m`)")
+            }
             let (serviceConfig, envConfig) = (try session.service(service), try session.environment(env))
             var stable = baseline
             if stable == nil {
-                let scope = ProviderFactory.scope(for: serviceConfig, env: envConfig, config: session.config, dependencies: session.dependencies)
+                let scope = ProviderFactory.scope(
+                    for: serviceConfig, env: envConfig, config: session.config, dependencies: session.dependencies)
                 stable = try? await session.dependencies.store.history(scope).lastKnownGood
             }
-            let replay = AnalysisReplay(config: session.config, service: serviceConfig, env: envConfig, dependencies: session.dependencies)
+            let replay = AnalysisReplay(
+                config: session.config, service: serviceConfig, env: envConfig, dependencies: session.dependencies)
             let outcome = try await replay.run(version: version, baseline: stable, from: start, to: end)
             if global.json {
                 session.reporter.json(outcome.json)

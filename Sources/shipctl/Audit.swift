@@ -8,8 +8,9 @@ struct Audit: AsyncParsableCommand {
     )
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print audit records, oldest first.",
-                                                        discussion: "Example: shipctl audit show --deployment api-prod-deploy-20261123062000-1a2b")
+        static let configuration = CommandConfiguration(
+            abstract: "Print audit records, oldest first.",
+            discussion: "Example: shipctl audit show --deployment api-prod-deploy-20261123062000-1a2b")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only the records of this deployment.") var deployment: String?
 
@@ -17,16 +18,22 @@ struct Audit: AsyncParsableCommand {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
                 let session = try Session.open(global, reporter)
                 let chain = try await session.dependencies.store.scan { line in
-                    guard deployment == nil || line.field("deployment") == deployment, let record = line.record else { return }
+                    guard deployment == nil || line.field("deployment") == deployment, let record = line.record else {
+                        return
+                    }
                     if global.json {
                         reporter.json(record.json)
                     } else {
                         let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
-                        reporter.line("\(record.seq) \(record.ts) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)")
+                        reporter.line(
+                            "\(record.seq) \(record.ts) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)"
+                        )
                     }
                 }
                 if let bad = chain.firstBad {
-                    session.reporter.warning("the log stops verifying at \(bad.seq.map { "seq \($0)" } ?? "line \(bad.line)") (\(bad.reason)); nothing from there on is shown — run `shipctl audit verify`")
+                    session.reporter.warning(
+                        "the log stops verifying at \(bad.seq.map { "seq \($0)" } ?? "line \(bad.line)") (\(bad.reason)); nothing from there on is shown — run `shipctl audit verify`"
+                    )
                 }
             }
         }
@@ -35,34 +42,49 @@ struct Audit: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the hash chain; name the first record that does not match (exit 1).",
-            discussion: "Also reads the witness the last promote wrote onto each target (Lambda alias description) and checks that the log still holds the record it cites, with the same hash.")
+            discussion:
+                "Also reads the witness the last promote wrote onto each target (Lambda alias description) and checks that the log still holds the record it cites, with the same hash."
+        )
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
                 let session = try Session.open(global, reporter)
-                let outcome = try await WitnessedVerification(config: session.config, dependencies: session.dependencies).run()
+                let outcome = try await WitnessedVerification(
+                    config: session.config, dependencies: session.dependencies
+                ).run()
                 let result = outcome.chain
-                let witnessed = outcome.witnessed.isEmpty ? "" : "; matches the witness on " + outcome.witnessed.joined(separator: ", ")
-                session.reporter.event("verified", "audit log verifies: \(result.recordCount) records, head \(result.lastHash)\(witnessed)",
-                                       ["records": .int(Int64(result.recordCount)), "head": .string(result.lastHash),
-                                        "witnessed": .array(outcome.witnessed.map(JSONValue.string))])
+                let witnessed =
+                    outcome.witnessed.isEmpty
+                    ? "" : "; matches the witness on " + outcome.witnessed.joined(separator: ", ")
+                session.reporter.event(
+                    "verified",
+                    "audit log verifies: \(result.recordCount) records, head \(result.lastHash)\(witnessed)",
+                    [
+                        "records": .int(Int64(result.recordCount)), "head": .string(result.lastHash),
+                        "witnessed": .array(outcome.witnessed.map(JSONValue.string)),
+                    ])
             }
         }
     }
 }
 
 struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Work with shipctl.yaml.", subcommands: [Validate.self])
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Work with shipctl.yaml.", subcommands: [Validate.self])
 
     struct Validate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate shipctl.yaml fully; every problem with file:line, key and what was expected.")
+        static let configuration = CommandConfiguration(
+            abstract: "Validate shipctl.yaml fully; every problem with file:line, key and what was expected.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
                 let session = try Session.open(global, reporter)
-                session.reporter.event("valid", "\(global.config) is valid: \(session.config.services.count) service(s), \(session.config.environments.count) environment(s)")
+                session.reporter.event(
+                    "valid",
+                    "\(global.config) is valid: \(session.config.services.count) service(s), \(session.config.environments.count) environment(s)"
+                )
             }
         }
     }

@@ -8,14 +8,14 @@ struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a commented shipctl.yaml for one Lambda or Cloud Run service.",
         discussion: """
-        Asks nothing when the flags give the answers; on a terminal it asks for what is missing, elsewhere a \
-        missing answer is a usage error. Refuses to overwrite an existing file unless given --force. The file \
-        passes `shipctl config validate` as written.
+            Asks nothing when the flags give the answers; on a terminal it asks for what is missing, elsewhere a \
+            missing answer is a usage error. Refuses to overwrite an existing file unless given --force. The file \
+            passes `shipctl config validate` as written.
 
-        Examples:
-          shipctl init --provider lambda --function micro-app-api --alias live
-          shipctl init --provider cloudrun --cloudrun-service api --region us-central1 --project my-proj
-        """
+            Examples:
+              shipctl init --provider lambda --function micro-app-api --alias live
+              shipctl init --provider cloudrun --cloudrun-service api --region us-central1 --project my-proj
+            """
     )
 
     @Option(help: "Where to write the configuration.") var config: String = "shipctl.yaml"
@@ -33,32 +33,43 @@ struct Init: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: false) { reporter throws(ShipctlError) in
             var chosen = self.provider
-            if chosen == nil { chosen = try ask("provider (lambda or cloudrun)", flag: "--provider").flatMap(InitTemplate.Platform.init(rawValue:)) }
+            if chosen == nil {
+                chosen = try ask("provider (lambda or cloudrun)", flag: "--provider").flatMap(
+                    InitTemplate.Platform.init(rawValue:))
+            }
             guard let provider = chosen else { throw .usage("--provider must be lambda or cloudrun") }
             var target: String? = provider == .lambda ? function : cloudrunService
             if target == nil {
-                target = provider == .lambda ? try ask("Lambda function name", flag: "--function")
-                                             : try ask("Cloud Run service name", flag: "--cloudrun-service")
+                target =
+                    provider == .lambda
+                    ? try ask("Lambda function name", flag: "--function")
+                    : try ask("Cloud Run service name", flag: "--cloudrun-service")
             }
-            let template = InitTemplate(provider: provider, service: service, env: env,
-                                        region: region ?? (provider == .lambda ? "us-east-1" : "us-central1"),
-                                        target: target ?? "", alias: alias, project: project, prometheus: prometheus)
+            let template = InitTemplate(
+                provider: provider, service: service, env: env,
+                region: region ?? (provider == .lambda ? "us-east-1" : "us-central1"),
+                target: target ?? "", alias: alias, project: project, prometheus: prometheus)
             try template.check()
             if FileManager.default.fileExists(atPath: config), !force {
-                throw .usage("\(config) already exists", hint: "pass --force to overwrite it, or --config to write elsewhere")
+                throw .usage(
+                    "\(config) already exists", hint: "pass --force to overwrite it, or --config to write elsewhere")
             }
             do {
                 try Data(template.yaml.utf8).write(to: URL(fileURLWithPath: config), options: .atomic)
             } catch {
                 throw .runtime("cannot write \(config): \(error.localizedDescription)")
             }
-            reporter.line("wrote \(config) for \(provider.rawValue) service \(service) in \(env); next: `shipctl config validate --config \(config)`")
+            reporter.line(
+                "wrote \(config) for \(provider.rawValue) service \(service) in \(env); next: `shipctl config validate --config \(config)`"
+            )
         }
     }
 
     /// Reads an answer on a terminal; elsewhere a missing flag is a usage error.
     private func ask(_ question: String, flag: String) throws(ShipctlError) -> String? {
-        guard isatty(0) == 1 else { throw .usage("\(flag) is missing", hint: "give it on the command line: `shipctl init --help` lists them") }
+        guard isatty(0) == 1 else {
+            throw .usage("\(flag) is missing", hint: "give it on the command line: `shipctl init --help` lists them")
+        }
         FileHandle.standardError.write(Data("\(question): ".utf8))
         return readLine()?.trimmingCharacters(in: .whitespaces)
     }

@@ -3,14 +3,15 @@ import ShipctlKit
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what promote would do: the terraform plan, the version it would pick, the canary steps and gates.",
+        abstract:
+            "Show what promote would do: the terraform plan, the version it would pick, the canary steps and gates.",
         discussion: """
-        Runs terraform init and plan (never apply) and reads the live split; changes nothing, takes no lock and \
-        writes no audit record, so it is safe beside a running promote. A plan that destroys or replaces \
-        resources is called out: promote stops on it unless given --yes.
+            Runs terraform init and plan (never apply) and reads the live split; changes nothing, takes no lock and \
+            writes no audit record, so it is safe beside a running promote. A plan that destroys or replaces \
+            resources is called out: promote stops on it unless given --yes.
 
-        Example: shipctl plan --service api --env prod
-        """
+            Example: shipctl plan --service api --env prod
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -22,8 +23,9 @@ struct Plan: AsyncParsableCommand {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
             let (service, env) = try session.target(service: service, env: env)
-            let report = try await PlanReport.gather(config: session.config, service: service, env: env, version: version,
-                                                     dependencies: session.dependencies)
+            let report = try await PlanReport.gather(
+                config: session.config, service: service, env: env, version: version,
+                dependencies: session.dependencies)
             if global.json {
                 reporter.json(report.json)
             } else {

@@ -3,13 +3,14 @@ import ShipctlKit
 
 struct Rollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put all traffic back on the last-known-good version now: one provider call, then flags, then a check.",
+        abstract:
+            "Put all traffic back on the last-known-good version now: one provider call, then flags, then a check.",
         discussion: """
-        Needs no metrics backend and no terraform. The target is the newest known-good version that is not live \
-        (from the audit log), the stable version of an unfinished canary, or --to.
+            Needs no metrics backend and no terraform. The target is the newest known-good version that is not live \
+            (from the audit log), the stable version of an unfinished canary, or --to.
 
-        Example: shipctl rollback --service api --env prod --reason "error rate spike"
-        """
+            Example: shipctl rollback --service api --env prod --reason "error rate spike"
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -23,7 +24,8 @@ struct Rollback: AsyncParsableCommand {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
             let (service, env) = try session.target(service: service, env: env)
-            let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
+            let engine = RollbackEngine(
+                config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(to: to, reason: reason, flipFlags: !noFlags))
         }
     }
@@ -43,7 +45,8 @@ struct Abort: AsyncParsableCommand {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
             let (service, env) = try session.target(service: service, env: env)
-            let engine = RollbackEngine(config: session.config, service: service, env: env, dependencies: session.dependencies)
+            let engine = RollbackEngine(
+                config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(reason: "aborted", flipFlags: false, abortOnly: true))
         }
     }

@@ -6,12 +6,16 @@ import ShipctlKit
 struct Shipctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shipctl",
-        abstract: "Ship LLM micro apps to AWS Lambda and Google Cloud Run safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
+        abstract:
+            "Ship LLM micro apps to AWS Lambda and Google Cloud Run safely: terraform, canary steps, metric gates, automatic rollback, audit log.",
         discussion: """
-        Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
-        rolled back (analyze: would have failed) · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
-        """,
-        subcommands: [Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self, Analyze.self, Plan.self, Flags.self, State.self, ConfigCommand.self, Init.self]
+            Exit codes: 0 success · 1 runtime failure · 2 usage or configuration error · 3 canary failed its gates and was \
+            rolled back (analyze: would have failed) · 4 another deployment holds the lock · 5 an interrupted deployment needs resume or abort · 130/143 promote cancelled by SIGINT/SIGTERM after reverting to stable.
+            """,
+        subcommands: [
+            Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self,
+            Analyze.self, Plan.self, Flags.self, State.self, ConfigCommand.self, Init.self,
+        ]
     )
 
     static let version = "0.1.0"
@@ -60,8 +64,9 @@ enum CommandOutput {
     static func reporter(json: Bool) -> Reporter {
         let environment = ProcessInfo.processInfo.environment
         let mode = OutputMode.detect(json: json, environment: environment)
-        return Reporter(mode: mode, redactor: Redactor.from(environment: environment),
-                        live: mode == .human ? LiveView.forTerminal(environment: environment) : nil)
+        return Reporter(
+            mode: mode, redactor: Redactor.from(environment: environment),
+            live: mode == .human ? LiveView.forTerminal(environment: environment) : nil)
     }
 }
 

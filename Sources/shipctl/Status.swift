@@ -5,10 +5,10 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the live traffic split, any in-flight or interrupted deployment, and last-known-good versions.",
         discussion: """
-        Exits 1 after printing everything it could when the live split of any service/env cannot be read.
+            Exits 1 after printing everything it could when the live split of any service/env cannot be read.
 
-        Example: shipctl status --service api --env prod
-        """
+            Example: shipctl status --service api --env prod
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -18,14 +18,17 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
-            let services = try service.map { name throws(ShipctlError) in [try session.service(name)] } ?? session.config.services
-            let envs = try env.map { name throws(ShipctlError) in [try session.environment(name)] }
+            let services =
+                try service.map { name throws(ShipctlError) in [try session.service(name)] } ?? session.config.services
+            let envs =
+                try env.map { name throws(ShipctlError) in [try session.environment(name)] }
                 ?? session.config.environments.values.sorted { $0.name < $1.name }
             var unreadable: [String] = []
             for service in services {
                 for env in envs {
-                    let report = try await StatusReport.gather(config: session.config, service: service, env: env,
-                                                               dependencies: session.dependencies)
+                    let report = try await StatusReport.gather(
+                        config: session.config, service: service, env: env,
+                        dependencies: session.dependencies)
                     if global.json {
                         reporter.json(report.json)
                     } else {
@@ -36,8 +39,9 @@ struct Status: AsyncParsableCommand {
             }
             // Everything that could be read is shown first; a split nobody could read is still a failure for CI.
             if !unreadable.isEmpty {
-                throw .runtime("the live traffic split of \(unreadable.joined(separator: ", ")) could not be read (see above)",
-                               hint: "check the cloud CLI's credentials and region, then run `shipctl status` again")
+                throw .runtime(
+                    "the live traffic split of \(unreadable.joined(separator: ", ")) could not be read (see above)",
+                    hint: "check the cloud CLI's credentials and region, then run `shipctl status` again")
             }
         }
     }

@@ -17,7 +17,9 @@ final class CommandContractTests: XCTestCase {
         if file.pathExtension == "yml" {
             return text.split(separator: "\n").flatMap { line -> [String] in
                 guard let start = line.range(of: "run: shipctl ") else { return [] }
-                return line[start.upperBound...].components(separatedBy: "&&").map { "shipctl " + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "shipctl ", with: "") }
+                return line[start.upperBound...].components(separatedBy: "&&").map {
+                    "shipctl " + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "shipctl ", with: "")
+                }
             }
         }
         var found: [String] = []
@@ -25,12 +27,17 @@ final class CommandContractTests: XCTestCase {
             var shell = false
             for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if trimmed.hasPrefix("```") { shell = ["```sh", "```bash", "```shell", "```console"].contains(trimmed); continue }
+                if trimmed.hasPrefix("```") {
+                    shell = ["```sh", "```bash", "```shell", "```console"].contains(trimmed)
+                    continue
+                }
                 guard shell else { continue }
                 let command = trimmed.hasPrefix("$ ") ? String(trimmed.dropFirst(2)) : trimmed
                 // `shipctl a && shipctl b` is two commands; text after `#` is a comment.
                 let code = command.components(separatedBy: " #").first ?? command
-                found += code.components(separatedBy: "&&").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("shipctl ") }
+                found += code.components(separatedBy: "&&").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    $0.hasPrefix("shipctl ")
+                }
             }
         }
         var rest = Substring(text)
@@ -48,19 +55,25 @@ final class CommandContractTests: XCTestCase {
         var text = String(command.dropFirst("shipctl ".count))
         if let pipe = text.range(of: " | ") { text = String(text[..<pipe.lowerBound]) }  // `shipctl audit show | tail`
         text = text.replacingOccurrences(of: "\\|", with: "|")
-        text = text.replacingOccurrences(of: #"\\\([^)]*\)"#, with: "x", options: .regularExpression)  // Swift interpolation
-        text = text.replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "", options: .regularExpression)   // ${TO:+--to "$TO"}
+        // Swift interpolation, then shell defaults such as ${TO:+--to "$TO"}.
+        text = text.replacingOccurrences(of: #"\\\([^)]*\)"#, with: "x", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "", options: .regularExpression)
         text = text.replacingOccurrences(of: #"\$[A-Z_]+"#, with: "x", options: .regularExpression)
-        text = text.replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: "").replacingOccurrences(of: "…", with: "")
+        text = text.replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: "")
+            .replacingOccurrences(of: "…", with: "")
         var words: [String] = []
-        var current = "", quote: Character?
+        var current = ""
+        var quote: Character?
         for character in text {
             if let open = quote {
                 if character == open { quote = nil } else { current.append(character) }
             } else if character == "\"" || character == "'" {
                 quote = character
             } else if character == " " {
-                if !current.isEmpty { words.append(current); current = "" }
+                if !current.isEmpty {
+                    words.append(current)
+                    current = ""
+                }
             } else {
                 current.append(character)
             }
@@ -90,7 +103,10 @@ final class CommandContractTests: XCTestCase {
             let config = arguments == ["--version"] ? [] : ["--config", "/nonexistent/shipctl.yaml"]
             let run = await ShipctlRun.run(arguments + config, environment: environment, timeout: .seconds(30))
             guard run.output.contains("Usage: shipctl") else { return nil }
-            guard let missing = run.output.range(of: #"Missing expected argument '--[a-z-]+"#, options: .regularExpression) else {
+            guard
+                let missing = run.output.range(
+                    of: #"Missing expected argument '--[a-z-]+"#, options: .regularExpression)
+            else {
                 return run.stderr.split(separator: "\n").first.map(String.init) ?? run.output
             }
             let option = run.output[missing].components(separatedBy: "'").last ?? ""
@@ -104,7 +120,9 @@ final class CommandContractTests: XCTestCase {
         for folder in ["runbooks", "docs", "Sources"] {
             let base = Self.root.appendingPathComponent(folder)
             let paths = FileManager.default.enumerator(atPath: base.path)?.compactMap { $0 as? String } ?? []
-            files += paths.filter { path in [".md", ".yml", ".swift"].contains { path.hasSuffix($0) } }.map { base.appendingPathComponent($0) }
+            files += paths.filter { path in [".md", ".yml", ".swift"].contains { path.hasSuffix($0) } }.map {
+                base.appendingPathComponent($0)
+            }
         }
         var checked = 0
         var problems: [String] = []
@@ -129,18 +147,25 @@ final class CommandContractTests: XCTestCase {
             }
             taught.formUnion(commands.map { $0.prefix(2).filter { !$0.hasPrefix("-") }.joined(separator: " ") })
         }
-        for needed in ["plan", "flags set", "flags list", "init", "rollback", "status", "audit show", "audit verify", "resume", "abort"] {
+        for needed in [
+            "plan", "flags set", "flags list", "init", "rollback", "status", "audit show", "audit verify", "resume",
+            "abort",
+        ] {
             XCTAssertTrue(taught.contains(needed), "no document or hint shows `shipctl \(needed)`")
         }
         for runbook in ["cost-surge", "incident-triage", "secrets-rotation", "rollback"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("runbooks/\(runbook).md").path), "runbooks/\(runbook).md is missing")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("runbooks/\(runbook).md").path),
+                "runbooks/\(runbook).md is missing")
         }
     }
 
     /// The check itself can fail: commands that do not exist, or options they do not take, are caught.
     func testACommandThatDoesNotExistIsCaught() async {
-        for command in ["shipctl plans --service api --env prod", "shipctl flags flip MODEL=small --service api --env prod",
-                        "shipctl rollback --service api --env prod --force", "shipctl preview up --pr N --ttl D --wait"] {
+        for command in [
+            "shipctl plans --service api --env prod", "shipctl flags flip MODEL=small --service api --env prod",
+            "shipctl rollback --service api --env prod --force", "shipctl preview up --pr N --ttl D --wait",
+        ] {
             let arguments = Self.arguments(of: command) ?? []
             let problem = await Self.parseProblem(arguments)
             XCTAssertNotNil(problem, command)
@@ -151,22 +176,32 @@ final class CommandContractTests: XCTestCase {
 
     func testTheExitCodesOfTheReadmeAndHelpAreTheOnesErrorsMapTo() async throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let table = readme.components(separatedBy: "## Exit codes").dropFirst().first?.components(separatedBy: "\n## ").first ?? ""
-        let documented = Set(table.split(separator: "\n").compactMap { row -> [Int32]? in
-            let cell = row.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? ""
-            let codes = cell.split(separator: "/").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
-            return codes.isEmpty ? nil : codes
-        }.flatMap { $0 })
-        let errors: [ShipctlError] = [.runtime("x"), .command(CommandFailure(command: ["aws"], status: 1, stderr: "")), .usage("x"), .configuration([]),
-                                      .gatesFailed(reason: "x", revertedTo: "1"), .wouldHaveFailed("x"), .locked(service: "a", env: "b", holder: "c"), .interrupted("x"),
-                                      .cancelled(signal: SIGINT, outcome: "x"), .cancelled(signal: SIGTERM, outcome: "x")]
+        let table =
+            readme.components(separatedBy: "## Exit codes").dropFirst().first?.components(separatedBy: "\n## ").first
+            ?? ""
+        let documented = Set(
+            table.split(separator: "\n").compactMap { row -> [Int32]? in
+                let cell = row.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? ""
+                let codes = cell.split(separator: "/").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+                return codes.isEmpty ? nil : codes
+            }.flatMap { $0 })
+        let errors: [ShipctlError] = [
+            .runtime("x"), .command(CommandFailure(command: ["aws"], status: 1, stderr: "")), .usage("x"),
+            .configuration([]),
+            .gatesFailed(reason: "x", revertedTo: "1"), .wouldHaveFailed("x"),
+            .locked(service: "a", env: "b", holder: "c"), .interrupted("x"),
+            .cancelled(signal: SIGINT, outcome: "x"), .cancelled(signal: SIGTERM, outcome: "x"),
+        ]
         XCTAssertEqual(documented, Set([0] + errors.map(\.exitCode)), table)
 
         let help = await ShipctlRun.run(["--help"], environment: ProcessInfo.processInfo.environment)
         XCTAssertEqual(help.status, 0)
         let flattened = help.stdout.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "  ", with: " ")
-        for phrase in ["0 success", "1 runtime failure", "2 usage or configuration error", "3 canary failed its gates", "4 another deployment holds the lock",
-                       "5 an interrupted deployment needs resume or abort", "130/143"] {
+        for phrase in [
+            "0 success", "1 runtime failure", "2 usage or configuration error", "3 canary failed its gates",
+            "4 another deployment holds the lock",
+            "5 an interrupted deployment needs resume or abort", "130/143",
+        ] {
             XCTAssertTrue(flattened.contains(phrase), "--help should say \(phrase): \(help.stdout)")
         }
     }

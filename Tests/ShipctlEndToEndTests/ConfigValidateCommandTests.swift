@@ -9,11 +9,13 @@ final class ConfigValidateCommandTests: XCTestCase {
     static let valid = SampleConfig.valid
 
     func validate(_ yaml: String) async throws -> ShipctlRun {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString.prefix(8))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "validate-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try yaml.write(to: dir.appendingPathComponent("shipctl.yaml"), atomically: true, encoding: .utf8)
-        return await ShipctlRun.run(["config", "validate"], environment: ProcessInfo.processInfo.environment, workingDirectory: dir.path)
+        return await ShipctlRun.run(
+            ["config", "validate"], environment: ProcessInfo.processInfo.environment, workingDirectory: dir.path)
     }
 
     func testTheValidConfigPasses() async throws {
@@ -24,21 +26,31 @@ final class ConfigValidateCommandTests: XCTestCase {
     func testTenMalformedConfigsExitTwoNamingLineAndKey() async throws {
         let cases: [(from: String, to: String, location: String)] = [
             ("weight: 10,", "weight: ten,", "shipctl.yaml:10:21: services.api.strategy.steps[0].weight"),
-            ("    provider: lambda", "    provider: lambda\n    replicas: 3", "shipctl.yaml:7:5: services.api.replicas"),
+            (
+                "    provider: lambda", "    provider: lambda\n    replicas: 3",
+                "shipctl.yaml:7:5: services.api.replicas"
+            ),
             ("services:\n  api:", "servicez:\n  api:", "shipctl.yaml:4:1: servicez"),
             ("pause: 60s", "pause: 60 seconds", "shipctl.yaml:10:32: services.api.strategy.steps[0].pause"),
             ("weight: 50,", "weight: 101,", "shipctl.yaml:11:21: services.api.strategy.steps[1].weight"),
             ("interval: 10s", "interval: -1s", "shipctl.yaml:13:17: services.api.analysis.interval"),
-            ("lambda: { function: micro-app-api, alias: live }", "lambda: { function: 7, alias: [live] }", "services.api.lambda.alias"),
+            (
+                "lambda: { function: micro-app-api, alias: live }", "lambda: { function: 7, alias: [live] }",
+                "services.api.lambda.alias"
+            ),
             ("provider: lambda", "provider: kubernetes", "shipctl.yaml:6:15: services.api.provider"),
-            ("function: micro-app-api", "function: \"api; rm -rf /\"", "shipctl.yaml:7:25: services.api.lambda.function"),
+            (
+                "function: micro-app-api", "function: \"api; rm -rf /\"",
+                "shipctl.yaml:7:25: services.api.lambda.function"
+            ),
             ("max: 0.02", "max: [0.02]", "shipctl.yaml:17:16: services.api.analysis.metrics[0].max"),
         ]
         for example in cases {
             let yaml = Self.valid.replacingOccurrences(of: example.from, with: example.to)
             let run = try await validate(yaml)
             XCTAssertEqual(run.status, 2, "\(example.to): \(run.output)")
-            XCTAssertTrue(run.stderr.contains(example.location), "\(example.to): expected \(example.location) in \(run.stderr)")
+            XCTAssertTrue(
+                run.stderr.contains(example.location), "\(example.to): expected \(example.location) in \(run.stderr)")
         }
     }
 }

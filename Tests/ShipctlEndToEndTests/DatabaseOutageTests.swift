@@ -40,7 +40,8 @@ final class DatabaseOutageTests: WorldTestCase {
         let output = world.directory.appendingPathComponent("promote.out")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
-        let promote = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config, output: handle)
+        let promote = try world.startShipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config, output: handle)
         var shifted = false
         for _ in 0..<300 where !shifted && promote.isRunning {
             try await Task.sleep(for: .milliseconds(100))
@@ -59,7 +60,9 @@ final class DatabaseOutageTests: WorldTestCase {
         }
         let databaseBack = await restarted.value
         XCTAssertTrue(databaseBack, "PostgreSQL did not start again")
-        while promote.isRunning && Date().timeIntervalSince(stopped) < 60 { try await Task.sleep(for: .milliseconds(100)) }
+        while promote.isRunning && Date().timeIntervalSince(stopped) < 60 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         if promote.isRunning { promote.terminate() }
         promote.waitUntilExit()
         try handle.close()
@@ -71,7 +74,9 @@ final class DatabaseOutageTests: WorldTestCase {
         // The first database step to fail ends the canary: an analysis record that cannot be written (exit 1),
         // or the lock found lost at the interval with nobody able to take it (exit 3). Either way it reverted.
         XCTAssertTrue([1, 3].contains(promote.terminationStatus), "exit \(promote.terminationStatus): \(said)")
-        XCTAssertTrue(said.contains("cannot reach the state database") || said.contains("the state database does not answer"), said)
+        XCTAssertTrue(
+            said.contains("cannot reach the state database") || said.contains("the state database does not answer"),
+            said)
         XCTAssertTrue(said.contains("traffic goes back regardless"), said)
         XCTAssertTrue(said.contains("the audit log answers again"), said)
 

@@ -15,18 +15,26 @@ final class FanOutTests: WorldTestCase {
         try await world.createFunction("fan-bad", versions: 3)
         try await world.setBehaviour(version: "3", errorRate: 0.5)
         let revisions = try await world.createCloudRunService("fan-web", revisions: 2)
-        let services = Self.functions.map { LambdaPromoteTests.lambdaService(function: $0, steps: steps, key: $0) }.joined(separator: "\n")
+        let services =
+            Self.functions.map { LambdaPromoteTests.lambdaService(function: $0, steps: steps, key: $0) }.joined(
+                separator: "\n")
             + "\n" + CloudRunPromoteTests.service("fan-web", steps: steps)
         return (try world.writeConfig(SampleConfig.inWorld(services: services)), revisions)
     }
 
     func versions(_ revisions: [String]) -> [String] {
-        ["--version", "fan-a=2", "--version", "fan-b=2", "--version", "fan-c=2", "--version", "fan-bad=3", "--version", "web=\(revisions[1])"]
+        [
+            "--version", "fan-a=2", "--version", "fan-b=2", "--version", "fan-c=2", "--version", "fan-bad=3",
+            "--version", "web=\(revisions[1])",
+        ]
     }
 
     func testAllServicesArePromotedAndOnlyTheBadOneIsRevertedWithExitThree() async throws {
-        let (config, revisions) = try await makeServices(steps: "          - { weight: 10, pause: 6s }\n          - { weight: 100 }")
-        let run = await world.shipctl(["promote", "--all", "--env", "prod", "--max-parallel", "5"] + versions(revisions), config: config, timeout: .seconds(300))
+        let (config, revisions) = try await makeServices(
+            steps: "          - { weight: 10, pause: 6s }\n          - { weight: 100 }")
+        let run = await world.shipctl(
+            ["promote", "--all", "--env", "prod", "--max-parallel", "5"] + versions(revisions), config: config,
+            timeout: .seconds(300))
 
         XCTAssertEqual(run.status, 3, run.output)
         XCTAssertTrue(run.stderr.contains("1 service(s) did not succeed: fan-bad"), run.stderr)
@@ -44,20 +52,30 @@ final class FanOutTests: WorldTestCase {
             XCTAssertTrue(run.stdout.contains("[\(name)] "), "lines carry the service name \(name): \(run.stdout)")
         }
         let records = try world.auditRecords()
-        let finishes = Dictionary(records.filter { $0["action"]?.stringValue == "deployment.finish" }
-            .map { ($0["service"]?.stringValue ?? "", $0["outcome"]?.stringValue ?? "") }) { $1 }
-        XCTAssertEqual(finishes, ["fan-a": "succeeded", "fan-b": "succeeded", "fan-c": "succeeded", "fan-bad": "rolled-back", "web": "succeeded"])
+        let finishes = Dictionary(
+            records.filter { $0["action"]?.stringValue == "deployment.finish" }
+                .map { ($0["service"]?.stringValue ?? "", $0["outcome"]?.stringValue ?? "") }
+        ) { $1 }
+        XCTAssertEqual(
+            finishes,
+            [
+                "fan-a": "succeeded", "fan-b": "succeeded", "fan-c": "succeeded", "fan-bad": "rolled-back",
+                "web": "succeeded",
+            ])
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
 
         // --json: every event says whose it is; several services need versions that name them.
-        let json = await world.shipctl(["promote", "--service", "fan-a", "--service", "fan-b", "--env", "prod", "--version", "1", "--json"], config: config)
+        let json = await world.shipctl(
+            ["promote", "--service", "fan-a", "--service", "fan-b", "--env", "prod", "--version", "1", "--json"],
+            config: config)
         XCTAssertEqual(json.status, 2, json.output)
         XCTAssertTrue(json.stdout.contains("--version must name its service"), json.stdout)
     }
 
     func testSIGTERMRevertsEveryCanaryInFlightAndExits143() async throws {
-        let (config, revisions) = try await makeServices(steps: "          - { weight: 10, pause: 120s }\n          - { weight: 100 }")
+        let (config, revisions) = try await makeServices(
+            steps: "          - { weight: 10, pause: 120s }\n          - { weight: 100 }")
         try await world.setBehaviour(version: "3", errorRate: 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
@@ -71,7 +89,10 @@ final class FanOutTests: WorldTestCase {
         var shifted: Set<String> = []
         for _ in 0..<600 where shifted.count < 4 {
             try await Task.sleep(for: .milliseconds(100))
-            shifted = Set(((try? world.auditRecords()) ?? []).filter { $0["action"]?.stringValue == "analysis" }.compactMap { $0["service"]?.stringValue })
+            shifted = Set(
+                ((try? world.auditRecords()) ?? []).filter { $0["action"]?.stringValue == "analysis" }.compactMap {
+                    $0["service"]?.stringValue
+                })
         }
         XCTAssertEqual(shifted.count, 4, "four canaries (the default --max-parallel) are in their pause: \(shifted)")
         kill(process.processIdentifier, SIGTERM)
@@ -88,11 +109,18 @@ final class FanOutTests: WorldTestCase {
         }
         let web = try await world.cloudRunTraffic("fan-web")
         XCTAssertEqual(web.percents, [revisions[0]: 100])
-        let cancelled = Set(try world.auditRecords().filter { $0["action"]?.stringValue == "deployment.finish" && $0["outcome"]?.stringValue == "cancelled" }
+        let cancelled = Set(
+            try world.auditRecords().filter {
+                $0["action"]?.stringValue == "deployment.finish" && $0["outcome"]?.stringValue == "cancelled"
+            }
             .compactMap { $0["service"]?.stringValue })
         XCTAssertEqual(cancelled, shifted, "each canary in flight recorded its cancellation")
-        let events = try String(contentsOf: outputPath, encoding: .utf8).split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
-        XCTAssertTrue(events.filter { $0["event"]?.stringValue == "analysis" }.allSatisfy { $0["service"] != nil }, "JSON events carry their service")
+        let events = try String(contentsOf: outputPath, encoding: .utf8).split(separator: "\n").compactMap {
+            JSONValue.parse(String($0))
+        }
+        XCTAssertTrue(
+            events.filter { $0["event"]?.stringValue == "analysis" }.allSatisfy { $0["service"] != nil },
+            "JSON events carry their service")
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
     }

@@ -8,13 +8,14 @@ import XCTest
 final class FaultTests: WorldTestCase {
 
     static let longPause = """
-              - { weight: 10, pause: 60s }
-              - { weight: 100 }
-    """
+                  - { weight: 10, pause: 60s }
+                  - { weight: 100 }
+        """
 
     /// Starts `promote` as a child we can signal, and waits until the canary holds traffic.
     func startPromote(config: String) async throws -> Process {
-        let process = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let process = try world.startShipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         for _ in 0..<300 {
             let audit = (try? String(contentsOfFile: world.auditLogPath, encoding: .utf8)) ?? ""
             if audit.contains("\"action\":\"analysis\"") { return process }
@@ -73,7 +74,8 @@ final class FaultTests: WorldTestCase {
 
     func testPrometheusGoingAwayIsInconclusiveAndReverts() async throws {
         try await world.createFunction("blind-app", versions: 2)
-        let config = try world.writeConfig(LambdaPromoteTests.config(function: "blind-app", steps: Self.longPause, inconclusiveLimit: 2))
+        let config = try world.writeConfig(
+            LambdaPromoteTests.config(function: "blind-app", steps: Self.longPause, inconclusiveLimit: 2))
         let process = try await startPromote(config: config)
 
         await world.stop("prometheus")
@@ -83,7 +85,8 @@ final class FaultTests: WorldTestCase {
         let alias = try await world.alias("blind-app")
         XCTAssertEqual(alias.version, "1")
         XCTAssertTrue(alias.weights.isEmpty)
-        let records = try String(contentsOfFile: world.auditLogPath, encoding: .utf8).split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+        let records = try String(contentsOfFile: world.auditLogPath, encoding: .utf8).split(separator: "\n").compactMap
+        { JSONValue.parse(String($0)) }
         let finish = records.last { $0["action"]?.stringValue == "deployment.finish" }
         XCTAssertEqual(finish?["outcome"]?.stringValue, "rolled-back")
         let reason = finish?["args"]?["reason"]?.stringValue ?? ""

@@ -14,13 +14,20 @@ final class HostileAnswersTests: XCTestCase {
         var found: [String] = []
         if run.status != expectedStatus { found.append("exit \(run.status), expected \(expectedStatus)") }
         if run.output.contains("Fatal error") || run.output.contains("Stack dump") { found.append("trapped") }
-        if run.output.unicodeScalars.contains(where: { [0x1B, 0x07, 0x0D, 0x9B].contains($0.value) }) { found.append("printed a raw control character") }
-        if run.output.contains(HostileAnswersCorpus.sensitiveValue) { found.append("printed the terraform sensitive value") }
+        if run.output.unicodeScalars.contains(where: { [0x1B, 0x07, 0x0D, 0x9B].contains($0.value) }) {
+            found.append("printed a raw control character")
+        }
+        if run.output.contains(HostileAnswersCorpus.sensitiveValue) {
+            found.append("printed the terraform sensitive value")
+        }
         let lines = run.output.split(separator: "\n", omittingEmptySubsequences: false)
         switch mode {
         case .githubActions:
             let ours = ["::error::", "::warning::", "::group::", "::endgroup::"]
-            for line in lines where line.trimmingCharacters(in: .whitespaces).hasPrefix("::") && !ours.contains(where: { line.hasPrefix($0) }) {
+            for line in lines
+            where line.trimmingCharacters(in: .whitespaces).hasPrefix("::")
+                && !ours.contains(where: { line.hasPrefix($0) })
+            {
                 found.append("a workflow command from data: \(line.prefix(80))")
             }
             if lines.contains(where: { $0.contains("##[") }) { found.append("an old-style workflow command from data") }
@@ -50,7 +57,8 @@ final class HostileAnswersTests: XCTestCase {
         let cases = HostileAnswersCorpus.cases
         let runs = cases.reduce(0) { $0 + $1.commands.count } * Mode.allCases.count
         XCTAssertGreaterThanOrEqual(runs, 200)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-answers-\(UUID().uuidString.prefix(8))")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "hostile-answers-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
 
         let findings = await Lanes.collect(cases.count) { index -> [String] in
@@ -60,12 +68,18 @@ final class HostileAnswersTests: XCTestCase {
                 for mode in Mode.allCases {
                     let dir = root.appendingPathComponent("case-\(index)-\(commandIndex)-\(mode)")
                     do {
-                        try FileManager.default.createDirectory(at: dir.appendingPathComponent("infra"), withIntermediateDirectories: true)
-                        try HostileAnswersCorpus.config.write(to: dir.appendingPathComponent("shipctl.yaml"), atomically: true, encoding: .utf8)
+                        try FileManager.default.createDirectory(
+                            at: dir.appendingPathComponent("infra"), withIntermediateDirectories: true)
+                        try HostileAnswersCorpus.config.write(
+                            to: dir.appendingPathComponent("shipctl.yaml"), atomically: true, encoding: .utf8)
                         let fake = try FakeCLI(in: dir, answers: item.answers)
-                        let run = await ShipctlRun.run(Self.arguments(command, mode: mode), environment: Self.environment(fake.environment, mode: mode),
-                                                       workingDirectory: dir.path, timeout: .seconds(120))
-                        found += Self.problems(run, mode: mode).map { "\(item.name) / \(command.joined(separator: " ")) / \(mode): \($0)\n    \(run.output.prefix(300))" }
+                        let run = await ShipctlRun.run(
+                            Self.arguments(command, mode: mode),
+                            environment: Self.environment(fake.environment, mode: mode),
+                            workingDirectory: dir.path, timeout: .seconds(120))
+                        found += Self.problems(run, mode: mode).map {
+                            "\(item.name) / \(command.joined(separator: " ")) / \(mode): \($0)\n    \(run.output.prefix(300))"
+                        }
                     } catch {
                         found.append("\(item.name): could not set up: \(error)")
                     }
@@ -74,6 +88,8 @@ final class HostileAnswersTests: XCTestCase {
             }
             return found
         }
-        XCTAssertTrue(findings.isEmpty, "\(findings.count) of \(runs) runs misbehaved:\n" + findings.prefix(30).joined(separator: "\n"))
+        XCTAssertTrue(
+            findings.isEmpty,
+            "\(findings.count) of \(runs) runs misbehaved:\n" + findings.prefix(30).joined(separator: "\n"))
     }
 }

@@ -12,23 +12,26 @@ final class HostilePeerTests: WorldTestCase {
 
     /// One Lambda service with an `http` smoke test at `smokeURL`, two steps, and no metric.
     private func smokeConfig(function: String, smokeURL: String, timeout: String) throws -> String {
-        try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: \(function), alias: live }
-            strategy:
-              steps:
-                - { weight: 10, pause: 2s }
-                - { weight: 100 }
-            smoke:
-              - { name: health, http: { url: "\(smokeURL)", status: 200, timeout: \(timeout) } }
-        """, prometheus: false))
+        try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      api:
+                        provider: lambda
+                        lambda: { function: \(function), alias: live }
+                        strategy:
+                          steps:
+                            - { weight: 10, pause: 2s }
+                            - { weight: 100 }
+                        smoke:
+                          - { name: health, http: { url: "\(smokeURL)", status: 200, timeout: \(timeout) } }
+                    """, prometheus: false))
     }
 
     /// One Lambda service whose only flag is an Unleash feature at `url`.
     private func unleashConfig(url: String) throws -> String {
         world.environment["UNLEASH_TOKEN"] = Self.token
-        let flag = "{ unleash: { url: \"\(url)\", project: default, feature: new-recs, environment: production, token: \"${UNLEASH_TOKEN}\" }, enabled: false }"
+        let flag =
+            "{ unleash: { url: \"\(url)\", project: default, feature: new-recs, environment: production, token: \"${UNLEASH_TOKEN}\" }, enabled: false }"
         return try world.writeConfig(SampleConfig.oneStepInWorld(function: "flag-app", flags: [flag]))
     }
 
@@ -39,9 +42,11 @@ final class HostilePeerTests: WorldTestCase {
     func testATricklingSmokeEndpointFailsAtItsDeadlineAndTheCanaryIsReverted() async throws {
         try await world.createFunction("trickle-app", versions: 2)
         // The pre-traffic smoke test is answered; the one after the shift trickles.
-        let config = try smokeConfig(function: "trickle-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "3s")
+        let config = try smokeConfig(
+            function: "trickle-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "3s")
         let started = Date()
-        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         let elapsed = Date().timeIntervalSince(started)
 
         XCTAssertEqual(run.status, 3, run.output)
@@ -56,13 +61,17 @@ final class HostilePeerTests: WorldTestCase {
 
     func testSIGTERMDuringATricklingSmokeTestRevertsTraffic() async throws {
         try await world.createFunction("signal-app", versions: 2)
-        let config = try smokeConfig(function: "signal-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "120s")
-        let process = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let config = try smokeConfig(
+            function: "signal-app", smokeURL: "\(world.hostileURL)/trickle/1/health", timeout: "120s")
+        let process = try world.startShipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         // The canary holds 10 % once the shift's result is on disk; its smoke test then trickles.
         var shifted = false
         for _ in 0..<300 where !shifted {
             let records = (try? world.auditRecords()) ?? []
-            shifted = records.contains { $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result" }
+            shifted = records.contains {
+                $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result"
+            }
             if !shifted { try await Task.sleep(for: .milliseconds(100)) }
         }
         XCTAssertTrue(shifted, "the canary never took traffic")
@@ -72,10 +81,13 @@ final class HostilePeerTests: WorldTestCase {
 
         kill(process.processIdentifier, SIGTERM)
         let signalled = Date()
-        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { try await Task.sleep(for: .milliseconds(50)) }
+        while process.isRunning && Date().timeIntervalSince(signalled) < 10 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
 
-        XCTAssertLessThan(Date().timeIntervalSince(signalled), 7.5, "SIGTERM must end the trickling smoke test and revert")
+        XCTAssertLessThan(
+            Date().timeIntervalSince(signalled), 7.5, "SIGTERM must end the trickling smoke test and revert")
         XCTAssertEqual(process.terminationStatus, 143)
         let alias = try await world.alias("signal-app")
         XCTAssertEqual(alias.version, "1")
@@ -88,12 +100,16 @@ final class HostilePeerTests: WorldTestCase {
     func testATricklingPrometheusEndsEachReadAtItsDeadlineAndTheCanaryIsReverted() async throws {
         try await world.createFunction("slow-metrics-app", versions: 2)
         world.environment["PROMETHEUS_URL"] = "\(world.hostileURL)/trickle/0"
-        let config = try world.writeConfig(LambdaPromoteTests.config(function: "slow-metrics-app", steps: """
-                  - { weight: 10, pause: 30s }
-                  - { weight: 100 }
-        """, inconclusiveLimit: 1))
+        let config = try world.writeConfig(
+            LambdaPromoteTests.config(
+                function: "slow-metrics-app",
+                steps: """
+                              - { weight: 10, pause: 30s }
+                              - { weight: 100 }
+                    """, inconclusiveLimit: 1))
         let started = Date()
-        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
 
         XCTAssertEqual(run.status, 3, run.output)
         XCTAssertTrue(run.output.contains("timed out after 5s"), run.output)
@@ -106,7 +122,8 @@ final class HostilePeerTests: WorldTestCase {
     func testATricklingFlagServiceEndsAtItsDeadline() async throws {
         let config = try unleashConfig(url: "\(world.hostileURL)/trickle/0")
         let started = Date()
-        let run = await world.shipctl(["flags", "set", "new-recs=false", "--service", "api", "--env", "prod"], config: config)
+        let run = await world.shipctl(
+            ["flags", "set", "new-recs=false", "--service", "api", "--env", "prod"], config: config)
 
         XCTAssertEqual(run.status, 1, run.output)
         XCTAssertTrue(run.stderr.contains("timed out after 10s"), run.stderr)
@@ -116,16 +133,20 @@ final class HostilePeerTests: WorldTestCase {
 
     func testARedirectToAnotherOriginFailsTheFlipAndTheTokenStaysHome() async throws {
         let config = try unleashConfig(url: "\(world.hostileURL)/redirect")
-        let run = await world.shipctl(["flags", "set", "new-recs=false", "--service", "api", "--env", "prod"], config: config)
+        let run = await world.shipctl(
+            ["flags", "set", "new-recs=false", "--service", "api", "--env", "prod"], config: config)
 
         XCTAssertEqual(run.status, 1, run.output)
         XCTAssertTrue(run.stderr.contains("Unleash answered 307"), run.stderr)
         let requests = try await world.hostileRequests()
         let home = URL(string: world.hostileURL)?.port
         XCTAssertFalse(requests.isEmpty)
-        XCTAssertEqual(requests.filter { $0["port"]?.doubleValue.map { Int($0) } != home }.count, 0,
-                       "a request followed the redirect to another origin: \(requests)")
-        let flips = try world.auditRecords().filter { $0["action"]?.stringValue == "flag.set" && $0["phase"]?.stringValue == "result" }
+        XCTAssertEqual(
+            requests.filter { $0["port"]?.doubleValue.map { Int($0) } != home }.count, 0,
+            "a request followed the redirect to another origin: \(requests)")
+        let flips = try world.auditRecords().filter {
+            $0["action"]?.stringValue == "flag.set" && $0["phase"]?.stringValue == "result"
+        }
         XCTAssertEqual(flips.map { $0["outcome"]?.stringValue }, ["failed"], "\(flips)")
     }
 
@@ -150,37 +171,45 @@ extension HostilePeerTests {
         world.environment["FLAG_CRED"] = fromVariable
         try await world.createFunction("secret-app", versions: 2)
         let hostile = world.hostileURL.replacingOccurrences(of: "http://", with: "http://deploy:\(password)@")
-        let config = try world.writeConfig("""
-        version: 1
-        state: { dir: "${SHIPCTL_STATE_DIR}" }
-        environments:
-          prod: { region: us-east-1, prometheus: "http://metrics:\(password)@127.0.0.1:9" }
-        services:
-          api:
-            provider: lambda
-            lambda: { function: secret-app, alias: live }
-            strategy:
-              steps:
-                - { weight: 10, pause: 3s }
-                - { weight: 100 }
-            analysis:
-              interval: 1s
-              inconclusive_limit: 1
-              metrics:
-                - { name: error-rate, prometheus: 'sum(rate(llm_requests_total{version="{{canary}}"}[30s]))', max: 1 }
-            on_failure:
-              flags:
-                - { unleash: { url: "\(hostile)/echo", project: default, feature: literal, environment: production, token: \(literal) }, enabled: false }
-                - { unleash: { url: "\(hostile)/echo", project: default, feature: variable, environment: production, token: "${FLAG_CRED}" }, enabled: false }
-        """)
+        let config = try world.writeConfig(
+            """
+            version: 1
+            state: { dir: "${SHIPCTL_STATE_DIR}" }
+            environments:
+              prod: { region: us-east-1, prometheus: "http://metrics:\(password)@127.0.0.1:9" }
+            services:
+              api:
+                provider: lambda
+                lambda: { function: secret-app, alias: live }
+                strategy:
+                  steps:
+                    - { weight: 10, pause: 3s }
+                    - { weight: 100 }
+                analysis:
+                  interval: 1s
+                  inconclusive_limit: 1
+                  metrics:
+                    - { name: error-rate, prometheus: 'sum(rate(llm_requests_total{version="{{canary}}"}[30s]))', max: 1 }
+                on_failure:
+                  flags:
+                    - { unleash: { url: "\(hostile)/echo", project: default, feature: literal, environment: production, token: \(literal) }, enabled: false }
+                    - { unleash: { url: "\(hostile)/echo", project: default, feature: variable, environment: production, token: "${FLAG_CRED}" }, enabled: false }
+            """)
         var runs: [ShipctlRun] = []
         for json in [false, true] {
             let extra = json ? ["--json"] : []
-            runs.append(await world.shipctl(["flags", "set", "literal=false", "--service", "api", "--env", "prod"] + extra, config: config))
-            runs.append(await world.shipctl(["flags", "set", "variable=false", "--service", "api", "--env", "prod"] + extra, config: config))
-            runs.append(await world.shipctl(["flags", "list", "--service", "api", "--env", "prod"] + extra, config: config))
+            runs.append(
+                await world.shipctl(
+                    ["flags", "set", "literal=false", "--service", "api", "--env", "prod"] + extra, config: config))
+            runs.append(
+                await world.shipctl(
+                    ["flags", "set", "variable=false", "--service", "api", "--env", "prod"] + extra, config: config))
+            runs.append(
+                await world.shipctl(["flags", "list", "--service", "api", "--env", "prod"] + extra, config: config))
         }
-        runs.append(await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2", "--json"], config: config))
+        runs.append(
+            await world.shipctl(
+                ["promote", "--service", "api", "--env", "prod", "--version", "2", "--json"], config: config))
 
         // Every flip fails (the service answers 404), the promote's too: it reverts and exits 1 for the flags.
         XCTAssertEqual(runs.map(\.status), [1, 1, 1, 1, 1, 1, 1], runs.map(\.output).joined(separator: "\n"))
@@ -188,7 +217,9 @@ extension HostilePeerTests {
         // The services did see the credentials, and quoted them back.
         let sent = try await world.hostileRequests().compactMap { $0["headers"]?["authorization"]?.stringValue }
         XCTAssertTrue(sent.contains(literal) && sent.contains(fromVariable), "\(sent)")
-        let everything = runs.map(\.output).joined(separator: "\n") + (try String(contentsOfFile: world.auditLogPath, encoding: .utf8))
+        let everything =
+            runs.map(\.output).joined(separator: "\n")
+            + (try String(contentsOfFile: world.auditLogPath, encoding: .utf8))
         XCTAssertTrue(everything.contains("Authorization was ***"), everything)
         XCTAssertTrue(everything.contains("metrics:***@127.0.0.1:9"), everything)
         for secret in [literal, fromVariable, password] {

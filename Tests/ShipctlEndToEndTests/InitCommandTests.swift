@@ -7,42 +7,57 @@ import XCTest
 /// written, for both providers, asking nothing when the flags answer.
 final class InitCommandTests: XCTestCase {
     private func run(_ arguments: [String], in folder: String) async -> ShipctlRun {
-        await ShipctlRun.run(arguments, environment: ProcessInfo.processInfo.environment, workingDirectory: folder, timeout: .seconds(30))
+        await ShipctlRun.run(
+            arguments, environment: ProcessInfo.processInfo.environment, workingDirectory: folder, timeout: .seconds(30)
+        )
     }
 
     func testInitOutputPassesValidateForLambdaAndCloudRun() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-init-\(UUID().uuidString.prefix(8))").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "shipctl-init-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
 
-        let lambda = await run(["init", "--provider", "lambda", "--function", "micro-app-api", "--alias", "live"], in: folder)
+        let lambda = await run(
+            ["init", "--provider", "lambda", "--function", "micro-app-api", "--alias", "live"], in: folder)
         XCTAssertEqual(lambda.status, 0, lambda.output)
-        XCTAssertEqual(lambda.stdout, "wrote shipctl.yaml for lambda service api in prod; next: `shipctl config validate --config shipctl.yaml`\n")
+        XCTAssertEqual(
+            lambda.stdout,
+            "wrote shipctl.yaml for lambda service api in prod; next: `shipctl config validate --config shipctl.yaml`\n"
+        )
         let written = try String(contentsOfFile: folder + "/shipctl.yaml", encoding: .utf8)
         XCTAssertTrue(written.contains("lambda: { function: micro-app-api, alias: live }"), written)
         let validLambda = await run(["config", "validate"], in: folder)
         XCTAssertEqual(validLambda.status, 0, validLambda.output)
 
-        let cloudRun = await run(["init", "--provider", "cloudrun", "--cloudrun-service", "recs", "--project", "my-proj",
-                                  "--service", "recs", "--env", "staging", "--config", "cloudrun.yaml"], in: folder)
+        let cloudRun = await run(
+            [
+                "init", "--provider", "cloudrun", "--cloudrun-service", "recs", "--project", "my-proj",
+                "--service", "recs", "--env", "staging", "--config", "cloudrun.yaml",
+            ], in: folder)
         XCTAssertEqual(cloudRun.status, 0, cloudRun.output)
         let validCloudRun = await run(["config", "validate", "--config", "cloudrun.yaml"], in: folder)
         XCTAssertEqual(validCloudRun.status, 0, validCloudRun.output)
-        XCTAssertTrue(try String(contentsOfFile: folder + "/cloudrun.yaml", encoding: .utf8)
-            .contains("cloudrun: { service: recs, region: us-central1, project: my-proj }"))
+        XCTAssertTrue(
+            try String(contentsOfFile: folder + "/cloudrun.yaml", encoding: .utf8)
+                .contains("cloudrun: { service: recs, region: us-central1, project: my-proj }"))
         let plan = await run(["plan", "--help"], in: folder)
         XCTAssertEqual(plan.status, 0)
 
         let again = await run(["init", "--provider", "lambda", "--function", "other"], in: folder)
         XCTAssertEqual(again.status, 2, again.output)
         XCTAssertTrue(again.stderr.contains("shipctl.yaml already exists"), again.stderr)
-        XCTAssertEqual(try String(contentsOfFile: folder + "/shipctl.yaml", encoding: .utf8), written, "an existing file was overwritten")
+        XCTAssertEqual(
+            try String(contentsOfFile: folder + "/shipctl.yaml", encoding: .utf8), written,
+            "an existing file was overwritten")
 
         // Not on a terminal, a missing answer is a usage error, not a question nobody sees.
         let missing = await run(["init", "--provider", "lambda", "--config", "new.yaml"], in: folder)
         XCTAssertEqual(missing.status, 2, missing.output)
         XCTAssertTrue(missing.stderr.contains("--function is missing"), missing.stderr)
-        let hostile = await run(["init", "--provider", "lambda", "--function", "x\n  evil: true", "--config", "bad.yaml"], in: folder)
+        let hostile = await run(
+            ["init", "--provider", "lambda", "--function", "x\n  evil: true", "--config", "bad.yaml"], in: folder)
         XCTAssertEqual(hostile.status, 2, hostile.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad.yaml"))
     }

@@ -11,23 +11,26 @@ final class InterruptionTests: WorldTestCase {
 
     /// A three-step canary with short pauses and a smoke test, for service `name`.
     static func config(service: String, function: String) -> String {
-        SampleConfig.inWorld(services: """
-          \(service):
-            provider: lambda
-            lambda: { function: \(function), alias: live }
-            strategy:
-              steps:
-                - { weight: 10, pause: 1s }
-                - { weight: 50, pause: 1s }
-                - { weight: 100 }
-            smoke:
-              - { name: invoke, invoke: { payload: '{"ping": true}' } }
-        """, prometheus: false)
+        SampleConfig.inWorld(
+            services: """
+                  \(service):
+                    provider: lambda
+                    lambda: { function: \(function), alias: live }
+                    strategy:
+                      steps:
+                        - { weight: 10, pause: 1s }
+                        - { weight: 50, pause: 1s }
+                        - { weight: 100 }
+                    smoke:
+                      - { name: invoke, invoke: { payload: '{"ping": true}' } }
+                """, prometheus: false)
     }
 
     func records(service: String) -> [JSONValue] {
         let text = (try? String(contentsOfFile: world.auditLogPath, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.filter { $0["service"]?.stringValue == service }
+        return text.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.filter {
+            $0["service"]?.stringValue == service
+        }
     }
 
     /// The records a kill may follow: the start and every intent and result that moves traffic.
@@ -35,7 +38,8 @@ final class InterruptionTests: WorldTestCase {
         let action = record["action"]?.stringValue ?? ""
         let phase = record["phase"]?.stringValue ?? ""
         if action == AuditAction.deploymentStart { return true }
-        return [AuditAction.trafficShift, AuditAction.trafficComplete].contains(action) && ["intent", "result"].contains(phase)
+        return [AuditAction.trafficShift, AuditAction.trafficComplete].contains(action)
+            && ["intent", "result"].contains(phase)
     }
 
     /// Starts `promote`, and SIGKILLs it and everything it started (a lost CI runner)
@@ -47,8 +51,10 @@ final class InterruptionTests: WorldTestCase {
     /// Starts `promote` and sends `signal` as soon as the `boundary`-th boundary record is on disk:
     /// SIGKILL to everything it started (a lost runner), another signal to shipctl alone (a cancelled
     /// job). Returns that record, when the signal went, and the process once it has ended.
-    func promoteSignalled(_ signal: Int32, atBoundary boundary: Int, service: String,
-                          config: String) async throws -> (record: JSONValue, signalled: Date, process: Process) {
+    func promoteSignalled(
+        _ signal: Int32, atBoundary boundary: Int, service: String,
+        config: String
+    ) async throws -> (record: JSONValue, signalled: Date, process: Process) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
         process.arguments = ["promote", "--service", service, "--env", "prod", "--version", "2", "--config", config]
@@ -71,7 +77,9 @@ final class InterruptionTests: WorldTestCase {
                     kill(process.processIdentifier, signal)
                 }
                 // Bounded: a process that ignores the signal is killed when the test gives up on it.
-                while process.isRunning && Date().timeIntervalSince(signalled) < 30 { try await Task.sleep(for: .milliseconds(10)) }
+                while process.isRunning && Date().timeIntervalSince(signalled) < 30 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 if process.isRunning { ProcessTree.signal(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
                 return (boundaries[boundary], signalled, process)
@@ -80,14 +88,16 @@ final class InterruptionTests: WorldTestCase {
             try await Task.sleep(for: .milliseconds(2))
         }
         ProcessTree.signal(process.processIdentifier, SIGKILL)
-        throw TestWorldError("promote of \(service) ended before boundary \(boundary) (\(records(service: service).count) records)")
+        throw TestWorldError(
+            "promote of \(service) ended before boundary \(boundary) (\(records(service: service).count) records)")
     }
 
     func testSIGKILLAtEveryBoundaryIsReportedAndThenResumedOrAborted() async throws {
         // start + (intent, result) for each of the three steps
         let boundaries = 7
         let finishes = ["resume", "abort"]
-        try await world.createFunctions((0..<boundaries).flatMap { boundary in finishes.map { "kill-\(boundary)-\($0)" } }, versions: 2)
+        try await world.createFunctions(
+            (0..<boundaries).flatMap { boundary in finishes.map { "kill-\(boundary)-\($0)" } }, versions: 2)
         for boundary in 0..<boundaries {
             for finish in finishes {
                 let service = "kill\(boundary)\(finish)"
@@ -95,13 +105,15 @@ final class InterruptionTests: WorldTestCase {
                 let config = try world.writeConfig(Self.config(service: service, function: function))
 
                 let killedAt = try await promoteKilled(atBoundary: boundary, service: service, config: config)
-                let what = "killed after \(killedAt["action"]?.stringValue ?? "?") \(killedAt["phase"]?.stringValue ?? "?") (\(killedAt["step"]?.stringValue ?? "")), then \(finish)"
+                let what =
+                    "killed after \(killedAt["action"]?.stringValue ?? "?") \(killedAt["phase"]?.stringValue ?? "?") (\(killedAt["step"]?.stringValue ?? "")), then \(finish)"
                 let written = records(service: service)
                 let last = try XCTUnwrap(written.last)
                 XCTAssertEqual(last["seq"], killedAt["seq"], "the kill should land right at the boundary: \(what)")
                 let deployment = try XCTUnwrap(killedAt["deployment"]?.stringValue)
 
-                let status = await world.shipctl(["status", "--service", service, "--env", "prod", "--json"], config: config)
+                let status = await world.shipctl(
+                    ["status", "--service", service, "--env", "prod", "--json"], config: config)
                 XCTAssertEqual(status.status, 0, status.output)
                 let inFlight = JSONValue.parse(status.stdout)?["in_flight"]
                 XCTAssertEqual(inFlight?["deployment"]?.stringValue, deployment, "\(what): \(status.stdout)")
@@ -110,10 +122,16 @@ final class InterruptionTests: WorldTestCase {
                 XCTAssertEqual(inFlight?["last_phase"]?.stringValue, last["phase"]?.stringValue, what)
                 XCTAssertEqual(inFlight?["last_step"]?.stringValue, last["step"]?.stringValue, what)
 
-                let again = await world.shipctl(["promote", "--service", service, "--env", "prod", "--version", "2"], config: config)
+                let again = await world.shipctl(
+                    ["promote", "--service", service, "--env", "prod", "--version", "2"], config: config)
                 XCTAssertEqual(again.status, 5, "\(what): \(again.output)")
-                for expected in [deployment, "live traffic:", "shipctl resume --service \(service) --env prod", "shipctl abort --service \(service) --env prod"] {
-                    XCTAssertTrue(again.stderr.contains(expected), "\(what): the exit-5 message should name \(expected): \(again.stderr)")
+                for expected in [
+                    deployment, "live traffic:", "shipctl resume --service \(service) --env prod",
+                    "shipctl abort --service \(service) --env prod",
+                ] {
+                    XCTAssertTrue(
+                        again.stderr.contains(expected),
+                        "\(what): the exit-5 message should name \(expected): \(again.stderr)")
                 }
 
                 let run = await world.shipctl([finish, "--service", service, "--env", "prod"], config: config)
@@ -125,9 +143,12 @@ final class InterruptionTests: WorldTestCase {
                 XCTAssertEqual(end?["deployment"]?.stringValue, deployment, what)
                 XCTAssertEqual(end?["outcome"]?.stringValue, finish == "resume" ? "succeeded" : "cancelled", what)
 
-                let after = await world.shipctl(["status", "--service", service, "--env", "prod", "--json"], config: config)
+                let after = await world.shipctl(
+                    ["status", "--service", service, "--env", "prod", "--json"], config: config)
                 XCTAssertEqual(JSONValue.parse(after.stdout)?["in_flight"], .null, "\(what): \(after.stdout)")
-                XCTAssertEqual(JSONValue.parse(after.stdout)?["last_known_good"]?.stringValue, finish == "resume" ? "2" : "1", what)
+                XCTAssertEqual(
+                    JSONValue.parse(after.stdout)?["last_known_good"]?.stringValue, finish == "resume" ? "2" : "1", what
+                )
                 let verify = await world.shipctl(["audit", "verify"], config: config)
                 XCTAssertEqual(verify.status, 0, "\(what): \(verify.output)")
             }
@@ -143,9 +164,11 @@ final class InterruptionTests: WorldTestCase {
             let service = "term\(boundary)"
             let function = "term-\(boundary)"
             let config = try world.writeConfig(Self.config(service: service, function: function))
-            let (record, signalled, process) = try await promoteSignalled(SIGTERM, atBoundary: boundary, service: service, config: config)
+            let (record, signalled, process) = try await promoteSignalled(
+                SIGTERM, atBoundary: boundary, service: service, config: config)
             let ended = Date().timeIntervalSince(signalled)
-            let what = "SIGTERM after \(record["action"]?.stringValue ?? "?") \(record["phase"]?.stringValue ?? "?") (\(record["step"]?.stringValue ?? ""))"
+            let what =
+                "SIGTERM after \(record["action"]?.stringValue ?? "?") \(record["phase"]?.stringValue ?? "?") (\(record["step"]?.stringValue ?? ""))"
             XCTAssertLessThan(ended, 7.5, "\(what): the process took \(ended) s to end")
             // A signal after the last traffic call may find the promote already done.
             let status = process.terminationStatus
@@ -156,17 +179,21 @@ final class InterruptionTests: WorldTestCase {
             let end = records(service: service).last { $0["action"]?.stringValue == AuditAction.deploymentFinish }
             XCTAssertEqual(end?["outcome"]?.stringValue, status == 0 ? "succeeded" : "cancelled", what)
         }
-        let verify = await world.shipctl(["audit", "verify"], config: try world.writeConfig(Self.config(service: "term0", function: "term-0")))
+        let verify = await world.shipctl(
+            ["audit", "verify"], config: try world.writeConfig(Self.config(service: "term0", function: "term-0")))
         XCTAssertEqual(verify.status, 0, verify.output)
     }
 
     func testOnCancelHoldLeavesTheSplitForResume() async throws {
         try await world.createFunction("hold-app", versions: 2)
-        let config = try world.writeConfig(Self.config(service: "api", function: "hold-app")
-            .replacingOccurrences(of: "weight: 10, pause: 1s", with: "weight: 10, pause: 60s"))
+        let config = try world.writeConfig(
+            Self.config(service: "api", function: "hold-app")
+                .replacingOccurrences(of: "weight: 10, pause: 1s", with: "weight: 10, pause: 60s"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestWorld.shipctlBinary)
-        process.arguments = ["promote", "--service", "api", "--env", "prod", "--version", "2", "--on-cancel", "hold", "--config", config]
+        process.arguments = [
+            "promote", "--service", "api", "--env", "prod", "--version", "2", "--on-cancel", "hold", "--config", config,
+        ]
         process.environment = world.environment
         let stderrPath = world.directory.appendingPathComponent("hold.stderr").path
         XCTAssertTrue(FileManager.default.createFile(atPath: stderrPath, contents: nil))
@@ -174,7 +201,11 @@ final class InterruptionTests: WorldTestCase {
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()
         for _ in 0..<1500 where process.isRunning {
-            if records(service: "api").contains(where: { $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result" }) { break }
+            if records(service: "api").contains(where: {
+                $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result"
+            }) {
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         try await Task.sleep(for: .milliseconds(300))
@@ -191,8 +222,9 @@ final class InterruptionTests: WorldTestCase {
         XCTAssertEqual(hold?["action"]?.stringValue, AuditAction.deploymentHold)
         XCTAssertEqual(hold?["outcome"]?.stringValue, "cancelled")
 
-        let resumed = await world.shipctl(["resume", "--service", "api", "--env", "prod"],
-                                          config: try world.writeConfig(Self.config(service: "api", function: "hold-app")))
+        let resumed = await world.shipctl(
+            ["resume", "--service", "api", "--env", "prod"],
+            config: try world.writeConfig(Self.config(service: "api", function: "hold-app")))
         XCTAssertEqual(resumed.status, 0, resumed.output)
         XCTAssertTrue(resumed.stdout.contains("continuing from step 1/3"), resumed.stdout)
         let alias = try await world.alias("hold-app")
@@ -205,11 +237,13 @@ final class InterruptionTests: WorldTestCase {
         // One step and no smoke test. Through the signed Lambda API the winner may be done
         // before the other process has even started: that one then finds nothing to promote.
         // What must hold every round is that exactly one of them moves traffic.
-        let config = try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: race-app, alias: live }
-        """, prometheus: false))
+        let config = try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      api:
+                        provider: lambda
+                        lambda: { function: race-app, alias: live }
+                    """, prometheus: false))
         var collisions = 0
         for round in 0..<20 {
             let version = round.isMultiple(of: 2) ? "2" : "1"
@@ -220,7 +254,9 @@ final class InterruptionTests: WorldTestCase {
             let runs = await [first, second]
 
             let statuses = runs.map(\.status).sorted()
-            let late = runs.contains { $0.status == 0 && $0.stdout.contains("already serves 100% of traffic; nothing to promote") }
+            let late = runs.contains {
+                $0.status == 0 && $0.stdout.contains("already serves 100% of traffic; nothing to promote")
+            }
             XCTAssertTrue(statuses == [0, 4] || (statuses == [0, 0] && late), "round \(round): \(runs.map(\.output))")
             if let loser = runs.first(where: { $0.status == 4 }) {
                 collisions += 1

@@ -30,7 +30,8 @@ final class JudgeEndToEndTests: WorldTestCase {
     /// 0.98 needs a few hundred canary requests (at a 50 % step, the in-process simulation catches
     /// 92 % of such canaries by 200 requests and 98.7 % by 300); the ten canaries run at once.
     func testGoodVersionsArePromotedAndBadOnesRevertedAtTwoRequestsASecond() async throws {
-        let good = (0..<5).map { "judge-good-\($0)" }, bad = (0..<5).map { "judge-bad-\($0)" }
+        let good = (0..<5).map { "judge-good-\($0)" }
+        let bad = (0..<5).map { "judge-bad-\($0)" }
         try await world.createFunctions(good + bad, versions: 2)
         try await world.setMicroAppTraffic(requestsPerSecond: 2)
         for version in ["1", "2"] { try await world.setBehaviour(version: version, errorRate: 0.02) }
@@ -39,7 +40,9 @@ final class JudgeEndToEndTests: WorldTestCase {
         let config = try world.writeConfig(SampleConfig.inWorld(services: services.joined(separator: "\n")))
 
         let versions = (good + bad).flatMap { ["--version", "\($0.replacingOccurrences(of: "judge-", with: ""))=2"] }
-        let run = await world.shipctl(["promote", "--all", "--max-parallel", "10", "--env", "prod"] + versions, config: config, timeout: .seconds(900))
+        let run = await world.shipctl(
+            ["promote", "--all", "--max-parallel", "10", "--env", "prod"] + versions, config: config,
+            timeout: .seconds(900))
         XCTAssertEqual(run.status, 3, run.output)
         for function in good {
             let alias = try await world.alias(function)
@@ -53,8 +56,10 @@ final class JudgeEndToEndTests: WorldTestCase {
         let records = try world.auditRecords()
         for function in bad {
             let service = function.replacingOccurrences(of: "judge-", with: "")
-            let failed = records.last { $0["service"]?.stringValue == service && $0["action"]?.stringValue == AuditAction.analysis
-                && $0["outcome"]?.stringValue == "fail" }
+            let failed = records.last {
+                $0["service"]?.stringValue == service && $0["action"]?.stringValue == AuditAction.analysis
+                    && $0["outcome"]?.stringValue == "fail"
+            }
             let judge = try XCTUnwrap(failed?["args"]?["judge"], "\(service) has no failed judged evaluation")
             XCTAssertGreaterThan(judge["ratio_lower_bound"]?.doubleValue ?? 0, 1.5, "\(judge)")
             XCTAssertTrue(run.output.contains("\(service):") && run.output.contains("rate ratio ≥"), run.output)
@@ -68,28 +73,40 @@ final class JudgeEndToEndTests: WorldTestCase {
     /// the first scrape that shows it (a scrape each second; here timed from the jump, so 1 s more).
     func testAJumpToHalfTheRequestsFailingIsRevertedWithinTheDetectionTarget() async throws {
         try await world.createFunction("judge-fast", versions: 2)
-        let config = try world.writeConfig(SampleConfig.inWorld(services: Self.service("api", function: "judge-fast")
-            .replacingOccurrences(of: "pause: 20s", with: "pause: 60s").replacingOccurrences(of: "interval: 2s", with: "interval: 1s")
-            .replacingOccurrences(of: "min_requests: 400", with: "min_requests: 50")))
+        let config = try world.writeConfig(
+            SampleConfig.inWorld(
+                services: Self.service("api", function: "judge-fast")
+                    .replacingOccurrences(of: "pause: 20s", with: "pause: 60s").replacingOccurrences(
+                        of: "interval: 2s", with: "interval: 1s"
+                    )
+                    .replacingOccurrences(of: "min_requests: 400", with: "min_requests: 50")))
         let output = world.directory.appendingPathComponent("promote.out")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
-        let promote = try world.startShipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config, output: handle)
+        let promote = try world.startShipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config, output: handle)
         var analysed = false
         for _ in 0..<300 where !analysed && promote.isRunning {
             try await Task.sleep(for: .milliseconds(100))
-            analysed = (try? world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.analysis }.count ?? 0) ?? 0 >= 3
+            analysed =
+                (try? world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.analysis }.count ?? 0) ?? 0
+                >= 3
         }
         XCTAssertTrue(analysed, "the canary never got to its analysis")
         let jumped = Date()
         try await world.setBehaviour(version: "2", errorRate: 0.5)
-        while promote.isRunning && Date().timeIntervalSince(jumped) < 60 { try await Task.sleep(for: .milliseconds(50)) }
+        while promote.isRunning && Date().timeIntervalSince(jumped) < 60 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         if promote.isRunning { promote.terminate() }
         promote.waitUntilExit()
         try handle.close()
         let said = try String(contentsOf: output, encoding: .utf8)
         XCTAssertEqual(promote.terminationStatus, 3, said)
-        let revert = try XCTUnwrap(world.auditRecords().first { $0["action"]?.stringValue == AuditAction.trafficRevert && $0["phase"]?.stringValue == "result" })
+        let revert = try XCTUnwrap(
+            world.auditRecords().first {
+                $0["action"]?.stringValue == AuditAction.trafficRevert && $0["phase"]?.stringValue == "result"
+            })
         let reverted = try XCTUnwrap(revert["ts"]?.stringValue.flatMap(Timestamp.parse))
         let took = reverted.timeIntervalSince(jumped)
         print("a jump to 50 % errors was reverted \(took) s after it began")
@@ -98,13 +115,22 @@ final class JudgeEndToEndTests: WorldTestCase {
 
         // `analyze` replays the canary from its first shift through the same watch, reading the judge's
         // counts from Prometheus as of each evaluation's time: it trips too, after the jump.
-        let shifted = try XCTUnwrap(world.auditRecords().first { $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result" })
+        let shifted = try XCTUnwrap(
+            world.auditRecords().first {
+                $0["action"]?.stringValue == AuditAction.trafficShift && $0["phase"]?.stringValue == "result"
+            })
         let from = try XCTUnwrap(shifted["ts"]?.stringValue.flatMap(Timestamp.parse))
         try await Task.sleep(for: .seconds(2))
-        let replay = await world.shipctl(["analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1", "--json",
-                                          "--from", Timestamp.format(from), "--to", Timestamp.format(reverted.addingTimeInterval(1))], config: config)
+        let replay = await world.shipctl(
+            [
+                "analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1", "--json",
+                "--from", Timestamp.format(from), "--to", Timestamp.format(reverted.addingTimeInterval(1)),
+            ], config: config)
         XCTAssertEqual(replay.status, 3, replay.output)
-        let outcome = try XCTUnwrap(replay.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.first { $0["tripped"] != nil })
+        let outcome = try XCTUnwrap(
+            replay.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }.first {
+                $0["tripped"] != nil
+            })
         XCTAssertEqual(outcome["tripped"]?["metric"]?.stringValue, "error-rate", replay.stdout)
         XCTAssertTrue(outcome["tripped"]?["reason"]?.stringValue?.contains("rate ratio ≥") ?? false, replay.stdout)
         let tripped = try XCTUnwrap(outcome["tripped"]?["at"]?.stringValue.flatMap(Timestamp.parse))

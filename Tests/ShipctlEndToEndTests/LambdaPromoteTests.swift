@@ -8,11 +8,15 @@ import XCTest
 final class LambdaPromoteTests: WorldTestCase {
 
     static func config(function: String, steps: String, failureLimit: Int = 1, inconclusiveLimit: Int = 6) -> String {
-        SampleConfig.inWorld(services: lambdaService(function: function, steps: steps, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit))
+        SampleConfig.inWorld(
+            services: lambdaService(
+                function: function, steps: steps, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit))
     }
 
     /// One lambda service entry under `services:`, named `key`.
-    static func lambdaService(function: String, steps: String, failureLimit: Int = 1, inconclusiveLimit: Int = 6, key: String = "api") -> String {
+    static func lambdaService(
+        function: String, steps: String, failureLimit: Int = 1, inconclusiveLimit: Int = 6, key: String = "api"
+    ) -> String {
         """
           \(key):
             provider: lambda
@@ -41,25 +45,31 @@ final class LambdaPromoteTests: WorldTestCase {
     }
 
     static let threeSteps = """
-              - { weight: 10, pause: 3s }
-              - { weight: 50, pause: 3s }
-              - { weight: 100 }
-    """
+                  - { weight: 10, pause: 3s }
+                  - { weight: 50, pause: 3s }
+                  - { weight: 100 }
+        """
 
     func testGoodVersionGoesThroughEveryStepAndEndsWithoutRouting() async throws {
         try await world.createFunction("good-app", versions: 2)
         let config = try world.writeConfig(Self.config(function: "good-app", steps: Self.threeSteps))
 
-        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
 
         XCTAssertEqual(run.status, 0, run.output)
         let alias = try await world.alias("good-app")
         XCTAssertEqual(alias.version, "2")
         XCTAssertTrue(alias.weights.isEmpty, "routing config left behind: \(alias.weights)")
-        let shifts = try world.auditRecords().filter { $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result" }
+        let shifts = try world.auditRecords().filter {
+            $0["action"]?.stringValue == "traffic.shift" && $0["phase"]?.stringValue == "result"
+        }
         XCTAssertEqual(shifts.compactMap { $0["args"]?["weight"]?.doubleValue }, [10, 50])
         XCTAssertTrue(shifts.allSatisfy { $0["outcome"]?.stringValue == "ok" })
-        XCTAssertTrue(try world.auditRecords().contains { $0["action"]?.stringValue == "traffic.complete" && $0["outcome"]?.stringValue == "ok" })
+        XCTAssertTrue(
+            try world.auditRecords().contains {
+                $0["action"]?.stringValue == "traffic.complete" && $0["outcome"]?.stringValue == "ok"
+            })
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
         let status = await world.shipctl(["status", "--service", "api", "--env", "prod", "--json"], config: config)
@@ -70,12 +80,13 @@ final class LambdaPromoteTests: WorldTestCase {
         try await world.createFunction("bad-app", versions: 2)
         try await world.setBehaviour(version: "2", errorRate: 0.4)
         let steps = """
-                  - { weight: 10, pause: 30s }
-                  - { weight: 100 }
-        """
+                      - { weight: 10, pause: 30s }
+                      - { weight: 100 }
+            """
         let config = try world.writeConfig(Self.config(function: "bad-app", steps: steps))
 
-        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
 
         XCTAssertEqual(run.status, 3, run.output)
         XCTAssertTrue(run.stderr.contains("error-rate"), run.stderr)
@@ -101,13 +112,15 @@ final class LambdaPromoteTests: WorldTestCase {
     func testRollbackAfterPromoteWorksWithPrometheusStopped() async throws {
         try await world.createFunction("rollback-app", versions: 2)
         let config = try world.writeConfig(Self.config(function: "rollback-app", steps: "          - { weight: 100 }"))
-        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let promote = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         XCTAssertEqual(promote.status, 0, promote.output)
         let promoted = try await world.alias("rollback-app")
         XCTAssertEqual(promoted.version, "2")
 
         await world.stop("prometheus")
-        let rollback = await world.shipctl(["rollback", "--service", "api", "--env", "prod", "--reason", "cost spike"], config: config)
+        let rollback = await world.shipctl(
+            ["rollback", "--service", "api", "--env", "prod", "--reason", "cost spike"], config: config)
 
         XCTAssertEqual(rollback.status, 0, rollback.output)
         let alias = try await world.alias("rollback-app")
@@ -120,17 +133,27 @@ final class LambdaPromoteTests: WorldTestCase {
 
     func testSecondPromoteWhileTheFirstHoldsTheLockExitsFour() async throws {
         try await world.createFunction("locked-app", versions: 2)
-        let config = try world.writeConfig(Self.config(function: "locked-app", steps: """
-                  - { weight: 10, pause: 6s }
-                  - { weight: 100 }
-        """))
+        let config = try world.writeConfig(
+            Self.config(
+                function: "locked-app",
+                steps: """
+                              - { weight: 10, pause: 6s }
+                              - { weight: 100 }
+                    """))
         let environment = world.environment
-        let first = Task { await ShipctlRun.run(["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config], environment: environment) }
+        let first = Task {
+            await ShipctlRun.run(
+                ["promote", "--service", "api", "--env", "prod", "--version", "2", "--config", config],
+                environment: environment)
+        }
         let lockFile = world.directory.appendingPathComponent("state/locks/api.prod.lock").path
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: lockFile) { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: lockFile) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         XCTAssertTrue(FileManager.default.fileExists(atPath: lockFile))
 
-        let second = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let second = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
 
         XCTAssertEqual(second.status, 4, second.output)
         XCTAssertTrue(second.stderr.contains("holds the lock"), second.stderr)
@@ -144,7 +167,8 @@ final class LambdaPromoteTests: WorldTestCase {
         try await world.createFunction("dry-app", versions: 2)
         let config = try world.writeConfig(Self.config(function: "dry-app", steps: Self.threeSteps))
 
-        let run = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2", "--dry-run"], config: config)
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2", "--dry-run"], config: config)
 
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.stdout.contains("would run: aws --region us-east-1 lambda update-alias"), run.stdout)

@@ -12,21 +12,25 @@ final class PreviewTests: WorldTestCase {
     func realInfraConfig() throws -> String {
         let infra = world.directory.appendingPathComponent("infra")
         try FileManager.default.copyItem(at: TestWorld.repositoryRoot.appendingPathComponent("infra"), to: infra)
-        for leftover in [".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.d", "shipctl.tfplan"] {
+        for leftover in [
+            ".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.d", "shipctl.tfplan",
+        ] {
             try? FileManager.default.removeItem(at: infra.appendingPathComponent(leftover))
         }
-        return try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: micro-app-api, alias: live }
-            preview:
-              terraform:
-                dir: \(infra.path)
-                vars: { function_name: "micro-app-api-pr-{{pr}}", env: "pr-{{pr}}", aws_endpoint: "${AWS_ENDPOINT_URL:-}" }
-              ttl: 48h
-              secrets:
-                - { name: "micro-app/pr-{{pr}}/llm-token", token_budget: 50000 }
-        """, prometheus: false))
+        return try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      api:
+                        provider: lambda
+                        lambda: { function: micro-app-api, alias: live }
+                        preview:
+                          terraform:
+                            dir: \(infra.path)
+                            vars: { function_name: "micro-app-api-pr-{{pr}}", env: "pr-{{pr}}", aws_endpoint: "${AWS_ENDPOINT_URL:-}" }
+                          ttl: 48h
+                          secrets:
+                            - { name: "micro-app/pr-{{pr}}/llm-token", token_budget: 50000 }
+                    """, prometheus: false))
     }
 
     /// Terraform with no provider (`terraform_data`), quick to apply; a preview's
@@ -45,35 +49,43 @@ final class PreviewTests: WorldTestCase {
         }
         output "name" { value = terraform_data.app.input }
         """.write(to: dir.appendingPathComponent("main.tf"), atomically: true, encoding: .utf8)
-        let config = try world.writeConfig(SampleConfig.inWorld(services: """
-          api:
-            provider: lambda
-            lambda: { function: micro-app-api, alias: live }
-            preview:
-              terraform: { dir: \(dir.path), vars: { name: "pr-{{pr}}" } }
-              secrets:
-                - { name: "light/pr-{{pr}}/token", token_budget: 1000 }
-              opt_out_label: no-preview
-        """, prometheus: false))
+        let config = try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      api:
+                        provider: lambda
+                        lambda: { function: micro-app-api, alias: live }
+                        preview:
+                          terraform: { dir: \(dir.path), vars: { name: "pr-{{pr}}" } }
+                          secrets:
+                            - { name: "light/pr-{{pr}}/token", token_budget: 1000 }
+                          opt_out_label: no-preview
+                    """, prometheus: false))
         return (config, dir)
     }
 
     func workspaces(in dir: String) async throws -> [String] {
         let result = await SystemProcessRunner(environment: world.environment).run(
-            ProcessRequest("terraform", ["workspace", "list", "-no-color"], workingDirectory: dir, timeout: .seconds(60), retry: .never, mutating: false))
-        return result.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "*", with: "").trimmingCharacters(in: .whitespaces) }
+            ProcessRequest(
+                "terraform", ["workspace", "list", "-no-color"], workingDirectory: dir, timeout: .seconds(60),
+                retry: .never, mutating: false))
+        return result.stdout.split(separator: "\n").map {
+            $0.replacingOccurrences(of: "*", with: "").trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// Secrets in moto: name → tags.
     func secrets() async throws -> [String: [String: String]] {
         let listed = JSONValue.parse(try await world.aws(["secretsmanager", "list-secrets"]))
         var result: [String: [String: String]] = [:]
-        if case let .array(items)? = listed?["SecretList"] {
+        if case .array(let items)? = listed?["SecretList"] {
             for item in items {
                 guard let name = item["Name"]?.stringValue else { continue }
                 var tags: [String: String] = [:]
-                if case let .array(pairs)? = item["Tags"] {
-                    for pair in pairs { if let key = pair["Key"]?.stringValue { tags[key] = pair["Value"]?.stringValue } }
+                if case .array(let pairs)? = item["Tags"] {
+                    for pair in pairs {
+                        if let key = pair["Key"]?.stringValue { tags[key] = pair["Value"]?.stringValue }
+                    }
                 }
                 result[name] = tags
             }
@@ -82,7 +94,9 @@ final class PreviewTests: WorldTestCase {
     }
 
     func functions() async throws -> [String] {
-        guard case let .array(items)? = JSONValue.parse(try await world.aws(["lambda", "list-functions"]))?["Functions"] else { return [] }
+        guard
+            case .array(let items)? = JSONValue.parse(try await world.aws(["lambda", "list-functions"]))?["Functions"]
+        else { return [] }
         return items.compactMap { $0["FunctionName"]?.stringValue }.sorted()
     }
 
@@ -94,7 +108,8 @@ final class PreviewTests: WorldTestCase {
         let up8 = await world.shipctl(["preview", "up", "--pr", "8"], config: config, timeout: .seconds(300))
         XCTAssertEqual(up7.status, 0, up7.output)
         XCTAssertEqual(up8.status, 0, up8.output)
-        XCTAssertTrue(up7.stdout.contains("function_name = micro-app-api-pr-7"), "up prints the preview's outputs: \(up7.stdout)")
+        XCTAssertTrue(
+            up7.stdout.contains("function_name = micro-app-api-pr-7"), "up prints the preview's outputs: \(up7.stdout)")
         let workspacesAfterUp = try await workspaces(in: infra)
         XCTAssertTrue(workspacesAfterUp.contains("pr-7") && workspacesAfterUp.contains("pr-8"), "\(workspacesAfterUp)")
         let functionsAfterUp = try await functions()
@@ -111,7 +126,8 @@ final class PreviewTests: WorldTestCase {
 
         let again = await world.shipctl(["preview", "up", "--pr", "7"], config: config, timeout: .seconds(300))
         XCTAssertEqual(again.status, 0, again.output)
-        XCTAssertTrue(again.stdout.contains("terraform plan: no changes"), "the second up is an update in place: \(again.stdout)")
+        XCTAssertTrue(
+            again.stdout.contains("terraform plan: no changes"), "the second up is an update in place: \(again.stdout)")
         let functionsAfterAgain = try await functions()
         XCTAssertEqual(functionsAfterAgain, ["micro-app-api-pr-7", "micro-app-api-pr-8"])
         let secretsAfterAgain = try await secrets()
@@ -143,7 +159,8 @@ final class PreviewTests: WorldTestCase {
     func testGCRemovesOnlyExpiredPreviewsAndGoesOnPastAFailedTeardown() async throws {
         let (config, dir) = try lightConfig()
         for (pr, ttl) in [("20", "1s"), ("21", "72h"), ("22", "1s"), ("23", "1s")] {
-            let up = await world.shipctl(["preview", "up", "--pr", pr, "--ttl", ttl], config: config, timeout: .seconds(300))
+            let up = await world.shipctl(
+                ["preview", "up", "--pr", pr, "--ttl", ttl], config: config, timeout: .seconds(300))
             XCTAssertEqual(up.status, 0, up.output)
         }
         try "".write(to: dir.appendingPathComponent("fail-pr-22"), atomically: true, encoding: .utf8)
@@ -166,7 +183,8 @@ final class PreviewTests: WorldTestCase {
         let retry = await world.shipctl(["preview", "gc", "--max-age", "1h"], config: config, timeout: .seconds(300))
         XCTAssertEqual(retry.status, 0, retry.output)
         let after = await world.shipctl(["preview", "list", "--json"], config: config)
-        XCTAssertEqual(after.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0))?["pr"]?.doubleValue }, [21])
+        XCTAssertEqual(
+            after.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0))?["pr"]?.doubleValue }, [21])
     }
 
     func sync(_ event: String, payload: String, config: String) async throws -> ShipctlRun {
@@ -175,17 +193,18 @@ final class PreviewTests: WorldTestCase {
         var environment = world.environment
         environment["GITHUB_EVENT_NAME"] = event
         environment["GITHUB_EVENT_PATH"] = path.path
-        return await ShipctlRun.run(["preview", "sync", "--config", config], environment: environment, timeout: .seconds(300))
+        return await ShipctlRun.run(
+            ["preview", "sync", "--config", config], environment: environment, timeout: .seconds(300))
     }
 
     static func pullRequest(_ action: String, number: Int, labels: [String] = [], label: String? = nil) -> String {
         let names = labels.map { "{\"name\": \"\($0)\", \"color\": \"ededed\"}" }.joined(separator: ", ")
         let labelField = label.map { ", \"label\": {\"name\": \"\($0)\"}" } ?? ""
         return """
-        {"action": "\(action)", "number": \(number)\(labelField),
-         "pull_request": {"number": \(number), "state": "open", "head": {"sha": "abc123", "ref": "feature"}, "labels": [\(names)]},
-         "repository": {"full_name": "acme/micro-app"}}
-        """
+            {"action": "\(action)", "number": \(number)\(labelField),
+             "pull_request": {"number": \(number), "state": "open", "head": {"sha": "abc123", "ref": "feature"}, "labels": [\(names)]},
+             "repository": {"full_name": "acme/micro-app"}}
+            """
     }
 
     func previewNumbers(_ config: String) async -> [Double] {
@@ -201,18 +220,25 @@ final class PreviewTests: WorldTestCase {
         let afterOpened = await previewNumbers(config)
         XCTAssertEqual(afterOpened, [30])
 
-        let pushed = try await sync("pull_request", payload: Self.pullRequest("synchronize", number: 30), config: config)
+        let pushed = try await sync(
+            "pull_request", payload: Self.pullRequest("synchronize", number: 30), config: config)
         XCTAssertEqual(pushed.status, 0, pushed.output)
-        XCTAssertTrue(pushed.stdout.contains("terraform plan: no changes"), "synchronize updates the same preview: \(pushed.stdout)")
+        XCTAssertTrue(
+            pushed.stdout.contains("terraform plan: no changes"),
+            "synchronize updates the same preview: \(pushed.stdout)")
         let afterPushed = await previewNumbers(config)
         XCTAssertEqual(afterPushed, [30])
 
-        let optedOut = try await sync("pull_request", payload: Self.pullRequest("labeled", number: 30, labels: ["no-preview"], label: "no-preview"), config: config)
+        let optedOut = try await sync(
+            "pull_request",
+            payload: Self.pullRequest("labeled", number: 30, labels: ["no-preview"], label: "no-preview"),
+            config: config)
         XCTAssertEqual(optedOut.status, 0, optedOut.output)
         let afterOptOut = await previewNumbers(config)
         XCTAssertEqual(afterOptOut, [], "the opt-out label tears the preview down")
 
-        let openedOptedOut = try await sync("pull_request", payload: Self.pullRequest("opened", number: 31, labels: ["no-preview"]), config: config)
+        let openedOptedOut = try await sync(
+            "pull_request", payload: Self.pullRequest("opened", number: 31, labels: ["no-preview"]), config: config)
         XCTAssertEqual(openedOptedOut.status, 0, openedOptedOut.output)
         let afterOpenedOptedOut = await previewNumbers(config)
         XCTAssertEqual(afterOpenedOptedOut, [], "a pull request opened with the opt-out label gets no preview")

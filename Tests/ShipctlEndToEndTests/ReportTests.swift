@@ -10,10 +10,16 @@ final class ReportTests: WorldTestCase {
     /// Runs Debian's chromium headless on `page` with `arguments`; returns stdout.
     func chromium(_ arguments: [String], page: String) async throws -> String {
         let profile = world.directory.appendingPathComponent("chromium-profile").path
-        let result = await SystemProcessRunner(environment: ProcessInfo.processInfo.environment).run(ProcessRequest(
-            "chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)"] + arguments + [URL(fileURLWithPath: page).absoluteString],
-            timeout: .seconds(120), retry: .never, mutating: true))
-        guard result.succeeded else { throw TestWorldError("chromium \(arguments) failed (\(result.status)): \(result.stderr)") }
+        let result = await SystemProcessRunner(environment: ProcessInfo.processInfo.environment).run(
+            ProcessRequest(
+                "chromium",
+                ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)"] + arguments + [
+                    URL(fileURLWithPath: page).absoluteString
+                ],
+                timeout: .seconds(120), retry: .never, mutating: true))
+        guard result.succeeded else {
+            throw TestWorldError("chromium \(arguments) failed (\(result.status)): \(result.stderr)")
+        }
         return result.stdout
     }
 
@@ -21,20 +27,27 @@ final class ReportTests: WorldTestCase {
         try await world.createFunction("report-app", versions: 2)
         try await world.setBehaviour(version: "2", errorRate: 0.4)
         let steps = """
-                  - { weight: 10, pause: 30s }
-                  - { weight: 100 }
-        """
+                      - { weight: 10, pause: 30s }
+                      - { weight: 100 }
+            """
         let config = try world.writeConfig(LambdaPromoteTests.config(function: "report-app", steps: steps))
-        let promote = await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        let promote = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         XCTAssertEqual(promote.status, 3, promote.output)
-        let failed = try XCTUnwrap(world.auditRecords().last { $0["action"]?.stringValue == "analysis" && $0["outcome"]?.stringValue == "fail" })
+        let failed = try XCTUnwrap(
+            world.auditRecords().last {
+                $0["action"]?.stringValue == "analysis" && $0["outcome"]?.stringValue == "fail"
+            })
         let failedValue = MetricEvaluation.format(try XCTUnwrap(failed["args"]?["value"]?.doubleValue))
 
         let page = world.directory.appendingPathComponent("r.html").path
         let report = await world.shipctl(["report", "--deployment", "latest", "--html", page], config: config)
         XCTAssertEqual(report.status, 0, report.output)
-        XCTAssertTrue(report.stdout.contains("api/prod") && report.stdout.contains("rolled-back")
-                      && report.stdout.contains("error-rate failed at \(failedValue) (max 0.02) with 10% of traffic on the new version"), report.stdout)
+        XCTAssertTrue(
+            report.stdout.contains("api/prod") && report.stdout.contains("rolled-back")
+                && report.stdout.contains(
+                    "error-rate failed at \(failedValue) (max 0.02) with 10% of traffic on the new version"),
+            report.stdout)
 
         // Self-contained: nothing for a browser to fetch.
         let html = try String(contentsOfFile: page, encoding: .utf8)
@@ -44,28 +57,40 @@ final class ReportTests: WorldTestCase {
 
         let dom = try await chromium(["--dump-dom"], page: page)
         let text = dom.replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
-        for expected in ["rolled-back", "error-rate", "max 0.02", failedValue, "Reverted", "traffic.revert", "p95-latency"] {
+        for expected in [
+            "rolled-back", "error-rate", "max 0.02", failedValue, "Reverted", "traffic.revert", "p95-latency",
+        ] {
             XCTAssertTrue(text.contains(expected), "the page should show \(expected)")
         }
-        XCTAssertTrue(text.contains("sum(rate(llm_requests_total{function=\"report-app\",version=\"2\",status=\"error\"}[30s]))")
-                      || text.contains("sum(rate(llm_requests_total{function=&quot;report-app&quot;,version=&quot;2&quot;,status=&quot;error&quot;}[30s]))"),
-                      "the resolved query, with the canary filled in")
+        XCTAssertTrue(
+            text.contains("sum(rate(llm_requests_total{function=\"report-app\",version=\"2\",status=\"error\"}[30s]))")
+                || text.contains(
+                    "sum(rate(llm_requests_total{function=&quot;report-app&quot;,version=&quot;2&quot;,status=&quot;error&quot;}[30s]))"
+                ),
+            "the resolved query, with the canary filled in")
 
         let screenshot = world.directory.appendingPathComponent("r.png").path
-        _ = try await chromium(["--screenshot=\(screenshot)", "--window-size=900,1400", "--hide-scrollbars"], page: page)
-        let stats = await SystemProcessRunner(environment: ProcessInfo.processInfo.environment).run(ProcessRequest(
-            "python3", [TestWorld.repositoryRoot.appendingPathComponent("scripts/testworld/png_stats.py").path, screenshot],
-            timeout: .seconds(120), retry: .never, mutating: false))
+        _ = try await chromium(
+            ["--screenshot=\(screenshot)", "--window-size=900,1400", "--hide-scrollbars"], page: page)
+        let stats = await SystemProcessRunner(environment: ProcessInfo.processInfo.environment).run(
+            ProcessRequest(
+                "python3",
+                [TestWorld.repositoryRoot.appendingPathComponent("scripts/testworld/png_stats.py").path, screenshot],
+                timeout: .seconds(120), retry: .never, mutating: false))
         let picture = try XCTUnwrap(JSONValue.parse(stats.stdout), stats.stderr)
         XCTAssertEqual(picture["width"]?.doubleValue, 900)
-        XCTAssertGreaterThan(picture["colors"]?.doubleValue ?? 0, 20, "a blank or single-colour screenshot: \(stats.stdout)")
+        XCTAssertGreaterThan(
+            picture["colors"]?.doubleValue ?? 0, 20, "a blank or single-colour screenshot: \(stats.stdout)")
         XCTAssertGreaterThan(picture["non_white"]?.doubleValue ?? 0, 0.02, "next to nothing drawn: \(stats.stdout)")
         XCTAssertGreaterThan(picture["red"]?.doubleValue ?? 0, 50, "the failure is not marked in red: \(stats.stdout)")
     }
 
     func testReportWithoutAnyDeploymentSaysSoAndExitsTwo() async throws {
-        let config = try world.writeConfig(LambdaPromoteTests.config(function: "none-app", steps: LambdaPromoteTests.threeSteps))
-        let run = await world.shipctl(["report", "--deployment", "latest", "--html", world.directory.appendingPathComponent("x.html").path], config: config)
+        let config = try world.writeConfig(
+            LambdaPromoteTests.config(function: "none-app", steps: LambdaPromoteTests.threeSteps))
+        let run = await world.shipctl(
+            ["report", "--deployment", "latest", "--html", world.directory.appendingPathComponent("x.html").path],
+            config: config)
         XCTAssertEqual(run.status, 2, run.output)
         XCTAssertTrue(run.stderr.contains("the audit log holds no deployment yet"), run.stderr)
         let unknown = await world.shipctl(["report", "--deployment", "api-prod-deploy-nope", "--json"], config: config)

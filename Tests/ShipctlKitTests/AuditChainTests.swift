@@ -10,8 +10,11 @@ final class AuditChainTests: XCTestCase {
 
     func appendFive(_ store: LocalStateStore) async throws {
         for step in 1...5 {
-            try await store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "step \(step)", phase: .intent,
-                                        action: "traffic.shift", args: ["weight": .number(Double(step) * 10), "note": "ünïcode \"quoted\""]))
+            try await store.append(
+                AuditEvent(
+                    deployment: "d1", service: "api", env: "prod", step: "step \(step)", phase: .intent,
+                    action: "traffic.shift", args: ["weight": .number(Double(step) * 10), "note": "ünïcode \"quoted\""])
+            )
         }
     }
 
@@ -19,14 +22,17 @@ final class AuditChainTests: XCTestCase {
     /// processes would have) never interleave partial lines or fork the chain.
     func testConcurrentWritersKeepOneUnbrokenChain() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
-        let writers = 4, each = 100
+        let writers = 4
+        let each = 100
         await withTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {
                 group.addTask {
                     let store = LocalStateStore(directory: dir, actor: Actor(name: "writer\(writer)", run: nil))
                     for index in 0..<each {
-                        _ = try? await store.append(AuditEvent(deployment: "d\(writer)", service: "api", env: "prod", step: "\(index)", phase: .info,
-                                                               action: "analysis", args: ["padding": .string(String(repeating: "x", count: 3000))]))
+                        _ = try? await store.append(
+                            AuditEvent(
+                                deployment: "d\(writer)", service: "api", env: "prod", step: "\(index)", phase: .info,
+                                action: "analysis", args: ["padding": .string(String(repeating: "x", count: 3000))]))
                     }
                 }
             }
@@ -54,14 +60,17 @@ final class AuditChainTests: XCTestCase {
         let store = try makeStore()
         try await appendFive(store)
         let original = try Data(contentsOf: URL(fileURLWithPath: store.auditPath))
-        let lineStarts = [0] + original.enumerated().filter { $0.element == UInt8(ascii: "\n") }.map { $0.offset + 1 }.dropLast()
+        let lineStarts =
+            [0] + original.enumerated().filter { $0.element == UInt8(ascii: "\n") }.map { $0.offset + 1 }.dropLast()
         for offset in 0..<original.count where original[offset] != UInt8(ascii: "\n") {
             var tampered = original
             tampered[offset] = original[offset] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
             try tampered.write(to: URL(fileURLWithPath: store.auditPath))
             let expectedLine = lineStarts.lastIndex { $0 <= offset }! + 1
             let result = try await store.verify()
-            XCTAssertEqual(result.firstBad?.line, expectedLine, "byte \(offset) changed, but verify reported \(String(describing: result.firstBad))")
+            XCTAssertEqual(
+                result.firstBad?.line, expectedLine,
+                "byte \(offset) changed, but verify reported \(String(describing: result.firstBad))")
         }
     }
 
@@ -76,7 +85,8 @@ final class AuditChainTests: XCTestCase {
         XCTAssertEqual(result.firstBad?.line, 6)
         XCTAssertEqual(result.recordCount, 5)
         // The next append moves the torn fragment aside and continues the chain.
-        try await store.append(AuditEvent(deployment: "d1", service: "api", env: "prod", step: "x", phase: .info, action: "note"))
+        try await store.append(
+            AuditEvent(deployment: "d1", service: "api", env: "prod", step: "x", phase: .info, action: "note"))
         let value3 = try await store.verify().isValid
         XCTAssertTrue(value3)
         let value4 = try await store.records().count
@@ -85,8 +95,10 @@ final class AuditChainTests: XCTestCase {
 
     func testASecretInArgsIsNotWrittenWhenRecordedThroughTheRecorder() async throws {
         let store = try makeStore()
-        let recorder = DeploymentRecorder(deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
-        try await recorder.record(.info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
+        let recorder = DeploymentRecorder(
+            deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
+        try await recorder.record(
+            .info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
         let text = try String(contentsOfFile: store.auditPath, encoding: .utf8)
         XCTAssertFalse(text.contains("s3cr3t-token-value"))
         XCTAssertTrue(text.contains("***"))
@@ -94,12 +106,15 @@ final class AuditChainTests: XCTestCase {
 
     func testRollbackTargetIsThePreviousKnownGoodVersion() async throws {
         let store = try makeStore()
-        let recorder = DeploymentRecorder(deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: []))
-        try await recorder.record(.info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
+        let recorder = DeploymentRecorder(
+            deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: []))
+        try await recorder.record(
+            .info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
         var history = try await store.history(.apiProd)
         XCTAssertEqual(history.inFlight?.canary, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")
-        try await recorder.record(.info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
+        try await recorder.record(
+            .info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
         history = try await store.history(.apiProd)
         XCTAssertNil(history.inFlight)
         XCTAssertEqual(history.lastKnownGood, "2")

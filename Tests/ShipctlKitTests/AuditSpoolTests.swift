@@ -17,9 +17,13 @@ final class AuditSpoolTests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    func event(_ action: String, deployment: String = "d1", phase: AuditEvent.Phase = .info, args: [String: JSONValue] = [:],
-               outcome: String? = nil) -> AuditEvent {
-        AuditEvent(deployment: deployment, service: "api", env: "prod", step: "s", phase: phase, action: action, args: args, outcome: outcome)
+    func event(
+        _ action: String, deployment: String = "d1", phase: AuditEvent.Phase = .info, args: [String: JSONValue] = [:],
+        outcome: String? = nil
+    ) -> AuditEvent {
+        AuditEvent(
+            deployment: deployment, service: "api", env: "prod", step: "s", phase: phase, action: action, args: args,
+            outcome: outcome)
     }
 
     /// Kept while the log refuses; written in order, with the time they happened, once it answers.
@@ -28,7 +32,8 @@ final class AuditSpoolTests: XCTestCase {
         try await store.append(event(AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))
         let happened = Date(timeIntervalSince1970: 1_800_000_000)
         try spool.keep(event(AuditAction.trafficRevert, phase: .intent, args: ["to": "1"]), at: happened)
-        try spool.keep(event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: happened)
+        try spool.keep(
+            event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: happened)
         XCTAssertEqual(spool.pendingCount, 2)
 
         store.refuseAppends(true)

@@ -12,7 +12,9 @@ final class CanaryEngineTests: XCTestCase {
         (0...last).map { .init(at: .seconds($0), value: bad($0) ? 0.5 : 0.001) }
     }
 
-    static func service(_ name: String, steps: String, limits: String = "failure_limit: 1", onFailure: String = "") -> String {
+    static func service(_ name: String, steps: String, limits: String = "failure_limit: 1", onFailure: String = "")
+        -> String
+    {
         """
           \(name):
             provider: lambda
@@ -29,12 +31,12 @@ final class CanaryEngineTests: XCTestCase {
 
     static func config(_ services: String...) throws -> ShipctlConfig {
         let yaml = """
-        version: 1
-        environments:
-          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-        services:
-        \(services.joined(separator: "\n"))
-        """
+            version: 1
+            environments:
+              prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+            services:
+            \(services.joined(separator: "\n"))
+            """
         return try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "/nonexistent/shipctl.yaml")
     }
 
@@ -55,16 +57,22 @@ final class CanaryEngineTests: XCTestCase {
             for name in services { providers[name] = ScriptedTrafficProvider(target: "scripted \(name):live") }
         }
 
-        func dependencies(reporter: Reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })) -> Dependencies {
+        func dependencies(
+            reporter: Reporter = Reporter(
+                mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
+        ) -> Dependencies {
             let manual = clock.engineClock
-            let onSleep = onSleep, clock = clock
+            let onSleep = onSleep
+            let clock = clock
             let engineClock = EngineClock(now: manual.now, wallNow: manual.wallNow) { duration in
                 try await manual.sleep(duration)
                 await onSleep(clock.offset)
             }
-            var dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
-                                            cancellation: cancellation, clock: engineClock,
-                                            metricSource: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery))
+            var dependencies = Dependencies(
+                runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store,
+                reporter: reporter,
+                cancellation: cancellation, clock: engineClock,
+                metricSource: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery))
             dependencies.trafficProviders = providers
             dependencies.flagStore = flags
             dependencies.spool = spool
@@ -80,13 +88,19 @@ final class CanaryEngineTests: XCTestCase {
     }
 
     /// Promotes version 2 of `service`; what it prints goes to `warnings` when given.
-    static func promote(_ config: ShipctlConfig, _ world: World, service: String = "api", warnings: Transcript? = nil) async throws -> ShipctlError? {
-        let service = try XCTUnwrap(config.service(named: service)), env = try XCTUnwrap(config.environments["prod"])
-        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil,
-                                out: { warnings?.append($0) }, err: { warnings?.append($0) })
+    static func promote(_ config: ShipctlConfig, _ world: World, service: String = "api", warnings: Transcript? = nil)
+        async throws -> ShipctlError?
+    {
+        let service = try XCTUnwrap(config.service(named: service))
+        let env = try XCTUnwrap(config.environments["prod"])
+        let reporter = Reporter(
+            mode: .json, redactor: Redactor(secrets: []), summaryPath: nil,
+            out: { warnings?.append($0) }, err: { warnings?.append($0) })
         do {
-            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter))
-                .promote(PromoteOptions(version: "2"))
+            _ = try await CanaryEngine(
+                config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)
+            )
+            .promote(PromoteOptions(version: "2"))
             return nil
         } catch {
             return error
@@ -96,20 +110,25 @@ final class CanaryEngineTests: XCTestCase {
     // MARK: the phase table
 
     func testAGoodCanaryGoesThroughEveryStepInOrderAndTheChainVerifies() async throws {
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
         let world = World(services: ["api"])
         let error = try await Self.promote(config, world)
         XCTAssertNil(error)
         let provider = try XCTUnwrap(world.providers["api"])
         XCTAssertEqual(provider.changes, ["shift 10", "shift 50", "routeAll 2"])
-        XCTAssertEqual(provider.split, TrafficSplit(stable: "2", revision: provider.split.revision, witness: provider.split.witness))
-        XCTAssertEqual(world.store.actions, [
-            "deployment.start info",
-            "traffic.shift intent", "traffic.shift result", "analysis info", "analysis info",
-            "traffic.shift intent", "traffic.shift result", "analysis info", "analysis info",
-            "traffic.complete intent", "traffic.complete result",
-            "deployment.finish info",
-        ])
+        XCTAssertEqual(
+            provider.split,
+            TrafficSplit(stable: "2", revision: provider.split.revision, witness: provider.split.witness))
+        XCTAssertEqual(
+            world.store.actions,
+            [
+                "deployment.start info",
+                "traffic.shift intent", "traffic.shift result", "analysis info", "analysis info",
+                "traffic.shift intent", "traffic.shift result", "analysis info", "analysis info",
+                "traffic.complete intent", "traffic.complete result",
+                "deployment.finish info",
+            ])
         XCTAssertEqual(world.store.all.last?.outcome, "succeeded")
         XCTAssertEqual(world.clock.offset, .seconds(16), "two 8 s pauses, nothing longer")
         let verification = try await world.store.verify()
@@ -118,11 +137,14 @@ final class CanaryEngineTests: XCTestCase {
     }
 
     func testAFailingStepRevertsFromWhereItIsAndNeverShiftsFurther() async throws {
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
         var world = World(services: ["api"])
         world.samples = Self.samples(bad: { $0 >= 10 })  // bad from 10 s: in the second step
         let error = try await Self.promote(config, world)
-        guard case let .gatesFailed(reason, revertedTo)? = error else { return XCTFail("expected gates to fail, got \(String(describing: error))") }
+        guard case .gatesFailed(let reason, let revertedTo)? = error else {
+            return XCTFail("expected gates to fail, got \(String(describing: error))")
+        }
         XCTAssertEqual(revertedTo, "1")
         XCTAssertTrue(reason.contains("error-rate"), reason)
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "shift 50", "routeAll 1 urgent"])
@@ -136,18 +158,24 @@ final class CanaryEngineTests: XCTestCase {
         var world = World(services: ["api"])
         world.samples = Self.samples(bad: { $0 >= 8 })  // turns bad exactly as the pause ends
         let error = try await Self.promote(config, world)
-        guard case .gatesFailed? = error else { return XCTFail("expected gates to fail, got \(String(describing: error))") }
-        XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"], "never 100% on an unconfirmed failure")
+        guard case .gatesFailed? = error else {
+            return XCTFail("expected gates to fail, got \(String(describing: error))")
+        }
+        XCTAssertEqual(
+            world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"], "never 100% on an unconfirmed failure")
         // The failure at 8 s (the end of the pause) is confirmed by the sample scraped at 9 s.
         XCTAssertEqual(world.clock.offset, .seconds(9))
     }
 
     func testARuntimeFailureMidCanaryPutsTrafficBack() async throws {
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 4s }, { weight: 50, pause: 4s }, { weight: 100 }"))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 4s }, { weight: 50, pause: 4s }, { weight: 100 }"))
         let world = World(services: ["api"])
         world.providers["api"]?.fail("shift 50", with: .runtime("the platform said no"))
         let error = try await Self.promote(config, world)
-        guard case let .runtime(message, _)? = error else { return XCTFail("expected the runtime error, got \(String(describing: error))") }
+        guard case .runtime(let message, _)? = error else {
+            return XCTFail("expected the runtime error, got \(String(describing: error))")
+        }
         XCTAssertEqual(message, "the platform said no")
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "shift 50 (failed)", "routeAll 1 urgent"])
         XCTAssertEqual(world.providers["api"]?.split.stable, "1")
@@ -161,40 +189,48 @@ final class CanaryEngineTests: XCTestCase {
         let store = world.store
         world.onSleep = { offset in if offset >= .seconds(3) { store.refuseAppends(true) } }
         let warnings = Transcript()
-        guard case let .runtime(message, _)? = try await Self.promote(config, world, warnings: warnings) else {
+        guard case .runtime(let message, _)? = try await Self.promote(config, world, warnings: warnings) else {
             return XCTFail("expected the log's failure")
         }
         XCTAssertTrue(message.contains("cannot reach the state database"), message)
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertEqual(world.providers["api"]?.split.stable, "1")
-        XCTAssertTrue(warnings.lines.contains { $0.contains("traffic goes back regardless: the audit log cannot be written") }, "\(warnings.lines)")
-        XCTAssertEqual(world.store.actions, ["deployment.start info", "traffic.shift intent", "traffic.shift result"],
-                       "nothing was written once the log went away")
+        XCTAssertTrue(
+            warnings.lines.contains { $0.contains("traffic goes back regardless: the audit log cannot be written") },
+            "\(warnings.lines)")
+        XCTAssertEqual(
+            world.store.actions, ["deployment.start info", "traffic.shift intent", "traffic.shift result"],
+            "nothing was written once the log went away")
     }
 
     /// The database goes away just as a failed gate reverts: traffic goes back and the flags flip all the same.
     func testAGateRevertAndItsFlagsDoNotWaitOnTheLog() async throws {
         let flags = "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }"
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
         var world = World(services: ["api"])
         world.samples = Self.samples(bad: { $0 >= 4 })
         world.store.refuseAppends(from: AuditAction.trafficRevert)
         let warnings = Transcript()
-        guard case let .gatesFailed(_, revertedTo)? = try await Self.promote(config, world, warnings: warnings) else {
+        guard case .gatesFailed(_, let revertedTo)? = try await Self.promote(config, world, warnings: warnings) else {
             return XCTFail("expected the gate to fail")
         }
         XCTAssertEqual(revertedTo, "1")
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertEqual(Array(world.flags.current.values), ["small"])
-        XCTAssertTrue(warnings.lines.contains { $0.contains("ssm /app/MODEL=small flips regardless") }, "\(warnings.lines)")
-        XCTAssertTrue(warnings.lines.contains { $0.contains("the end of the deployment is not in the log yet") }, "\(warnings.lines)")
+        XCTAssertTrue(
+            warnings.lines.contains { $0.contains("ssm /app/MODEL=small flips regardless") }, "\(warnings.lines)")
+        XCTAssertTrue(
+            warnings.lines.contains { $0.contains("the end of the deployment is not in the log yet") },
+            "\(warnings.lines)")
     }
 
     /// The same with a spool, and the database back a second later: the revert, its flags and the end
     /// of the deployment reach the log in the order they happened, each saying when, before the run ends.
     func testWhatTheLogCouldNotTakeWaitsInTheSpoolAndReachesItWhenItAnswers() async throws {
         let flags = "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }"
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
         var world = World(services: ["api"])
         world.samples = Self.samples(bad: { $0 >= 4 })
         let spool = temporarySpool()
@@ -203,15 +239,22 @@ final class CanaryEngineTests: XCTestCase {
         store.refuseAppends(from: AuditAction.trafficRevert)
         world.onSleep = { offset in if offset >= .seconds(7) { store.refuseAppends(false) } }
         let warnings = Transcript()
-        guard case .gatesFailed? = try await Self.promote(config, world, warnings: warnings) else { return XCTFail("expected the gate to fail") }
+        guard case .gatesFailed? = try await Self.promote(config, world, warnings: warnings) else {
+            return XCTFail("expected the gate to fail")
+        }
 
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertTrue(warnings.lines.contains { $0.contains("the record waits in \(spool.path)") }, "\(warnings.lines)")
-        XCTAssertTrue(warnings.lines.contains { $0.contains("the audit log answers again: 5 record(s)") }, "\(warnings.lines)")
+        XCTAssertTrue(
+            warnings.lines.contains { $0.contains("the audit log answers again: 5 record(s)") }, "\(warnings.lines)")
         XCTAssertEqual(spool.pendingCount, 0)
         let late = store.all.filter { $0.args["spooled_at"] != nil }
-        XCTAssertEqual(late.map { "\($0.action) \($0.phase.rawValue)" }.sorted(),
-                       ["deployment.finish info", "flag.set intent", "flag.set result", "traffic.revert intent", "traffic.revert result"])
+        XCTAssertEqual(
+            late.map { "\($0.action) \($0.phase.rawValue)" }.sorted(),
+            [
+                "deployment.finish info", "flag.set intent", "flag.set result", "traffic.revert intent",
+                "traffic.revert result",
+            ])
         XCTAssertEqual(store.all.last?.action, AuditAction.deploymentFinish, "the end comes last")
         XCTAssertEqual(store.all.filter { $0.action == AuditAction.deploymentFinish }.count, 1)
         let history = try await store.history(.apiProd)
@@ -231,14 +274,21 @@ final class CanaryEngineTests: XCTestCase {
         world.spool = spool
         world.store.refuseAppends(from: AuditAction.trafficRevert)
         let warnings = Transcript()
-        guard case .gatesFailed? = try await Self.promote(config, world, warnings: warnings) else { return XCTFail("expected the gate to fail") }
-        XCTAssertTrue(warnings.lines.contains { $0.contains("the audit log still does not answer") && $0.contains("3 record(s) wait in \(spool.path)") },
-                      "\(warnings.lines)")
+        guard case .gatesFailed? = try await Self.promote(config, world, warnings: warnings) else {
+            return XCTFail("expected the gate to fail")
+        }
+        XCTAssertTrue(
+            warnings.lines.contains {
+                $0.contains("the audit log still does not answer") && $0.contains("3 record(s) wait in \(spool.path)")
+            },
+            "\(warnings.lines)")
         XCTAssertEqual(spool.pendingCount, 3)
 
         world.store.refuseAppends(false)
         let second = try await Self.promote(config, world)
-        guard case .gatesFailed? = second else { return XCTFail("expected a second canary, not \(String(describing: second))") }
+        guard case .gatesFailed? = second else {
+            return XCTFail("expected a second canary, not \(String(describing: second))")
+        }
         XCTAssertEqual(spool.pendingCount, 0)
         let actions = world.store.all.map { "\($0.action) \($0.phase.rawValue)" }
         let firstEnd = try XCTUnwrap(actions.firstIndex(of: "deployment.finish info"))
@@ -250,26 +300,37 @@ final class CanaryEngineTests: XCTestCase {
     // MARK: the tally
 
     func testInconclusiveReadingsAreCountedToTheirOwnLimit() async throws {
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 60s }, { weight: 100 }", limits: "failure_limit: 1\n      inconclusive_limit: 2"))
+        let config = try Self.config(
+            Self.service(
+                "api", steps: "{ weight: 10, pause: 60s }, { weight: 100 }",
+                limits: "failure_limit: 1\n      inconclusive_limit: 2"))
         var world = World(services: ["api"])
         world.samples = []  // the backend has nothing at all
         let error = try await Self.promote(config, world)
-        guard case let .gatesFailed(reason, _)? = error else { return XCTFail("expected gates to fail, got \(String(describing: error))") }
+        guard case .gatesFailed(let reason, _)? = error else {
+            return XCTFail("expected gates to fail, got \(String(describing: error))")
+        }
         XCTAssertTrue(reason.contains("inconclusive"), reason)
         let outcomes = world.store.all.filter { $0.action == AuditAction.analysis }.map { $0.outcome ?? "" }
         XCTAssertEqual(outcomes, ["inconclusive", "inconclusive", "inconclusive"], "the third passes the limit of 2")
-        XCTAssertEqual(world.clock.offset, .seconds(12), "one every interval: an inconclusive reading is not confirmed early")
+        XCTAssertEqual(
+            world.clock.offset, .seconds(12), "one every interval: an inconclusive reading is not confirmed early")
     }
 
     func testFailuresWithinTheLimitAreToleratedAndPassesDoNotResetThem() async throws {
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 24s }, { weight: 100 }", limits: "failure_limit: 2"))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 24s }, { weight: 100 }", limits: "failure_limit: 2"))
         var world = World(services: ["api"])
         // Bad at 4 s and 5 s (one failure and its confirmation), good, then bad again from 16 s.
         world.samples = Self.samples(bad: { (4...5).contains($0) || $0 >= 16 })
         let error = try await Self.promote(config, world)
-        guard case .gatesFailed? = error else { return XCTFail("expected gates to fail, got \(String(describing: error))") }
+        guard case .gatesFailed? = error else {
+            return XCTFail("expected gates to fail, got \(String(describing: error))")
+        }
         let outcomes = world.store.all.filter { $0.action == AuditAction.analysis }.map { $0.outcome ?? "" }
-        XCTAssertEqual(outcomes, ["fail", "fail", "pass", "pass", "pass", "fail"], "the third failure in all passes failure_limit 2")
+        XCTAssertEqual(
+            outcomes, ["fail", "fail", "pass", "pass", "pass", "fail"],
+            "the third failure in all passes failure_limit 2")
         // 4 s fails; confirmed at the 5 s scrape (fails again), so again at 6 s (passes);
         // then every interval from there: 10, 14, and 18, the third failure.
         XCTAssertEqual(world.clock.offset, .seconds(18))
@@ -279,17 +340,22 @@ final class CanaryEngineTests: XCTestCase {
 
     /// A world whose clock sends SIGTERM once it reaches `at`, as the command's signal watcher would: the state is set, the task cancelled.
     func promoteCancelled(at moment: Duration, hold: Bool = false) async throws -> (World, ShipctlError?) {
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
         var world = World(services: ["api"])
         let box = TaskBox()
         let cancellation = world.cancellation
         world.onSleep = { now in
             if now >= moment, cancellation.receive(SIGTERM) { box.cancel() }
         }
-        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        let service = try XCTUnwrap(config.service(named: "api"))
+        let env = try XCTUnwrap(config.environments["prod"])
         let engine = CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies())
         let task = Task { () async -> ShipctlError? in
-            do throws(ShipctlError) { _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: hold)); return nil } catch { return error }
+            do throws(ShipctlError) {
+                _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: hold))
+                return nil
+            } catch { return error }
         }
         box.set { task.cancel() }
         return (world, await task.value)
@@ -297,7 +363,9 @@ final class CanaryEngineTests: XCTestCase {
 
     func testASignalMidPauseRevertsEvenThoughTheTaskIsCancelled() async throws {
         let (world, error) = try await promoteCancelled(at: .seconds(10))
-        guard case let .cancelled(signal, outcome)? = error else { return XCTFail("expected a cancellation, got \(String(describing: error))") }
+        guard case .cancelled(let signal, let outcome)? = error else {
+            return XCTFail("expected a cancellation, got \(String(describing: error))")
+        }
         XCTAssertEqual(signal, SIGTERM)
         XCTAssertEqual(error?.exitCode, 143)
         XCTAssertTrue(outcome.contains("reverted to version 1"), outcome)
@@ -307,7 +375,9 @@ final class CanaryEngineTests: XCTestCase {
 
     func testOnCancelHoldLeavesTheSplitAndTheDeploymentOpen() async throws {
         let (world, error) = try await promoteCancelled(at: .seconds(2), hold: true)
-        guard case .cancelled? = error else { return XCTFail("expected a cancellation, got \(String(describing: error))") }
+        guard case .cancelled? = error else {
+            return XCTFail("expected a cancellation, got \(String(describing: error))")
+        }
         XCTAssertEqual(world.providers["api"]?.changes, ["shift 10"])
         XCTAssertEqual(world.store.actions.last, "deployment.hold info")
         let history = try await world.store.history(.apiProd)
@@ -318,7 +388,8 @@ final class CanaryEngineTests: XCTestCase {
 
     func testAFlagStoreThatHangsDoesNotDelayTheRevert() async throws {
         let flags = "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }"
-        let config = try Self.config(Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
+        let config = try Self.config(
+            Self.service("api", steps: "{ weight: 10, pause: 8s }, { weight: 100 }", onFailure: flags))
         var world = World(services: ["api"])
         world.flags = ScriptedFlagStore(hanging: true)
         world.samples = Self.samples(bad: { $0 >= 1 })
@@ -331,10 +402,14 @@ final class CanaryEngineTests: XCTestCase {
         }
         XCTAssertEqual(provider.changes, ["shift 10", "routeAll 1 urgent"])
         XCTAssertEqual(world.flags.pending, 1, "the flip is still hanging")
-        XCTAssertFalse(world.store.actions.contains("deployment.finish info"), "the deployment ends only when the flip has its result")
+        XCTAssertFalse(
+            world.store.actions.contains("deployment.finish info"),
+            "the deployment ends only when the flip has its result")
         world.flags.release()
         let error = try await running.value
-        guard case .gatesFailed? = error else { return XCTFail("expected gates to fail, got \(String(describing: error))") }
+        guard case .gatesFailed? = error else {
+            return XCTFail("expected gates to fail, got \(String(describing: error))")
+        }
         let actions = world.store.actions
         let revertIntent = try XCTUnwrap(actions.firstIndex(of: "traffic.revert intent"))
         let flagIntent = try XCTUnwrap(actions.firstIndex(of: "flag.set intent"))
@@ -353,7 +428,9 @@ final class CanaryEngineTests: XCTestCase {
         }
     }
 
-    static func fanOut(_ world: World, _ config: ShipctlConfig, maxParallel: Int, reporter: Reporter? = nil) async throws -> ShipctlError? {
+    static func fanOut(_ world: World, _ config: ShipctlConfig, maxParallel: Int, reporter: Reporter? = nil)
+        async throws -> ShipctlError?
+    {
         let env = try XCTUnwrap(config.environments["prod"])
         let versions = Dictionary(uniqueKeysWithValues: config.services.map { ($0.name, "2") })
         let dependencies = reporter.map { world.dependencies(reporter: $0) } ?? world.dependencies()
@@ -368,7 +445,8 @@ final class CanaryEngineTests: XCTestCase {
 
     func testFanOutKeepsToMaxParallelAndReportsTheBadServiceWithExitThree() async throws {
         let names = ["a", "b", "c", "d", "e"]
-        let config = try Self.config(names.map { Self.service($0, steps: "{ weight: 10, pause: 8s }, { weight: 100 }") }.joined(separator: "\n"))
+        let config = try Self.config(
+            names.map { Self.service($0, steps: "{ weight: 10, pause: 8s }, { weight: 100 }") }.joined(separator: "\n"))
         var world = World(services: names)
         world.byQuery = ["service=\"c\"": Self.samples(bad: { _ in true })]
         let inFlight = InFlightCounter()
@@ -382,7 +460,9 @@ final class CanaryEngineTests: XCTestCase {
             await Self.waitUntil { inFlight.current >= 2 || inFlight.started == names.count }
         }
         let error = try await Self.fanOut(world, config, maxParallel: 2)
-        guard case let .services(failures)? = error else { return XCTFail("expected per-service failures, got \(String(describing: error))") }
+        guard case .services(let failures)? = error else {
+            return XCTFail("expected per-service failures, got \(String(describing: error))")
+        }
         XCTAssertEqual(failures.map(\.service), ["c"])
         XCTAssertEqual(error?.exitCode, 3)
         for name in names {
@@ -397,7 +477,9 @@ final class CanaryEngineTests: XCTestCase {
 
     func testASignalDuringFanOutRevertsEveryCanaryInFlightAndStartsNoMore() async throws {
         let names = ["a", "b", "c", "d"]
-        let config = try Self.config(names.map { Self.service($0, steps: "{ weight: 10, pause: 30s }, { weight: 100 }") }.joined(separator: "\n"))
+        let config = try Self.config(
+            names.map { Self.service($0, steps: "{ weight: 10, pause: 30s }, { weight: 100 }") }.joined(separator: "\n")
+        )
         var world = World(services: names)
         let box = TaskBox()
         let cancellation = world.cancellation
@@ -412,7 +494,9 @@ final class CanaryEngineTests: XCTestCase {
         let running = Task { try await CanaryEngineTests.fanOut(frozen, config, maxParallel: 2) }
         box.set { running.cancel() }
         let error = try await running.value
-        guard case let .cancelled(signal, outcome)? = error else { return XCTFail("expected a cancellation, got \(String(describing: error))") }
+        guard case .cancelled(let signal, let outcome)? = error else {
+            return XCTFail("expected a cancellation, got \(String(describing: error))")
+        }
         XCTAssertEqual(signal, SIGINT)
         XCTAssertTrue(outcome.contains("a, b") && outcome.contains("2 service(s) not started"), outcome)
         XCTAssertEqual(world.providers["a"]?.changes, ["shift 10", "routeAll 1 urgent"])
@@ -425,20 +509,25 @@ final class CanaryEngineTests: XCTestCase {
 extension CanaryEngineTests {
     func testUnderGitHubActionsEachServiceGetsItsOwnGroupAndARowInTheSummary() async throws {
         let names = ["a", "b", "c"]
-        let config = try Self.config(names.map { Self.service($0, steps: "{ weight: 10, pause: 8s }, { weight: 100 }") }.joined(separator: "\n"))
+        let config = try Self.config(
+            names.map { Self.service($0, steps: "{ weight: 10, pause: 8s }, { weight: 100 }") }.joined(separator: "\n"))
         var world = World(services: names)
         world.byQuery = ["service=\"b\"": Self.samples(bad: { _ in true })]
-        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString.prefix(8)).md")
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "summary-\(UUID().uuidString.prefix(8)).md")
         FileManager.default.createFile(atPath: summary.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: summary) }
         let lines = Transcript()
-        let reporter = Reporter(mode: .githubActions, redactor: Redactor(secrets: []), summaryPath: summary.path, out: { lines.append($0) }, err: { _ in })
+        let reporter = Reporter(
+            mode: .githubActions, redactor: Redactor(secrets: []), summaryPath: summary.path, out: { lines.append($0) },
+            err: { _ in })
         let error = try await Self.fanOut(world, config, maxParallel: 3, reporter: reporter)
         XCTAssertEqual(error?.exitCode, 3)
         let log = lines.lines
         // Live lines carry their service; then one group per service, in the order named, holding that service's lines only.
         let groups = log.enumerated().filter { $0.element.hasPrefix("::group::") }
-        XCTAssertEqual(groups.map { String($0.element.prefix(12)) }, ["::group::a: ", "::group::b: ", "::group::c: "], "\(log)")
+        XCTAssertEqual(
+            groups.map { String($0.element.prefix(12)) }, ["::group::a: ", "::group::b: ", "::group::c: "], "\(log)")
         XCTAssertTrue(groups[1].element.contains("exit 3"), groups[1].element)
         for (position, (start, title)) in groups.enumerated() {
             let name = names[position]
@@ -448,7 +537,9 @@ extension CanaryEngineTests {
             XCTAssertTrue(inside.allSatisfy { $0.hasPrefix("[\(name)] ") }, "\(title): \(inside)")
             XCTAssertTrue(inside.contains { $0.contains("step 1/2") }, "\(title): \(inside)")
         }
-        XCTAssertFalse(log[..<groups[0].offset].contains { $0.hasPrefix("::group::") || $0 == "::endgroup::" }, "no group opens while services run side by side")
+        XCTAssertFalse(
+            log[..<groups[0].offset].contains { $0.hasPrefix("::group::") || $0 == "::endgroup::" },
+            "no group opens while services run side by side")
         let markdown = try String(contentsOf: summary, encoding: .utf8)
         XCTAssertTrue(markdown.contains("| service | outcome | version | exit |"), markdown)
         XCTAssertTrue(markdown.contains("| a | succeeded | 2 (from 1) | 0 |"), markdown)
@@ -463,12 +554,18 @@ final class TaskBox: @unchecked Sendable {
     private var wanted = false
 
     func set(_ cancel: @escaping @Sendable () -> Void) {
-        let now = lock.withLock { cancelTask = cancel; return wanted }
+        let now = lock.withLock {
+            cancelTask = cancel
+            return wanted
+        }
         if now { cancel() }
     }
 
     func cancel() {
-        let cancel = lock.withLock { wanted = true; return cancelTask }
+        let cancel = lock.withLock {
+            wanted = true
+            return cancelTask
+        }
         cancel?()
     }
 }
@@ -488,7 +585,12 @@ final class InFlightCounter: @unchecked Sendable {
 
     func observe(_ call: String) {
         lock.withLock {
-            if call == "shift 10" { now += 1; shifted += 1 } else if call.hasPrefix("routeAll") { now -= 1 }
+            if call == "shift 10" {
+                now += 1
+                shifted += 1
+            } else if call.hasPrefix("routeAll") {
+                now -= 1
+            }
             peak = max(peak, now)
         }
     }

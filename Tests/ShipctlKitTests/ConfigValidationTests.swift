@@ -25,15 +25,19 @@ final class ConfigValidationTests: XCTestCase {
         let config = try ConfigLoader(environment: [:]).load(path: path)
         let service = try XCTUnwrap(config.service(named: "api"))
         let prod = try XCTUnwrap(config.environments["prod"])
-        let flip = service.onFailure.flags.first?.filled(Placeholders.deployment(service: service, env: prod, canary: "2", stable: "1"))
+        let flip = service.onFailure.flags.first?.filled(
+            Placeholders.deployment(service: service, env: prod, canary: "2", stable: "1"))
         XCTAssertEqual(flip?.auditArgs["flag"]?.stringValue, "/micro-app/prod/MODEL_PROVIDER")
         XCTAssertEqual(service.terraform?.vars.first?.value, "dev")
-        XCTAssertEqual(service.analysis.metrics.map(\.name), ["error-rate", "p95-latency", "cost-per-request", "lambda-errors"])
+        XCTAssertEqual(
+            service.analysis.metrics.map(\.name), ["error-rate", "p95-latency", "cost-per-request", "lambda-errors"])
     }
 
     func testACloudRunServiceLoadsWithItsTarget() throws {
         let yaml = Self.valid.replacingOccurrences(of: "provider: lambda", with: "provider: cloudrun")
-            .replacingOccurrences(of: "lambda: { function: micro-app-api, alias: live }", with: "cloudrun: { service: api, region: us-central1, project: my-proj }")
+            .replacingOccurrences(
+                of: "lambda: { function: micro-app-api, alias: live }",
+                with: "cloudrun: { service: api, region: us-central1, project: my-proj }")
         let service = try XCTUnwrap(try load(yaml).service(named: "api"))
         XCTAssertEqual(service.provider, "cloudrun")
         let cloudrun = service.target as? CloudRunTarget
@@ -44,13 +48,13 @@ final class ConfigValidationTests: XCTestCase {
 
     func testAPreviewBlockLoadsAndMustNamePerPullRequest() throws {
         let block = """
-            preview:
-              terraform: { dir: infra, vars: { function_name: "app-pr-{{pr}}" } }
-              ttl: 24h
-              secrets:
-                - { name: "app/pr-{{pr}}/token", token_budget: 5000 }
+                preview:
+                  terraform: { dir: infra, vars: { function_name: "app-pr-{{pr}}" } }
+                  ttl: 24h
+                  secrets:
+                    - { name: "app/pr-{{pr}}/token", token_budget: 5000 }
 
-        """
+            """
         let yaml = Self.valid.replacingOccurrences(of: "    strategy:\n", with: block + "    strategy:\n")
         let preview = try XCTUnwrap(try load(yaml).service(named: "api")?.preview)
         XCTAssertEqual(preview.ttl, .seconds(86_400))
@@ -68,14 +72,20 @@ final class ConfigValidationTests: XCTestCase {
     }
 
     func testAStateURLLoadsWithItsPasswordHiddenAndBadOnesNameTheLine() throws {
-        let withURL = Self.valid.replacingOccurrences(of: "version: 1\n", with: "version: 1\nstate: { url: \"postgres://deploy:${DB_PASS}@db.internal:6432/shipctl?sslmode=verify-full\" }\n")
+        let withURL = Self.valid.replacingOccurrences(
+            of: "version: 1\n",
+            with:
+                "version: 1\nstate: { url: \"postgres://deploy:${DB_PASS}@db.internal:6432/shipctl?sslmode=verify-full\" }\n"
+        )
         let config = try load(withURL, env: ["DB_PASS": "hunter2-long-password"])
         XCTAssertEqual(config.stateURL?.host, "db.internal")
         XCTAssertEqual(config.stateURL?.port, 6432)
         XCTAssertEqual(config.stateURL?.password, "hunter2-long-password")
         XCTAssertEqual(config.stateURL?.tls, .verifyFull)
         XCTAssertEqual(config.stateURL?.description, "postgres://deploy@db.internal:6432/shipctl?sslmode=verify-full")
-        XCTAssertTrue(config.secrets.contains("hunter2-long-password"), "a password in the URL is a secret whatever its variable is called")
+        XCTAssertTrue(
+            config.secrets.contains("hunter2-long-password"),
+            "a password in the URL is a secret whatever its variable is called")
 
         let bad: [(String, String)] = [
             ("mysql://deploy@db/shipctl", "must start with postgres://"),
@@ -86,15 +96,20 @@ final class ConfigValidationTests: XCTestCase {
             ("not a url", "expected a URL like postgres://"),
         ]
         for (url, expected) in bad {
-            let yaml = Self.valid.replacingOccurrences(of: "version: 1\n", with: "version: 1\nstate: { url: \"\(url)\" }\n")
+            let yaml = Self.valid.replacingOccurrences(
+                of: "version: 1\n", with: "version: 1\nstate: { url: \"\(url)\" }\n")
             XCTAssertThrowsError(try load(yaml), url) { error in
-                XCTAssertTrue("\(error)".contains("shipctl.yaml:2:") && "\(error)".contains("state.url") && "\(error)".contains(expected), "\(url): \(error)")
+                XCTAssertTrue(
+                    "\(error)".contains("shipctl.yaml:2:") && "\(error)".contains("state.url")
+                        && "\(error)".contains(expected), "\(url): \(error)")
             }
         }
     }
 
     func testPresetsUseCodeDeployNames() {
-        XCTAssertEqual(StrategyPreset.steps(named: "Canary10Percent5Minutes"), [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
+        XCTAssertEqual(
+            StrategyPreset.steps(named: "Canary10Percent5Minutes"),
+            [CanaryStep(weight: 10, pause: .seconds(300)), CanaryStep(weight: 100, pause: .zero)])
         XCTAssertEqual(StrategyPreset.steps(named: "Linear10PercentEvery1Minute")?.count, 10)
         XCTAssertEqual(StrategyPreset.steps(named: "AllAtOnce"), [CanaryStep(weight: 100, pause: .zero)])
         XCTAssertNil(StrategyPreset.steps(named: "Canary200Percent5Minutes"))
@@ -112,20 +127,41 @@ final class ConfigValidationTests: XCTestCase {
     func testMalformedConfigsNameTheLineAndKey() {
         let cases: [(name: String, from: String, to: String, line: Int, key: String)] = [
             ("wrong type for weight", "weight: 10,", "weight: ten,", 10, "services.api.strategy.steps[0].weight"),
-            ("unknown key", "    provider: lambda", "    provider: lambda\n    replicas: 3", 7, "services.api.replicas"),
+            (
+                "unknown key", "    provider: lambda", "    provider: lambda\n    replicas: 3", 7,
+                "services.api.replicas"
+            ),
             ("missing services", "services:\n  api:", "servicez:\n  api:", 1, "services"),
             ("bad duration", "pause: 60s", "pause: sixty", 10, "services.api.strategy.steps[0].pause"),
             ("weight over 100", "weight: 50,", "weight: 150,", 11, "services.api.strategy.steps[1].weight"),
             ("negative duration", "interval: 10s", "interval: -10s", 13, "services.api.analysis.interval"),
-            ("list where a mapping belongs", "lambda: { function: micro-app-api, alias: live }", "lambda: [micro-app-api]", 7, "services.api.lambda"),
+            (
+                "list where a mapping belongs", "lambda: { function: micro-app-api, alias: live }",
+                "lambda: [micro-app-api]", 7, "services.api.lambda"
+            ),
             ("unknown provider", "provider: lambda", "provider: azure", 6, "services.api.provider"),
-            ("shell characters in a name", "function: micro-app-api", "function: \"api; rm -rf /\"", 7, "services.api.lambda.function"),
-            ("unset environment variable", "region: us-east-1", "region: \"${NOPE_REGION}\"", 3, "environments.prod.region"),
+            (
+                "shell characters in a name", "function: micro-app-api", "function: \"api; rm -rf /\"", 7,
+                "services.api.lambda.function"
+            ),
+            (
+                "unset environment variable", "region: us-east-1", "region: \"${NOPE_REGION}\"", 3,
+                "environments.prod.region"
+            ),
             ("threshold of the wrong type", "max: 0.02", "max: low", 17, "services.api.analysis.metrics[0].max"),
             ("decreasing weights", "weight: 50,", "weight: 5,", 11, "services.api.strategy.steps[1].weight"),
-            ("cloudrun service without its block", "provider: lambda", "provider: cloudrun", 6, "services.api.cloudrun"),
-            ("cloudrun block without a region", "    lambda: { function: micro-app-api, alias: live }", "    cloudrun: { service: api, project: p }", 7, "services.api.cloudrun.region"),
-            ("cloudrun service name with capitals", "    lambda: { function: micro-app-api, alias: live }", "    cloudrun: { service: My_Api, region: us-central1 }", 7, "services.api.cloudrun.service"),
+            (
+                "cloudrun service without its block", "provider: lambda", "provider: cloudrun", 6,
+                "services.api.cloudrun"
+            ),
+            (
+                "cloudrun block without a region", "    lambda: { function: micro-app-api, alias: live }",
+                "    cloudrun: { service: api, project: p }", 7, "services.api.cloudrun.region"
+            ),
+            (
+                "cloudrun service name with capitals", "    lambda: { function: micro-app-api, alias: live }",
+                "    cloudrun: { service: My_Api, region: us-central1 }", 7, "services.api.cloudrun.service"
+            ),
         ]
         for example in cases {
             let yaml = Self.valid.replacingOccurrences(of: example.from, with: example.to)
@@ -135,9 +171,14 @@ final class ConfigValidationTests: XCTestCase {
                 XCTFail("\(example.name): accepted")
             } catch {
                 XCTAssertEqual(error.exitCode, 2, example.name)
-                guard case let .configuration(issues) = error else { XCTFail("\(example.name): \(error)"); continue }
-                XCTAssertTrue(issues.contains { $0.line == example.line && $0.key == example.key },
-                              "\(example.name): expected line \(example.line) key \(example.key), got \(issues.map(\.description))")
+                guard case .configuration(let issues) = error else {
+                    XCTFail("\(example.name): \(error)")
+                    continue
+                }
+                XCTAssertTrue(
+                    issues.contains { $0.line == example.line && $0.key == example.key },
+                    "\(example.name): expected line \(example.line) key \(example.key), got \(issues.map(\.description))"
+                )
                 XCTAssertTrue(error.description.contains("shipctl.yaml:\(example.line):"), error.description)
             }
         }
@@ -148,7 +189,7 @@ final class ConfigValidationTests: XCTestCase {
             _ = try load("version: 1\nservices:\n  api: {provider: lambda\n")
             XCTFail("accepted")
         } catch {
-            guard case let .configuration(issues) = error else { return XCTFail("\(error)") }
+            guard case .configuration(let issues) = error else { return XCTFail("\(error)") }
             XCTAssertGreaterThan(issues.first?.line ?? 0, 0, "\(issues)")
         }
     }

@@ -1,25 +1,32 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import ShipctlKit
 
 /// Every helper that turns outside text or numbers into something shipctl
 /// computes with or prints: none may trap, whatever it is given, and each
 /// keeps its promise on the values it accepts.
 @Suite struct ConversionPropertyTests {
-    static let awkwardNumbers: [Double] = [.nan, .infinity, -.infinity, 1e300, -1e300, 9.2233720368547758e18, -9.2233720368547758e18,
-                                           9.3e18, .greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0, 0.5, 99.999999, 100.0000001, -1]
+    static let awkwardNumbers: [Double] = [
+        .nan, .infinity, -.infinity, 1e300, -1e300, 9.2233720368547758e18, -9.2233720368547758e18,
+        9.3e18, .greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0, 0.5, 99.999999, 100.0000001, -1,
+    ]
 
     /// A number from outside: mostly random, often one of the awkward ones.
     static let numbers = zip(Gen.double(in: -1e307...1e307), Gen.int(in: 0...29)).map { random, pick in
         pick < awkwardNumbers.count ? awkwardNumbers[pick] : random
     }
 
-    static let awkwardScalars: [Unicode.Scalar] = [":", ":", "\n", "\r", "\u{1B}", "\u{9B}", "{", "}", "#", "[", "%", "\u{202E}", "\u{0}", "-", ".", "T", "Z", "\"", "\\", "$", "e"]
+    static let awkwardScalars: [Unicode.Scalar] = [
+        ":", ":", "\n", "\r", "\u{1B}", "\u{9B}", "{", "}", "#", "[", "%", "\u{202E}", "\u{0}", "-", ".", "T", "Z",
+        "\"", "\\", "$", "e",
+    ]
 
     /// Text from outside: ASCII and Latin-1 (C0 and C1 controls included) laced with the characters parsers care about.
     static let texts = Gen.int(in: 0...(0xFF + awkwardScalars.count)).array(of: 0...40).map { codes in
-        String(String.UnicodeScalarView(codes.map { $0 <= 0xFF ? Unicode.Scalar(UInt8($0)) : awkwardScalars[$0 - 0x100] }))
+        String(
+            String.UnicodeScalarView(codes.map { $0 <= 0xFF ? Unicode.Scalar(UInt8($0)) : awkwardScalars[$0 - 0x100] }))
     }
 
     @Test func percentagesFormatWithoutTrapping() async {
@@ -39,9 +46,12 @@ import Testing
             test.observe(.init(canaryRequests: x, canaryFailures: a, stableRequests: y, stableFailures: b))
             _ = test.rejects
             _ = test.lowerBound
-            let json: JSONValue = ["canary_requests": .number(a), "canary_failures": .number(x), "stable_requests": .number(b),
-                                   "stable_failures": .number(y), "ratio_lower_bound": .number(a), "allowed_ratio": .number(x),
-                                   "confidence": .number(y), "evidence": .number(b), "evidence_needed": .number(a), "min_requests": .number(x)]
+            let json: JSONValue = [
+                "canary_requests": .number(a), "canary_failures": .number(x), "stable_requests": .number(b),
+                "stable_failures": .number(y), "ratio_lower_bound": .number(a), "allowed_ratio": .number(x),
+                "confidence": .number(y), "evidence": .number(b), "evidence_needed": .number(a),
+                "min_requests": .number(x),
+            ]
             if let evidence = JudgeEvidence(json: json) { #expect(!evidence.summary.isEmpty) }
             var judge = JudgeConfig(minRequests: .auto)
             judge.confidence = min(max(y.isFinite ? y : 0.98, 0.5), 0.9999)
@@ -87,7 +97,9 @@ import Testing
 
     @Test func durationsParseBackToThemselves() async {
         await propertyCheck(count: 2000, input: Self.texts, Gen.int(in: 0...1_000_000_000)) { text, milliseconds in
-            if let parsed = DurationParser.parse(text) { #expect(DurationParser.parse(DurationParser.format(parsed)) == parsed) }
+            if let parsed = DurationParser.parse(text) {
+                #expect(DurationParser.parse(DurationParser.format(parsed)) == parsed)
+            }
             let duration = Duration.milliseconds(milliseconds)
             #expect(DurationParser.parse(DurationParser.format(duration)) == duration)
         }
@@ -96,7 +108,10 @@ import Testing
     @Test func neutralisedTextHoldsNoControlCharactersAndNoWorkflowCommand() async {
         await propertyCheck(count: 2000, input: Self.texts) { text in
             let shown = TerminalText.defusingWorkflowCommands(TerminalText.neutralised(text))
-            #expect(!shown.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value) })
+            #expect(
+                !shown.unicodeScalars.contains {
+                    ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value)
+                })
             for line in shown.split(separator: "\n") {
                 #expect(!line.trimmingCharacters(in: .whitespaces).hasPrefix("::"), "\(line)")
                 #expect(!line.contains("##["))
@@ -107,7 +122,8 @@ import Testing
     }
 
     @Test func configurationPositionsNeverTrap() async {
-        await propertyCheck(count: 1000, input: Gen.int(in: 0...255).array(of: 0...60), Gen.int(in: -5...80)) { bytes, offset in
+        await propertyCheck(count: 1000, input: Gen.int(in: 0...255).array(of: 0...60), Gen.int(in: -5...80)) {
+            bytes, offset in
             let data = bytes.map(UInt8.init)
             let position = SourcePosition(byteOffset: offset, in: data)
             #expect(position.line >= 1 && position.column >= 1)

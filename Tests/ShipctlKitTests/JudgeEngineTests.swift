@@ -6,28 +6,30 @@ import XCTest
 /// The judge inside the engine: canaries promoted on a manual clock against simulated micro-app
 /// traffic (Poisson arrivals that follow the scripted alias's split), judged by counts against stable.
 final class JudgeEngineTests: XCTestCase {
-    static func config(minRequests: String = "30", maxExtension: String = "5m", onInsufficient: String = "revert",
-                       dryRun: Bool = false) throws -> ShipctlConfig {
+    static func config(
+        minRequests: String = "30", maxExtension: String = "5m", onInsufficient: String = "revert",
+        dryRun: Bool = false
+    ) throws -> ShipctlConfig {
         let yaml = """
-        version: 1
-        environments:
-          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-        services:
-          api:
-            provider: lambda
-            lambda: { function: api, alias: live }
-            strategy: { steps: [ { weight: 20, pause: 20s }, { weight: 60, pause: 20s }, { weight: 100 } ] }
-            analysis:
-              interval: 2s
-              judge: { confidence: 0.98, min_requests: \(minRequests), max_extension: \(maxExtension), on_insufficient: \(onInsufficient) }
-              metrics:
-                - name: error-rate
-                  prometheus:
-                    failures: 'fails{version="{{version}}"}[{{window}}]'
-                    total: 'reqs{version="{{version}}"}[{{window}}]'
-                  max_increase: 50%
-                  dry_run: \(dryRun)
-        """
+            version: 1
+            environments:
+              prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+            services:
+              api:
+                provider: lambda
+                lambda: { function: api, alias: live }
+                strategy: { steps: [ { weight: 20, pause: 20s }, { weight: 60, pause: 20s }, { weight: 100 } ] }
+                analysis:
+                  interval: 2s
+                  judge: { confidence: 0.98, min_requests: \(minRequests), max_extension: \(maxExtension), on_insufficient: \(onInsufficient) }
+                  metrics:
+                    - name: error-rate
+                      prometheus:
+                        failures: 'fails{version="{{version}}"}[{{window}}]'
+                        total: 'reqs{version="{{version}}"}[{{window}}]'
+                      max_increase: 50%
+                      dry_run: \(dryRun)
+            """
         return try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "/nonexistent/shipctl.yaml")
     }
 
@@ -42,22 +44,34 @@ final class JudgeEngineTests: XCTestCase {
     }
 
     /// Promotes version 2 once, against traffic at `rate` requests/s with the given failure rates.
-    static func promote(_ config: ShipctlConfig, rate: Double = 2, stable: Double = 0.02, canary: Double = 0.02, seed: UInt64,
-                        quietUntil: Int = 0) async throws -> Run {
-        let clock = ManualClock(), store = InMemoryStateStore(), provider = ScriptedTrafficProvider(target: "scripted api:live")
-        let traffic = SimulatedTrafficCounts(clock: clock, provider: provider, requestsPerSecond: rate, failureRates: ["1": stable, "2": canary],
-                                             seed: seed, quietUntil: quietUntil)
+    static func promote(
+        _ config: ShipctlConfig, rate: Double = 2, stable: Double = 0.02, canary: Double = 0.02, seed: UInt64,
+        quietUntil: Int = 0
+    ) async throws -> Run {
+        let clock = ManualClock()
+        let store = InMemoryStateStore()
+        let provider = ScriptedTrafficProvider(target: "scripted api:live")
+        let traffic = SimulatedTrafficCounts(
+            clock: clock, provider: provider, requestsPerSecond: rate, failureRates: ["1": stable, "2": canary],
+            seed: seed, quietUntil: quietUntil)
         let output = Transcript()
-        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { output.append($0) }, err: { output.append($0) })
-        var dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
-                                        clock: clock.engineClock, metricSource: traffic)
+        let reporter = Reporter(
+            mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { output.append($0) },
+            err: { output.append($0) })
+        var dependencies = Dependencies(
+            runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
+            clock: clock.engineClock, metricSource: traffic)
         dependencies.trafficProviders = ["api": provider]
-        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        let service = try XCTUnwrap(config.service(named: "api"))
+        let env = try XCTUnwrap(config.environments["prod"])
         do {
-            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))
-            return Run(error: nil, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(
+                PromoteOptions(version: "2"))
+            return Run(
+                error: nil, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
         } catch {
-            return Run(error: error, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
+            return Run(
+                error: error, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
         }
     }
 
@@ -65,19 +79,23 @@ final class JudgeEngineTests: XCTestCase {
     /// each revert naming the counts it rests on.
     func testGoodCanariesPassAndTenfoldRegressionsAreRevertedThroughTheEngine() async throws {
         let config = try Self.config(minRequests: "100")
-        var goodReverted = 0, badReverted = 0
+        var goodReverted = 0
+        var badReverted = 0
         let canaries = 150
         for seed in 0..<UInt64(canaries) {
             let good = try await Self.promote(config, seed: seed)
             if good.error != nil { goodReverted += 1 }
             let bad = try await Self.promote(config, canary: 0.2, seed: 10_000 + seed)
-            if case let .gatesFailed(reason, revertedTo)? = bad.error {
+            if case .gatesFailed(let reason, let revertedTo)? = bad.error {
                 badReverted += 1
                 XCTAssertEqual(revertedTo, "1")
-                XCTAssertTrue(reason.contains("canary") && reason.contains("stable") && reason.contains("rate ratio ≥"), reason)
+                XCTAssertTrue(
+                    reason.contains("canary") && reason.contains("stable") && reason.contains("rate ratio ≥"), reason)
             }
         }
-        print("through the engine, of \(canaries): good canaries reverted \(goodReverted), 10x regressions reverted \(badReverted)")
+        print(
+            "through the engine, of \(canaries): good canaries reverted \(goodReverted), 10x regressions reverted \(badReverted)"
+        )
         XCTAssertLessThanOrEqual(Double(goodReverted) / Double(canaries), 0.02)
         XCTAssertGreaterThanOrEqual(Double(badReverted) / Double(canaries), 0.85)
     }
@@ -85,18 +103,24 @@ final class JudgeEngineTests: XCTestCase {
     /// Every judged evaluation is in the log with the counts, both rates and the bound, so the arithmetic can be redone.
     func testEachVerdictCarriesItsEvidence() async throws {
         let run = try await Self.promote(try Self.config(), canary: 0.5, seed: 3)
-        guard case .gatesFailed? = run.error else { return XCTFail("a canary failing half its requests must be reverted: \(run.output)") }
+        guard case .gatesFailed? = run.error else {
+            return XCTFail("a canary failing half its requests must be reverted: \(run.output)")
+        }
         let analyses = run.store.all.filter { $0.action == AuditAction.analysis }
         let last = try XCTUnwrap(analyses.last)
         XCTAssertEqual(last.outcome, "fail")
         let judge = try XCTUnwrap(last.args["judge"])
-        for field in ["canary_requests", "canary_failures", "stable_requests", "stable_failures", "canary_rate", "ratio_lower_bound",
-                      "allowed_ratio", "confidence", "evidence", "evidence_needed", "min_requests"] {
+        for field in [
+            "canary_requests", "canary_failures", "stable_requests", "stable_failures", "canary_rate",
+            "ratio_lower_bound",
+            "allowed_ratio", "confidence", "evidence", "evidence_needed", "min_requests",
+        ] {
             XCTAssertNotNil(judge[field], "\(field) missing from \(judge)")
         }
         XCTAssertEqual(judge["allowed_ratio"]?.doubleValue, 1.5)
         XCTAssertGreaterThan(judge["ratio_lower_bound"]?.doubleValue ?? 0, 1.5)
-        XCTAssertGreaterThanOrEqual(judge["evidence"]?.doubleValue ?? 0, judge["evidence_needed"]?.doubleValue ?? .infinity)
+        XCTAssertGreaterThanOrEqual(
+            judge["evidence"]?.doubleValue ?? 0, judge["evidence_needed"]?.doubleValue ?? .infinity)
 
         // The report and the job summary show the same evidence, read back from the records.
         let timeline = try XCTUnwrap(DeploymentTimeline(records: run.store.all))
@@ -115,29 +139,39 @@ final class JudgeEngineTests: XCTestCase {
         let verdicts = run.store.all.filter { $0.action == AuditAction.analysis }.compactMap(\.outcome)
         XCTAssertEqual(verdicts.first, "waiting for evidence")
         XCTAssertFalse(verdicts.contains("inconclusive"))
-        XCTAssertTrue(run.output.contains { $0.contains("waiting up to 5m more") }, "the output says how long the step will wait")
-        XCTAssertTrue(run.output.contains { $0.contains("of the 20 canary requests needed; at ") && $0.contains(" a second, about ") },
-                      "and how long the evidence takes at the traffic so far")
+        XCTAssertTrue(
+            run.output.contains { $0.contains("waiting up to 5m more") }, "the output says how long the step will wait")
+        XCTAssertTrue(
+            run.output.contains {
+                $0.contains("of the 20 canary requests needed; at ") && $0.contains(" a second, about ")
+            },
+            "and how long the evidence takes at the traffic so far")
     }
 
     /// Too little traffic for the extension: revert, hold for `resume`, or continue — each recorded as insufficient evidence.
     func testTooLittleTrafficEndsAsOnInsufficientSays() async throws {
-        let reverted = try await Self.promote(try Self.config(minRequests: "500", maxExtension: "30s"), rate: 0.5, seed: 9)
-        guard case let .gatesFailed(reason, _)? = reverted.error else { return XCTFail("expected a revert: \(String(describing: reverted.error))") }
+        let reverted = try await Self.promote(
+            try Self.config(minRequests: "500", maxExtension: "30s"), rate: 0.5, seed: 9)
+        guard case .gatesFailed(let reason, _)? = reverted.error else {
+            return XCTFail("expected a revert: \(String(describing: reverted.error))")
+        }
         XCTAssertTrue(reason.hasPrefix("insufficient evidence"), reason)
         XCTAssertEqual(reverted.provider.split.stable, "1")
 
-        let held = try await Self.promote(try Self.config(minRequests: "500", maxExtension: "30s", onInsufficient: "hold"), rate: 0.5, seed: 9)
+        let held = try await Self.promote(
+            try Self.config(minRequests: "500", maxExtension: "30s", onInsufficient: "hold"), rate: 0.5, seed: 9)
         XCTAssertEqual(held.error?.exitCode, 5, "\(String(describing: held.error))")
         XCTAssertEqual(held.provider.split.canaryPercent, 20, "the split is kept")
         let history = try await held.store.history(.apiProd)
         XCTAssertNotNil(history.inFlight, "resume can continue it")
 
-        let continued = try await Self.promote(try Self.config(minRequests: "500", maxExtension: "30s", onInsufficient: "continue"), rate: 0.5, seed: 9)
+        let continued = try await Self.promote(
+            try Self.config(minRequests: "500", maxExtension: "30s", onInsufficient: "continue"), rate: 0.5, seed: 9)
         XCTAssertNil(continued.error)
         XCTAssertEqual(continued.provider.split.stable, "2")
         for run in [reverted, held, continued] {
-            XCTAssertTrue(run.store.all.contains { $0.action == AuditAction.analysis && $0.outcome == "insufficient evidence" })
+            XCTAssertTrue(
+                run.store.all.contains { $0.action == AuditAction.analysis && $0.outcome == "insufficient evidence" })
         }
     }
 
@@ -148,6 +182,7 @@ final class JudgeEngineTests: XCTestCase {
         XCTAssertNil(run.error, "\(run.output.suffix(3))")
         XCTAssertEqual(run.provider.split.stable, "2")
         let analyses = run.store.all.filter { $0.action == AuditAction.analysis }
-        XCTAssertTrue(analyses.contains { $0.outcome == "fail" && $0.args["dry_run"] == .bool(true) && $0.args["judge"] != nil })
+        XCTAssertTrue(
+            analyses.contains { $0.outcome == "fail" && $0.args["dry_run"] == .bool(true) && $0.args["judge"] != nil })
     }
 }

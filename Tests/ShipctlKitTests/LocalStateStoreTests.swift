@@ -17,10 +17,14 @@ final class LocalStateStoreTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func record(_ action: String, deployment: String = "d1", phase: AuditEvent.Phase = .info, args: [String: JSONValue] = [:],
-                outcome: String? = nil) async throws {
-        try await store.append(AuditEvent(deployment: deployment, service: "api", env: "prod", step: "s", phase: phase,
-                                          action: action, args: args, outcome: outcome))
+    func record(
+        _ action: String, deployment: String = "d1", phase: AuditEvent.Phase = .info, args: [String: JSONValue] = [:],
+        outcome: String? = nil
+    ) async throws {
+        try await store.append(
+            AuditEvent(
+                deployment: deployment, service: "api", env: "prod", step: "s", phase: phase,
+                action: action, args: args, outcome: outcome))
     }
 
     /// Two good deployments: 1 → 2 → 3, so the rollback target is 2.
@@ -43,7 +47,8 @@ final class LocalStateStoreTests: XCTestCase {
         } catch {
             XCTAssertTrue("\(error)".contains("symbolic link"), "\(error)")
         }
-        XCTAssertEqual(try String(contentsOf: victim, encoding: .utf8), "line one\nline two", "the link's target is untouched")
+        XCTAssertEqual(
+            try String(contentsOf: victim, encoding: .utf8), "line one\nline two", "the link's target is untouched")
     }
 
     func testAWholeLastRecordWithoutItsNewlineIsKept() async throws {
@@ -63,17 +68,21 @@ final class LocalStateStoreTests: XCTestCase {
 
     func testAnEmptyLockLeftByAKillDoesNotWedgeTheService() async throws {
         let path = store.lockPath(service: "api", env: "prod")
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
         let holder = LockHolder.thisProcess(actor: Actor(name: "tester", run: nil), deployment: "d9")
 
         let taken = try await store.acquireLock(.apiProd, holder: holder)
-        guard case let .tookOver(previous) = taken else { return XCTFail("an empty lock file must be taken over, got \(taken)") }
+        guard case .tookOver(let previous) = taken else {
+            return XCTFail("an empty lock file must be taken over, got \(taken)")
+        }
         XCTAssertTrue(previous.contains("unreadable lock file"), previous)
         let current = await store.lockHolder(.apiProd)
         XCTAssertEqual(current, holder)
         do {
-            _ = try await store.acquireLock(.apiProd, holder: LockHolder.thisProcess(actor: Actor(name: "other", run: nil), deployment: "d10"))
+            _ = try await store.acquireLock(
+                .apiProd, holder: LockHolder.thisProcess(actor: Actor(name: "other", run: nil), deployment: "d10"))
             XCTFail("a live holder's lock must not be taken")
         } catch {
             XCTAssertEqual(error.exitCode, 4)
@@ -86,7 +95,8 @@ final class LocalStateStoreTests: XCTestCase {
     /// Records after the first one that breaks the chain never choose a rollback target.
     func testForgedRecordsAfterABreakAreNotUsed() async throws {
         try await recordTwoDeployments()
-        let forged = #"{"action":"deployment.finish","actor":"mallory","args":{"version":"666"},"deployment":"d3","duration_ms":null,"env":"prod","outcome":"succeeded","phase":"info","prev":"\#(String(repeating: "f", count: 64))","run":null,"seq":5,"service":"api","step":"finish","ts":"2026-11-23T06:20:00.000Z","hash":"\#(String(repeating: "a", count: 64))"}"#
+        let forged =
+            #"{"action":"deployment.finish","actor":"mallory","args":{"version":"666"},"deployment":"d3","duration_ms":null,"env":"prod","outcome":"succeeded","phase":"info","prev":"\#(String(repeating: "f", count: 64))","run":null,"seq":5,"service":"api","step":"finish","ts":"2026-11-23T06:20:00.000Z","hash":"\#(String(repeating: "a", count: 64))"}"#
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: store.auditPath))
         handle.seekToEndOfFile()
         handle.write(Data((forged + "\n").utf8))
@@ -115,7 +125,8 @@ final class LocalStateStoreTests: XCTestCase {
         XCTAssertEqual(history.events.map(\.seq), [2, 3, 4, 5, 6])
 
         let text = try String(contentsOfFile: store.auditPath, encoding: .utf8)
-        try text.replacingOccurrences(of: "\"version\":\"2\"", with: "\"version\":\"7\"").write(toFile: store.auditPath, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"version\":\"2\"", with: "\"version\":\"7\"").write(
+            toFile: store.auditPath, atomically: true, encoding: .utf8)
         history = try await store.history(.apiProd)
         XCTAssertTrue(history.untrustedFrom?.contains("seq 2") == true, String(describing: history.untrustedFrom))
         XCTAssertEqual(history.inFlight?.deployment, "d1", "only the record before the changed one is used")
@@ -134,15 +145,19 @@ final class LocalStateStoreTests: XCTestCase {
         try await record(AuditAction.deploymentStart, deployment: "old", args: ["stable": "1", "canary": "2"])
         try await record(AuditAction.deploymentFinish, deployment: "old", args: ["version": "2"], outcome: "succeeded")
         try await record(AuditAction.deploymentStart, deployment: "x1", args: named(x, ["stable": "2", "canary": "3"]))
-        try await record(AuditAction.deploymentFinish, deployment: "x1", args: named(x, ["version": "3"]), outcome: "succeeded")
-        try await record(AuditAction.rollback, deployment: "y-rollback", phase: .result, args: named(y, ["from": "2", "to": "1"]), outcome: "ok")
+        try await record(
+            AuditAction.deploymentFinish, deployment: "x1", args: named(x, ["version": "3"]), outcome: "succeeded")
+        try await record(
+            AuditAction.rollback, deployment: "y-rollback", phase: .result, args: named(y, ["from": "2", "to": "1"]),
+            outcome: "ok")
         try await record(AuditAction.deploymentStart, deployment: "x2", args: named(x, ["stable": "3", "canary": "4"]))
         try await record(AuditAction.trafficShift, deployment: "x2", args: ["weight": 10])
 
         let historyY = try await store.history(y)
         XCTAssertNil(historyY.inFlight, "X's canary is not Y's interrupted deployment")
         XCTAssertEqual(historyY.knownGood, ["1"], "Y rolled back from 2 to 1; X's 3 was never Y's")
-        XCTAssertFalse(historyY.events.contains { $0.deployment.hasPrefix("x") }, "\(historyY.events.map(\.deployment))")
+        XCTAssertFalse(
+            historyY.events.contains { $0.deployment.hasPrefix("x") }, "\(historyY.events.map(\.deployment))")
 
         let historyX = try await store.history(x)
         XCTAssertEqual(historyX.inFlight?.deployment, "x2")
@@ -151,7 +166,8 @@ final class LocalStateStoreTests: XCTestCase {
         XCTAssertEqual(historyX.rollbackTarget(live: nil), "3", "an in-flight canary goes back to its stable version")
 
         // The snapshot now holds X's history; Y's read must not start from it.
-        try await record(AuditAction.deploymentFinish, deployment: "x2", args: named(x, ["version": "4"]), outcome: "succeeded")
+        try await record(
+            AuditAction.deploymentFinish, deployment: "x2", args: named(x, ["version": "4"]), outcome: "succeeded")
         let laterY = try await store.history(y)
         XCTAssertEqual(laterY.knownGood, ["1"])
         let laterX = try await store.history(x)
@@ -160,7 +176,8 @@ final class LocalStateStoreTests: XCTestCase {
 
     func testFilesAreTheOwnersOnly() async throws {
         try await record("note")
-        _ = try await store.acquireLock(.apiProd, holder: LockHolder.thisProcess(actor: Actor(name: "t", run: nil), deployment: "d"))
+        _ = try await store.acquireLock(
+            .apiProd, holder: LockHolder.thisProcess(actor: Actor(name: "t", run: nil), deployment: "d"))
         func mode(_ path: String) throws -> Int {
             (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
         }

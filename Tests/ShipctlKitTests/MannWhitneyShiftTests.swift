@@ -45,32 +45,37 @@ final class MannWhitneyShiftTests: XCTestCase {
 
     static func promote(factor: Double, pause: String) async throws -> (ShipctlError?, InMemoryStateStore) {
         let yaml = """
-        version: 1
-        environments:
-          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-        services:
-          api:
-            provider: lambda
-            lambda: { function: api, alias: live }
-            strategy: { steps: [ { weight: 20, pause: \(pause) }, { weight: 100 } ] }
-            analysis:
-              interval: 2s
-              judge: { max_extension: 1m }
-              metrics:
-                - name: p95-latency
-                  prometheus: latency{version="{{version}}"}
-                  judge: mann-whitney
-                  max_increase: 25%
-        """
+            version: 1
+            environments:
+              prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+            services:
+              api:
+                provider: lambda
+                lambda: { function: api, alias: live }
+                strategy: { steps: [ { weight: 20, pause: \(pause) }, { weight: 100 } ] }
+                analysis:
+                  interval: 2s
+                  judge: { max_extension: 1m }
+                  metrics:
+                    - name: p95-latency
+                      prometheus: latency{version="{{version}}"}
+                      judge: mann-whitney
+                      max_increase: 25%
+            """
         let config = try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "/nonexistent/shipctl.yaml")
-        let clock = ManualClock(), store = InMemoryStateStore()
-        let reporter = Reporter(mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
-        var dependencies = Dependencies(runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
-                                        clock: clock.engineClock, metricSource: Latency(factor: factor))
+        let clock = ManualClock()
+        let store = InMemoryStateStore()
+        let reporter = Reporter(
+            mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
+        var dependencies = Dependencies(
+            runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
+            clock: clock.engineClock, metricSource: Latency(factor: factor))
         dependencies.trafficProviders = ["api": ScriptedTrafficProvider(target: "scripted api:live")]
-        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        let service = try XCTUnwrap(config.service(named: "api"))
+        let env = try XCTUnwrap(config.environments["prod"])
         do {
-            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(PromoteOptions(version: "2"))
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(
+                PromoteOptions(version: "2"))
             return (nil, store)
         } catch {
             return (error, store)
@@ -79,11 +84,14 @@ final class MannWhitneyShiftTests: XCTestCase {
 
     func testThreefoldLatencyIsRevertedAndEqualLatencyPasses() async throws {
         let (slow, slowStore) = try await Self.promote(factor: 3, pause: "30s")
-        guard case let .gatesFailed(reason, _)? = slow else { return XCTFail("3x latency must be reverted, got \(String(describing: slow))") }
+        guard case .gatesFailed(let reason, _)? = slow else {
+            return XCTFail("3x latency must be reverted, got \(String(describing: slow))")
+        }
         XCTAssertTrue(reason.contains("p95-latency"), reason)
         let failed = try XCTUnwrap(slowStore.all.last { $0.action == AuditAction.analysis && $0.outcome == "fail" })
         XCTAssertEqual(failed.args["judge"]?["judge"]?.stringValue, "mann-whitney")
-        XCTAssertGreaterThan(failed.args["judge"]?["shift_lower_bound"]?.doubleValue ?? 0, 0.075, "beyond 25% of stable's 0.3 s")
+        XCTAssertGreaterThan(
+            failed.args["judge"]?["shift_lower_bound"]?.doubleValue ?? 0, 0.075, "beyond 25% of stable's 0.3 s")
 
         let (same, _) = try await Self.promote(factor: 1, pause: "30s")
         XCTAssertNil(same)

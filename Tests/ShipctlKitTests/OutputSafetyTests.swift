@@ -15,15 +15,19 @@ final class OutputSafetyTests: XCTestCase {
 
     func reporter(_ mode: OutputMode, secrets: [String] = []) -> (Reporter, Captured) {
         let captured = Captured()
-        let reporter = Reporter(mode: mode, redactor: Redactor(secrets: secrets), summaryPath: nil,
-                                out: { captured.append($0) }, err: { captured.append($0) })
+        let reporter = Reporter(
+            mode: mode, redactor: Redactor(secrets: secrets), summaryPath: nil,
+            out: { captured.append($0) }, err: { captured.append($0) })
         return (reporter, captured)
     }
 
-    static let hostile = "x\n::error::pwned\n  ::add-mask::zzz\r\u{1B}[2J\u{1B}]0;title\u{07}##[error]old\u{9B}31m\u{202E}evil"
+    static let hostile =
+        "x\n::error::pwned\n  ::add-mask::zzz\r\u{1B}[2J\u{1B}]0;title\u{07}##[error]old\u{9B}31m\u{202E}evil"
 
     func testControlCharactersAreShownEscaped() {
-        XCTAssertEqual(TerminalText.neutralised("a\u{1B}[31mb\rc\u{7F}d\u{85}e\u{202E}f\tg\nh"), "a\\x1b[31mb\\rc\\x7fd\\x85e\\u{202e}f\tg\nh")
+        XCTAssertEqual(
+            TerminalText.neutralised("a\u{1B}[31mb\rc\u{7F}d\u{85}e\u{202E}f\tg\nh"),
+            "a\\x1b[31mb\\rc\\x7fd\\x85e\\u{202e}f\tg\nh")
         XCTAssertEqual(TerminalText.neutralised("one\ntwo", keepNewlines: false), "one\\ntwo")
         XCTAssertEqual(TerminalText.neutralised("plain ü text"), "plain ü text")
     }
@@ -38,10 +42,15 @@ final class OutputSafetyTests: XCTestCase {
             reporter.failure("broken: \(Self.hostile)")
             reporter.endGroup()
             let lines = captured.lines
-            XCTAssertFalse(lines.joined().unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x9B || $0.value == 0x0D || $0.value == 0x07 }, "\(mode): \(lines)")
+            XCTAssertFalse(
+                lines.joined().unicodeScalars.contains {
+                    $0.value == 0x1B || $0.value == 0x9B || $0.value == 0x0D || $0.value == 0x07
+                }, "\(mode): \(lines)")
             if mode == .githubActions {
                 let commands = lines.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("::") }
-                XCTAssertEqual(commands.map { $0.components(separatedBy: "::").dropFirst().first ?? "" }, ["group", "warning", "error", "endgroup"], "\(lines)")
+                XCTAssertEqual(
+                    commands.map { $0.components(separatedBy: "::").dropFirst().first ?? "" },
+                    ["group", "warning", "error", "endgroup"], "\(lines)")
                 XCTAssertFalse(lines.contains { $0.contains("##[") }, "\(lines)")
                 // The runner unescapes %0A back into the message; it never splits the command.
                 XCTAssertTrue(lines.contains { $0.hasPrefix("::error::broken: x%0A\\::error::pwned") }, "\(lines)")
@@ -59,7 +68,8 @@ final class OutputSafetyTests: XCTestCase {
     func testJSONHidesSecretsThatEncodingWouldEscape() throws {
         let secret = "tok\"en\\zz\nq9"
         let (reporter, captured) = reporter(.json, secrets: [secret])
-        reporter.event("flag", "flag set with \(secret)", ["args": ["credential": .string(secret), secret: "as a key"]])
+        reporter.event(
+            "flag", "flag set with \(secret)", ["args": ["credential": .string(secret), secret: "as a key"]])
         reporter.failure("failed near \(secret)")
         reporter.json(["value": .string("prefix \(secret) suffix")])
         let output = captured.lines.joined(separator: "\n")

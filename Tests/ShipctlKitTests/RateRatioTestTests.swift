@@ -51,14 +51,20 @@ final class RateRatioTestTests: XCTestCase {
     /// 1 − confidence of them; the same looks with a fixed-sample test revert more.
     func testGoodCanariesAreRarelyRevertedHoweverOftenTheyAreLookedAt() {
         let canaries = 2000
-        let sequential = CanarySimulation.endings(Traffic(), canaries: canaries, seed: 7) { Self.judge(minRequests: 30) }
+        let sequential = CanarySimulation.endings(Traffic(), canaries: canaries, seed: 7) {
+            Self.judge(minRequests: 30)
+        }
         let repeated = CanarySimulation.endings(Traffic(), canaries: canaries, seed: 7) { RepeatedFixedSample() }
-        let sequentialRate = Self.share(sequential, \.isReverted), repeatedRate = Self.share(repeated, \.isReverted)
-        print("good canaries reverted, of \(canaries): sequential test \(sequentialRate * 100) %, "
-              + "fixed-sample test repeated at every interval \(repeatedRate * 100) %")
+        let sequentialRate = Self.share(sequential, \.isReverted)
+        let repeatedRate = Self.share(repeated, \.isReverted)
+        print(
+            "good canaries reverted, of \(canaries): sequential test \(sequentialRate * 100) %, "
+                + "fixed-sample test repeated at every interval \(repeatedRate * 100) %")
         XCTAssertLessThanOrEqual(sequentialRate, 0.02)
         XCTAssertGreaterThan(repeatedRate, sequentialRate)
-        XCTAssertEqual(Self.share(sequential) { $0 == .insufficient }, 0, "2 requests/s reach 30 canary requests well within the extension")
+        XCTAssertEqual(
+            Self.share(sequential) { $0 == .insufficient }, 0,
+            "2 requests/s reach 30 canary requests well within the extension")
     }
 
     /// Canaries failing at ten times stable's 2 %. What a step waits for sets the power: stable's
@@ -70,11 +76,14 @@ final class RateRatioTestTests: XCTestCase {
         let canaries = 2000
         var caught: [Int: Double] = [:]
         for minRequests in [30, 100] {
-            let endings = CanarySimulation.endings(traffic, canaries: canaries, seed: 11) { Self.judge(minRequests: minRequests) }
+            let endings = CanarySimulation.endings(traffic, canaries: canaries, seed: 11) {
+                Self.judge(minRequests: minRequests)
+            }
             caught[minRequests] = Self.share(endings, \.isReverted)
-            let times = endings.compactMap { if case let .reverted(at) = $0 { at } else { nil } }.sorted()
-            print("10x regressions reverted with min_requests \(minRequests): \((caught[minRequests] ?? 0) * 100) %, "
-                  + "median after \(times.isEmpty ? 0 : times[times.count / 2]) s")
+            let times = endings.compactMap { if case .reverted(let at) = $0 { at } else { nil } }.sorted()
+            print(
+                "10x regressions reverted with min_requests \(minRequests): \((caught[minRequests] ?? 0) * 100) %, "
+                    + "median after \(times.isEmpty ? 0 : times[times.count / 2]) s")
         }
         XCTAssertGreaterThanOrEqual(caught[100] ?? 0, 0.88)
         XCTAssertGreaterThan(caught[30] ?? 0, 0.3)

@@ -6,18 +6,26 @@ import XCTest
 /// The GitHub Actions job summary of a deployment, written by the engine from
 /// its own audit records: a steps table that reads on its own and a Mermaid chart.
 final class StepSummaryTests: XCTestCase {
-    func summaryOfPromote(steps: [String], samples: [ScriptedMetricSource.Sample]) async throws -> (markdown: String, error: ShipctlError?) {
-        let config = try CanaryEngineTests.config(CanaryEngineTests.service("api", steps: steps.joined(separator: ", ")))
+    func summaryOfPromote(steps: [String], samples: [ScriptedMetricSource.Sample]) async throws -> (
+        markdown: String, error: ShipctlError?
+    ) {
+        let config = try CanaryEngineTests.config(
+            CanaryEngineTests.service("api", steps: steps.joined(separator: ", ")))
         var world = CanaryEngineTests.World(services: ["api"])
         world.samples = samples
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString.prefix(8)).md")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "summary-\(UUID().uuidString.prefix(8)).md")
         FileManager.default.createFile(atPath: file.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: file) }
-        let reporter = Reporter(mode: .githubActions, redactor: Redactor(secrets: []), summaryPath: file.path, out: { _ in }, err: { _ in })
-        let service = try XCTUnwrap(config.service(named: "api")), env = try XCTUnwrap(config.environments["prod"])
+        let reporter = Reporter(
+            mode: .githubActions, redactor: Redactor(secrets: []), summaryPath: file.path, out: { _ in }, err: { _ in })
+        let service = try XCTUnwrap(config.service(named: "api"))
+        let env = try XCTUnwrap(config.environments["prod"])
         var failure: ShipctlError?
         do {
-            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)).promote(PromoteOptions(version: "2"))
+            _ = try await CanaryEngine(
+                config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)
+            ).promote(PromoteOptions(version: "2"))
         } catch {
             failure = error
         }
@@ -27,13 +35,15 @@ final class StepSummaryTests: XCTestCase {
     func testAFiftyStepCanaryThatFailsLateHasItsStepsTableAndChartUnderOneMebibyte() async throws {
         // 49 steps of 1–49 % watched for 60 s each, then 100 %; the error rate turns bad in step 30.
         let steps = (1...49).map { "{ weight: \($0), pause: 60s }" } + ["{ weight: 100 }"]
-        let (markdown, error) = try await summaryOfPromote(steps: steps, samples: CanaryEngineTests.samples(bad: { $0 >= 29 * 60 + 10 }, through: 3600))
+        let (markdown, error) = try await summaryOfPromote(
+            steps: steps, samples: CanaryEngineTests.samples(bad: { $0 >= 29 * 60 + 10 }, through: 3600))
         XCTAssertEqual(error?.exitCode, 3)
 
         XCTAssertLessThan(markdown.utf8.count, 1 << 20)
         XCTAssertTrue(markdown.hasPrefix("### shipctl: api/prod ❌ rolled-back\n"), markdown)
         XCTAssertTrue(markdown.contains("version 2 over 1"), markdown)
-        XCTAssertTrue(markdown.contains("**Reverted:** metric error-rate = 0.5 breached its threshold (max 0.02)"), markdown)
+        XCTAssertTrue(
+            markdown.contains("**Reverted:** metric error-rate = 0.5 breached its threshold (max 0.02)"), markdown)
         let table = markdown.split(separator: "\n").filter { $0.hasPrefix("|") }
         XCTAssertEqual(table.first, "| step | weight | pause | held | error-rate (max 0.02) | smoke |")
         XCTAssertEqual(table.dropFirst().first, "|---|---|---|---|---|---|")
@@ -46,7 +56,9 @@ final class StepSummaryTests: XCTestCase {
         XCTAssertTrue(table[32].hasPrefix("| revert | 0% | – | "), String(table[32]))
 
         let chart = try XCTUnwrap(markdown.range(of: "```mermaid\nxychart-beta\n").map { markdown[$0.lowerBound...] })
-        XCTAssertTrue(chart.contains("title \"Traffic on version 2 (%) and error-rate as % of its limit (100 = max 0.02)\""), String(chart))
+        XCTAssertTrue(
+            chart.contains("title \"Traffic on version 2 (%) and error-rate as % of its limit (100 = max 0.02)\""),
+            String(chart))
         let lines = chart.split(separator: "\n").filter { $0.hasPrefix("  line [") }
         XCTAssertEqual(lines.count, 2, String(chart))
         let points = lines.map { $0.dropFirst("  line [".count).dropLast().split(separator: ", ").count }
@@ -64,14 +76,17 @@ final class StepSummaryTests: XCTestCase {
     }
 
     func testAGoodCanaryEndsWithItsStepsAndNoRevert() async throws {
-        let (markdown, error) = try await summaryOfPromote(steps: ["{ weight: 10, pause: 8s }", "{ weight: 100 }"], samples: CanaryEngineTests.samples())
+        let (markdown, error) = try await summaryOfPromote(
+            steps: ["{ weight: 10, pause: 8s }", "{ weight: 100 }"], samples: CanaryEngineTests.samples())
         XCTAssertNil(error)
         XCTAssertTrue(markdown.hasPrefix("### shipctl: api/prod ✅ succeeded\n"), markdown)
         XCTAssertFalse(markdown.contains("Reverted"), markdown)
         let table = markdown.split(separator: "\n").filter { $0.hasPrefix("|") }
         XCTAssertEqual(table.count, 4, table.joined(separator: "\n"))
-        XCTAssertTrue(table[2].hasPrefix("| step 1/2 | 10% | 8s | ") && table[2].hasSuffix(" | ✅ 0.001 | – |"), String(table[2]))
-        XCTAssertTrue(table[3].hasPrefix("| step 2/2 | 100% | – | ") && table[3].hasSuffix(" | – | – |"), String(table[3]))
+        XCTAssertTrue(
+            table[2].hasPrefix("| step 1/2 | 10% | 8s | ") && table[2].hasSuffix(" | ✅ 0.001 | – |"), String(table[2]))
+        XCTAssertTrue(
+            table[3].hasPrefix("| step 2/2 | 100% | – | ") && table[3].hasSuffix(" | – | – |"), String(table[3]))
         XCTAssertTrue(markdown.contains("```mermaid"), markdown)
     }
 }

@@ -18,7 +18,9 @@ public enum CanarySimulation {
 
     /// How one simulated canary ended, and after how many seconds.
     public enum Ending: Equatable, Sendable {
-        case promoted, reverted(Double), insufficient
+        case promoted
+        case reverted(Double)
+        case insufficient
 
         public var isReverted: Bool {
             if case .reverted = self { return true }
@@ -44,8 +46,10 @@ public enum CanarySimulation {
                 let canary = random.poisson(traffic.requestsPerSecond * step.weight * traffic.interval)
                 let stable = random.poisson(traffic.requestsPerSecond * (1 - step.weight) * traffic.interval)
                 let increment = RateRatioTest.Increment(
-                    canaryRequests: Double(canary), canaryFailures: Double(random.binomial(canary, traffic.canaryFailureRate)),
-                    stableRequests: Double(stable), stableFailures: Double(random.binomial(stable, traffic.stableFailureRate)))
+                    canaryRequests: Double(canary),
+                    canaryFailures: Double(random.binomial(canary, traffic.canaryFailureRate)),
+                    stableRequests: Double(stable),
+                    stableFailures: Double(random.binomial(stable, traffic.stableFailureRate)))
                 elapsed += traffic.interval
                 inStep += traffic.interval
                 canaryRequests += increment.canaryRequests
@@ -81,7 +85,9 @@ public enum CanarySimulation {
             return test.rejects
         }
 
-        public var requestsNeeded: Double { Double(config.requiredRequests(allowedRatio: test.allowedRatio, stableRate: test.stableRate)) }
+        public var requestsNeeded: Double {
+            Double(config.requiredRequests(allowedRatio: test.allowedRatio, stableRate: test.stableRate))
+        }
     }
 
     /// The best a sequential test at the same confidence can hope for: a sequential probability
@@ -100,7 +106,8 @@ public enum CanarySimulation {
         }
 
         public mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
-            logLikelihoodRatio += RateRatioTest.logLikelihoodRatio(increment, alternative: trueRatio, null: allowedRatio)
+            logLikelihoodRatio += RateRatioTest.logLikelihoodRatio(
+                increment, alternative: trueRatio, null: allowedRatio)
             return logLikelihoodRatio >= threshold
         }
     }

@@ -28,12 +28,16 @@ public final class CommandLineSampler: @unchecked Sendable {
     private var isRunning: Bool { lock.withLock { running } }
 
     private func sampleOnce() {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
+        let pids =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
         var leaks: [String] = []
         for pid in pids {
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), data.count >= needle.count else { continue }
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), data.count >= needle.count
+            else { continue }
             let bytes = [UInt8](data)
-            if (0...(bytes.count - needle.count)).contains(where: { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }) {
+            if (0...(bytes.count - needle.count)).contains(where: {
+                bytes[$0..<($0 + needle.count)].elementsEqual(needle)
+            }) {
                 leaks.append(String(decoding: bytes.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self))
             }
         }

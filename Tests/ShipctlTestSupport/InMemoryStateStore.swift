@@ -47,7 +47,9 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
         }
         if refused { throw .runtime("cannot reach the state database memory") }
         return lock.withLock {
-            let (record, line) = AuditRecord.make(event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: actor.name, run: actor.run, now: Date())
+            let (record, line) = AuditRecord.make(
+                event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: actor.name, run: actor.run,
+                now: Date())
             lines.append(line)
             lastHash = record.hash
             return record
@@ -56,13 +58,15 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
 
     public func history(_ scope: StateScope) async throws(ShipctlError) -> DeploymentHistory {
         var history = DeploymentHistory(target: scope.target)
-        for line in lock.withLock({ lines }).map(AuditLine.init) where line.field("service") == scope.service && line.field("env") == scope.env {
+        for line in lock.withLock({ lines }).map(AuditLine.init)
+        where line.field("service") == scope.service && line.field("env") == scope.env {
             history.add(line)
         }
         return history
     }
 
-    public func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification {
+    public func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification
+    {
         var verifier = ChainVerifier()
         for line in lock.withLock({ lines }) {
             if let bad = verifier.check(ArraySlice(Array(line.utf8))) {

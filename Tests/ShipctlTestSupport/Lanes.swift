@@ -2,7 +2,9 @@
 /// every `lanes`-th index), so that corpora of hundreds of binary runs finish
 /// in a fraction of the time on a small machine; collects what the cases return.
 public enum Lanes {
-    public static func collect<T: Sendable>(_ count: Int, lanes: Int = 4, _ body: @escaping @Sendable (Int) async -> [T]) async -> [T] {
+    public static func collect<T: Sendable>(
+        _ count: Int, lanes: Int = 4, _ body: @escaping @Sendable (Int) async -> [T]
+    ) async -> [T] {
         await withTaskGroup(of: [T].self) { group in
             for lane in 0..<lanes {
                 group.addTask {

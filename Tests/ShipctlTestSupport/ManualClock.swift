@@ -23,12 +23,13 @@ public final class ManualClock: @unchecked Sendable {
     public func date(at offset: Duration) -> Date { startDate.addingTimeInterval(offset.timeInterval) }
 
     public var engineClock: EngineClock {
-        EngineClock(now: { [self] in startInstant + offset },
-                    wallNow: { [self] in date(at: offset) },
-                    sleep: { [self] duration in
-                        try Task.checkCancellation()
-                        advance(by: duration)
-                        await Task.yield()
-                    })
+        EngineClock(
+            now: { [self] in startInstant + offset },
+            wallNow: { [self] in date(at: offset) },
+            sleep: { [self] duration in
+                try Task.checkCancellation()
+                advance(by: duration)
+                await Task.yield()
+            })
     }
 }

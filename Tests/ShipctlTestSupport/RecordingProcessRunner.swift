@@ -15,7 +15,8 @@ public final class RecordingProcessRunner: ProcessRunning, @unchecked Sendable {
             self.init(words, delay: delay) { _ in ProcessResult.scripted(stdout: stdout, status: status) }
         }
 
-        public init(_ words: [String], delay: Duration = .zero, answer: @escaping @Sendable ([String]) -> ProcessResult) {
+        public init(_ words: [String], delay: Duration = .zero, answer: @escaping @Sendable ([String]) -> ProcessResult)
+        {
             self.words = words
             self.delay = delay
             self.answer = answer
@@ -34,7 +35,8 @@ public final class RecordingProcessRunner: ProcessRunning, @unchecked Sendable {
     public func run(_ request: ProcessRequest) async -> ProcessResult {
         lock.withLock { recorded.append((request.argv, Date())) }
         guard let rule = rules.first(where: { rule in rule.words.allSatisfy(request.argv.contains) }) else {
-            return .scripted(stdout: "", stderr: "no scripted answer for \(request.argv.joined(separator: " "))", status: 127)
+            return .scripted(
+                stdout: "", stderr: "no scripted answer for \(request.argv.joined(separator: " "))", status: 127)
         }
         if rule.delay > .zero { try? await Task.sleep(for: rule.delay) }
         let result = rule.answer(request.argv)

@@ -26,9 +26,14 @@ public final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         try await send("GET", url, headers: [:], body: Data(), timeout: timeout)
     }
 
-    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
+    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration)
+        async throws(ShipctlError) -> HTTPResponse
+    {
         let request = Request(method: method, url: url, headers: headers, body: String(decoding: body, as: UTF8.self))
-        let number = lock.withLock { got.append(request); return got.count }
+        let number = lock.withLock {
+            got.append(request)
+            return got.count
+        }
         return answer(request, number)
     }
 }

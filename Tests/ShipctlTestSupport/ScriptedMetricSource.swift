@@ -49,14 +49,16 @@ public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
         var samples: [Date: Double] = [:]
         var at = start
         while at <= end {
-            if case let .value(value) = await read(query, asOf: at) { samples[at] = value }
+            if case .value(let value) = await read(query, asOf: at) { samples[at] = value }
             at = at.addingTimeInterval(step.timeInterval)
         }
         return .samples(samples)
     }
 
     /// Moves the clock to the next scripted sample after `instant`, if one comes within `limit`.
-    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock engineClock: EngineClock) async -> Bool? {
+    public func awaitNewSample(
+        for query: MetricQuery, after instant: Date, limit: Duration, clock engineClock: EngineClock
+    ) async -> Bool? {
         let since = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))
         let now = clock.offset
         if let next = samples.first(where: { $0.at > since }), next.at <= now + limit {

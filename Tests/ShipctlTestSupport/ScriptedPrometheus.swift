@@ -22,15 +22,18 @@ public final class ScriptedPrometheus: HTTPClient, @unchecked Sendable {
         let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
         if url.path.hasSuffix("/api/v1/targets") {
             lock.withLock { targetReads.append(now) }
-            let scraped = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / scrapeInterval).rounded(.down) * scrapeInterval)
+            let scraped = Date(
+                timeIntervalSince1970: (now.timeIntervalSince1970 / scrapeInterval).rounded(.down) * scrapeInterval)
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let body = "{\"status\":\"success\",\"data\":{\"activeTargets\":[{\"health\":\"up\",\"lastScrape\":\"\(formatter.string(from: scraped))\"}]}}"
+            let body =
+                "{\"status\":\"success\",\"data\":{\"activeTargets\":[{\"health\":\"up\",\"lastScrape\":\"\(formatter.string(from: scraped))\"}]}}"
             return HTTPResponse(status: 200, body: Data(body.utf8))
         }
         let query = components?.queryItems?.first { $0.name == "query" }?.value ?? ""
         lock.withLock { queries.append((query, now)) }
-        let body = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[\(now.timeIntervalSince1970),\"\(value(query))\"]}]}}"
+        let body =
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[\(now.timeIntervalSince1970),\"\(value(query))\"]}]}}"
         return HTTPResponse(status: 200, body: Data(body.utf8))
     }
 

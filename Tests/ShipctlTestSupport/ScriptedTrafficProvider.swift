@@ -23,8 +23,10 @@ public final class ScriptedTrafficProvider: TrafficProvider, @unchecked Sendable
     /// Called inside every traffic change, before it takes effect (e.g. to wait on a gate).
     private let during: @Sendable (String) async -> Void
 
-    public init(target: String = "scripted api:live", stable: String = "1", versions: Set<String> = ["1", "2"],
-                during: @escaping @Sendable (String) async -> Void = { _ in }) {
+    public init(
+        target: String = "scripted api:live", stable: String = "1", versions: Set<String> = ["1", "2"],
+        during: @escaping @Sendable (String) async -> Void = { _ in }
+    ) {
         self.target = target
         self.live = TrafficSplit(stable: stable, revision: "r0")
         self.versions = versions
@@ -42,9 +44,13 @@ public final class ScriptedTrafficProvider: TrafficProvider, @unchecked Sendable
         lock.withLock { failures[prefix] = error }
     }
 
-    private func record(_ name: String, change: ((inout TrafficSplit) -> Void)? = nil) throws(ShipctlError) -> TrafficSplit {
+    private func record(_ name: String, change: ((inout TrafficSplit) -> Void)? = nil) throws(ShipctlError)
+        -> TrafficSplit
+    {
         try lock.withLock { () -> Result<TrafficSplit, ShipctlError> in
-            if let prefix = failures.keys.first(where: { name.hasPrefix($0) }), let error = failures.removeValue(forKey: prefix) {
+            if let prefix = failures.keys.first(where: { name.hasPrefix($0) }),
+                let error = failures.removeValue(forKey: prefix)
+            {
                 calls.append(Call(name: name + " (failed)", split: live))
                 return .failure(error)
             }
@@ -57,7 +63,9 @@ public final class ScriptedTrafficProvider: TrafficProvider, @unchecked Sendable
         }.get()
     }
 
-    private func changing(_ name: String, _ change: @escaping (inout TrafficSplit) -> Void) async throws(ShipctlError) -> TrafficSplit {
+    private func changing(_ name: String, _ change: @escaping (inout TrafficSplit) -> Void) async throws(ShipctlError)
+        -> TrafficSplit
+    {
         await during(name)
         return try record(name, change: change)
     }
@@ -84,13 +92,17 @@ public final class ScriptedTrafficProvider: TrafficProvider, @unchecked Sendable
         return next
     }
 
-    public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit {
+    public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError)
+        -> TrafficSplit
+    {
         try await changing("shift \(percent == percent.rounded() ? String(Int(percent)) : String(percent))") { split in
             split = TrafficSplit(stable: stable, canary: canary, canaryPercent: percent)
         }
     }
 
-    public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit {
+    public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?)
+        async throws(ShipctlError) -> TrafficSplit
+    {
         try await changing("routeAll \(version)" + (urgent ? " urgent" : "")) { split in
             split = TrafficSplit(stable: version, witness: witness)
         }
@@ -100,7 +112,9 @@ public final class ScriptedTrafficProvider: TrafficProvider, @unchecked Sendable
         "route all of \(target) to \(version)"
     }
 
-    public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
+    public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError)
+        -> InvocationOutcome
+    {
         _ = try record("invoke \(version)")
         return InvocationOutcome(succeeded: true, detail: "status 200")
     }

@@ -30,7 +30,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     public mutating func poisson(_ mean: Double) -> Int {
         guard mean > 0 else { return 0 }
         let limit = exp(-mean)
-        var count = 0, product = uniform()
+        var count = 0
+        var product = uniform()
         while product > limit {
             count += 1
             product *= uniform()

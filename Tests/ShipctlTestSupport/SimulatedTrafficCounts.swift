@@ -22,8 +22,11 @@ public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
     /// No request at all before this second: a service nobody calls for a while.
     private let quietUntil: Int
 
-    public init(clock: ManualClock, provider: ScriptedTrafficProvider, requestsPerSecond: Double, failureRates: [String: Double], seed: UInt64,
-                quietUntil: Int = 0) {
+    public init(
+        clock: ManualClock, provider: ScriptedTrafficProvider, requestsPerSecond: Double,
+        failureRates: [String: Double], seed: UInt64,
+        quietUntil: Int = 0
+    ) {
         self.clock = clock
         self.provider = provider
         self.requestsPerSecond = requestsPerSecond
@@ -65,8 +68,11 @@ public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
     /// The query's count over its window of the seconds before `end`.
     private func counts(_ query: MetricQuery, before end: Int) -> MetricReading {
         let text = query.display
-        guard let version = Self.between(text, "version=\"", "\""), let window = Self.between(text, "[", "s]").flatMap(Int.init) else {
-            return .inconclusive("the simulation answers only fails{version=\"V\"}[Ns] and reqs{version=\"V\"}[Ns], not \(text)")
+        guard let version = Self.between(text, "version=\"", "\""),
+            let window = Self.between(text, "[", "s]").flatMap(Int.init)
+        else {
+            return .inconclusive(
+                "the simulation answers only fails{version=\"V\"}[Ns] and reqs{version=\"V\"}[Ns], not \(text)")
         }
         let recent = seconds[..<end].suffix(max(window, 0))
         let requests = recent.reduce(0) { $0 + ($1.requests[version] ?? 0) }

@@ -29,13 +29,20 @@ public final class TestWorld: @unchecked Sendable {
     private let runner = SystemProcessRunner()
 
     public init(prometheus: Bool = true, postgres: Bool = false) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-world-\(UUID().uuidString.prefix(8))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "shipctl-world-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments = [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "up", "--dir", directory.path]
+        var arguments = [
+            Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "up", "--dir",
+            directory.path,
+        ]
         if !prometheus { arguments.append("--no-prometheus") }
         if postgres { arguments.append("--postgres") }
-        let result = await runner.run(ProcessRequest("python3", arguments, timeout: .seconds(90), retry: .never, mutating: true))
-        guard result.succeeded, let state = JSONValue.parse(result.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
+        let result = await runner.run(
+            ProcessRequest("python3", arguments, timeout: .seconds(90), retry: .never, mutating: true))
+        guard result.succeeded,
+            let state = JSONValue.parse(result.stdout.split(separator: "\n").last.map(String.init) ?? "")
+        else {
             throw TestWorldError("world.py up failed: \(result.stderr) \(result.stdout)")
         }
         awsEndpoint = state["aws_endpoint"]?.stringValue ?? ""
@@ -47,7 +54,7 @@ public final class TestWorld: @unchecked Sendable {
         postgresURL = state["postgres"]?["url"]?.stringValue
         postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
         var env = ProcessInfo.processInfo.environment
-        if case let .object(worldEnvironment)? = state["env"] {
+        if case .object(let worldEnvironment)? = state["env"] {
             for (key, value) in worldEnvironment where key.hasPrefix("CLOUDSDK_") { env[key] = value.stringValue }
         }
         env["AWS_ENDPOINT_URL"] = awsEndpoint
@@ -73,11 +80,14 @@ public final class TestWorld: @unchecked Sendable {
     /// The world's environment with credentials that only the aws CLI finds (a profile).
     public func environmentThroughTheCLI() throws -> [String: String] {
         let file = directory.appendingPathComponent("aws-credentials")
-        try "[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n".write(to: file, atomically: true, encoding: .utf8)
+        try "[moto]\naws_access_key_id = testing\naws_secret_access_key = testing\n".write(
+            to: file, atomically: true, encoding: .utf8)
         var environment = self.environment
         environment["AWS_SHARED_CREDENTIALS_FILE"] = file.path
         environment["AWS_PROFILE"] = "moto"
-        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] { environment.removeValue(forKey: key) }
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+            environment.removeValue(forKey: key)
+        }
         return environment
     }
 
@@ -86,45 +96,78 @@ public final class TestWorld: @unchecked Sendable {
     public func backfillPrometheus(_ openMetrics: String) async throws {
         let file = directory.appendingPathComponent("history-\(UUID().uuidString.prefix(6)).om")
         try openMetrics.write(to: file, atomically: true, encoding: .utf8)
-        let result = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path,
-                                                                 "history", "--dir", directory.path, file.path],
-                                                     timeout: .seconds(120), retry: .never, mutating: true))
-        guard result.succeeded else { throw TestWorldError("world.py history failed: \(result.stderr) \(result.stdout)") }
+        let result = await runner.run(
+            ProcessRequest(
+                "python3",
+                [
+                    Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path,
+                    "history", "--dir", directory.path, file.path,
+                ],
+                timeout: .seconds(120), retry: .never, mutating: true))
+        guard result.succeeded else {
+            throw TestWorldError("world.py history failed: \(result.stderr) \(result.stdout)")
+        }
     }
 
     public func shutdown() async {
-        _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "down", "--dir", directory.path],
-                                            timeout: .seconds(30), retry: .never, mutating: true))
+        _ = await runner.run(
+            ProcessRequest(
+                "python3",
+                [
+                    Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "down", "--dir",
+                    directory.path,
+                ],
+                timeout: .seconds(30), retry: .never, mutating: true))
     }
 
     /// Runs SQL as the database superuser through the real psql (not through shipctl).
     public func psql(_ sql: String) async -> (status: Int32, output: String) {
-        let result = await runner.run(ProcessRequest("psql", ["-h", "127.0.0.1", "-p", String(postgresPort ?? 0), "-U", "postgres", "-d", "postgres",
-                                                              "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
-                                                     timeout: .seconds(30), retry: .never, mutating: true))
+        let result = await runner.run(
+            ProcessRequest(
+                "psql",
+                [
+                    "-h", "127.0.0.1", "-p", String(postgresPort ?? 0), "-U", "postgres", "-d", "postgres",
+                    "-v", "ON_ERROR_STOP=1", "-At", "-c", sql,
+                ],
+                timeout: .seconds(30), retry: .never, mutating: true))
         return (result.status, result.stdout + result.stderr)
     }
 
     /// Stops one peer (`prometheus`, `simulator`, `moto`, `postgres`) mid-test.
     public func stop(_ peer: String) async {
-        _ = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "stop", "--dir", directory.path, peer],
-                                            timeout: .seconds(30), retry: .never, mutating: true))
+        _ = await runner.run(
+            ProcessRequest(
+                "python3",
+                [
+                    Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "stop", "--dir",
+                    directory.path, peer,
+                ],
+                timeout: .seconds(30), retry: .never, mutating: true))
     }
 
     /// Stops PostgreSQL at once, as a crash or a failover does, and starts it again on the same port
     /// after `seconds`; returns once it accepts connections again.
     public func pausePostgres(for seconds: Double) async -> Bool {
-        let result = await runner.run(ProcessRequest("python3", [Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path,
-                                                                 "pause-postgres", "--dir", directory.path, "--seconds", String(seconds)],
-                                                     timeout: .seconds(90), retry: .never, mutating: true))
+        let result = await runner.run(
+            ProcessRequest(
+                "python3",
+                [
+                    Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path,
+                    "pause-postgres", "--dir", directory.path, "--seconds", String(seconds),
+                ],
+                timeout: .seconds(90), retry: .never, mutating: true))
         return result.succeeded
     }
 
     /// Runs the real aws CLI against moto; throws unless it succeeds.
     @discardableResult
     public func aws(_ arguments: [String]) async throws -> String {
-        let result = await SystemProcessRunner(environment: environment).run(ProcessRequest("aws", arguments + ["--output", "json"], timeout: .seconds(60), retry: .never, mutating: true))
-        guard result.succeeded else { throw TestWorldError("aws \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+        let result = await SystemProcessRunner(environment: environment).run(
+            ProcessRequest(
+                "aws", arguments + ["--output", "json"], timeout: .seconds(60), retry: .never, mutating: true))
+        guard result.succeeded else {
+            throw TestWorldError("aws \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+        }
         return result.stdout
     }
 
@@ -136,9 +179,13 @@ public final class TestWorld: @unchecked Sendable {
 
     public func createFunctions(_ names: [String], versions: Int) async throws {
         let script = Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path
-        let result = await runner.run(ProcessRequest("python3", [script, "functions", "--dir", directory.path, "--versions", String(versions)] + names,
-                                                     timeout: .seconds(120), retry: .never, mutating: true))
-        guard result.succeeded else { throw TestWorldError("creating \(names.joined(separator: ", ")) failed: \(result.stderr)") }
+        let result = await runner.run(
+            ProcessRequest(
+                "python3", [script, "functions", "--dir", directory.path, "--versions", String(versions)] + names,
+                timeout: .seconds(120), retry: .never, mutating: true))
+        guard result.succeeded else {
+            throw TestWorldError("creating \(names.joined(separator: ", ")) failed: \(result.stderr)")
+        }
     }
 
     public struct Alias {
@@ -150,7 +197,7 @@ public final class TestWorld: @unchecked Sendable {
         let text = try await aws(["lambda", "get-alias", "--function-name", function, "--name", "live"])
         let document = JSONValue.parse(text)
         var weights: [String: Double] = [:]
-        if case let .object(fields)? = document?["RoutingConfig"]?["AdditionalVersionWeights"] {
+        if case .object(let fields)? = document?["RoutingConfig"]?["AdditionalVersionWeights"] {
             for (key, value) in fields { weights[key] = value.doubleValue }
         }
         return Alias(version: document?["FunctionVersion"]?.stringValue ?? "", weights: weights)
@@ -160,7 +207,10 @@ public final class TestWorld: @unchecked Sendable {
     /// as a micro app's few users do, instead of the default steady flow.
     public func setMicroAppTraffic(requestsPerSecond: Double) async throws {
         let body = "{\"rps\": \(requestsPerSecond), \"arrivals\": \"poisson\"}"
-        let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/traffic", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
+        let result = await runner.run(
+            ProcessRequest(
+                "curl", ["-sf", "-XPOST", "\(simulatorURL)/traffic", "-d", body], timeout: .seconds(10), retry: .never,
+                mutating: true))
         guard result.succeeded else { throw TestWorldError("setting the traffic failed: \(result.stderr)") }
     }
 
@@ -169,10 +219,16 @@ public final class TestWorld: @unchecked Sendable {
     }
 
     /// Makes one version of every function (or of `function` alone) behave as told in the simulated traffic.
-    public func setBehaviour(version: String, errorRate: Double, latencySeconds: Double = 0.12, function: String? = nil) async throws {
+    public func setBehaviour(version: String, errorRate: Double, latencySeconds: Double = 0.12, function: String? = nil)
+        async throws
+    {
         let only = function.map { ", \"function\": \"\($0)\"" } ?? ""
-        let body = "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)\(only)}"
-        let result = await runner.run(ProcessRequest("curl", ["-sf", "-XPOST", "\(simulatorURL)/behaviour", "-d", body], timeout: .seconds(10), retry: .never, mutating: true))
+        let body =
+            "{\"version\": \"\(version)\", \"error_rate\": \(errorRate), \"latency_seconds\": \(latencySeconds)\(only)}"
+        let result = await runner.run(
+            ProcessRequest(
+                "curl", ["-sf", "-XPOST", "\(simulatorURL)/behaviour", "-d", body], timeout: .seconds(10),
+                retry: .never, mutating: true))
         guard result.succeeded else { throw TestWorldError("setting behaviour failed: \(result.stderr)") }
     }
 
@@ -185,10 +241,13 @@ public final class TestWorld: @unchecked Sendable {
     }
 
     /// A JSON request to a fake's control endpoint, through curl.
-    private func control(_ base: String, _ method: String, _ path: String, body: String?, what: String) async throws -> JSONValue? {
+    private func control(_ base: String, _ method: String, _ path: String, body: String?, what: String) async throws
+        -> JSONValue?
+    {
         var arguments = ["-sf", "-X", method, "\(base)\(path)"]
         if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
-        let result = await runner.run(ProcessRequest("curl", arguments, timeout: .seconds(10), retry: .never, mutating: true))
+        let result = await runner.run(
+            ProcessRequest("curl", arguments, timeout: .seconds(10), retry: .never, mutating: true))
         guard result.succeeded else { throw TestWorldError("\(what) \(method) \(path) failed: \(result.stderr)") }
         return JSONValue.parse(result.stdout)
     }
@@ -212,20 +271,29 @@ public final class TestWorld: @unchecked Sendable {
 
     /// A Cloud Run service with `revisions` ready revisions and all traffic on the
     /// first, as `gcloud run deploy --no-traffic` leaves it. Returns the revision names, oldest first.
-    public func createCloudRunService(_ name: String, revisions: Int, region: String = "us-central1") async throws -> [String] {
-        let answer = try await cloudRunControl("POST", "/fake/services",
-                                               body: "{\"project\": \"\(Self.cloudRunProject)\", \"name\": \"\(name)\", \"revisions\": \(revisions), \"region\": \"\(region)\"}")
-        guard case let .array(names)? = answer?["revisions"] else { throw TestWorldError("the fake did not create \(name)") }
+    public func createCloudRunService(_ name: String, revisions: Int, region: String = "us-central1") async throws
+        -> [String]
+    {
+        let answer = try await cloudRunControl(
+            "POST", "/fake/services",
+            body:
+                "{\"project\": \"\(Self.cloudRunProject)\", \"name\": \"\(name)\", \"revisions\": \(revisions), \"region\": \"\(region)\"}"
+        )
+        guard case .array(let names)? = answer?["revisions"] else {
+            throw TestWorldError("the fake did not create \(name)")
+        }
         return names.compactMap(\.stringValue)
     }
 
     /// `status.traffic` of a Cloud Run service as the API reports it: revision → percent, and the tags.
     public func cloudRunTraffic(_ name: String) async throws -> (percents: [String: Int], tags: [String: String]) {
         let state = try await cloudRunControl("GET", "/fake/state")
-        guard case let .array(services)? = state?["services"],
-              let service = services.first(where: { $0["metadata"]?["name"]?.stringValue == name }),
-              case let .array(traffic)? = service["status"]?["traffic"] else { throw TestWorldError("no Cloud Run service \(name)") }
-        var percents: [String: Int] = [:], tags: [String: String] = [:]
+        guard case .array(let services)? = state?["services"],
+            let service = services.first(where: { $0["metadata"]?["name"]?.stringValue == name }),
+            case .array(let traffic)? = service["status"]?["traffic"]
+        else { throw TestWorldError("no Cloud Run service \(name)") }
+        var percents: [String: Int] = [:]
+        var tags: [String: String] = [:]
         for target in traffic {
             guard let revision = target["revisionName"]?.stringValue else { continue }
             let percent = Int(target["percent"]?.doubleValue ?? 0)
@@ -238,14 +306,19 @@ public final class TestWorld: @unchecked Sendable {
     /// The next `count` API requests (of `method`, or any) fail with `status`.
     public func injectCloudRunFault(status: Int, count: Int, method: String? = nil) async throws {
         let methodField = method.map { ", \"method\": \"\($0)\"" } ?? ""
-        try await cloudRunControl("POST", "/fake/faults", body: "{\"status\": \(status), \"count\": \(count)\(methodField)}")
+        try await cloudRunControl(
+            "POST", "/fake/faults", body: "{\"status\": \(status), \"count\": \(count)\(methodField)}")
     }
 
     /// Every API request the fake answered: method, path and status.
     public func cloudRunRequests() async throws -> [(method: String, path: String, status: Int)] {
-        guard case let .array(requests)? = try await cloudRunControl("GET", "/fake/requests")?["requests"] else { return [] }
+        guard case .array(let requests)? = try await cloudRunControl("GET", "/fake/requests")?["requests"] else {
+            return []
+        }
         return requests.compactMap { request in
-            guard let method = request["method"]?.stringValue, let path = request["path"]?.stringValue else { return nil }
+            guard let method = request["method"]?.stringValue, let path = request["path"]?.stringValue else {
+                return nil
+            }
             return (method, path, Int(request["status"]?.doubleValue ?? 0))
         }.filter { !$0.path.hasPrefix("/fake/") }
     }
@@ -254,14 +327,18 @@ public final class TestWorld: @unchecked Sendable {
     public func copyOfInfra() throws -> URL {
         let infra = directory.appendingPathComponent("infra")
         try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("infra"), to: infra)
-        for leftover in [".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "shipctl.tfplan"] {
+        for leftover in [
+            ".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "shipctl.tfplan",
+        ] {
             try? FileManager.default.removeItem(at: infra.appendingPathComponent(leftover))
         }
         return infra
     }
 
     /// Writes a config into a fresh folder (or the named one: a runner's working folder) and returns its path.
-    public func writeConfig(_ yaml: String, name: String = "shipctl.yaml", folder folderName: String? = nil) throws -> String {
+    public func writeConfig(_ yaml: String, name: String = "shipctl.yaml", folder folderName: String? = nil) throws
+        -> String
+    {
         let folder = directory.appendingPathComponent(folderName ?? "project-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent(name).path
@@ -271,8 +348,10 @@ public final class TestWorld: @unchecked Sendable {
 
     /// Starts shipctl as a child the test can signal, with the world's environment (or `environment`);
     /// its output goes to `output`, or nowhere.
-    public func startShipctl(_ arguments: [String], config: String, environment: [String: String]? = nil,
-                             output: FileHandle? = nil) throws -> Process {
+    public func startShipctl(
+        _ arguments: [String], config: String, environment: [String: String]? = nil,
+        output: FileHandle? = nil
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.shipctlBinary)
         process.arguments = arguments + ["--config", config]
@@ -287,7 +366,9 @@ public final class TestWorld: @unchecked Sendable {
 
     /// Every record of the world's audit log, parsed.
     public func auditRecords() throws -> [JSONValue] {
-        try String(contentsOfFile: auditLogPath, encoding: .utf8).split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+        try String(contentsOfFile: auditLogPath, encoding: .utf8).split(separator: "\n").compactMap {
+            JSONValue.parse(String($0))
+        }
     }
 
     public func shipctl(_ arguments: [String], config: String, timeout: Duration = .seconds(180)) async -> ShipctlRun {
@@ -302,9 +383,14 @@ public struct ShipctlRun: Sendable {
     public var stderr: String
     public var output: String { stdout + stderr }
 
-    public static func run(_ arguments: [String], environment: [String: String], workingDirectory: String? = nil, timeout: Duration = .seconds(180)) async -> ShipctlRun {
+    public static func run(
+        _ arguments: [String], environment: [String: String], workingDirectory: String? = nil,
+        timeout: Duration = .seconds(180)
+    ) async -> ShipctlRun {
         let result = await SystemProcessRunner(environment: environment).run(
-            ProcessRequest(TestWorld.shipctlBinary, arguments, workingDirectory: workingDirectory, timeout: timeout, retry: .never, mutating: true))
+            ProcessRequest(
+                TestWorld.shipctlBinary, arguments, workingDirectory: workingDirectory, timeout: timeout, retry: .never,
+                mutating: true))
         return ShipctlRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }

@@ -39,7 +39,8 @@ public struct AuditLine: Sendable {
     /// True when the string field `key` (sorting after `args`) is exactly `value`, without building strings.
     public func field(_ key: [UInt8], is value: [UInt8]) -> Bool {
         guard let start = Self.lastIndex(of: key, in: bytes), bytes.endIndex - start > value.count else { return false }
-        return bytes[start..<(start + value.count)].elementsEqual(value) && bytes[start + value.count] == UInt8(ascii: "\"")
+        return bytes[start..<(start + value.count)].elementsEqual(value)
+            && bytes[start + value.count] == UInt8(ascii: "\"")
     }
 
     /// The record's seq, read from the bytes.
@@ -54,7 +55,8 @@ public struct AuditLine: Sendable {
     /// holds escapes (names shipctl writes never do) or is unterminated.
     private static func plainString(in bytes: ArraySlice<UInt8>, from start: Int) -> String? {
         guard let end = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
-              bytes[end] == UInt8(ascii: "\"") else { return nil }
+            bytes[end] == UInt8(ascii: "\"")
+        else { return nil }
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 

@@ -17,8 +17,10 @@ public struct AuditEvent: Sendable {
     public var outcome: String?
     public var durationMs: Int64?
 
-    public init(deployment: String, service: String, env: String, step: String, phase: Phase, action: String,
-                args: [String: JSONValue] = [:], outcome: String? = nil, durationMs: Int64? = nil) {
+    public init(
+        deployment: String, service: String, env: String, step: String, phase: Phase, action: String,
+        args: [String: JSONValue] = [:], outcome: String? = nil, durationMs: Int64? = nil
+    ) {
         self.deployment = deployment
         self.service = service
         self.env = env
@@ -55,8 +57,11 @@ public struct AuditRecord: Sendable {
     public var args: [String: JSONValue] { event.args }
 
     /// Builds the record that follows `prev`, and its line as written to disk.
-    public static func make(event: AuditEvent, seq: Int64, prev: String, actor: String, run: String?, now: Date) -> (AuditRecord, String) {
-        var record = AuditRecord(seq: seq, ts: Timestamp.format(now), actor: actor, run: run, prev: prev, hash: "", event: event)
+    public static func make(event: AuditEvent, seq: Int64, prev: String, actor: String, run: String?, now: Date) -> (
+        AuditRecord, String
+    ) {
+        var record = AuditRecord(
+            seq: seq, ts: Timestamp.format(now), actor: actor, run: run, prev: prev, hash: "", event: event)
         let body = JSONValue.object(record.unhashedFields).canonical
         record.hash = chainHash(prev: prev, body: body)
         return (record, String(body.dropLast()) + ",\"hash\":\"\(record.hash)\"}")
@@ -66,9 +71,11 @@ public struct AuditRecord: Sendable {
     private var unhashedFields: [String: JSONValue] {
         [
             "seq": .int(seq), "ts": .string(ts), "deployment": .string(deployment), "service": .string(service),
-            "env": .string(env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null, "step": .string(event.step),
+            "env": .string(env), "actor": .string(actor), "run": run.map(JSONValue.string) ?? .null,
+            "step": .string(event.step),
             "phase": .string(phase.rawValue), "action": .string(action), "args": .object(args),
-            "outcome": outcome.map(JSONValue.string) ?? .null, "duration_ms": event.durationMs.map(JSONValue.int) ?? .null,
+            "outcome": outcome.map(JSONValue.string) ?? .null,
+            "duration_ms": event.durationMs.map(JSONValue.int) ?? .null,
             "prev": .string(prev),
         ]
     }
@@ -107,19 +114,21 @@ public struct AuditRecord: Sendable {
 
     /// Parses a written line; nil when it is not a well-formed record.
     static func parse(line: Substring) -> AuditRecord? {
-        guard let (_, hash) = split(line: line), case let .object(fields)? = JSONParser.parse(line),
-              let seq = fields["seq"].flatMap({ if case let .int(v) = $0 { v } else { nil } }),
-              let prev = fields["prev"]?.stringValue, let ts = fields["ts"]?.stringValue,
-              let phase = fields["phase"]?.stringValue.flatMap(AuditEvent.Phase.init(rawValue:)) else { return nil }
+        guard let (_, hash) = split(line: line), case .object(let fields)? = JSONParser.parse(line),
+            let seq = fields["seq"].flatMap({ if case .int(let v) = $0 { v } else { nil } }),
+            let prev = fields["prev"]?.stringValue, let ts = fields["ts"]?.stringValue,
+            let phase = fields["phase"]?.stringValue.flatMap(AuditEvent.Phase.init(rawValue:))
+        else { return nil }
         let args: [String: JSONValue]
-        if case let .object(values)? = fields["args"] { args = values } else { args = [:] }
+        if case .object(let values)? = fields["args"] { args = values } else { args = [:] }
         let event = AuditEvent(
             deployment: fields["deployment"]?.stringValue ?? "", service: fields["service"]?.stringValue ?? "",
             env: fields["env"]?.stringValue ?? "", step: fields["step"]?.stringValue ?? "", phase: phase,
             action: fields["action"]?.stringValue ?? "", args: args, outcome: fields["outcome"]?.stringValue,
-            durationMs: fields["duration_ms"].flatMap { if case let .int(v) = $0 { v } else { nil } })
-        return AuditRecord(seq: seq, ts: ts, actor: fields["actor"]?.stringValue ?? "", run: fields["run"]?.stringValue,
-                           prev: prev, hash: hash, event: event)
+            durationMs: fields["duration_ms"].flatMap { if case .int(let v) = $0 { v } else { nil } })
+        return AuditRecord(
+            seq: seq, ts: ts, actor: fields["actor"]?.stringValue ?? "", run: fields["run"]?.stringValue,
+            prev: prev, hash: hash, event: event)
     }
 
     /// The record as one JSON object, for `audit show --json`.
@@ -134,9 +143,12 @@ public enum Timestamp {
     public static func parse(_ text: String) -> Date? {
         let numbers = text.split { !($0.isASCII && $0.isNumber) }.compactMap { Int32($0) }
         // Years a clock can mean; a record from year 2147483647 is not a date to compute with.
-        guard numbers.count == 7, text.hasSuffix("Z"), (1970...9999).contains(numbers[0]), (1...12).contains(numbers[1]),
-              (1...31).contains(numbers[2]), (0...23).contains(numbers[3]), (0...59).contains(numbers[4]), (0...60).contains(numbers[5]),
-              (0...999).contains(numbers[6]) else { return nil }
+        guard numbers.count == 7, text.hasSuffix("Z"), (1970...9999).contains(numbers[0]),
+            (1...12).contains(numbers[1]),
+            (1...31).contains(numbers[2]), (0...23).contains(numbers[3]), (0...59).contains(numbers[4]),
+            (0...60).contains(numbers[5]),
+            (0...999).contains(numbers[6])
+        else { return nil }
         var parts = tm()
         parts.tm_year = numbers[0] - 1900
         parts.tm_mon = numbers[1] - 1
@@ -153,7 +165,8 @@ public enum Timestamp {
         var seconds = time_t(ms / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(ms % 1000))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(ms % 1000))
     }
 }

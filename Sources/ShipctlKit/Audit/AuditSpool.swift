@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Records of actions already taken — a revert, the flags beside it, the end of the
@@ -26,7 +27,8 @@ public struct AuditSpool: Sendable {
     public func keep(_ event: AuditEvent, at time: Date) throws(ShipctlError) {
         let folder = (path as NSString).deletingLastPathComponent
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw .runtime("cannot create \(folder) for the audit spool: \(error.localizedDescription)")
         }
@@ -100,13 +102,17 @@ public struct AuditSpool: Sendable {
     }
 
     /// A deployment's end is written only while the log still shows it unfinished.
-    private func finishesAnEndedDeployment(_ event: AuditEvent, store: any StateStore) async throws(ShipctlError) -> Bool {
+    private func finishesAnEndedDeployment(_ event: AuditEvent, store: any StateStore) async throws(ShipctlError)
+        -> Bool
+    {
         guard event.action == AuditAction.deploymentFinish else { return false }
-        let scope = StateScope(service: event.service, env: event.env, target: event.args[StateScope.targetArgument]?.stringValue ?? "")
+        let scope = StateScope(
+            service: event.service, env: event.env, target: event.args[StateScope.targetArgument]?.stringValue ?? "")
         return try await store.history(scope).inFlight?.deployment != event.deployment
     }
 
-    private func withLockedFile<T>(_ flags: Int32, _ body: (Int32) throws(ShipctlError) -> T) throws(ShipctlError) -> T {
+    private func withLockedFile<T>(_ flags: Int32, _ body: (Int32) throws(ShipctlError) -> T) throws(ShipctlError) -> T
+    {
         let fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             if errno == ENOENT && flags & O_CREAT == 0 { return try body(-1) }
@@ -139,24 +145,29 @@ public struct AuditSpool: Sendable {
 
     static func encode(_ event: AuditEvent, at time: Date) -> String {
         JSONValue.object([
-            "at": .string(Timestamp.format(time)), "deployment": .string(event.deployment), "service": .string(event.service),
-            "env": .string(event.env), "step": .string(event.step), "phase": .string(event.phase.rawValue), "action": .string(event.action),
+            "at": .string(Timestamp.format(time)), "deployment": .string(event.deployment),
+            "service": .string(event.service),
+            "env": .string(event.env), "step": .string(event.step), "phase": .string(event.phase.rawValue),
+            "action": .string(event.action),
             "args": .object(event.args), "outcome": event.outcome.map(JSONValue.string) ?? .null,
             "duration_ms": event.durationMs.map(JSONValue.int) ?? .null,
         ]).canonical
     }
 
     static func decode(_ line: String) -> (AuditEvent, Date)? {
-        guard case let .object(fields)? = JSONValue.parse(line), let deployment = fields["deployment"]?.stringValue,
-              let service = fields["service"]?.stringValue, let env = fields["env"]?.stringValue, let action = fields["action"]?.stringValue,
-              let phase = fields["phase"]?.stringValue.flatMap(AuditEvent.Phase.init(rawValue:)),
-              let time = fields["at"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
+        guard case .object(let fields)? = JSONValue.parse(line), let deployment = fields["deployment"]?.stringValue,
+            let service = fields["service"]?.stringValue, let env = fields["env"]?.stringValue,
+            let action = fields["action"]?.stringValue,
+            let phase = fields["phase"]?.stringValue.flatMap(AuditEvent.Phase.init(rawValue:)),
+            let time = fields["at"]?.stringValue.flatMap(Timestamp.parse)
+        else { return nil }
         var args: [String: JSONValue] = [:]
-        if case let .object(values)? = fields["args"] { args = values }
+        if case .object(let values)? = fields["args"] { args = values }
         var durationMs: Int64?
-        if case let .int(value)? = fields["duration_ms"] { durationMs = value }
-        let event = AuditEvent(deployment: deployment, service: service, env: env, step: fields["step"]?.stringValue ?? "", phase: phase,
-                               action: action, args: args, outcome: fields["outcome"]?.stringValue, durationMs: durationMs)
+        if case .int(let value)? = fields["duration_ms"] { durationMs = value }
+        let event = AuditEvent(
+            deployment: deployment, service: service, env: env, step: fields["step"]?.stringValue ?? "", phase: phase,
+            action: action, args: args, outcome: fields["outcome"]?.stringValue, durationMs: durationMs)
         return (event, time)
     }
 }

@@ -49,7 +49,9 @@ public struct ChainVerifier: Sendable {
     /// The line's stored hash when the line is a complete record that follows `prev`
     /// and whose content matches that hash.
     public static func ownHash(of line: ArraySlice<UInt8>, prev: [UInt8]) -> [UInt8]? {
-        guard let stored = storedHash(line), let prevValue = prevField(line), prevValue.elementsEqual(prev) else { return nil }
+        guard let stored = storedHash(line), let prevValue = prevField(line), prevValue.elementsEqual(prev) else {
+            return nil
+        }
         let body = line[..<(line.endIndex - suffixLength)]
         let computed = AuditRecord.chainHash(prev: prev, bodyWithoutClosingBrace: body)
         return computed.utf8.elementsEqual(stored) ? Array(stored) : nil
@@ -62,7 +64,8 @@ public struct ChainVerifier: Sendable {
     }
 
     public static func storedHash(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        guard line.count > suffixLength, line.last == UInt8(ascii: "}"), line[line.endIndex - 2] == UInt8(ascii: "\"") else { return nil }
+        guard line.count > suffixLength, line.last == UInt8(ascii: "}"), line[line.endIndex - 2] == UInt8(ascii: "\"")
+        else { return nil }
         let suffixStart = line.endIndex - suffixLength
         guard line[suffixStart..<(suffixStart + hashKey.count)].elementsEqual(hashKey) else { return nil }
         return line[(suffixStart + hashKey.count)..<(line.endIndex - 2)]

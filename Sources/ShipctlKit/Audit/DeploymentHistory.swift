@@ -78,7 +78,9 @@ public struct DeploymentHistory: Sendable, Codable {
     }
 
     /// The records a history is decided by; each names its target.
-    public static let decisiveActions: Set<String> = [AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback]
+    public static let decisiveActions: Set<String> = [
+        AuditAction.deploymentStart, AuditAction.deploymentFinish, AuditAction.rollback,
+    ]
 
     public var lastKnownGood: String? { knownGood.last }
 
@@ -118,7 +120,9 @@ public struct DeploymentHistory: Sendable, Codable {
             if action == AuditAction.deploymentFinish { foreignDeployments.remove(decisive.deployment) }
             return
         }
-        if decisive == nil, !foreignDeployments.isEmpty, let deployment = line.field("deployment"), foreignDeployments.contains(deployment) {
+        if decisive == nil, !foreignDeployments.isEmpty, let deployment = line.field("deployment"),
+            foreignDeployments.contains(deployment)
+        {
             return
         }
         recentLines.append(line.text)
@@ -138,15 +142,20 @@ public struct DeploymentHistory: Sendable, Codable {
         case AuditAction.deploymentStart:
             let stable = args["stable"]?.stringValue ?? ""
             remember(stable)
-            setInFlight(InFlight(deployment: record.deployment, stable: stable, canary: args["canary"]?.stringValue ?? "",
-                                 lastAction: record.action, lastPhase: record.phase, lastWeight: 0, lastStep: record.step, startedAt: record.ts))
+            setInFlight(
+                InFlight(
+                    deployment: record.deployment, stable: stable, canary: args["canary"]?.stringValue ?? "",
+                    lastAction: record.action, lastPhase: record.phase, lastWeight: 0, lastStep: record.step,
+                    startedAt: record.ts))
         case AuditAction.deploymentFinish:
             if record.outcome == DeploymentOutcome.succeeded.rawValue, let version = args["version"]?.stringValue {
                 remember(version)
             }
             if started?.deployment == record.deployment { setInFlight(nil) }
         case AuditAction.rollback where record.phase == .result && record.outcome == "ok":
-            if let from = args["from"]?.stringValue, from != args["to"]?.stringValue { knownGood.removeAll { $0 == from } }
+            if let from = args["from"]?.stringValue, from != args["to"]?.stringValue {
+                knownGood.removeAll { $0 == from }
+            }
             if let to = args["to"]?.stringValue { remember(to) }
             setInFlight(nil)
         default:

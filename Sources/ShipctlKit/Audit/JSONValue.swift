@@ -20,25 +20,25 @@ public enum JSONValue: Sendable, Equatable {
 
     func write(into out: inout String) {
         switch self {
-        case let .string(text): Self.writeString(text, into: &out)
-        case let .int(value): out += String(value)
-        case let .number(value):
+        case .string(let text): Self.writeString(text, into: &out)
+        case .int(let value): out += String(value)
+        case .number(let value):
             if value.isFinite {
                 out += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
             } else {
                 // JSON has no NaN or infinity; keep them readable as strings.
                 Self.writeString(String(value), into: &out)
             }
-        case let .bool(value): out += value ? "true" : "false"
+        case .bool(let value): out += value ? "true" : "false"
         case .null: out += "null"
-        case let .array(items):
+        case .array(let items):
             out += "["
             for (index, item) in items.enumerated() {
                 if index > 0 { out += "," }
                 item.write(into: &out)
             }
             out += "]"
-        case let .object(fields):
+        case .object(let fields):
             out += "{"
             for (index, key) in fields.keys.sorted().enumerated() {
                 if index > 0 { out += "," }
@@ -72,15 +72,15 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public subscript(key: String) -> JSONValue? {
-        if case let .object(fields) = self { return fields[key] }
+        if case .object(let fields) = self { return fields[key] }
         return nil
     }
 
     /// Every scalar inside, as text: what a sensitive value can leak as.
     public var leafStrings: [String] {
         switch self {
-        case let .array(items): return items.flatMap(\.leafStrings)
-        case let .object(fields): return fields.values.flatMap(\.leafStrings)
+        case .array(let items): return items.flatMap(\.leafStrings)
+        case .object(let fields): return fields.values.flatMap(\.leafStrings)
         case .null: return []
         default: return stringValue.map { [$0] } ?? []
         }
@@ -88,35 +88,37 @@ public enum JSONValue: Sendable, Equatable {
 
     public var stringValue: String? {
         switch self {
-        case let .string(text): return text
-        case let .int(value): return String(value)
-        case let .number(value): return String(value)
-        case let .bool(value): return String(value)
+        case .string(let text): return text
+        case .int(let value): return String(value)
+        case .number(let value): return String(value)
+        case .bool(let value): return String(value)
         default: return nil
         }
     }
 
     public var doubleValue: Double? {
         switch self {
-        case let .int(value): return Double(value)
-        case let .number(value): return value
-        case let .string(text): return Double(text)
+        case .int(let value): return Double(value)
+        case .number(let value): return value
+        case .string(let text): return Double(text)
         default: return nil
         }
     }
 
     public var boolValue: Bool? {
-        if case let .bool(value) = self { return value }
+        if case .bool(let value) = self { return value }
         return nil
     }
 
     public var arrayValue: [JSONValue]? {
-        if case let .array(items) = self { return items }
+        if case .array(let items) = self { return items }
         return nil
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByFloatLiteral {
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByFloatLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -128,25 +130,33 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 extension JSONValue: Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .int(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
-        case let .string(text): try container.encode(text)
-        case let .number(value): try container.encode(value)
-        case let .int(value): try container.encode(value)
-        case let .bool(value): try container.encode(value)
+        case .string(let text): try container.encode(text)
+        case .number(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
         case .null: try container.encodeNil()
-        case let .array(items): try container.encode(items)
-        case let .object(fields): try container.encode(fields)
+        case .array(let items): try container.encode(items)
+        case .object(let fields): try container.encode(fields)
         }
     }
 }

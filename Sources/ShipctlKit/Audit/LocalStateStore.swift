@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The default state store: `audit.jsonl`, `locks/SERVICE.ENV.lock` and a
@@ -47,7 +48,8 @@ public struct LocalStateStore: StateStore {
         guard flock(fd, LOCK_EX) == 0 else { throw ioError("cannot lock \(auditPath)") }
         defer { flock(fd, LOCK_UN) }
         let tail = try readTail(fd)
-        let (record, line) = AuditRecord.make(event: event, seq: tail.seq + 1, prev: tail.hash, actor: actor.name, run: actor.run, now: now())
+        let (record, line) = AuditRecord.make(
+            event: event, seq: tail.seq + 1, prev: tail.hash, actor: actor.name, run: actor.run, now: now())
         try writeAll(fd, Array((line + "\n").utf8))
         guard fsync(fd) == 0 else { throw ioError("cannot flush \(auditPath) to disk") }
         return record
@@ -60,15 +62,17 @@ public struct LocalStateStore: StateStore {
         guard fd >= 0 else {
             if errno == ENOENT && flags & O_CREAT == 0 { return -1 }
             if errno == ELOOP {
-                throw .runtime("\(auditPath) is a symbolic link; shipctl writes its audit log only to a regular file",
-                               hint: "replace the link with the log itself, or point `state.dir` at the folder that holds it")
+                throw .runtime(
+                    "\(auditPath) is a symbolic link; shipctl writes its audit log only to a regular file",
+                    hint: "replace the link with the log itself, or point `state.dir` at the folder that holds it")
             }
             throw ioError("cannot open \(auditPath)")
         }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             Glibc.close(fd)
-            throw .runtime("\(auditPath) is not a regular file", hint: "move it away; shipctl keeps its audit log in a plain file")
+            throw .runtime(
+                "\(auditPath) is not a regular file", hint: "move it away; shipctl keeps its audit log in a plain file")
         }
         return fd
     }
@@ -99,7 +103,10 @@ public struct LocalStateStore: StateStore {
             }
             let content = buffer[..<(end - 1)]
             guard let start = content.lastIndex(of: UInt8(ascii: "\n")).map({ $0 + 1 }) else {
-                if window < size { window = min(size, window * 4); continue }
+                if window < size {
+                    window = min(size, window * 4)
+                    continue
+                }
                 return try parseTail(content[...])
             }
             return try parseTail(content[start...])
@@ -108,8 +115,9 @@ public struct LocalStateStore: StateStore {
 
     private func parseTail(_ bytes: ArraySlice<UInt8>) throws(ShipctlError) -> (seq: Int64, hash: String) {
         guard let record = AuditLine(bytes).record else {
-            throw .runtime("the last record of \(auditPath) is damaged, so the chain cannot be extended",
-                           hint: "run `shipctl audit verify` to see which record, and restore the log from a copy")
+            throw .runtime(
+                "the last record of \(auditPath) is damaged, so the chain cannot be extended",
+                hint: "run `shipctl audit verify` to see which record, and restore the log from a copy")
         }
         return (record.seq, record.hash)
     }
@@ -121,10 +129,13 @@ public struct LocalStateStore: StateStore {
             fsync(torn)
             Glibc.close(torn)
         }
-        guard ftruncate(fd, off_t(offset)) == 0 else { throw ioError("cannot truncate the torn last line of \(auditPath)") }
+        guard ftruncate(fd, off_t(offset)) == 0 else {
+            throw ioError("cannot truncate the torn last line of \(auditPath)")
+        }
     }
 
-    public func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification {
+    public func scan(_ visit: (AuditLine) throws(ShipctlError) -> Void) async throws(ShipctlError) -> AuditVerification
+    {
         var verifier = ChainVerifier()
         var firstBad: (seq: Int64?, reason: String)?
         let fd = try openLog(O_RDONLY)
@@ -132,7 +143,13 @@ public struct LocalStateStore: StateStore {
         defer { Glibc.close(fd) }
         try forEachLine(fd, from: 0) { line, _, terminated throws(ShipctlError) in
             if let bad = verifier.check(line) {
-                firstBad = terminated ? bad : (bad.seq, "the last line is incomplete (a write was cut short); the \(verifier.count) records before it verify")
+                firstBad =
+                    terminated
+                    ? bad
+                    : (
+                        bad.seq,
+                        "the last line is incomplete (a write was cut short); the \(verifier.count) records before it verify"
+                    )
                 return false
             }
             try visit(AuditLine(line))
@@ -162,27 +179,38 @@ public struct LocalStateStore: StateStore {
         defer { Glibc.close(fd) }
         let inode = try fileIdentity(fd)
         // A snapshot of another target's history (the configuration now names another function) is not this one's.
-        var snapshot = loadSnapshot(service: service, env: env, fd: fd, inode: inode)
+        var snapshot =
+            loadSnapshot(service: service, env: env, fd: fd, inode: inode)
             .flatMap { $0.history.target == scope.target ? $0 : nil }
-            ?? Snapshot(inode: inode, offset: 0, seq: 0, hash: AuditRecord.genesis, history: DeploymentHistory(target: scope.target))
+            ?? Snapshot(
+                inode: inode, offset: 0, seq: 0, hash: AuditRecord.genesis,
+                history: DeploymentHistory(target: scope.target))
         var verifier = ChainVerifier(after: snapshot.hash, seq: snapshot.seq)
         var history = snapshot.history
-        let serviceKey = Array("\"service\":\"".utf8), serviceValue = Array(service.utf8)
-        let envKey = Array("\"env\":\"".utf8), envValue = Array(env.utf8)
+        let serviceKey = Array("\"service\":\"".utf8)
+        let serviceValue = Array(service.utf8)
+        let envKey = Array("\"env\":\"".utf8)
+        let envValue = Array(env.utf8)
         let start = snapshot.offset
         try forEachLine(fd, from: start) { line, end, terminated in
             if let bad = verifier.check(line) {
                 if terminated {
-                    history.untrustedFrom = "record \(bad.seq.map { "seq \($0)" } ?? "on line \(verifier.lineNumber)") does not verify (\(bad.reason))"
+                    history.untrustedFrom =
+                        "record \(bad.seq.map { "seq \($0)" } ?? "on line \(verifier.lineNumber)") does not verify (\(bad.reason))"
                 }
                 return false
             }
             let audit = AuditLine(line)
             if audit.field(envKey, is: envValue), audit.field(serviceKey, is: serviceValue) { history.add(audit) }
-            if terminated { snapshot = Snapshot(inode: inode, offset: end, seq: verifier.lastSeq, hash: verifier.lastHash, history: history) }
+            if terminated {
+                snapshot = Snapshot(
+                    inode: inode, offset: end, seq: verifier.lastSeq, hash: verifier.lastHash, history: history)
+            }
             return true
         }
-        if snapshot.offset > start && history.untrustedFrom == nil { saveSnapshot(snapshot, service: service, env: env) }
+        if snapshot.offset > start && history.untrustedFrom == nil {
+            saveSnapshot(snapshot, service: service, env: env)
+        }
         return history
     }
 
@@ -193,17 +221,24 @@ public struct LocalStateStore: StateStore {
         let file = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard file >= 0 else { return nil }
         defer { Glibc.close(file) }
-        guard let size = try? fileSize(file), size < 1_048_576, let data = try? readExactly(file, count: Int(size), at: 0),
-              let snapshot = try? JSONDecoder().decode(Snapshot.self, from: Data(data)), snapshot.inode == inode, snapshot.offset > 0,
-              let logSize = try? fileSize(fd), snapshot.offset <= logSize else { return nil }
+        guard let size = try? fileSize(file), size < 1_048_576,
+            let data = try? readExactly(file, count: Int(size), at: 0),
+            let snapshot = try? JSONDecoder().decode(Snapshot.self, from: Data(data)), snapshot.inode == inode,
+            snapshot.offset > 0,
+            let logSize = try? fileSize(fd), snapshot.offset <= logSize
+        else { return nil }
         let window = min(snapshot.offset, 65_536)
-        guard let tail = try? readExactly(fd, count: Int(window), at: snapshot.offset - window), tail.last == UInt8(ascii: "\n") else { return nil }
+        guard let tail = try? readExactly(fd, count: Int(window), at: snapshot.offset - window),
+            tail.last == UInt8(ascii: "\n")
+        else { return nil }
         let body = tail[..<(tail.count - 1)]
         let lineStart = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? (window == snapshot.offset ? 0 : -1)
         guard lineStart >= 0 else { return nil }
         let line = body[lineStart...]
-        guard ChainVerifier.isSelfConsistent(line), ChainVerifier.storedHash(line)?.elementsEqual(snapshot.hash.utf8) == true,
-              AuditLine(line).seq == snapshot.seq else { return nil }
+        guard ChainVerifier.isSelfConsistent(line),
+            ChainVerifier.storedHash(line)?.elementsEqual(snapshot.hash.utf8) == true,
+            AuditLine(line).seq == snapshot.seq
+        else { return nil }
         return snapshot
     }
 
@@ -211,7 +246,8 @@ public struct LocalStateStore: StateStore {
     private func saveSnapshot(_ snapshot: Snapshot, service: String, env: String) {
         let path = snapshotPath(service: service, env: env)
         guard (try? ensureDirectory((path as NSString).deletingLastPathComponent)) != nil,
-              let data = try? JSONEncoder().encode(snapshot) else { return }
+            let data = try? JSONEncoder().encode(snapshot)
+        else { return }
         let temporary = path + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
@@ -223,15 +259,19 @@ public struct LocalStateStore: StateStore {
     /// Reads the log from `offset` in bounded chunks, handing each line (without
     /// its newline), the offset after it, and whether it ended in a newline to
     /// `body` until it returns false.
-    private func forEachLine(_ fd: Int32, from offset: Int64,
-                             _ body: (ArraySlice<UInt8>, Int64, Bool) throws(ShipctlError) -> Bool) throws(ShipctlError) {
+    private func forEachLine(
+        _ fd: Int32, from offset: Int64,
+        _ body: (ArraySlice<UInt8>, Int64, Bool) throws(ShipctlError) -> Bool
+    ) throws(ShipctlError) {
         let size = try fileSize(fd)
         var chunk = [UInt8](repeating: 0, count: Int(min(1 << 20, max(4096, size - offset + 1))))
         var buffer: [UInt8] = []
         var bufferOffset = offset
         while true {
             let kept = buffer.count
-            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(bufferOffset + Int64(kept))) }
+            let count = chunk.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress, $0.count, off_t(bufferOffset + Int64(kept)))
+            }
             if count < 0 && errno == EINTR { continue }
             guard count >= 0 else { throw ioError("cannot read \(auditPath)") }
             buffer.append(contentsOf: chunk[0..<count])
@@ -243,7 +283,9 @@ public struct LocalStateStore: StateStore {
                 searchFrom = lineStart
             }
             if count == 0 {
-                if lineStart < buffer.count { _ = try body(buffer[lineStart...], bufferOffset + Int64(buffer.count), false) }
+                if lineStart < buffer.count {
+                    _ = try body(buffer[lineStart...], bufferOffset + Int64(buffer.count), false)
+                }
                 return
             }
             buffer.removeFirst(lineStart)
@@ -256,7 +298,9 @@ public struct LocalStateStore: StateStore {
     /// Every change to a lock file happens under an exclusive `flock` on this
     /// guard, so of several processes finding the same dead holder exactly one
     /// takes the lock over, and a lock file never exists without its content.
-    private func withLockGuard<T>(service: String, env: String, _ body: (String) throws(ShipctlError) -> T) throws(ShipctlError) -> T {
+    private func withLockGuard<T>(service: String, env: String, _ body: (String) throws(ShipctlError) -> T)
+        throws(ShipctlError) -> T
+    {
         let path = lockPath(service: service, env: env)
         try ensureDirectory((path as NSString).deletingLastPathComponent)
         let guardFD = open(path + ".guard", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -276,7 +320,9 @@ public struct LocalStateStore: StateStore {
             var previous: String?
             if let existing = readLockFile(path) {
                 if let current = existing.holder {
-                    guard current.isGoneFromThisHost else { throw .locked(service: service, env: env, holder: current.description) }
+                    guard current.isGoneFromThisHost else {
+                        throw .locked(service: service, env: env, holder: current.description)
+                    }
                     previous = current.description
                 } else {
                     previous = "an unreadable lock file (\(existing.size) bytes) left behind"
@@ -318,7 +364,8 @@ public struct LocalStateStore: StateStore {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return errno == ENOENT ? nil : (nil, 0) }
         defer { Glibc.close(fd) }
-        guard let size = try? fileSize(fd), size < 65_536, let bytes = try? readExactly(fd, count: Int(size), at: 0) else { return (nil, 0) }
+        guard let size = try? fileSize(fd), size < 65_536, let bytes = try? readExactly(fd, count: Int(size), at: 0)
+        else { return (nil, 0) }
         return (try? JSONDecoder().decode(LockHolder.self, from: Data(bytes)), bytes.count)
     }
 
@@ -326,10 +373,12 @@ public struct LocalStateStore: StateStore {
 
     private func ensureDirectory(_ path: String) throws(ShipctlError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw .runtime("cannot create the state directory \(path): \(error.localizedDescription)",
-                           hint: "check `state.dir` in shipctl.yaml and the folder's permissions")
+            throw .runtime(
+                "cannot create the state directory \(path): \(error.localizedDescription)",
+                hint: "check `state.dir` in shipctl.yaml and the folder's permissions")
         }
     }
 
@@ -349,7 +398,9 @@ public struct LocalStateStore: StateStore {
         var buffer = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + Int64(done))) }
+            let read = buffer.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, count - done, off_t(offset + Int64(done)))
+            }
             if read < 0 && errno == EINTR { continue }
             guard read > 0 else { throw ioError("cannot read \(auditPath)") }
             done += read
@@ -368,6 +419,8 @@ public struct LocalStateStore: StateStore {
     }
 
     private func ioError(_ what: String) -> ShipctlError {
-        .runtime("\(what): \(String(cString: strerror(errno)))", hint: "check the state directory \(directory.path) and the disk")
+        .runtime(
+            "\(what): \(String(cString: strerror(errno)))",
+            hint: "check the state directory \(directory.path) and the disk")
     }
 }

@@ -16,11 +16,14 @@ public struct StateBackends: Sendable {
     /// Only the local store.
     public static let localOnly = StateBackends([:])
 
-    public func open(_ config: ShipctlConfig, actor: Actor, environment: [String: String]) throws(ShipctlError) -> any StateStore {
+    public func open(_ config: ShipctlConfig, actor: Actor, environment: [String: String]) throws(ShipctlError)
+        -> any StateStore
+    {
         guard let url = config.stateURL else { return LocalStateStore(directory: config.stateDirectory, actor: actor) }
         guard let opener = openers[url.scheme] else {
-            throw .usage("this shipctl cannot open `\(url.scheme)://` state (in \(config.path), state.url)",
-                         hint: "remove `state.url` to keep state in `state.dir`")
+            throw .usage(
+                "this shipctl cannot open `\(url.scheme)://` state (in \(config.path), state.url)",
+                hint: "remove `state.url` to keep state in `state.dir`")
         }
         return opener(url, actor, environment)
     }

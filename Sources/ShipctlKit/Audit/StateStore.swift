@@ -39,7 +39,8 @@ extension StateStore {
     }
 
     /// Every record that verifies, parsed, oldest first (for `audit show` and previews).
-    public func records(where include: (AuditLine) -> Bool = { _ in true }) async throws(ShipctlError) -> [AuditRecord] {
+    public func records(where include: (AuditLine) -> Bool = { _ in true }) async throws(ShipctlError) -> [AuditRecord]
+    {
         var records: [AuditRecord] = []
         _ = try await scan { line in
             if include(line), let record = line.record { records.append(record) }
@@ -54,8 +55,9 @@ extension StateStore {
     public func checkLock(_ scope: StateScope, holder: LockHolder) async -> LockCheck { .held }
 
     public func importChain(_ lines: [String]) async throws(ShipctlError) {
-        throw .usage("`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",
-                     hint: "set `state.url` to the PostgreSQL database in shipctl.yaml, then run it again")
+        throw .usage(
+            "`state migrate` copies a local log into the team backend, but this configuration keeps state in \(location)",
+            hint: "set `state.url` to the PostgreSQL database in shipctl.yaml, then run it again")
     }
 }
 
@@ -79,8 +81,9 @@ public struct LockHolder: Sendable, Codable, Equatable, CustomStringConvertible 
 
     /// This process, holding the lock for `deployment` from now on.
     public static func thisProcess(actor: Actor, deployment: String) -> LockHolder {
-        LockHolder(host: ProcessInfo.processInfo.hostName, pid: getpid(), actor: actor.name, run: actor.run,
-                   deployment: deployment, started: Timestamp.format(Date()))
+        LockHolder(
+            host: ProcessInfo.processInfo.hostName, pid: getpid(), actor: actor.name, run: actor.run,
+            deployment: deployment, started: Timestamp.format(Date()))
     }
 
     public var description: String {
@@ -113,7 +116,8 @@ public struct AuditVerification: Sendable {
     public var lastHash: String
     public var lastSeq: Int64
 
-    public init(recordCount: Int, firstBad: (line: Int, seq: Int64?, reason: String)?, lastHash: String, lastSeq: Int64) {
+    public init(recordCount: Int, firstBad: (line: Int, seq: Int64?, reason: String)?, lastHash: String, lastSeq: Int64)
+    {
         self.recordCount = recordCount
         self.firstBad = firstBad
         self.lastHash = lastHash
@@ -122,8 +126,9 @@ public struct AuditVerification: Sendable {
 
     /// The verifier's state at the end of a scan.
     public init(_ verifier: ChainVerifier, firstBad: (seq: Int64?, reason: String)?) {
-        self.init(recordCount: verifier.count, firstBad: firstBad.map { (verifier.lineNumber, $0.seq, $0.reason) },
-                  lastHash: verifier.lastHash, lastSeq: verifier.lastSeq)
+        self.init(
+            recordCount: verifier.count, firstBad: firstBad.map { (verifier.lineNumber, $0.seq, $0.reason) },
+            lastHash: verifier.lastHash, lastSeq: verifier.lastSeq)
     }
 
     public var isValid: Bool { firstBad == nil }

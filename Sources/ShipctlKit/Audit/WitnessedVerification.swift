@@ -41,24 +41,36 @@ public struct WitnessedVerification: Sendable {
         }
         if let bad = chain.firstBad {
             let seq = bad.seq.map { "seq \($0), " } ?? ""
-            throw .runtime("audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
-                           hint: "\(chain.recordCount) records before it verify; restore the log from a trusted copy")
+            throw .runtime(
+                "audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
+                hint: "\(chain.recordCount) records before it verify; restore the log from a trusted copy")
         }
         if let twice = finishedTwice.first {
-            throw .runtime("\(twice): two runners moved its traffic at once" + (finishedTwice.count > 1 ? " (and \(finishedTwice.count - 1) more such)" : ""),
-                           hint: "the chain itself verifies; see the deployment with `shipctl audit show --deployment ID` and where its traffic is with `shipctl status`")
+            throw .runtime(
+                "\(twice): two runners moved its traffic at once"
+                    + (finishedTwice.count > 1 ? " (and \(finishedTwice.count - 1) more such)" : ""),
+                hint:
+                    "the chain itself verifies; see the deployment with `shipctl audit show --deployment ID` and where its traffic is with `shipctl status`"
+            )
         }
         var witnessed: [String] = []
         for (target, witness) in witnesses {
             guard let seq = witness.seq, let head = witness.head else { continue }
-            let cited = "\(target) was completed by deployment \(witness.deployment ?? "?"), which cites record seq \(seq)"
+            let cited =
+                "\(target) was completed by deployment \(witness.deployment ?? "?"), which cites record seq \(seq)"
             guard let hash = hashes[seq] else {
-                throw .runtime("the audit log in \(dependencies.store.location) ends at seq \(chain.lastSeq), but \(cited): records were cut off the end of the log",
-                               hint: "restore the log from a trusted copy; if this target is promoted with another state store (state.url), verify that one")
+                throw .runtime(
+                    "the audit log in \(dependencies.store.location) ends at seq \(chain.lastSeq), but \(cited): records were cut off the end of the log",
+                    hint:
+                        "restore the log from a trusted copy; if this target is promoted with another state store (state.url), verify that one"
+                )
             }
             guard hash.hasPrefix(head) else {
-                throw .runtime("audit record seq \(seq) has hash \(hash.prefix(Witness.headLength)), but \(cited) with hash \(head): the chain was rewritten",
-                               hint: "restore the log from a trusted copy; if this target is promoted with another state store (state.url), verify that one")
+                throw .runtime(
+                    "audit record seq \(seq) has hash \(hash.prefix(Witness.headLength)), but \(cited) with hash \(head): the chain was rewritten",
+                    hint:
+                        "restore the log from a trusted copy; if this target is promoted with another state store (state.url), verify that one"
+                )
             }
             witnessed.append("\(target) (seq \(seq))")
         }
@@ -72,12 +84,15 @@ public struct WitnessedVerification: Sendable {
         var seen = Set<String>()
         for service in config.services {
             for env in config.environments.values.sorted(by: { $0.name < $1.name }) {
-                let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+                let provider = ProviderFactory.provider(
+                    for: service, env: env, config: config, dependencies: dependencies)
                 guard seen.insert(provider.target + (env.region ?? "")).inserted else { continue }
                 do {
                     if let witness = try await provider.readSplit().witness { found.append((provider.target, witness)) }
                 } catch {
-                    dependencies.reporter.warning("could not read the witness on \(provider.target) (\(error.description.prefix(200))); the log is checked without it")
+                    dependencies.reporter.warning(
+                        "could not read the witness on \(provider.target) (\(error.description.prefix(200))); the log is checked without it"
+                    )
                 }
             }
         }

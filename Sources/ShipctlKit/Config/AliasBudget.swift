@@ -14,12 +14,16 @@ enum AliasBudget {
     static func check(_ text: String, file: String) -> ConfigIssue? {
         guard text.contains("*") else { return nil }
         var count = 0
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains("*") {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where line.contains("*") {
             for column in aliasColumns(in: line) {
                 count += 1
                 if count > maximumAliases {
-                    return ConfigIssue(file: file, line: index + 1, column: column + 1, key: "",
-                                       message: "more than \(maximumAliases) YAML aliases (`*name`); write the values out instead of expanding anchors this often")
+                    return ConfigIssue(
+                        file: file, line: index + 1, column: column + 1, key: "",
+                        message:
+                            "more than \(maximumAliases) YAML aliases (`*name`); write the values out instead of expanding anchors this often"
+                    )
                 }
             }
         }
@@ -33,16 +37,19 @@ enum AliasBudget {
         while let node = pending.popLast() {
             visited += 1
             if visited > maximumNodes {
-                return ConfigIssue(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, key: "",
-                                   message: "the file expands to more than \(maximumNodes) YAML nodes (through anchors and aliases); a shipctl.yaml needs far fewer")
+                return ConfigIssue(
+                    file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, key: "",
+                    message:
+                        "the file expands to more than \(maximumNodes) YAML nodes (through anchors and aliases); a shipctl.yaml needs far fewer"
+                )
             }
             switch node {
-            case let .mapping(mapping):
+            case .mapping(let mapping):
                 for (key, value) in mapping {
                     pending.append(key)
                     pending.append(value)
                 }
-            case let .sequence(sequence):
+            case .sequence(let sequence):
                 pending.append(contentsOf: sequence)
             case .scalar, .alias:
                 break
@@ -67,7 +74,8 @@ enum AliasBudget {
             } else if character == "#", previous == " " || previous == "\t" || column == 0 {
                 break
             } else if character == "*", " \t[{,:-".contains(previous), column + 1 < characters.count,
-                      !" \t,[]{}".contains(characters[column + 1]) {
+                !" \t,[]{}".contains(characters[column + 1])
+            {
                 columns.append(column)
             }
             previous = character

@@ -27,8 +27,12 @@ public struct ConfigEntry {
     }
 
     /// A name at `field` of the entry, or of `settings` when given; `field` nil is the kind's own value.
-    func name(_ field: String?, in settings: [String: Node]? = nil, allowSlash: Bool = false, placeholders: Bool = false) -> String? {
-        value(field, in: settings) { node, path in reader.name(node, key: path, allowSlash: allowSlash, placeholders: placeholders) }
+    func name(
+        _ field: String?, in settings: [String: Node]? = nil, allowSlash: Bool = false, placeholders: Bool = false
+    ) -> String? {
+        value(field, in: settings) { node, path in
+            reader.name(node, key: path, allowSlash: allowSlash, placeholders: placeholders)
+        }
     }
 
     func string(_ field: String?, in settings: [String: Node]? = nil) -> String? {
@@ -54,10 +58,13 @@ public struct ConfigEntry {
 
     /// The `NAME: VALUE` pairs of a mapping at `field` of `settings`, each name checked.
     func pairs(_ field: String, in settings: [String: Node]) -> [(name: String, value: String)] {
-        guard let node = settings[field], let entries = reader.namedEntries(node, key: "\(key).\(kind).\(field)") else { return [] }
+        guard let node = settings[field], let entries = reader.namedEntries(node, key: "\(key).\(kind).\(field)") else {
+            return []
+        }
         return entries.compactMap { name, keyNode, value in
             let path = "\(key).\(kind).\(field).\(name)"
-            guard reader.checkedName(name, node: keyNode, key: path) != nil, let text = reader.string(value, key: path) else { return nil }
+            guard reader.checkedName(name, node: keyNode, key: path) != nil, let text = reader.string(value, key: path)
+            else { return nil }
             return (name, text)
         }
     }

@@ -24,12 +24,17 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     /// Parses a URL; the error says what is wrong in words for the configuration message.
     public static func parse(_ text: String) -> Result<DatabaseURL, DatabaseURLError> {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
-            return .failure(DatabaseURLError("expected a URL like postgres://USER@HOST:5432/DATABASE?sslmode=verify-full"))
+            return .failure(
+                DatabaseURLError("expected a URL like postgres://USER@HOST:5432/DATABASE?sslmode=verify-full"))
         }
         guard schemes.contains(scheme) else {
-            return .failure(DatabaseURLError("shipctl keeps shared state in PostgreSQL: the URL must start with postgres://, not \(scheme)://"))
+            return .failure(
+                DatabaseURLError(
+                    "shipctl keeps shared state in PostgreSQL: the URL must start with postgres://, not \(scheme)://"))
         }
-        guard let host = components.host, !host.isEmpty else { return .failure(DatabaseURLError("the URL names no host")) }
+        guard let host = components.host, !host.isEmpty else {
+            return .failure(DatabaseURLError("the URL names no host"))
+        }
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else { return .failure(DatabaseURLError("port \(port) is out of range")) }
         guard let user = components.user, !user.isEmpty else {
@@ -41,15 +46,19 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             switch item.name {
             case "sslmode":
                 guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
-                    return .failure(DatabaseURLError("sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    return .failure(
+                        DatabaseURLError(
+                            "sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
                 tls = mode
             default:
                 return .failure(DatabaseURLError("unknown URL parameter `\(item.name)`; shipctl understands sslmode"))
             }
         }
-        return .success(DatabaseURL(scheme: scheme, host: host, port: port, user: user, password: components.password,
-                                    database: database.isEmpty ? user : database, tls: tls))
+        return .success(
+            DatabaseURL(
+                scheme: scheme, host: host, port: port, user: user, password: components.password,
+                database: database.isEmpty ? user : database, tls: tls))
     }
 
     /// The URL without its password, for messages.

@@ -27,8 +27,11 @@ public struct JudgeConfig: Sendable, Equatable {
     public var maxExtension: Duration = .seconds(300)
     public var onInsufficient: OnInsufficient = .revert
 
-    public init(confidence: Double = 0.98, minRequests: MinRequests = .count(50), power: Double = 0.8, maxExtension: Duration = .seconds(300),
-                onInsufficient: OnInsufficient = .revert) {
+    public init(
+        confidence: Double = 0.98, minRequests: MinRequests = .count(50), power: Double = 0.8,
+        maxExtension: Duration = .seconds(300),
+        onInsufficient: OnInsufficient = .revert
+    ) {
         self.confidence = confidence
         self.minRequests = minRequests
         self.power = power
@@ -49,29 +52,43 @@ public struct JudgeConfig: Sendable, Equatable {
     /// `RateRatioTestTests` shows at a micro app's counts. Without stable failures yet, r_s = 0.5 %.
     public func requiredRequests(allowedRatio: Double, stableRate: Double?) -> Int {
         guard case .auto = minRequests else {
-            if case let .count(count) = minRequests { return count }
+            if case .count(let count) = minRequests { return count }
             return 0
         }
         let stable = min(max(stableRate ?? 0, 0.005), 0.45 / max(allowedRatio, 1))
-        let r0 = allowedRatio * stable, r1 = min(2 * allowedRatio * stable, 0.99)
-        let numerator = Self.normalQuantile(confidence) * (r0 * (1 - r0)).squareRoot() + Self.normalQuantile(power) * (r1 * (1 - r1)).squareRoot()
+        let r0 = allowedRatio * stable
+        let r1 = min(2 * allowedRatio * stable, 0.99)
+        let numerator =
+            Self.normalQuantile(confidence) * (r0 * (1 - r0)).squareRoot() + Self.normalQuantile(power)
+            * (r1 * (1 - r1)).squareRoot()
         let fixed = pow(numerator / max(r1 - r0, 1e-6), 2)
         return Checked.int((2 * fixed).rounded(.up)).map { min(max($0, 10), 1_000_000) } ?? 1_000_000
     }
 
     /// The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9).
     static func normalQuantile(_ p: Double) -> Double {
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let a = [
+            -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+            -3.066479806614716e+01, 2.506628277459239e+00,
+        ]
+        let b = [
+            -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+            -1.328068155288572e+01,
+        ]
+        let c = [
+            -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+            4.374664141464968e+00, 2.938163982698783e+00,
+        ]
         let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
         let p = min(max(p, 1e-12), 1 - 1e-12)
         if p < 0.02425 {
             let q = (-2 * log(p)).squareRoot()
-            return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+            return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         }
         if p > 1 - 0.02425 { return -normalQuantile(1 - p) }
-        let q = p - 0.5, r = q * q
+        let q = p - 0.5
+        let r = q * q
         return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
             / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
     }

@@ -34,13 +34,17 @@ enum PlaceholderShield {
 
     static func restore(_ text: String) -> String {
         guard text.contains(open[0]) else { return text }
-        return text.replacingOccurrences(of: String(open), with: "{{").replacingOccurrences(of: String(close), with: "}}")
+        return text.replacingOccurrences(of: String(open), with: "{{").replacingOccurrences(
+            of: String(close), with: "}}")
     }
 
     /// The file already holds the characters the shield uses; it cannot be told apart.
     /// The UTF-8 offset of the first character shipctl reserves for the shield, if the text holds one.
     static func firstClash(in yaml: String) -> Int? {
-        guard let index = yaml.unicodeScalars.firstIndex(where: { (0xE000...0xE003).contains($0.value) }) else { return nil }
-        return yaml.utf8.distance(from: yaml.utf8.startIndex, to: index.samePosition(in: yaml.utf8) ?? yaml.utf8.startIndex)
+        guard let index = yaml.unicodeScalars.firstIndex(where: { (0xE000...0xE003).contains($0.value) }) else {
+            return nil
+        }
+        return yaml.utf8.distance(
+            from: yaml.utf8.startIndex, to: index.samePosition(in: yaml.utf8) ?? yaml.utf8.startIndex)
     }
 }

@@ -6,7 +6,9 @@ public struct Placeholders: Sendable {
     /// `pr` is filled in for preview environments only.
     /// `version` and `window` are filled in for metrics judged against stable: each version in
     /// turn, and the time since the canary first received traffic.
-    public static let known: Set<String> = ["canary", "stable", "service", "env", "function", "alias", "pr", "version", "window"]
+    public static let known: Set<String> = [
+        "canary", "stable", "service", "env", "function", "alias", "pr", "version", "window",
+    ]
 
     public var values: [String: String]
 
@@ -20,8 +22,12 @@ public struct Placeholders: Sendable {
     }
 
     /// Everything a deployment of `service` to `env` fills in.
-    public static func deployment(service: ServiceConfig, env: EnvironmentConfig, canary: String, stable: String) -> Placeholders {
-        let own = ["canary": canary, "stable": stable, "service": service.name, "env": env.name, "function": "", "alias": ""]
+    public static func deployment(service: ServiceConfig, env: EnvironmentConfig, canary: String, stable: String)
+        -> Placeholders
+    {
+        let own = [
+            "canary": canary, "stable": stable, "service": service.name, "env": env.name, "function": "", "alias": "",
+        ]
         return Placeholders(own.merging(service.target.placeholders) { $1 })
     }
 
@@ -133,8 +139,13 @@ public struct EnvironmentInterpolator: Sendable {
     /// `text` as written, with the defaults of secret variables hidden: for
     /// messages that quote a value shipctl could not use.
     public static func maskingSecretDefaults(_ text: String) -> String {
-        guard text.contains("${"), let pattern = try? NSRegularExpression(pattern: "\\$\\{([A-Za-z0-9_]*(?:TOKEN|KEY|SECRET|PASSWORD)[A-Za-z0-9_]*):-[^}]*\\}", options: [.caseInsensitive]) else { return text }
-        return pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "\\${$1:-\(Redactor.mask)}")
+        guard text.contains("${"),
+            let pattern = try? NSRegularExpression(
+                pattern: "\\$\\{([A-Za-z0-9_]*(?:TOKEN|KEY|SECRET|PASSWORD)[A-Za-z0-9_]*):-[^}]*\\}",
+                options: [.caseInsensitive])
+        else { return text }
+        return pattern.stringByReplacingMatches(
+            in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "\\${$1:-\(Redactor.mask)}")
     }
 
     /// The `}` that closes a `${`, counting the `${ ... }` pairs inside it.

@@ -130,7 +130,8 @@ public struct AnalysisConfig: Sendable {
     public var confirm: Confirmation = .nextSample
     public var judge: JudgeConfig = .defaults
 
-    public static let defaults = AnalysisConfig(interval: .seconds(10), failureLimit: 0, inconclusiveLimit: 3, metrics: [])
+    public static let defaults = AnalysisConfig(
+        interval: .seconds(10), failureLimit: 0, inconclusiveLimit: 3, metrics: [])
 }
 
 public struct MetricConfig: Sendable {
@@ -155,7 +156,9 @@ public struct MetricConfig: Sendable {
     /// Observed and recorded, but never fails a release.
     public var dryRun: Bool
 
-    public init(name: String, source: MetricQuery, max: Double?, min: Double?, maxRatioToBaseline: Double?, dryRun: Bool) {
+    public init(
+        name: String, source: MetricQuery, max: Double?, min: Double?, maxRatioToBaseline: Double?, dryRun: Bool
+    ) {
         self.name = name
         self.source = source
         self.max = max

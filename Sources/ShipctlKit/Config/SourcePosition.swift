@@ -69,7 +69,8 @@ struct SourcePosition: Equatable {
                 let before = line[..<column].last { $0 != " " && $0 != "\t" }
                 var after = column + keyCharacters.count
                 while after < line.count, line[after] == " " { after += 1 }
-                let standsAsKey = before == nil || before == "{" || before == "," || before == "-" || before == "\"" || before == "'"
+                let standsAsKey =
+                    before == nil || before == "{" || before == "," || before == "-" || before == "\"" || before == "'"
                 if standsAsKey, after < line.count, line[after] == ":" || line[after] == "\"" || line[after] == "'" {
                     return column
                 }

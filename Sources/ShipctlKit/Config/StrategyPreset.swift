@@ -13,11 +13,16 @@ public enum StrategyPreset {
     public static func steps(named name: String) -> [CanaryStep]? {
         if name == "AllAtOnce" { return [CanaryStep(weight: 100, pause: .zero)] }
         if let (percent, minutes) = numbers(in: name, prefix: "Canary", middle: "Percent") {
-            return [CanaryStep(weight: Double(percent), pause: .seconds(minutes * 60)), CanaryStep(weight: 100, pause: .zero)]
+            return [
+                CanaryStep(weight: Double(percent), pause: .seconds(minutes * 60)),
+                CanaryStep(weight: 100, pause: .zero),
+            ]
         }
         if let (percent, minutes) = numbers(in: name, prefix: "Linear", middle: "PercentEvery") {
             let weights = stride(from: percent, to: 100, by: percent)
-            return weights.map { CanaryStep(weight: Double($0), pause: .seconds(minutes * 60)) } + [CanaryStep(weight: 100, pause: .zero)]
+            return weights.map { CanaryStep(weight: Double($0), pause: .seconds(minutes * 60)) } + [
+                CanaryStep(weight: 100, pause: .zero)
+            ]
         }
         return nil
     }
@@ -32,8 +37,9 @@ public enum StrategyPreset {
         let minutesText = rest.prefix { $0.isASCII && $0.isNumber }
         rest = rest.dropFirst(minutesText.count)
         guard rest == "Minutes" || rest == "Minute",
-              let percent = Int(percentText), (1...99).contains(percent),
-              let minutes = Int(minutesText), (1...1440).contains(minutes) else { return nil }
+            let percent = Int(percentText), (1...99).contains(percent),
+            let minutes = Int(minutesText), (1...1440).contains(minutes)
+        else { return nil }
         return (percent, minutes)
     }
 }

@@ -51,20 +51,28 @@ public struct AnalysisReplay: Sendable {
         self.dependencies = dependencies
     }
 
-    public func run(version: String, baseline: String?, from start: Date, to end: Date) async throws(ShipctlError) -> Outcome {
+    public func run(version: String, baseline: String?, from start: Date, to end: Date) async throws(ShipctlError)
+        -> Outcome
+    {
         let analysis = service.analysis
         guard !analysis.metrics.isEmpty else {
             throw .usage("\(service.name) has no metrics under analysis.metrics; there is nothing to replay")
         }
-        guard start < end else { throw .usage("--from \(Timestamp.format(start)) is not before --to \(Timestamp.format(end))") }
+        guard start < end else {
+            throw .usage("--from \(Timestamp.format(start)) is not before --to \(Timestamp.format(end))")
+        }
         let interval = analysis.interval
         let span = (end.timeIntervalSince(start) / interval.timeInterval).rounded(.down) + 1
         guard span.isFinite, span <= Double(Self.evaluationLimit) else {
-            throw .usage("the window holds \(span.isFinite ? String(format: "%.0f", span) : "too many") evaluations at the \(DurationParser.format(interval)) interval, more than \(Self.evaluationLimit)",
-                         hint: "narrow it with --from and --to")
+            throw .usage(
+                "the window holds \(span.isFinite ? String(format: "%.0f", span) : "too many") evaluations at the \(DurationParser.format(interval)) interval, more than \(Self.evaluationLimit)",
+                hint: "narrow it with --from and --to")
         }
-        if baseline == nil, let metric = analysis.metrics.first(where: { $0.maxRatioToBaseline != nil || $0.isJudged }) {
-            let why = metric.isJudged ? "judges \(metric.name) against stable" : "compares with a baseline (max_ratio_to_baseline)"
+        if baseline == nil, let metric = analysis.metrics.first(where: { $0.maxRatioToBaseline != nil || $0.isJudged })
+        {
+            let why =
+                metric.isJudged
+                ? "judges \(metric.name) against stable" : "compares with a baseline (max_ratio_to_baseline)"
             throw .usage("\(service.name) \(why); name the stable version with --baseline V")
         }
         let canary = Placeholders.deployment(service: service, env: env, canary: version, stable: baseline ?? "")
@@ -82,8 +90,9 @@ public struct AnalysisReplay: Sendable {
         }
 
         let clock = ReplayClock(startingAt: start).engineClock
-        let watch = AnalysisWatch(analysis: analysis, source: HistorySource(base: base, prefetched: histories, clock: clock), clock: clock,
-                                  ledger: JudgeLedger(), placeholders: canary, baseline: stable)
+        let watch = AnalysisWatch(
+            analysis: analysis, source: HistorySource(base: base, prefetched: histories, clock: clock), clock: clock,
+            ledger: JudgeLedger(), placeholders: canary, baseline: stable)
         let observer = AnalysisReplayObserver(metrics: analysis.metrics, placeholders: canary, clock: clock, end: end)
         let fresh = AnalysisTally(failureLimit: analysis.failureLimit, inconclusiveLimit: analysis.inconclusiveLimit)
         var tally = fresh
@@ -94,7 +103,8 @@ public struct AnalysisReplay: Sendable {
         var next = 0
         while clock.wallNow() < end {
             if Task.isCancelled { throw .interrupted("analyze was interrupted") }
-            let label: String, pause: Duration
+            let label: String
+            let pause: Duration
             if next < steps.count {
                 (label, pause) = steps[next]
             } else {
@@ -109,16 +119,19 @@ public struct AnalysisReplay: Sendable {
                 let left = min(stepEnd - clock.now(), .seconds(end.timeIntervalSince(clock.wallNow())))
                 guard left > .zero, !Task.isCancelled else { break }
                 let ending = try await watch.watch(pause: left, label: label, tally: &tally, observer: observer)
-                if case let .failed(metric, reason) = ending {
+                if case .failed(let metric, let reason) = ending {
                     if outcome.tripped == nil { outcome.tripped = (clock.wallNow(), metric, reason) }
                     tally = fresh
                     continue
                 }
-                if case let .insufficient(reason) = ending {
-                    let judged = analysis.metrics.filter { $0.isJudged && !$0.dryRun }.map(\.name).joined(separator: ", ")
+                if case .insufficient(let reason) = ending {
+                    let judged = analysis.metrics.filter { $0.isJudged && !$0.dryRun }.map(\.name).joined(
+                        separator: ", ")
                     switch analysis.judge.onInsufficient {
-                    case .revert where outcome.tripped == nil: outcome.tripped = (clock.wallNow(), judged, "insufficient evidence: \(reason)")
-                    case .hold where outcome.held == nil: outcome.held = (clock.wallNow(), "insufficient evidence: \(reason)")
+                    case .revert where outcome.tripped == nil:
+                        outcome.tripped = (clock.wallNow(), judged, "insufficient evidence: \(reason)")
+                    case .hold where outcome.held == nil:
+                        outcome.held = (clock.wallNow(), "insufficient evidence: \(reason)")
                     default: break
                     }
                 }
@@ -134,24 +147,32 @@ public struct AnalysisReplay: Sendable {
 extension AnalysisReplay.Outcome {
     /// The lines `shipctl analyze` prints: one per metric, then the verdict.
     public var lines: [String] {
-        var lines = ["replayed \(evaluations) evaluation(s) of version \(version)\(baseline.map { " against \($0)" } ?? "") from \(Timestamp.format(from)) to \(Timestamp.format(to))"]
+        var lines = [
+            "replayed \(evaluations) evaluation(s) of version \(version)\(baseline.map { " against \($0)" } ?? "") from \(Timestamp.format(from)) to \(Timestamp.format(to))"
+        ]
         for metric in metrics {
-            var line = "\(metric.name) (\(metric.threshold)): \(metric.passes) pass, \(metric.failures) fail, \(metric.inconclusives) inconclusive"
+            var line =
+                "\(metric.name) (\(metric.threshold)): \(metric.passes) pass, \(metric.failures) fail, \(metric.inconclusives) inconclusive"
             if metric.waiting > 0 { line += ", \(metric.waiting) waiting for evidence" }
             if let worst = metric.worst { line += "; worst \(MetricEvaluation.format(worst))" }
             if let first = metric.firstFailure {
-                line += "; first failure at \(Timestamp.format(first.at)) (\(first.value.map(MetricEvaluation.format) ?? "no value"))"
+                line +=
+                    "; first failure at \(Timestamp.format(first.at)) (\(first.value.map(MetricEvaluation.format) ?? "no value"))"
             }
             lines.append(line + "; query: \(metric.query)")
         }
         if let stepsEnded {
-            lines.append("the steps' pauses ended at \(Timestamp.format(stepsEnded)); the rest of the window was judged as if the canary stayed")
+            lines.append(
+                "the steps' pauses ended at \(Timestamp.format(stepsEnded)); the rest of the window was judged as if the canary stayed"
+            )
         }
         if let held {
             lines.append("the judge would have held the canary at \(Timestamp.format(held.at)): \(held.reason)")
         }
         if let tripped {
-            lines.append("the gate would have tripped at \(Timestamp.format(tripped.at)) on \(tripped.metric): \(tripped.reason)")
+            lines.append(
+                "the gate would have tripped at \(Timestamp.format(tripped.at)) on \(tripped.metric): \(tripped.reason)"
+            )
         } else {
             lines.append("the gate would have passed this window")
         }
@@ -161,16 +182,27 @@ extension AnalysisReplay.Outcome {
     public var json: JSONValue {
         .object([
             "version": .string(version), "baseline": baseline.map(JSONValue.string) ?? .null,
-            "from": .string(Timestamp.format(from)), "to": .string(Timestamp.format(to)), "evaluations": .int(Int64(evaluations)),
-            "metrics": .array(metrics.map { metric in
-                .object(["name": .string(metric.name), "query": .string(metric.query), "threshold": .string(metric.threshold),
-                         "pass": .int(Int64(metric.passes)), "fail": .int(Int64(metric.failures)), "inconclusive": .int(Int64(metric.inconclusives)), "waiting": .int(Int64(metric.waiting)),
-                         "worst": metric.worst.map(JSONValue.number) ?? .null,
-                         "first_failure": metric.firstFailure.map { .string(Timestamp.format($0.at)) } ?? .null])
-            }),
-            "held": held.map { .object(["at": .string(Timestamp.format($0.at)), "reason": .string($0.reason)]) } ?? .null,
+            "from": .string(Timestamp.format(from)), "to": .string(Timestamp.format(to)),
+            "evaluations": .int(Int64(evaluations)),
+            "metrics": .array(
+                metrics.map { metric in
+                    .object([
+                        "name": .string(metric.name), "query": .string(metric.query),
+                        "threshold": .string(metric.threshold),
+                        "pass": .int(Int64(metric.passes)), "fail": .int(Int64(metric.failures)),
+                        "inconclusive": .int(Int64(metric.inconclusives)), "waiting": .int(Int64(metric.waiting)),
+                        "worst": metric.worst.map(JSONValue.number) ?? .null,
+                        "first_failure": metric.firstFailure.map { .string(Timestamp.format($0.at)) } ?? .null,
+                    ])
+                }),
+            "held": held.map { .object(["at": .string(Timestamp.format($0.at)), "reason": .string($0.reason)]) }
+                ?? .null,
             "steps_ended": stepsEnded.map { .string(Timestamp.format($0)) } ?? .null,
-            "tripped": tripped.map { .object(["at": .string(Timestamp.format($0.at)), "metric": .string($0.metric), "reason": .string($0.reason)]) } ?? .null,
+            "tripped": tripped.map {
+                .object([
+                    "at": .string(Timestamp.format($0.at)), "metric": .string($0.metric), "reason": .string($0.reason),
+                ])
+            } ?? .null,
         ])
     }
 }

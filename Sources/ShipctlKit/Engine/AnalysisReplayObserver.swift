@@ -14,14 +14,17 @@ final class AnalysisReplayObserver: AnalysisWatchObserver, @unchecked Sendable {
         self.clock = clock
         self.end = end
         summaries = metrics.map {
-            AnalysisReplay.MetricSummary(name: $0.name, query: $0.source.filled(placeholders).display,
-                                         threshold: MetricEvaluator.describeThreshold($0))
+            AnalysisReplay.MetricSummary(
+                name: $0.name, query: $0.source.filled(placeholders).display,
+                threshold: MetricEvaluator.describeThreshold($0))
         }
     }
 
     func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) {}
 
-    func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64) async throws(ShipctlError) {
+    func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)
+        async throws(ShipctlError)
+    {
         rounds += 1
         let at = clock.wallNow()
         for evaluation in evaluations {
@@ -32,7 +35,9 @@ final class AnalysisReplayObserver: AnalysisWatchObserver, @unchecked Sendable {
 
     func shouldStop() async -> Bool { clock.wallNow() >= end }
 
-    private static func add(_ evaluation: MetricEvaluation, at: Date, metric: MetricConfig, to summary: inout AnalysisReplay.MetricSummary) {
+    private static func add(
+        _ evaluation: MetricEvaluation, at: Date, metric: MetricConfig, to summary: inout AnalysisReplay.MetricSummary
+    ) {
         switch evaluation.verdict {
         case .pass: summary.passes += 1
         case .inconclusive: summary.inconclusives += 1

@@ -51,7 +51,9 @@ struct AnalysisWatch {
             // (by one interval at most): a gate never passes on an unconfirmed failure.
             guard remaining > .zero || !confirming.isEmpty else {
                 return waitingFor.isEmpty
-                    ? .passed : .insufficient(waitingFor.joined(separator: "; ") + " after \(DurationParser.format(judge.maxExtension)) more")
+                    ? .passed
+                    : .insufficient(
+                        waitingFor.joined(separator: "; ") + " after \(DurationParser.format(judge.maxExtension)) more")
             }
             if !waitingFor.isEmpty, !announcedWait, clock.now() >= deadline {
                 announcedWait = true
@@ -79,19 +81,25 @@ struct AnalysisWatch {
             }
             lastEvaluated = clock.wallNow()
             let window = "\(max(1, Int(clock.wallNow().timeIntervalSince(since).rounded(.up))))s"
-            var evaluations = await evaluate(due.filter { !stale.contains($0.name) }, evaluator: evaluator, window: window)
+            var evaluations = await evaluate(
+                due.filter { !stale.contains($0.name) }, evaluator: evaluator, window: window)
             for metric in due where stale.contains(metric.name) {
-                evaluations.append(MetricEvaluation.noNewSample(metric, query: metric.source.filled(placeholders).display, waited: interval))
+                evaluations.append(
+                    MetricEvaluation.noNewSample(
+                        metric, query: metric.source.filled(placeholders).display, waited: interval))
             }
             let leftMs = max(Int64(0), (deadline - clock.now()).milliseconds)
             try await observer.evaluated(evaluations, label: label, confirming: !confirming.isEmpty, leftMs: leftMs)
             var stop: Ending?
             for evaluation in evaluations {
-                if stop == nil, let reason = tally.record(evaluation) { stop = .failed(metric: evaluation.metric, reason: reason) }
+                if stop == nil, let reason = tally.record(evaluation) {
+                    stop = .failed(metric: evaluation.metric, reason: reason)
+                }
             }
             if let stop { return stop }
             // A judged metric keeps waiting until the canary has had the requests it needs; one that could not be read keeps its state.
-            for evaluation in evaluations where evaluation.verdict != .inconclusive && judged.contains(where: { $0.name == evaluation.metric }) {
+            for evaluation in evaluations
+            where evaluation.verdict != .inconclusive && judged.contains(where: { $0.name == evaluation.metric }) {
                 waitingFor.removeAll { $0.hasPrefix("\(evaluation.metric): ") }
                 if evaluation.verdict == .waiting { waitingFor.append("\(evaluation.metric): \(evaluation.reason)") }
             }
@@ -110,32 +118,47 @@ struct AnalysisWatch {
             let (source, clock) = (source, clock)
             let stale = await withTaskGroup(of: (String, Bool?).self) { group in
                 for (name, query) in waits {
-                    group.addTask { (name, await source.awaitNewSample(for: query, after: lastEvaluated, limit: limit, clock: clock)) }
+                    group.addTask {
+                        (
+                            name,
+                            await source.awaitNewSample(for: query, after: lastEvaluated, limit: limit, clock: clock)
+                        )
+                    }
                 }
                 var found: Set<String> = []
                 for await (name, fresh) in group where fresh == false { found.insert(name) }
                 return found
             }
             return Task.isCancelled ? nil : stale
-        case let .after(delay):
+        case .after(let delay):
             do { try await clock.sleep(min(delay, limit)) } catch { return nil }
             return []
         }
     }
 
     /// One round: every due metric evaluated at once, answers in the order of the configuration.
-    private func evaluate(_ metrics: [MetricConfig], evaluator: MetricEvaluator, window: String) async -> [MetricEvaluation] {
+    private func evaluate(_ metrics: [MetricConfig], evaluator: MetricEvaluator, window: String) async
+        -> [MetricEvaluation]
+    {
         let (ledger, judge, placeholders, baseline) = (ledger, analysis.judge, placeholders, baseline)
         return await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
             for (position, metric) in metrics.enumerated() {
                 group.addTask {
                     if metric.mannWhitney {
-                        return (position, await evaluator.judgeShift(metric, placeholders: placeholders, ledger: ledger, config: judge))
+                        return (
+                            position,
+                            await evaluator.judgeShift(
+                                metric, placeholders: placeholders, ledger: ledger, config: judge)
+                        )
                     }
                     guard metric.total != nil else {
                         return (position, await evaluator.evaluate(metric, canary: placeholders, baseline: baseline))
                     }
-                    return (position, await evaluator.judge(metric, placeholders: placeholders, window: window, ledger: ledger, config: judge))
+                    return (
+                        position,
+                        await evaluator.judge(
+                            metric, placeholders: placeholders, window: window, ledger: ledger, config: judge)
+                    )
                 }
             }
             var collected: [(Int, MetricEvaluation)] = []

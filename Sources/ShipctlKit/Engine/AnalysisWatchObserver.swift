@@ -7,7 +7,8 @@ protocol AnalysisWatchObserver {
     /// The pause is over but judged metrics still lack evidence; said once per watch.
     func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig)
     /// One round of evaluations, in the order of the configuration; `leftMs` is the pause left.
-    func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64) async throws(ShipctlError)
+    func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)
+        async throws(ShipctlError)
     /// Asked before every round: true ends the watch at once, as passed (the caller knows why).
     func shouldStop() async -> Bool
 }

@@ -36,10 +36,13 @@ public struct CanaryEngine: Sendable {
     public func promote(_ options: PromoteOptions) async throws(ShipctlError) -> PromoteOutcome {
         var deps = dependencies
         if options.dryRun {
-            deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in reporter.event("dry-run", line) }
+            deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in
+                reporter.event("dry-run", line)
+            }
         }
         let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
-        return try await deps.holdingLock(scope, deployment: deploymentID, locking: !options.dryRun) { recorder throws(ShipctlError) in
+        return try await deps.holdingLock(scope, deployment: deploymentID, locking: !options.dryRun) {
+            recorder throws(ShipctlError) in
             try await CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options).execute()
         }
     }
@@ -52,13 +55,16 @@ public struct CanaryEngine: Sendable {
             reporter.event("noop", "\(service.name)/\(env.name): no deployment is in flight; nothing to resume")
             return nil
         }
-        return try await dependencies.holdingLock(scope, deployment: seen.deployment) { recorder throws(ShipctlError) -> PromoteOutcome? in
+        return try await dependencies.holdingLock(scope, deployment: seen.deployment) {
+            recorder throws(ShipctlError) -> PromoteOutcome? in
             // Read again under the lock: another resume or abort may have finished it meanwhile.
             guard let interrupted = try await inFlight(), interrupted.deployment == seen.deployment else {
                 reporter.event("noop", "deployment \(seen.deployment) was finished by someone else; nothing to resume")
                 return nil
             }
-            let run = CanaryRun(engine: self, dependencies: dependencies, recorder: recorder, options: PromoteOptions(holdOnCancel: holdOnCancel))
+            let run = CanaryRun(
+                engine: self, dependencies: dependencies, recorder: recorder,
+                options: PromoteOptions(holdOnCancel: holdOnCancel))
             return try await run.resume(interrupted)
         }
     }

@@ -9,16 +9,21 @@ extension CanaryRun {
     /// traffic goes back to stable as `rollback` would, the log written when it answers.
     func lockLost() async -> CanaryEngine.Phase? {
         guard let holder = recorder.lockHolder,
-              let reason = await lockWatch.check(dependencies.store, recorder.scope, holder: holder) else { return nil }
+            let reason = await lockWatch.check(dependencies.store, recorder.scope, holder: holder)
+        else { return nil }
         reporter.warning("lost the deployment lock of \(service.name)/\(env.name): \(reason)")
         do {
             _ = try await dependencies.store.acquireLock(recorder.scope, holder: holder)
-            return .reverting(reason: "the deployment lock was lost (\(reason)); taken back, it shows that no other runner moved this target")
+            return .reverting(
+                reason:
+                    "the deployment lock was lost (\(reason)); taken back, it shows that no other runner moved this target"
+            )
         } catch .locked(_, _, let other) {
             return .holding(reason: "the deployment lock was lost (\(reason)) and is held by \(other)")
         } catch {
-            return .reverting(reason: "the deployment lock was lost (\(reason)) and the state database does not answer "
-                                  + "(\(error.description))")
+            return .reverting(
+                reason: "the deployment lock was lost (\(reason)) and the state database does not answer "
+                    + "(\(error.description))")
         }
     }
 
@@ -26,10 +31,13 @@ extension CanaryRun {
     func holdWithoutLock(_ context: StepContext, reason: String) async -> ShipctlError {
         reporter.endGroup()
         let live = (try? await context.provider.readSplit())?.description ?? "unknown"
-        _ = try? await recorder.record(.info, AuditAction.deploymentHold, step: "lock", args: ["reason": .string(reason), "live": .string(live)],
-                                       outcome: "held")
-        return .runtime("\(reason): another runner may be moving \(context.provider.target) now, so this run leaves its traffic as it is (\(live)) and stops",
-                        hint: "see who holds the lock with `shipctl status --service \(service.name) --env \(env.name)`; once nobody does, "
-                            + "`shipctl resume` or `shipctl abort` the deployment")
+        _ = try? await recorder.record(
+            .info, AuditAction.deploymentHold, step: "lock", args: ["reason": .string(reason), "live": .string(live)],
+            outcome: "held")
+        return .runtime(
+            "\(reason): another runner may be moving \(context.provider.target) now, so this run leaves its traffic as it is (\(live)) and stops",
+            hint:
+                "see who holds the lock with `shipctl status --service \(service.name) --env \(env.name)`; once nobody does, "
+                + "`shipctl resume` or `shipctl abort` the deployment")
     }
 }

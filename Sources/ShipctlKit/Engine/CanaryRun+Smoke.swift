@@ -13,21 +13,29 @@ extension CanaryRun {
     func smoke(_ context: StepContext, step: String) async throws(ShipctlError) -> String? {
         guard !service.smoke.isEmpty else { return nil }
         if options.dryRun {
-            for test in service.smoke { reporter.event("dry-run", "would run smoke test \(test.name) against version \(context.canary)") }
+            for test in service.smoke {
+                reporter.event("dry-run", "would run smoke test \(test.name) against version \(context.canary)")
+            }
             return nil
         }
-        let runner = SmokeRunner(provider: context.provider, runner: dependencies.runner, http: dependencies.http,
-                                 redactor: dependencies.redactor, workingDirectory: URL(fileURLWithPath: engine.config.path).deletingLastPathComponent().path)
+        let runner = SmokeRunner(
+            provider: context.provider, runner: dependencies.runner, http: dependencies.http,
+            redactor: dependencies.redactor,
+            workingDirectory: URL(fileURLWithPath: engine.config.path).deletingLastPathComponent().path)
         for test in service.smoke {
             let result = await runner.run(test, version: context.canary, placeholders: context.placeholders)
             // A test cut short by a signal says nothing about the version: the signal decides what happens next.
             let interrupted = !result.passed && dependencies.cancellation.signal != nil
-            try await recorder.record(.info, AuditAction.smoke, step: step,
-                                args: ["test": .string(test.name), "detail": .string(result.detail), "version": .string(context.canary)],
-                                outcome: result.passed ? "pass" : (interrupted ? "cancelled" : "fail"), durationMs: result.durationMs)
+            try await recorder.record(
+                .info, AuditAction.smoke, step: step,
+                args: [
+                    "test": .string(test.name), "detail": .string(result.detail), "version": .string(context.canary),
+                ],
+                outcome: result.passed ? "pass" : (interrupted ? "cancelled" : "fail"), durationMs: result.durationMs)
             if interrupted { return nil }
-            reporter.event("smoke", "smoke \(test.name): \(result.passed ? "pass" : "FAIL") (\(result.detail))",
-                           ["test": .string(test.name), "passed": .bool(result.passed), "detail": .string(result.detail)])
+            reporter.event(
+                "smoke", "smoke \(test.name): \(result.passed ? "pass" : "FAIL") (\(result.detail))",
+                ["test": .string(test.name), "passed": .bool(result.passed), "detail": .string(result.detail)])
             if !result.passed { return "smoke test \(test.name) failed at \(step): \(result.detail)" }
         }
         return nil

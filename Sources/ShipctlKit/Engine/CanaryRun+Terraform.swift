@@ -5,9 +5,11 @@ extension CanaryRun {
     func applyTerraform() async throws(ShipctlError) -> String? {
         guard let block = service.terraform else { return nil }
         let placeholders = Placeholders(["service": service.name, "env": env.name])
-        let terraform = Terraform(directory: engine.config.resolvePath(placeholders.fill(block.dir)),
-                                  variables: block.vars.map { ($0.name, placeholders.fill($0.value)) },
-                                  applyTimeout: engine.config.timeouts.terraform, runner: dependencies.runner, redactor: dependencies.redactor)
+        let terraform = Terraform(
+            directory: engine.config.resolvePath(placeholders.fill(block.dir)),
+            variables: block.vars.map { ($0.name, placeholders.fill($0.value)) },
+            applyTimeout: engine.config.timeouts.terraform, runner: dependencies.runner, redactor: dependencies.redactor
+        )
         reporter.beginGroup("terraform in \(terraform.directory)")
         defer { reporter.endGroup() }
         try await terraform.initialise()
@@ -15,15 +17,20 @@ extension CanaryRun {
         reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
         // Not even --yes: applied, this plan would finish the rollout before the canary starts.
         if let takeover = TrafficTakeover.find(in: plan.resources, for: service.target).first {
-            throw .runtime(takeover.problem,
-                           hint: "\(takeover.fix) in \(terraform.directory), so that shipctl moves traffic step by step; nothing was applied")
+            throw .runtime(
+                takeover.problem,
+                hint:
+                    "\(takeover.fix) in \(terraform.directory), so that shipctl moves traffic step by step; nothing was applied"
+            )
         }
         if plan.isDestructive && !options.yes {
-            throw .runtime("the terraform plan destroys or replaces resources: \(plan.headline)",
-                           hint: "review it with `terraform -chdir=\(terraform.directory) plan`; pass --yes to apply it anyway")
+            throw .runtime(
+                "the terraform plan destroys or replaces resources: \(plan.headline)",
+                hint: "review it with `terraform -chdir=\(terraform.directory) plan`; pass --yes to apply it anyway")
         }
         if plan.hasChanges {
-            try await recorder.performing(AuditAction.terraformApply, step: "terraform", args: plan.auditArgs) { () async throws(ShipctlError) in
+            try await recorder.performing(AuditAction.terraformApply, step: "terraform", args: plan.auditArgs) {
+                () async throws(ShipctlError) in
                 try await terraform.apply(plan)
             }
         }
@@ -32,8 +39,9 @@ extension CanaryRun {
         let outputs = try await terraform.outputs()
         guard let outputName = block.versionOutput else { return nil }
         guard let output = outputs[outputName] else {
-            throw .runtime("terraform output `\(outputName)` does not exist in \(terraform.directory)",
-                           hint: "outputs there: \(outputs.keys.sorted().joined(separator: ", ")); fix `terraform.version_output`")
+            throw .runtime(
+                "terraform output `\(outputName)` does not exist in \(terraform.directory)",
+                hint: "outputs there: \(outputs.keys.sorted().joined(separator: ", ")); fix `terraform.version_output`")
         }
         guard let version = output.value.stringValue else {
             throw .runtime("terraform output `\(outputName)` is not a single version")
@@ -54,7 +62,8 @@ extension CanaryRun {
             }
         }
         if options.dryRun { return try await provider.publishVersion() }
-        return try await recorder.performing(AuditAction.versionPublish, step: "version", args: [:]) { () async throws(ShipctlError) -> String in
+        return try await recorder.performing(AuditAction.versionPublish, step: "version", args: [:]) {
+            () async throws(ShipctlError) -> String in
             try await provider.publishVersion()
         }
     }

@@ -15,57 +15,86 @@ struct CanaryRun {
     var reporter: Reporter { dependencies.reporter }
 
     func execute() async throws(ShipctlError) -> PromoteOutcome {
-        let provider = ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
+        let provider = ProviderFactory.provider(
+            for: service, env: env, config: engine.config, dependencies: dependencies)
         let store = dependencies.store
         if !options.dryRun && !store.spansMachines && ProcessInfo.processInfo.environment["CI"] == "true" {
-            reporter.warning("state is kept in \(store.location) on this machine: under CI its lock does not span runners and its audit log is lost with the runner; set `state.url` to your team's PostgreSQL database")
+            reporter.warning(
+                "state is kept in \(store.location) on this machine: under CI its lock does not span runners and its audit log is lost with the runner; set `state.url` to your team's PostgreSQL database"
+            )
         }
         let history = options.dryRun ? DeploymentHistory() : try await store.history(recorder.scope)
         if let broken = history.untrustedFrom {
-            throw .runtime("the audit log in \(store.location) cannot be trusted: \(broken)",
-                           hint: "run `shipctl audit verify`; restore the log from a trusted copy before promoting (`shipctl rollback` still works)")
+            throw .runtime(
+                "the audit log in \(store.location) cannot be trusted: \(broken)",
+                hint:
+                    "run `shipctl audit verify`; restore the log from a trusted copy before promoting (`shipctl rollback` still works)"
+            )
         }
         if let interrupted = history.inFlight {
             let live = (try? await provider.readSplit())?.description ?? "unknown (the provider could not be read)"
-            throw .interrupted(InterruptedDeployment(interrupted, service: service.name, env: env.name, live: live).message)
+            throw .interrupted(
+                InterruptedDeployment(interrupted, service: service.name, env: env.name, live: live).message)
         }
 
         let terraformVersion = try await applyTerraform()
         let before = try await provider.readSplit()
         if !before.isSettled {
-            throw .runtime("\(provider.target) already routes \(before.description), but no shipctl deployment is in flight",
-                           hint: "someone shifted traffic by hand; put it back with `shipctl rollback --service \(service.name) --env \(env.name) --to VERSION` first")
+            throw .runtime(
+                "\(provider.target) already routes \(before.description), but no shipctl deployment is in flight",
+                hint:
+                    "someone shifted traffic by hand; put it back with `shipctl rollback --service \(service.name) --env \(env.name) --to VERSION` first"
+            )
         }
         let stable = before.stable
         let canary = try await chooseVersion(provider: provider, terraformVersion: terraformVersion)
         if canary == stable {
-            reporter.event("noop", "\(provider.target): version \(canary) already serves 100% of traffic; nothing to promote",
-                           ["service": .string(service.name), "env": .string(env.name), "version": .string(canary)])
-            return PromoteOutcome(deployment: recorder.deployment, service: service.name, env: env.name, stable: stable, version: canary, outcome: .succeeded)
+            reporter.event(
+                "noop", "\(provider.target): version \(canary) already serves 100% of traffic; nothing to promote",
+                ["service": .string(service.name), "env": .string(env.name), "version": .string(canary)])
+            return PromoteOutcome(
+                deployment: recorder.deployment, service: service.name, env: env.name, stable: stable, version: canary,
+                outcome: .succeeded)
         }
 
-        let steps = service.steps.map { "\(Percent.format($0.weight))%" + ($0.pause > .zero ? " for \(DurationParser.format($0.pause))" : "") }
-        reporter.event("start", "promoting \(service.name)/\(env.name): \(provider.target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
-                       ["deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary),
-                        "service": .string(service.name), "env": .string(env.name)])
-        try await recorder.record(.info, AuditAction.deploymentStart, step: "start",
-                            args: ["stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
-                                   "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun)])
-        return try await drive(context(provider: provider, stable: stable, canary: canary), from: .preTrafficSmoke, revision: before.revision)
+        let steps = service.steps.map {
+            "\(Percent.format($0.weight))%" + ($0.pause > .zero ? " for \(DurationParser.format($0.pause))" : "")
+        }
+        reporter.event(
+            "start",
+            "promoting \(service.name)/\(env.name): \(provider.target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
+            [
+                "deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary),
+                "service": .string(service.name), "env": .string(env.name),
+            ])
+        try await recorder.record(
+            .info, AuditAction.deploymentStart, step: "start",
+            args: [
+                "stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
+                "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun),
+            ])
+        return try await drive(
+            context(provider: provider, stable: stable, canary: canary), from: .preTrafficSmoke,
+            revision: before.revision)
     }
 
     /// Picks an interrupted deployment up where the live split says it is: the
     /// step whose weight the canary holds is shifted (a no-op if already there),
     /// smoke-tested and analysed again, so nothing is skipped.
     func resume(_ interrupted: DeploymentHistory.InFlight) async throws(ShipctlError) -> PromoteOutcome {
-        let provider = ProviderFactory.provider(for: service, env: env, config: engine.config, dependencies: dependencies)
+        let provider = ProviderFactory.provider(
+            for: service, env: env, config: engine.config, dependencies: dependencies)
         let live = try await provider.readSplit()
         let own = [interrupted.stable, interrupted.canary]
         guard own.contains(live.stable), live.isSettled || own.contains(live.canary ?? "") else {
-            throw .runtime("\(provider.target) routes \(live.description), which is not deployment \(interrupted.deployment)'s \(interrupted.stable) → \(interrupted.canary)",
-                           hint: "traffic was changed by hand; put it where it belongs with `shipctl rollback --service \(service.name) --env \(env.name) --to VERSION`")
+            throw .runtime(
+                "\(provider.target) routes \(live.description), which is not deployment \(interrupted.deployment)'s \(interrupted.stable) → \(interrupted.canary)",
+                hint:
+                    "traffic was changed by hand; put it where it belongs with `shipctl rollback --service \(service.name) --env \(env.name) --to VERSION`"
+            )
         }
-        let canaryPercent = live.stable == interrupted.canary ? 100 : (live.canary == interrupted.canary ? live.canaryPercent : 0)
+        let canaryPercent =
+            live.stable == interrupted.canary ? 100 : (live.canary == interrupted.canary ? live.canaryPercent : 0)
         let phase: CanaryEngine.Phase
         let from: String
         if let reason = interrupted.revertReason {
@@ -78,22 +107,35 @@ struct CanaryRun {
             phase = .preTrafficSmoke
             from = "the pre-traffic smoke tests"
         }
-        reporter.event("resume", "resuming deployment \(interrupted.deployment) of \(service.name)/\(env.name) (\(interrupted.stable) → \(interrupted.canary)): live traffic \(live.description); continuing from \(from)",
-                       ["deployment": .string(interrupted.deployment), "live": live.json, "stable": .string(interrupted.stable),
-                        "canary": .string(interrupted.canary), "service": .string(service.name), "env": .string(env.name)])
-        try await recorder.record(.info, AuditAction.deploymentResume, step: "resume",
-                            args: ["live": live.json, "from": .string(from), "stable": .string(interrupted.stable), "canary": .string(interrupted.canary)])
-        return try await drive(context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase, revision: live.revision)
+        reporter.event(
+            "resume",
+            "resuming deployment \(interrupted.deployment) of \(service.name)/\(env.name) (\(interrupted.stable) → \(interrupted.canary)): live traffic \(live.description); continuing from \(from)",
+            [
+                "deployment": .string(interrupted.deployment), "live": live.json, "stable": .string(interrupted.stable),
+                "canary": .string(interrupted.canary), "service": .string(service.name), "env": .string(env.name),
+            ])
+        try await recorder.record(
+            .info, AuditAction.deploymentResume, step: "resume",
+            args: [
+                "live": live.json, "from": .string(from), "stable": .string(interrupted.stable),
+                "canary": .string(interrupted.canary),
+            ])
+        return try await drive(
+            context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase,
+            revision: live.revision)
     }
 
     func context(provider: any TrafficProvider, stable: String, canary: String) -> StepContext {
         let placeholders = Placeholders.deployment(service: service, env: env, canary: canary, stable: stable)
-        return StepContext(provider: provider, stable: stable, canary: canary, placeholders: placeholders,
-                           baseline: placeholders.withCanary(stable))
+        return StepContext(
+            provider: provider, stable: stable, canary: canary, placeholders: placeholders,
+            baseline: placeholders.withCanary(stable))
     }
 
     /// Runs the phases to an end, and whatever the end, puts the deployment in the job summary.
-    func drive(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> PromoteOutcome {
+    func drive(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?) async throws(ShipctlError)
+        -> PromoteOutcome
+    {
         do {
             let outcome = try await driveToTheEnd(context, from: phase, revision: revision)
             await summarise()
@@ -108,12 +150,16 @@ struct CanaryRun {
     /// so the two cannot disagree; only under GitHub Actions, where someone reads it.
     func summarise() async {
         guard reporter.writesSummary, !options.dryRun,
-              let records = try? await dependencies.store.records(where: { $0.field("deployment") == recorder.deployment }),
-              let timeline = DeploymentTimeline(records: records) else { return }
+            let records = try? await dependencies.store.records(where: { $0.field("deployment") == recorder.deployment }
+            ),
+            let timeline = DeploymentTimeline(records: records)
+        else { return }
         reporter.appendSummary(StepSummary.markdown(timeline))
     }
 
-    func driveToTheEnd(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> PromoteOutcome {
+    func driveToTheEnd(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?)
+        async throws(ShipctlError) -> PromoteOutcome
+    {
         let outcome: DeploymentOutcome
         do {
             outcome = try await runPhases(context, from: phase, revision: revision)
@@ -129,7 +175,9 @@ struct CanaryRun {
             _ = try await revert(context, reason: "runtime failure: \(error.description)", flipFlags: false)
             throw error
         }
-        return PromoteOutcome(deployment: recorder.deployment, service: service.name, env: env.name, stable: context.stable, version: context.canary, outcome: outcome)
+        return PromoteOutcome(
+            deployment: recorder.deployment, service: service.name, env: env.name, stable: context.stable,
+            version: context.canary, outcome: outcome)
     }
 
     struct StepContext {
@@ -142,9 +190,12 @@ struct CanaryRun {
 
     /// The state machine: each phase does its work and names the next one. A
     /// signal between phases redirects any phase that does not already lead to an end.
-    func runPhases(_ context: StepContext, from start: CanaryEngine.Phase, revision: String?) async throws(ShipctlError) -> DeploymentOutcome {
+    func runPhases(_ context: StepContext, from start: CanaryEngine.Phase, revision: String?) async throws(ShipctlError)
+        -> DeploymentOutcome
+    {
         var phase = start
-        var tally = AnalysisTally(failureLimit: service.analysis.failureLimit, inconclusiveLimit: service.analysis.inconclusiveLimit)
+        var tally = AnalysisTally(
+            failureLimit: service.analysis.failureLimit, inconclusiveLimit: service.analysis.inconclusiveLimit)
         var revision = revision
         while true {
             if let signal = dependencies.cancellation.signal, !phase.isTerminal {
@@ -153,21 +204,22 @@ struct CanaryRun {
             switch phase {
             case .preTrafficSmoke:
                 phase = try await preTrafficSmoke(context)
-            case let .shift(index):
+            case .shift(let index):
                 if let lost = await lockLost() {
                     phase = lost
                     continue
                 }
                 (phase, revision) = try await shift(context, step: index, revision: revision)
-            case let .analyse(index):
+            case .analyse(let index):
                 phase = try await analyse(context, step: index, tally: &tally)
-            case let .reverting(reason):
-                throw .gatesFailed(reason: reason, revertedTo: try await revert(context, reason: reason, flipFlags: true))
-            case let .cancelling(signal):
+            case .reverting(let reason):
+                throw .gatesFailed(
+                    reason: reason, revertedTo: try await revert(context, reason: reason, flipFlags: true))
+            case .cancelling(let signal):
                 throw try await cancel(context, signal: signal)
-            case let .holding(reason):
+            case .holding(let reason):
                 throw await holdWithoutLock(context, reason: reason)
-            case let .done(outcome):
+            case .done(let outcome):
                 return outcome
             }
         }

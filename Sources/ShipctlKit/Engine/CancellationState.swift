@@ -17,7 +17,10 @@ public final class CancellationState: @unchecked Sendable {
     public func receive(_ signal: Int32) -> Bool {
         lock.withLock {
             count += 1
-            if first == nil { first = signal; return true }
+            if first == nil {
+                first = signal
+                return true
+            }
             return false
         }
     }
@@ -46,6 +49,6 @@ public final class SignalWatcher: @unchecked Sendable {
     }
 
     deinit {
-        sources.forEach { $0.cancel() }
+        for source in sources { source.cancel() }
     }
 }

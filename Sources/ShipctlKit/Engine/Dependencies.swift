@@ -21,9 +21,12 @@ public struct Dependencies: Sendable {
     /// Where records of actions already taken wait while the audit log does not answer.
     public var spool: AuditSpool?
 
-    public init(runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
-                actor: Actor = .current(), cancellation: CancellationState = CancellationState(), environment: [String: String] = [:],
-                clock: EngineClock = .system, metricSource: (any MetricSource)? = nil) {
+    public init(
+        runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
+        actor: Actor = .current(), cancellation: CancellationState = CancellationState(),
+        environment: [String: String] = [:],
+        clock: EngineClock = .system, metricSource: (any MetricSource)? = nil
+    ) {
         self.environment = environment
         self.metricSource = metricSource
         self.runner = runner
@@ -46,9 +49,12 @@ public struct Dependencies: Sendable {
 /// uses, from the kinds its configuration names, or the replacements a test gives.
 public enum ProviderFactory {
     /// What every configured kind gets from the world in `env`.
-    public static func context(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> EnvironmentContext {
-        var context = EnvironmentContext(runner: dependencies.runner, http: dependencies.http, awsAPI: dependencies.directAPI,
-                                         redactor: dependencies.redactor, region: env.region, environment: dependencies.environment)
+    public static func context(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies)
+        -> EnvironmentContext
+    {
+        var context = EnvironmentContext(
+            runner: dependencies.runner, http: dependencies.http, awsAPI: dependencies.directAPI,
+            redactor: dependencies.redactor, region: env.region, environment: dependencies.environment)
         context.metricEndpoints = env.metricEndpoints
         context.baseDirectory = URL(fileURLWithPath: config.path).deletingLastPathComponent().path
         context.callTimeout = config.timeouts.providerCall
@@ -56,25 +62,33 @@ public enum ProviderFactory {
         return context
     }
 
-    public static func provider(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
-                                dependencies: Dependencies) -> any TrafficProvider {
+    public static func provider(
+        for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
+        dependencies: Dependencies
+    ) -> any TrafficProvider {
         if let given = dependencies.trafficProviders[service.name] { return given }
         return service.target.provider(context(config: config, env: env, dependencies: dependencies))
     }
 
     /// What the history and the lock of `service` in `env` are kept for.
-    public static func scope(for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
-                             dependencies: Dependencies) -> StateScope {
+    public static func scope(
+        for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
+        dependencies: Dependencies
+    ) -> StateScope {
         let target = service.target.identity(context(config: config, env: env, dependencies: dependencies))
         return StateScope(service: service.name, env: env.name, target: target)
     }
 
-    public static func metricSource(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any MetricSource {
+    public static func metricSource(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies)
+        -> any MetricSource
+    {
         if let given = dependencies.metricSource { return given }
         return ConfiguredMetricSource(context: context(config: config, env: env, dependencies: dependencies))
     }
 
-    public static func flagStore(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies) -> any FlagStore {
+    public static func flagStore(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies)
+        -> any FlagStore
+    {
         if let given = dependencies.flagStore { return given }
         return ConfiguredFlagStore(context: context(config: config, env: env, dependencies: dependencies))
     }

@@ -4,15 +4,19 @@ extension Dependencies {
     /// Runs `body` holding the lock of `scope` — taking it over, on the
     /// record, from a holder whose process is gone — and releases it however
     /// `body` ends. Without `locking` (dry runs) nothing is locked or recorded.
-    func holdingLock<T>(_ scope: StateScope, deployment: String, locking: Bool = true,
-                        _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+    func holdingLock<T>(
+        _ scope: StateScope, deployment: String, locking: Bool = true,
+        _ body: (DeploymentRecorder) async throws(ShipctlError) -> T
+    ) async throws(ShipctlError) -> T {
         let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
-        let recorder = DeploymentRecorder(deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
-                                          lockHolder: locking ? holder : nil, spool: spool)
+        let recorder = DeploymentRecorder(
+            deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
+            lockHolder: locking ? holder : nil, spool: spool)
         if locking {
-            if case let .tookOver(previous) = try await store.acquireLock(scope, holder: holder) {
+            if case .tookOver(let previous) = try await store.acquireLock(scope, holder: holder) {
                 reporter.warning("took over the lock of \(previous), whose process is gone")
-                try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
+                try await recorder.record(
+                    .info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
             }
             // What an earlier run could not write goes in first: the history read next must include it.
             await deliverSpool(patience: .zero)
@@ -50,12 +54,14 @@ extension Dependencies {
             let delivery = await spool.deliver(to: store)
             written += delivery.written
             if delivery.dropped > 0 {
-                reporter.warning("\(delivery.dropped) kept deployment end(s) were not written: "
-                                     + "someone else finished the deployment meanwhile")
+                reporter.warning(
+                    "\(delivery.dropped) kept deployment end(s) were not written: "
+                        + "someone else finished the deployment meanwhile")
             }
             if delivery.remaining == 0 {
                 if written > 0 {
-                    reporter.event("spool", "the audit log answers again: \(written) record(s) kept while it did not are written")
+                    reporter.event(
+                        "spool", "the audit log answers again: \(written) record(s) kept while it did not are written")
                 }
                 return
             }
@@ -63,8 +69,9 @@ extension Dependencies {
             let limit = cancellation.signal == nil ? patience : min(patience, Self.spoolPatience(cancelled: true))
             guard clock.now() - started + pause <= limit else {
                 let why = delivery.error.map { " (\($0.description))" } ?? ""
-                reporter.warning("the audit log still does not answer\(why): \(delivery.remaining) record(s) wait in \(spool.path); "
-                                     + "the next shipctl command that takes the lock from this folder writes them")
+                reporter.warning(
+                    "the audit log still does not answer\(why): \(delivery.remaining) record(s) wait in \(spool.path); "
+                        + "the next shipctl command that takes the lock from this folder writes them")
                 return
             }
             try? await clock.sleep(pause)

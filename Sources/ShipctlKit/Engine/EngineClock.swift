@@ -9,12 +9,15 @@ public struct EngineClock: Sendable {
     public var wallNow: @Sendable () -> Date
     public var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(now: @escaping @Sendable () -> ContinuousClock.Instant, wallNow: @escaping @Sendable () -> Date,
-                sleep: @escaping @Sendable (Duration) async throws -> Void) {
+    public init(
+        now: @escaping @Sendable () -> ContinuousClock.Instant, wallNow: @escaping @Sendable () -> Date,
+        sleep: @escaping @Sendable (Duration) async throws -> Void
+    ) {
         self.now = now
         self.wallNow = wallNow
         self.sleep = sleep
     }
 
-    public static let system = EngineClock(now: { ContinuousClock.now }, wallNow: { Date() }, sleep: { try await Task.sleep(for: $0) })
+    public static let system = EngineClock(
+        now: { ContinuousClock.now }, wallNow: { Date() }, sleep: { try await Task.sleep(for: $0) })
 }

@@ -25,8 +25,10 @@ public struct EnvironmentContext: Sendable {
     /// A moment of the past that metric reads answer as of (`analyze`); nil reads the present.
     public var asOf: Date?
 
-    public init(runner: any ProcessRunning, http: any HTTPClient, awsAPI: (any HTTPClient)?, redactor: Redactor,
-                region: String?, environment: [String: String]) {
+    public init(
+        runner: any ProcessRunning, http: any HTTPClient, awsAPI: (any HTTPClient)?, redactor: Redactor,
+        region: String?, environment: [String: String]
+    ) {
         self.runner = runner
         self.http = http
         self.awsAPI = awsAPI
@@ -38,7 +40,11 @@ public struct EnvironmentContext: Sendable {
     /// The address the environment gives for `endpoint`, or why a query of that kind cannot be read.
     func address(of endpoint: MetricEndpoint) -> Result<String, MetricBackendProblem> {
         guard let address = metricEndpoints[endpoint.key] else {
-            return .failure(MetricBackendProblem(message: "no \(endpoint.name) URL is configured for this environment (`\(endpoint.key): \(endpoint.example)`)"))
+            return .failure(
+                MetricBackendProblem(
+                    message:
+                        "no \(endpoint.name) URL is configured for this environment (`\(endpoint.key): \(endpoint.example)`)"
+                ))
         }
         return .success(address)
     }

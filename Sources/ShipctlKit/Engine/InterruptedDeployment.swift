@@ -22,12 +22,15 @@ public struct InterruptedDeployment: Sendable {
 
     public var waysOn: [String] {
         let resume = inFlight.revertReason == nil ? "continue it:" : "finish its revert:"
-        return ["\(resume) shipctl resume --service \(service) --env \(env)",
-                "revert it:   shipctl abort --service \(service) --env \(env)"]
+        return [
+            "\(resume) shipctl resume --service \(service) --env \(env)",
+            "revert it:   shipctl abort --service \(service) --env \(env)",
+        ]
     }
 
     public var message: String {
-        var text = "deployment \(inFlight.deployment) of \(service)/\(env) (\(inFlight.stable) → \(inFlight.canary)) was interrupted at \(reached); live traffic: \(live)"
+        var text =
+            "deployment \(inFlight.deployment) of \(service)/\(env) (\(inFlight.stable) → \(inFlight.canary)) was interrupted at \(reached); live traffic: \(live)"
         if let reason = inFlight.revertReason { text += "\nit was reverting when it stopped: \(reason)" }
         return ([text] + waysOn.map { "  " + $0 }).joined(separator: "\n")
     }

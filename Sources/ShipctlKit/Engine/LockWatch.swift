@@ -15,7 +15,7 @@ final class LockWatch: @unchecked Sendable {
     func check(_ store: any StateStore, _ scope: StateScope, holder: LockHolder?) async -> String? {
         if let lost { return lost }
         guard let holder else { return nil }
-        guard case let .lost(reason) = await store.checkLock(scope, holder: holder) else { return nil }
+        guard case .lost(let reason) = await store.checkLock(scope, holder: holder) else { return nil }
         lock.withLock { if why == nil { why = reason } }
         return reason
     }

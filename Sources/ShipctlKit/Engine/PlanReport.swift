@@ -20,21 +20,27 @@ public struct PlanReport: Sendable {
     public var analysis: AnalysisConfig
     public var flags: [FlagFlip]
 
-    public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, version: String?,
-                              dependencies: Dependencies) async throws(ShipctlError) -> PlanReport {
+    public static func gather(
+        config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, version: String?,
+        dependencies: Dependencies
+    ) async throws(ShipctlError) -> PlanReport {
         let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
         var summary: PlanSummary?
         var directory: String?
         if let block = service.terraform {
             let placeholders = Placeholders(["service": service.name, "env": env.name])
-            let terraform = Terraform(directory: config.resolvePath(placeholders.fill(block.dir)),
-                                      variables: block.vars.map { ($0.name, placeholders.fill($0.value)) },
-                                      applyTimeout: config.timeouts.terraform, runner: dependencies.runner, redactor: dependencies.redactor)
+            let terraform = Terraform(
+                directory: config.resolvePath(placeholders.fill(block.dir)),
+                variables: block.vars.map { ($0.name, placeholders.fill($0.value)) },
+                applyTimeout: config.timeouts.terraform, runner: dependencies.runner, redactor: dependencies.redactor)
             directory = terraform.directory
             try await terraform.initialise()
             // A plan file of its own: a promote running now keeps the one it is about to apply.
             let file = "shipctl-plan-\(ProcessInfo.processInfo.processIdentifier).tfplan"
-            defer { try? FileManager.default.removeItem(atPath: (terraform.directory as NSString).appendingPathComponent(file)) }
+            defer {
+                try? FileManager.default.removeItem(
+                    atPath: (terraform.directory as NSString).appendingPathComponent(file))
+            }
             summary = try await terraform.plan(into: file)
         }
         let source: String
@@ -48,14 +54,21 @@ public struct PlanReport: Sendable {
         let live: Result<TrafficSplit, ShipctlError>
         do { live = .success(try await provider.readSplit()) } catch { live = .failure(error) }
         let gates = service.analysis.metrics.map { metric in
-            (metric.name, MetricEvaluator.describeThreshold(metric), metric.source.filled(Placeholders(["service": service.name, "env": env.name])).display)
+            (
+                metric.name, MetricEvaluator.describeThreshold(metric),
+                metric.source.filled(Placeholders(["service": service.name, "env": env.name])).display
+            )
         }
-        let placeholders = Placeholders.deployment(service: service, env: env, canary: "{{canary}}", stable: "{{stable}}")
+        let placeholders = Placeholders.deployment(
+            service: service, env: env, canary: "{{canary}}", stable: "{{stable}}")
         let takeovers = summary.map { TrafficTakeover.find(in: $0.resources, for: service.target) } ?? []
-        return PlanReport(service: service.name, env: env.name, terraform: summary, terraformDirectory: directory, takeovers: takeovers,
-                          versionSource: source,
-                          live: live, steps: service.steps, smoke: service.smoke.map(\.name), gates: gates, analysis: service.analysis,
-                          flags: service.onFailure.flags.map { $0.filled(placeholders) })
+        return PlanReport(
+            service: service.name, env: env.name, terraform: summary, terraformDirectory: directory,
+            takeovers: takeovers,
+            versionSource: source,
+            live: live, steps: service.steps, smoke: service.smoke.map(\.name), gates: gates,
+            analysis: service.analysis,
+            flags: service.onFailure.flags.map { $0.filled(placeholders) })
     }
 
     private static func stepText(_ step: CanaryStep) -> String {
@@ -77,38 +90,51 @@ public struct PlanReport: Sendable {
         }
         lines.append("version: \(versionSource)")
         switch live {
-        case let .success(split): lines.append("live now: \(split.description)")
+        case .success(let split): lines.append("live now: \(split.description)")
         // Only the problem: the hint names provider commands, which is not what a plan reader is after.
-        case let .failure(error): lines.append("live now: unreadable — " + (error.description.split(separator: "\n").first.map(String.init) ?? ""))
+        case .failure(let error):
+            lines.append(
+                "live now: unreadable — " + (error.description.split(separator: "\n").first.map(String.init) ?? ""))
         }
         lines.append("steps: " + steps.map(Self.stepText).joined(separator: " → "))
         if !smoke.isEmpty { lines.append("smoke before traffic and at each step: " + smoke.joined(separator: ", ")) }
         if gates.isEmpty {
             lines.append("gates: none (each step only waits its pause)")
         } else {
-            lines.append("gates every \(DurationParser.format(analysis.interval)), failure_limit \(analysis.failureLimit), inconclusive_limit \(analysis.inconclusiveLimit):")
+            lines.append(
+                "gates every \(DurationParser.format(analysis.interval)), failure_limit \(analysis.failureLimit), inconclusive_limit \(analysis.inconclusiveLimit):"
+            )
             lines += gates.map { "  \($0.name) (\($0.threshold)): \($0.query)" }
         }
-        if !flags.isEmpty { lines.append("on failure: revert, then " + flags.map(\.displayName).joined(separator: ", ")) }
+        if !flags.isEmpty {
+            lines.append("on failure: revert, then " + flags.map(\.displayName).joined(separator: ", "))
+        }
         return lines.joined(separator: "\n")
     }
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "event": "plan", "service": .string(service), "env": .string(env), "version_source": .string(versionSource),
-            "steps": .array(steps.map { ["weight": .number($0.weight), "pause_seconds": .number($0.pause.timeInterval)] }),
+            "steps": .array(
+                steps.map { ["weight": .number($0.weight), "pause_seconds": .number($0.pause.timeInterval)] }),
             "smoke": .array(smoke.map(JSONValue.string)),
-            "gates": .array(gates.map { ["name": .string($0.name), "threshold": .string($0.threshold), "query": .string($0.query)] }),
+            "gates": .array(
+                gates.map {
+                    ["name": .string($0.name), "threshold": .string($0.threshold), "query": .string($0.query)]
+                }),
             "on_failure_flags": .array(flags.map { .object($0.auditArgs) }),
         ]
         if let terraform {
-            object["terraform"] = .object(terraform.auditArgs.merging(["destructive": .bool(terraform.isDestructive),
-                                                                        "has_changes": .bool(terraform.hasChanges),
-                                                                        "moves_traffic": .array(takeovers.map(\.json))]) { $1 })
+            object["terraform"] = .object(
+                terraform.auditArgs.merging([
+                    "destructive": .bool(terraform.isDestructive),
+                    "has_changes": .bool(terraform.hasChanges),
+                    "moves_traffic": .array(takeovers.map(\.json)),
+                ]) { $1 })
         }
         switch live {
-        case let .success(split): object["live"] = split.json
-        case let .failure(error): object["live_error"] = .string(error.description)
+        case .success(let split): object["live"] = split.json
+        case .failure(let error): object["live_error"] = .string(error.description)
         }
         return .object(object)
     }

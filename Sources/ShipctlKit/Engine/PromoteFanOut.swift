@@ -12,7 +12,9 @@ public struct PromoteFanOut: Sendable {
     public let dependencies: Dependencies
     public let maxParallel: Int
 
-    public init(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies, maxParallel: Int = defaultParallel) {
+    public init(
+        config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies, maxParallel: Int = defaultParallel
+    ) {
         self.config = config
         self.env = env
         self.dependencies = dependencies
@@ -21,17 +23,26 @@ public struct PromoteFanOut: Sendable {
 
     /// Promotes every service (with its entry in `versions`, if any); throws
     /// `.services` naming each one that did not succeed once all have ended.
-    public func promote(_ services: [ServiceConfig], versions: [String: String], options: PromoteOptions) async throws(ShipctlError) -> [PromoteOutcome] {
+    public func promote(_ services: [ServiceConfig], versions: [String: String], options: PromoteOptions)
+        async throws(ShipctlError) -> [PromoteOutcome]
+    {
         let reporter = dependencies.reporter
-        reporter.event("fan-out", "promoting \(services.count) services to \(env.name), at most \(maxParallel) at a time: \(services.map(\.name).joined(separator: ", "))",
-                       ["services": .array(services.map { .string($0.name) }), "max_parallel": .int(Int64(maxParallel))])
+        reporter.event(
+            "fan-out",
+            "promoting \(services.count) services to \(env.name), at most \(maxParallel) at a time: \(services.map(\.name).joined(separator: ", "))",
+            ["services": .array(services.map { .string($0.name) }), "max_parallel": .int(Int64(maxParallel))])
         let results = await withTaskGroup(of: (Int, ServiceRun).self) { group in
             var started = 0
             func startNext() {
                 guard started < services.count else { return }
                 let index = started
                 started += 1
-                group.addTask { (index, await promoteOne(services[index], version: versions[services[index].name], options: options)) }
+                group.addTask {
+                    (
+                        index,
+                        await promoteOne(services[index], version: versions[services[index].name], options: options)
+                    )
+                }
             }
             for _ in 0..<min(maxParallel, services.count) { startNext() }
             var collected: [(Int, ServiceRun)] = []
@@ -44,14 +55,16 @@ public struct PromoteFanOut: Sendable {
         }
         summarise(results)
         let failures = results.compactMap { run -> ServiceFailure? in
-            if case let .failure(error) = run.result { return ServiceFailure(service: run.service, error: error) }
+            if case .failure(let error) = run.result { return ServiceFailure(service: run.service, error: error) }
             return nil
         }
         if let signal = dependencies.cancellation.signal {
             let notStarted = services.count - results.count
             let reverted = failures.filter { if case .cancelled = $0.error { true } else { false } }.map(\.service)
-            throw .cancelled(signal: signal, outcome: "canaries in flight made safe: \(reverted.isEmpty ? "none" : reverted.joined(separator: ", "))"
-                             + (notStarted > 0 ? "; \(notStarted) service(s) not started" : ""))
+            throw .cancelled(
+                signal: signal,
+                outcome: "canaries in flight made safe: \(reverted.isEmpty ? "none" : reverted.joined(separator: ", "))"
+                    + (notStarted > 0 ? "; \(notStarted) service(s) not started" : ""))
         }
         if !failures.isEmpty { throw .services(failures) }
         return results.compactMap { try? $0.result.get() }
@@ -70,7 +83,8 @@ public struct PromoteFanOut: Sendable {
         var options = options
         options.version = version
         do throws(ShipctlError) {
-            let outcome = try await CanaryEngine(config: config, service: service, env: env, dependencies: own).promote(options)
+            let outcome = try await CanaryEngine(config: config, service: service, env: env, dependencies: own).promote(
+                options)
             return ServiceRun(service: service.name, result: .success(outcome), transcript: own.reporter.transcript)
         } catch {
             own.reporter.failure(error.description)
@@ -82,19 +96,23 @@ public struct PromoteFanOut: Sendable {
     /// each service's whole transcript in a group of its own, and a table in the job summary.
     private func summarise(_ runs: [ServiceRun]) {
         let reporter = dependencies.reporter
-        var table = ["### shipctl: \(runs.count) services to \(env.name)", "", "| service | outcome | version | exit |", "|---|---|---|---|"]
+        var table = [
+            "### shipctl: \(runs.count) services to \(env.name)", "", "| service | outcome | version | exit |",
+            "|---|---|---|---|",
+        ]
         for run in runs {
             let name = run.service
             let line: String
             var fields: [String: JSONValue] = ["service": .string(name)]
             switch run.result {
-            case let .success(outcome):
+            case .success(let outcome):
                 line = "\(name): \(outcome.outcome.rawValue), version \(outcome.version) (from \(outcome.stable))"
                 fields["outcome"] = .string(outcome.outcome.rawValue)
                 fields["version"] = .string(outcome.version)
                 fields["exit"] = .int(0)
-                table.append("| \(name) | \(outcome.outcome.rawValue) | \(outcome.version) (from \(outcome.stable)) | 0 |")
-            case let .failure(error):
+                table.append(
+                    "| \(name) | \(outcome.outcome.rawValue) | \(outcome.version) (from \(outcome.stable)) | 0 |")
+            case .failure(let error):
                 let first = error.description.split(separator: "\n").first.map(String.init) ?? ""
                 line = "\(name): exit \(error.exitCode): \(first)"
                 fields["exit"] = .int(Int64(error.exitCode))

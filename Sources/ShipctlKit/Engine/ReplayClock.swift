@@ -17,13 +17,14 @@ final class ReplayClock: @unchecked Sendable {
     private var offset: Duration { lock.withLock { elapsed } }
 
     var engineClock: EngineClock {
-        EngineClock(now: { [self] in startInstant + offset },
-                    wallNow: { [self] in startDate.addingTimeInterval(offset.timeInterval) },
-                    sleep: { [self] duration in
-                        try Task.checkCancellation()
-                        let end = offset + max(duration, .zero)
-                        lock.withLock { elapsed = max(elapsed, end) }
-                        await Task.yield()
-                    })
+        EngineClock(
+            now: { [self] in startInstant + offset },
+            wallNow: { [self] in startDate.addingTimeInterval(offset.timeInterval) },
+            sleep: { [self] duration in
+                try Task.checkCancellation()
+                let end = offset + max(duration, .zero)
+                lock.withLock { elapsed = max(elapsed, end) }
+                await Task.yield()
+            })
     }
 }

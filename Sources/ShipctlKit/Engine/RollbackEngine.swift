@@ -42,7 +42,9 @@ public struct RollbackEngine: Sendable {
     private var reporter: Reporter { dependencies.reporter }
 
     /// What this service/env's history and lock are kept for.
-    private var scope: StateScope { ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies) }
+    private var scope: StateScope {
+        ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
+    }
 
     /// How long a rollback lets each step of its log wait (a database behind a lock, a migration, a slow
     /// network) before it goes on without it, as it does when the database is down.
@@ -67,11 +69,13 @@ public struct RollbackEngine: Sendable {
                 await dependencies.store.releaseLock(scope, holder: holder)
                 return nothingToAbort()
             }
-            if case let .tookOver(previous) = acquisition {
-                let recorder = DeploymentRecorder(deployment: inFlight.deployment, scope: scope, store: dependencies.store,
-                                                  redactor: dependencies.redactor)
+            if case .tookOver(let previous) = acquisition {
+                let recorder = DeploymentRecorder(
+                    deployment: inFlight.deployment, scope: scope, store: dependencies.store,
+                    redactor: dependencies.redactor)
                 await bestEffort { () async throws(ShipctlError) in
-                    try await recorder.record(.info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
+                    try await recorder.record(
+                        .info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
                 }
             }
         }
@@ -79,11 +83,15 @@ public struct RollbackEngine: Sendable {
         do {
             let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
             let kind = options.abortOnly ? "abort" : "rollback"
-            let deployment = inFlight?.deployment ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
-            let recorder = DeploymentRecorder(deployment: deployment, scope: scope, store: dependencies.store,
-                                              redactor: dependencies.redactor)
-            let outcome = try await moveTraffic(options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
-                                                inFlight: inFlight, recorder: recorder, provider: provider)
+            let deployment =
+                inFlight?.deployment
+                ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
+            let recorder = DeploymentRecorder(
+                deployment: deployment, scope: scope, store: dependencies.store,
+                redactor: dependencies.redactor)
+            let outcome = try await moveTraffic(
+                options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
+                inFlight: inFlight, recorder: recorder, provider: provider)
             if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
             return outcome
         } catch {
@@ -98,7 +106,9 @@ public struct RollbackEngine: Sendable {
         do {
             let history = try await dependencies.store.history(scope)
             if let broken = history.untrustedFrom {
-                reporter.warning("the audit log stops verifying: \(broken); only the records before it are used to choose the version")
+                reporter.warning(
+                    "the audit log stops verifying: \(broken); only the records before it are used to choose the version"
+                )
             }
             return history
         } catch {
@@ -112,18 +122,29 @@ public struct RollbackEngine: Sendable {
         return RollbackOutcome(deployment: "", target: "", verified: nil)
     }
 
-    private func moveTraffic(_ options: RollbackOptions, target: String, from: String, inFlight: DeploymentHistory.InFlight?,
-                             recorder: DeploymentRecorder, provider: any TrafficProvider) async throws(ShipctlError) -> RollbackOutcome {
+    private func moveTraffic(
+        _ options: RollbackOptions, target: String, from: String, inFlight: DeploymentHistory.InFlight?,
+        recorder: DeploymentRecorder, provider: any TrafficProvider
+    ) async throws(ShipctlError) -> RollbackOutcome {
         let kind = options.abortOnly ? "abort" : "rollback"
         let deployment = recorder.deployment
-        var args: [String: JSONValue] = ["to": .string(target), "from": .string(from), "target": .string(provider.target)]
+        var args: [String: JSONValue] = [
+            "to": .string(target), "from": .string(from), "target": .string(provider.target),
+        ]
         if let reason = options.reason { args["reason"] = .string(reason) }
 
-        await bestEffort { () async throws(ShipctlError) in try await recorder.record(.intent, AuditAction.rollback, step: kind, args: args) }
+        await bestEffort { () async throws(ShipctlError) in
+            try await recorder.record(.intent, AuditAction.rollback, step: kind, args: args)
+        }
         // The flags flip beside the one traffic call: after its intent in the log, never in its way.
         let flips = options.flipFlags ? service.onFailure.flags : []
-        let flagging = FlagFlipper(recorder: recorder, store: ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies), reporter: reporter)
-            .start(flips, placeholders: Placeholders.deployment(service: service, env: env, canary: from, stable: target), step: kind)
+        let flagging = FlagFlipper(
+            recorder: recorder, store: ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies),
+            reporter: reporter
+        )
+        .start(
+            flips, placeholders: Placeholders.deployment(service: service, env: env, canary: from, stable: target),
+            step: kind)
         let started = ContinuousClock.now
         // The provider answers with the state after the change: that answer is the verification,
         // so the critical path stays one call.
@@ -133,37 +154,57 @@ public struct RollbackEngine: Sendable {
         } catch {
             var failed = args
             failed["error"] = .string(error.description)
-            await bestEffort { () async throws(ShipctlError) in try await recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed") }
+            await bestEffort { () async throws(ShipctlError) in
+                try await recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed")
+            }
             _ = await flagging?.value
-            throw .runtime("\(kind) of \(provider.target) to version \(target) failed: \(error.description)",
-                           hint: "run it by hand: \(provider.manualRouteAllCommand(to: target))")
+            throw .runtime(
+                "\(kind) of \(provider.target) to version \(target) failed: \(error.description)",
+                hint: "run it by hand: \(provider.manualRouteAllCommand(to: target))")
         }
         let elapsed = (ContinuousClock.now - started).milliseconds
-        await bestEffort { () async throws(ShipctlError) in try await recorder.record(.result, AuditAction.rollback, step: kind, args: args, outcome: "ok", durationMs: elapsed) }
-        reporter.event(kind, "\(provider.target): all traffic on version \(target) (\(elapsed) ms)",
-                       ["service": .string(service.name), "env": .string(env.name), "to": .string(target), "duration_ms": .int(elapsed)])
+        await bestEffort { () async throws(ShipctlError) in
+            try await recorder.record(
+                .result, AuditAction.rollback, step: kind, args: args, outcome: "ok", durationMs: elapsed)
+        }
+        reporter.event(
+            kind, "\(provider.target): all traffic on version \(target) (\(elapsed) ms)",
+            [
+                "service": .string(service.name), "env": .string(env.name), "to": .string(target),
+                "duration_ms": .int(elapsed),
+            ])
         if inFlight != nil {
             await bestEffort { () async throws(ShipctlError) in
-                try await recorder.record(.info, AuditAction.deploymentFinish, step: kind, args: ["version": .string(target)],
-                                    outcome: options.abortOnly ? DeploymentOutcome.cancelled.rawValue : DeploymentOutcome.rolledBack.rawValue)
+                try await recorder.record(
+                    .info, AuditAction.deploymentFinish, step: kind, args: ["version": .string(target)],
+                    outcome: options.abortOnly
+                        ? DeploymentOutcome.cancelled.rawValue : DeploymentOutcome.rolledBack.rawValue)
             }
         }
 
         let flagError = await flagging?.value ?? nil
 
         guard verified.stable == target, verified.isSettled else {
-            throw .runtime("after the \(kind), \(provider.target) routes \(verified.description), not 100% on \(target)",
-                           hint: "something else changed it; run `shipctl status` and, if needed, \(provider.manualRouteAllCommand(to: target))")
+            throw .runtime(
+                "after the \(kind), \(provider.target) routes \(verified.description), not 100% on \(target)",
+                hint:
+                    "something else changed it; run `shipctl status` and, if needed, \(provider.manualRouteAllCommand(to: target))"
+            )
         }
-        reporter.event("verified", "verified: \(provider.target) serves 100% on version \(target)", ["split": verified.json])
+        reporter.event(
+            "verified", "verified: \(provider.target) serves 100% on version \(target)", ["split": verified.json])
         if let flagError { throw flagError }
         return RollbackOutcome(deployment: deployment, target: target, verified: verified)
     }
 
     /// The version to go to, and the version traffic comes from when the target had to be read to decide.
-    private func chooseTarget(_ options: RollbackOptions, history: DeploymentHistory?, provider: any TrafficProvider) async throws(ShipctlError) -> (String, String?) {
+    private func chooseTarget(_ options: RollbackOptions, history: DeploymentHistory?, provider: any TrafficProvider)
+        async throws(ShipctlError) -> (String, String?)
+    {
         if let requested = options.to {
-            guard !requested.isEmpty, requested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            guard !requested.isEmpty,
+                requested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else {
                 throw .usage("`\(requested)` is not a version name")
             }
             return (requested, nil)
@@ -175,12 +216,16 @@ public struct RollbackEngine: Sendable {
         let live = try await provider.readSplit()
         if !live.isSettled { return (live.stable, live.canary) }
         if let witness = live.witness, witness.previous != live.stable {
-            reporter.event("witness", "no recorded state for \(service.name)/\(env.name); \(provider.target) says it was promoted from version \(witness.previous) (\(witness.description))",
-                           ["witness": .string(witness.description)])
+            reporter.event(
+                "witness",
+                "no recorded state for \(service.name)/\(env.name); \(provider.target) says it was promoted from version \(witness.previous) (\(witness.description))",
+                ["witness": .string(witness.description)])
             return (witness.previous, live.stable)
         }
-        throw .usage("no last-known-good version of \(service.name)/\(env.name) is recorded, and \(provider.target) serves 100% on \(live.stable)",
-                     hint: "name the version to go to: shipctl rollback --service \(service.name) --env \(env.name) --to VERSION")
+        throw .usage(
+            "no last-known-good version of \(service.name)/\(env.name) is recorded, and \(provider.target) serves 100% on \(live.stable)",
+            hint: "name the version to go to: shipctl rollback --service \(service.name) --env \(env.name) --to VERSION"
+        )
     }
 
     private func bestEffort(_ write: () async throws(ShipctlError) -> Void) async {

@@ -9,12 +9,15 @@ public struct Session: Sendable {
 
     /// Loads the configuration and teaches `reporter`'s redactor its secrets
     /// (even when loading fails), so every later line, the last error included, hides them.
-    public static func open(configPath: String, reporter: Reporter, backends: StateBackends = .localOnly,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShipctlError) -> Session {
+    public static func open(
+        configPath: String, reporter: Reporter, backends: StateBackends = .localOnly,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ShipctlError) -> Session {
         let config = try ConfigLoader(environment: environment).load(path: configPath, teaching: reporter.redactor)
         let store = try backends.open(config, actor: .current(environment: environment), environment: environment)
-        var dependencies = Dependencies(runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
-                                        store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
+        var dependencies = Dependencies(
+            runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
+            store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
         dependencies.spool = AuditSpool.beside(configPath: config.path)
         return Session(config: config, dependencies: dependencies)
     }
@@ -28,14 +31,18 @@ public struct Session: Sendable {
 
     public func service(_ name: String) throws(ShipctlError) -> ServiceConfig {
         guard let service = config.service(named: name) else {
-            throw .usage("no service `\(name)` in \(config.path)", hint: "services there: \(config.services.map(\.name).joined(separator: ", "))")
+            throw .usage(
+                "no service `\(name)` in \(config.path)",
+                hint: "services there: \(config.services.map(\.name).joined(separator: ", "))")
         }
         return service
     }
 
     public func environment(_ name: String) throws(ShipctlError) -> EnvironmentConfig {
         guard let env = config.environments[name] else {
-            throw .usage("no environment `\(name)` in \(config.path)", hint: "environments there: \(config.environments.keys.sorted().joined(separator: ", "))")
+            throw .usage(
+                "no environment `\(name)` in \(config.path)",
+                hint: "environments there: \(config.environments.keys.sorted().joined(separator: ", "))")
         }
         return env
     }

@@ -10,8 +10,10 @@ public struct StatusReport: Sendable {
     public var history: DeploymentHistory
     public var lockHolder: LockHolder?
 
-    public static func gather(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
-                              dependencies: Dependencies) async throws(ShipctlError) -> StatusReport {
+    public static func gather(
+        config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
+        dependencies: Dependencies
+    ) async throws(ShipctlError) -> StatusReport {
         let scope = ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
         let history = try await dependencies.store.history(scope)
         let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
@@ -22,8 +24,9 @@ public struct StatusReport: Sendable {
         } catch {
             live = .failure(error)
         }
-        return StatusReport(service: service.name, env: env.name, target: target, live: live, history: history,
-                            lockHolder: await dependencies.store.lockHolder(scope))
+        return StatusReport(
+            service: service.name, env: env.name, target: target, live: live, history: history,
+            lockHolder: await dependencies.store.lockHolder(scope))
     }
 
     /// An in-flight deployment whose lock holder is gone was interrupted.
@@ -35,17 +38,22 @@ public struct StatusReport: Sendable {
     public var text: String {
         var lines = ["\(service)/\(env) — \(target)"]
         switch live {
-        case let .success(split): lines.append("  live traffic:     \(split.description)")
-        case let .failure(error):
-            let reason = error.description.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        case .success(let split): lines.append("  live traffic:     \(split.description)")
+        case .failure(let error):
+            let reason = error.description.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: " ")
             lines.append("  live traffic:     unknown (\(reason.prefix(400)))")
         }
         lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
-        if let broken = history.untrustedFrom { lines.append("  audit log:        DOES NOT VERIFY: \(broken); later records are ignored") }
+        if let broken = history.untrustedFrom {
+            lines.append("  audit log:        DOES NOT VERIFY: \(broken); later records are ignored")
+        }
         if let inFlight = history.inFlight {
             let state = interrupted ? "INTERRUPTED" : "in flight"
             let described = InterruptedDeployment(inFlight, service: service, env: env, live: "")
-            lines.append("  deployment:       \(state) \(inFlight.deployment): \(inFlight.stable) → \(inFlight.canary), reached \(described.reached)")
+            lines.append(
+                "  deployment:       \(state) \(inFlight.deployment): \(inFlight.stable) → \(inFlight.canary), reached \(described.reached)"
+            )
             if let reason = inFlight.revertReason { lines.append("                    was reverting: \(reason)") }
             if interrupted {
                 lines.append(contentsOf: described.waysOn.map { "                    " + $0 })
@@ -58,7 +66,9 @@ public struct StatusReport: Sendable {
         if !recent.isEmpty {
             lines.append("  recent events:")
             for record in recent {
-                lines.append("    \(record.ts) \(record.action) \(record.phase.rawValue)\(record.outcome.map { " \($0)" } ?? "")")
+                lines.append(
+                    "    \(record.ts) \(record.action) \(record.phase.rawValue)\(record.outcome.map { " \($0)" } ?? "")"
+                )
             }
         }
         return lines.joined(separator: "\n")
@@ -70,20 +80,26 @@ public struct StatusReport: Sendable {
             "last_known_good": history.lastKnownGood.map(JSONValue.string) ?? .null,
         ]
         switch live {
-        case let .success(split): object["live"] = split.json
-        case let .failure(error): object["live"] = .null; object["live_error"] = .string(error.description)
+        case .success(let split): object["live"] = split.json
+        case .failure(let error):
+            object["live"] = .null
+            object["live_error"] = .string(error.description)
         }
         if let inFlight = history.inFlight {
-            object["in_flight"] = ["deployment": .string(inFlight.deployment), "stable": .string(inFlight.stable), "canary": .string(inFlight.canary),
-                                   "last_action": .string(inFlight.lastAction), "last_phase": .string(inFlight.lastPhase.rawValue),
-                                   "last_step": .string(inFlight.lastStep), "last_weight": .number(inFlight.lastWeight ?? 0),
-                                   "reverting": .bool(inFlight.revertReason != nil), "interrupted": .bool(interrupted)]
+            object["in_flight"] = [
+                "deployment": .string(inFlight.deployment), "stable": .string(inFlight.stable),
+                "canary": .string(inFlight.canary),
+                "last_action": .string(inFlight.lastAction), "last_phase": .string(inFlight.lastPhase.rawValue),
+                "last_step": .string(inFlight.lastStep), "last_weight": .number(inFlight.lastWeight ?? 0),
+                "reverting": .bool(inFlight.revertReason != nil), "interrupted": .bool(interrupted),
+            ]
         } else {
             object["in_flight"] = .null
         }
         object["lock_holder"] = lockHolder.map { .string($0.description) } ?? .null
         object["audit_untrusted_from"] = history.untrustedFrom.map(JSONValue.string) ?? .null
-        object["recent"] = .array(history.events.suffix(5).map { .string("\($0.ts) \($0.action) \($0.phase.rawValue) \($0.outcome ?? "")") })
+        object["recent"] = .array(
+            history.events.suffix(5).map { .string("\($0.ts) \($0.action) \($0.phase.rawValue) \($0.outcome ?? "")") })
         return .object(object)
     }
 }

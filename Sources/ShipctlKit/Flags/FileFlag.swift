@@ -48,7 +48,8 @@ public struct FileFlag: FlagTarget {
 
     private func load(_ file: String) throws(ShipctlError) -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw .runtime("flag file \(file) does not exist", hint: "create it with a `flags` object, as flagd reads it")
+            throw .runtime(
+                "flag file \(file) does not exist", hint: "create it with a `flags` object, as flagd reads it")
         }
         guard let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw .runtime("flag file \(file) is not a JSON object")
@@ -64,7 +65,8 @@ public struct FileFlag: FlagTarget {
     public func write(_ context: EnvironmentContext) async throws(ShipctlError) {
         let file = resolved(context)
         guard FileManager.default.fileExists(atPath: file) else {
-            throw .runtime("flag file \(file) does not exist", hint: "create it with a `flags` object, as flagd reads it")
+            throw .runtime(
+                "flag file \(file) does not exist", hint: "create it with a `flags` object, as flagd reads it")
         }
         try SharedFileUpdate.update(file, what: "flag file") { current throws(ShipctlError) in
             try changed(current, file: file)
@@ -79,17 +81,21 @@ public struct FileFlag: FlagTarget {
         var flags = document["flags"] as? [String: Any] ?? [:]
         guard var entry = flags[flag] as? [String: Any] else {
             let known = flags.keys.sorted().joined(separator: ", ")
-            throw .runtime("flag `\(flag)` is not defined in \(file)\(known.isEmpty ? "" : "; it defines \(known)")",
-                           hint: "define it under `flags` with its variants first")
+            throw .runtime(
+                "flag `\(flag)` is not defined in \(file)\(known.isEmpty ? "" : "; it defines \(known)")",
+                hint: "define it under `flags` with its variants first")
         }
         if let variants = entry["variants"] as? [String: Any], variants[variant] == nil {
-            throw .runtime("flag `\(flag)` in \(file) has no variant `\(variant)`; it has \(variants.keys.sorted().joined(separator: ", "))")
+            throw .runtime(
+                "flag `\(flag)` in \(file) has no variant `\(variant)`; it has \(variants.keys.sorted().joined(separator: ", "))"
+            )
         }
         entry["defaultVariant"] = variant
         entry["state"] = "ENABLED"
         flags[flag] = entry
         document["flags"] = flags
-        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) else {
+        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        else {
             throw .runtime("cannot write flag file \(file): its flags do not make JSON")
         }
         return data

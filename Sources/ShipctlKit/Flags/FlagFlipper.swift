@@ -26,10 +26,12 @@ struct FlagFlipper: Sendable {
         for flip in flips.map({ $0.filled(placeholders) }) {
             do {
                 // Like the revert beside it, a flip does not wait on a log that cannot be written.
-                try await recorder.performingFirst(AuditAction.flagSet, step: step, args: flip.auditArgs,
-                                                   unwritten: { reporter.warning("\(flip.displayName) flips regardless: \($0)") }) { () async throws(ShipctlError) in
-                    try await store.set(flip)
-                }
+                try await recorder.performingFirst(
+                    AuditAction.flagSet, step: step, args: flip.auditArgs,
+                    unwritten: { reporter.warning("\(flip.displayName) flips regardless: \($0)") },
+                    { () async throws(ShipctlError) in
+                        try await store.set(flip)
+                    })
                 reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
             } catch {
                 reporter.failure("could not set flag \(flip.displayName): \(error.description)")
@@ -37,8 +39,9 @@ struct FlagFlipper: Sendable {
             }
         }
         if !failures.isEmpty {
-            throw .runtime("could not set flag(s): \(failures.map(\.displayName).joined(separator: ", "))",
-                           hint: "set them by hand: " + failures.map(\.manualInstruction).joined(separator: "; "))
+            throw .runtime(
+                "could not set flag(s): \(failures.map(\.displayName).joined(separator: ", "))",
+                hint: "set them by hand: " + failures.map(\.manualInstruction).joined(separator: "; "))
         }
     }
 }

@@ -13,7 +13,9 @@ struct FlagServiceClient: Sendable {
     let notFoundHint: String
     var timeout: Duration = .seconds(10)
 
-    func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data = Data()) async throws(ShipctlError) -> HTTPResponse {
+    func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data = Data())
+        async throws(ShipctlError) -> HTTPResponse
+    {
         var headers = headers
         headers["Authorization"] = token
         headers["Accept"] = "application/json"
@@ -22,23 +24,25 @@ struct FlagServiceClient: Sendable {
         while true {
             let outcome: Result<HTTPResponse, ShipctlError>
             do {
-                outcome = .success(try await context.http.send(method, url, headers: headers, body: body, timeout: timeout))
+                outcome = .success(
+                    try await context.http.send(method, url, headers: headers, body: body, timeout: timeout))
             } catch {
                 outcome = .failure(error)
             }
             var wait = retry.delay(beforeAttempt: attempt + 1)
             switch outcome {
-            case let .success(response) where (200..<300).contains(response.status):
+            case .success(let response) where (200..<300).contains(response.status):
                 return response
-            case let .success(response) where response.status == 429 || response.status >= 500:
+            case .success(let response) where response.status == 429 || response.status >= 500:
                 if let asked = Self.retryAfter(response) { wait = min(max(wait, asked), retry.maxDelay) }
                 guard attempt < retry.maxAttempts else { throw refusal(method, url, response, attempts: attempt) }
-            case let .success(response):
+            case .success(let response):
                 throw refusal(method, url, response, attempts: attempt)
-            case let .failure(error):
+            case .failure(let error):
                 guard attempt < retry.maxAttempts, !error.description.contains("timed out") else {
-                    throw .runtime("\(service): \(context.redactor.redact(error.description))",
-                                   hint: "check that the \(service) URL is right and reachable from here")
+                    throw .runtime(
+                        "\(service): \(context.redactor.redact(error.description))",
+                        hint: "check that the \(service) URL is right and reachable from here")
                 }
             }
             // Not cut short by cancellation: a flip beside a revert must not hammer a throttled service.
@@ -49,10 +53,14 @@ struct FlagServiceClient: Sendable {
 
     /// `Retry-After` in seconds, or LaunchDarkly's `X-Ratelimit-Reset` in epoch milliseconds.
     static func retryAfter(_ response: HTTPResponse) -> Duration? {
-        if let text = response.headers["retry-after"], let seconds = Int(text.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+        if let text = response.headers["retry-after"], let seconds = Int(text.trimmingCharacters(in: .whitespaces)),
+            seconds >= 0
+        {
             return .seconds(min(seconds, 3600))
         }
-        if let text = response.headers["x-ratelimit-reset"], let reset = Int64(text.trimmingCharacters(in: .whitespaces)) {
+        if let text = response.headers["x-ratelimit-reset"],
+            let reset = Int64(text.trimmingCharacters(in: .whitespaces))
+        {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let milliseconds = reset > now ? reset - now : 0
             return .milliseconds(min(max(milliseconds, 0), 3_600_000))
@@ -66,20 +74,32 @@ struct FlagServiceClient: Sendable {
         // Unleash answers {"name", "message", "details"}; LaunchDarkly {"code", "message"}.
         let message = document?["message"]?.stringValue ?? text
         let code = document?["code"]?.stringValue ?? document?["name"]?.stringValue
-        let what = "\(service) answered \(response.status)\(code.map { " \($0)" } ?? "") to \(method) \(url.path)"
+        let what =
+            "\(service) answered \(response.status)\(code.map { " \($0)" } ?? "") to \(method) \(url.path)"
             + (attempts > 1 ? " after \(attempts) attempts" : "")
         let hint: String
         switch response.status {
-        case 401: hint = "the \(service) token was refused: check the `token` of this flag (its environment variable) and that it has not expired"
-        case 403: hint = "the \(service) token may not change this flag: give it write access to the project and environment"
+        case 401:
+            hint =
+                "the \(service) token was refused: check the `token` of this flag (its environment variable) and that it has not expired"
+        case 403:
+            hint = "the \(service) token may not change this flag: give it write access to the project and environment"
         case 404: hint = "\(service) does not know it: check \(notFoundHint)"
         case 409: hint = "\(service) refused a conflicting change: look at the flag in \(service) and try again"
         case 300..<400:
-            let location = response.headers["location"].map { " to \(TerminalText.neutralised(String($0.prefix(200)), keepNewlines: false))" } ?? ""
-            hint = "\(service) redirected\(location); a token is never sent on to another address: set the flag's `url` to the address \(service) really answers on"
-        case 429: hint = "\(service) kept rate-limiting; wait a minute and set it again with `shipctl flags set NAME=VALUE --service S --env E`"
+            let location =
+                response.headers["location"].map {
+                    " to \(TerminalText.neutralised(String($0.prefix(200)), keepNewlines: false))"
+                } ?? ""
+            hint =
+                "\(service) redirected\(location); a token is never sent on to another address: set the flag's `url` to the address \(service) really answers on"
+        case 429:
+            hint =
+                "\(service) kept rate-limiting; wait a minute and set it again with `shipctl flags set NAME=VALUE --service S --env E`"
         default: hint = "look at the flag in \(service); set it by hand if this persists"
         }
-        return .runtime("\(what): \(AnswerQuote.quote(TerminalText.neutralised(context.redactor.redact(message), keepNewlines: false)))", hint: hint)
+        return .runtime(
+            "\(what): \(AnswerQuote.quote(TerminalText.neutralised(context.redactor.redact(message), keepNewlines: false)))",
+            hint: hint)
     }
 }

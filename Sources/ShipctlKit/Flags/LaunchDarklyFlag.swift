@@ -6,7 +6,8 @@ import Foundation
 public struct LaunchDarklyFlag: FlagTarget {
     public static let kind = "launchdarkly"
     public static let otherKeys = ["enabled", "variation"]
-    public static let example = "{ launchdarkly: { project: default, flag: NAME, environment: production, token: \"${LD_TOKEN}\" }, enabled: false }"
+    public static let example =
+        "{ launchdarkly: { project: default, flag: NAME, environment: production, token: \"${LD_TOKEN}\" }, enabled: false }"
     static let defaultURL = "https://app.launchdarkly.com"
 
     public var url: String
@@ -20,8 +21,11 @@ public struct LaunchDarklyFlag: FlagTarget {
     public var variation: String?
 
     public static func parse(_ entry: ConfigEntry) -> LaunchDarklyFlag? {
-        guard let settings = entry.settings(allowed: ["url", "project", "flag", "environment", "token"],
-                                            required: ["project", "flag", "environment", "token"]) else { return nil }
+        guard
+            let settings = entry.settings(
+                allowed: ["url", "project", "flag", "environment", "token"],
+                required: ["project", "flag", "environment", "token"])
+        else { return nil }
         let url = entry.has("url", in: settings) ? entry.url("url", in: settings) : defaultURL
         let project = entry.name("project", in: settings)
         let flag = entry.name("flag", in: settings, placeholders: true)
@@ -35,9 +39,11 @@ public struct LaunchDarklyFlag: FlagTarget {
         let enabled = entry.has("enabled") ? entry.bool("enabled") : true
         let variation = entry.string("variation")
         guard let url, let project, let flag, let environment, let token, let enabled,
-              entry.has("variation") == (variation != nil) else { return nil }
-        return LaunchDarklyFlag(url: url, project: project, flag: flag, environment: environment, token: token,
-                                enabled: enabled, variation: variation)
+            entry.has("variation") == (variation != nil)
+        else { return nil }
+        return LaunchDarklyFlag(
+            url: url, project: project, flag: flag, environment: environment, token: token,
+            enabled: enabled, variation: variation)
     }
 
     public var name: String { flag }
@@ -69,8 +75,9 @@ public struct LaunchDarklyFlag: FlagTarget {
     }
 
     private func client(_ context: EnvironmentContext) -> FlagServiceClient {
-        FlagServiceClient(service: "LaunchDarkly", token: token, context: context,
-                          notFoundHint: "`project` (\(project)), `flag` (\(flag)) and `environment` (\(environment))")
+        FlagServiceClient(
+            service: "LaunchDarkly", token: token, context: context,
+            notFoundHint: "`project` (\(project)), `flag` (\(flag)) and `environment` (\(environment))")
     }
 
     private func address(query: String? = nil) throws(ShipctlError) -> URL {
@@ -101,7 +108,9 @@ public struct LaunchDarklyFlag: FlagTarget {
         let variations = document["variations"]?.arrayValue ?? []
         // A boolean flag is just on; a multivariate one shows what its default rule serves.
         let boolean = variations.allSatisfy { $0["value"]?.boolValue != nil }
-        guard !boolean, let index = Checked.int(settings["fallthrough"]?["variation"], in: 0...Int.max), index < variations.count else { return "true" }
+        guard !boolean, let index = Checked.int(settings["fallthrough"]?["variation"], in: 0...Int.max),
+            index < variations.count
+        else { return "true" }
         return Self.label(variations[index]) ?? "true"
     }
 
@@ -109,18 +118,30 @@ public struct LaunchDarklyFlag: FlagTarget {
         var instructions: [JSONValue] = []
         if let variation {
             let variations = try await fetch(context)["variations"]?.arrayValue ?? []
-            guard let match = variations.first(where: { $0["value"]?.stringValue == variation || $0["name"]?.stringValue == variation }),
-                  let id = match["_id"]?.stringValue else {
+            guard
+                let match = variations.first(where: {
+                    $0["value"]?.stringValue == variation || $0["name"]?.stringValue == variation
+                }),
+                let id = match["_id"]?.stringValue
+            else {
                 let known = variations.compactMap(Self.label).joined(separator: ", ")
-                throw .runtime("LaunchDarkly flag `\(flag)` has no variation `\(variation)`\(known.isEmpty ? "" : "; it has \(known)")")
+                throw .runtime(
+                    "LaunchDarkly flag `\(flag)` has no variation `\(variation)`\(known.isEmpty ? "" : "; it has \(known)")"
+                )
             }
-            instructions = [["kind": "updateFallthroughVariationOrRollout", "variationId": .string(id)], ["kind": "turnFlagOn"]]
+            instructions = [
+                ["kind": "updateFallthroughVariationOrRollout", "variationId": .string(id)], ["kind": "turnFlagOn"],
+            ]
         } else {
             instructions = [["kind": .string(enabled ? "turnFlagOn" : "turnFlagOff")]]
         }
-        let body = JSONValue.object(["environmentKey": .string(environment), "instructions": .array(instructions),
-                                     "comment": "shipctl"])
-        _ = try await client(context).send("PATCH", try address(), headers: ["Content-Type": "application/json; domain-model=launchdarkly.semanticpatch"],
-                                           body: Data(body.canonical.utf8))
+        let body = JSONValue.object([
+            "environmentKey": .string(environment), "instructions": .array(instructions),
+            "comment": "shipctl",
+        ])
+        _ = try await client(context).send(
+            "PATCH", try address(),
+            headers: ["Content-Type": "application/json; domain-model=launchdarkly.semanticpatch"],
+            body: Data(body.canonical.utf8))
     }
 }

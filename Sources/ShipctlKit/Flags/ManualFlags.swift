@@ -24,8 +24,9 @@ public struct ManualFlags: Sendable {
     /// A `NAME=VALUE` argument split at its first `=`.
     public static func assignment(_ text: String) throws(ShipctlError) -> (name: String, value: String) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw .usage("expected NAME=VALUE, got `\(TerminalText.neutralised(String(text.prefix(80)), keepNewlines: false))`",
-                         hint: "e.g. `shipctl flags set /micro-app/prod/MODEL_PROVIDER=small-llm --service api --env prod`")
+            throw .usage(
+                "expected NAME=VALUE, got `\(TerminalText.neutralised(String(text.prefix(80)), keepNewlines: false))`",
+                hint: "e.g. `shipctl flags set /micro-app/prod/MODEL_PROVIDER=small-llm --service api --env prod`")
         }
         return (String(text[..<equals]), String(text[text.index(after: equals)...]))
     }
@@ -36,17 +37,20 @@ public struct ManualFlags: Sendable {
         guard !matching.isEmpty else { throw unknown(name) }
         let flips = try matching.map { flip throws(ShipctlError) in try flip.setting(value) }
         let store = ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies)
-        let recorder = DeploymentRecorder(deployment: DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: "flags"),
-                                          scope: ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies),
-                                          store: dependencies.store, redactor: dependencies.redactor)
+        let recorder = DeploymentRecorder(
+            deployment: DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: "flags"),
+            scope: ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies),
+            store: dependencies.store, redactor: dependencies.redactor)
         for flip in flips {
             var args = flip.auditArgs
             args["by"] = "hand"
             if let reason { args["reason"] = .string(reason) }
-            try await recorder.performing(AuditAction.flagSet, step: "flags set", args: args) { () async throws(ShipctlError) in
+            try await recorder.performing(AuditAction.flagSet, step: "flags set", args: args) {
+                () async throws(ShipctlError) in
                 try await store.set(flip)
             }
-            dependencies.reporter.event("flag", "\(service.name)/\(env.name): \(flip.kind) \(flip.name) set to \(flip.value)", flip.auditArgs)
+            dependencies.reporter.event(
+                "flag", "\(service.name)/\(env.name): \(flip.kind) \(flip.name) set to \(flip.value)", flip.auditArgs)
         }
         return flips
     }
@@ -69,10 +73,12 @@ public struct ManualFlags: Sendable {
         let shown = TerminalText.neutralised(String(name.prefix(120)), keepNewlines: false)
         let known = configured.map(\.name)
         guard !known.isEmpty else {
-            return .usage("service \(service.name) names no flags, so `\(shown)` cannot be set",
-                          hint: "add them under `services.\(service.name).on_failure.flags` in the configuration")
+            return .usage(
+                "service \(service.name) names no flags, so `\(shown)` cannot be set",
+                hint: "add them under `services.\(service.name).on_failure.flags` in the configuration")
         }
-        return .usage("service \(service.name) names no flag `\(shown)`; the flags it names in \(env.name) are: \(known.joined(separator: ", "))",
-                      hint: "see their live values with `shipctl flags list --service \(service.name) --env \(env.name)`")
+        return .usage(
+            "service \(service.name) names no flag `\(shown)`; the flags it names in \(env.name) are: \(known.joined(separator: ", "))",
+            hint: "see their live values with `shipctl flags list --service \(service.name) --env \(env.name)`")
     }
 }

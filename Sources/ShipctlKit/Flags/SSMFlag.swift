@@ -31,20 +31,35 @@ public struct SSMFlag: FlagTarget {
     }
 
     public var manualInstruction: String {
-        "`" + ShellQuoting.display(["aws", "ssm", "put-parameter", "--name", parameter, "--value", value, "--type", "String", "--overwrite"]) + "`"
+        "`"
+            + ShellQuoting.display([
+                "aws", "ssm", "put-parameter", "--name", parameter, "--value", value, "--type", "String", "--overwrite",
+            ]) + "`"
     }
 
     /// The signed API when the environment holds credentials (and this is no dry run); else the aws CLI is used.
     private func api(_ context: EnvironmentContext) -> SSMParameterAPI? {
-        context.awsAPI.flatMap { SSMParameterAPI.from(environment: context.environment, region: context.region, http: $0, redactor: context.redactor) }
+        context.awsAPI.flatMap {
+            SSMParameterAPI.from(
+                environment: context.environment, region: context.region, http: $0, redactor: context.redactor)
+        }
     }
 
-    private func regionArguments(_ context: EnvironmentContext) -> [String] { context.region.map { ["--region", $0] } ?? [] }
+    private func regionArguments(_ context: EnvironmentContext) -> [String] {
+        context.region.map { ["--region", $0] } ?? []
+    }
 
     public func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String? {
         if let api = api(context) { return try await api.get(name: parameter) }
-        struct Answer: Decodable { struct Parameter: Decodable { var Value: String }; var Parameter: Parameter }
-        let request = ProcessRequest("aws", regionArguments(context) + ["ssm", "get-parameter", "--name", parameter, "--output", "json"], mutating: false)
+        // Named as the wire format names them.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        struct Answer: Decodable {
+            struct Parameter: Decodable { var Value: String }
+            var Parameter: Parameter
+        }
+        let request = ProcessRequest(
+            "aws", regionArguments(context) + ["ssm", "get-parameter", "--name", parameter, "--output", "json"],
+            mutating: false)
         let result = await context.runner.run(request)
         if !result.succeeded, result.stderr.contains("ParameterNotFound") { return nil }
         guard result.succeeded else { throw .commandFailed(request, result, redactor: context.redactor) }
@@ -55,8 +70,12 @@ public struct SSMFlag: FlagTarget {
         if let api = api(context) { return try await api.put(name: parameter, value: value) }
         // The value may be a secret: it goes through a private file, never on the command line.
         try await PrivateValueFile.with(value) { reference throws(ShipctlError) in
-            let request = ProcessRequest("aws", regionArguments(context) + ["ssm", "put-parameter", "--name", parameter, "--value", reference,
-                                                                            "--type", "String", "--overwrite", "--output", "json"], mutating: true)
+            let request = ProcessRequest(
+                "aws",
+                regionArguments(context) + [
+                    "ssm", "put-parameter", "--name", parameter, "--value", reference,
+                    "--type", "String", "--overwrite", "--output", "json",
+                ], mutating: true)
             _ = try await context.runner.check(request, redactor: context.redactor)
         }
     }

@@ -5,7 +5,8 @@ import Foundation
 public struct UnleashFlag: FlagTarget {
     public static let kind = "unleash"
     public static let otherKeys = ["enabled"]
-    public static let example = "{ unleash: { url: URL, project: default, feature: NAME, environment: production, token: \"${UNLEASH_TOKEN}\" }, enabled: false }"
+    public static let example =
+        "{ unleash: { url: URL, project: default, feature: NAME, environment: production, token: \"${UNLEASH_TOKEN}\" }, enabled: false }"
 
     public var url: String
     public var project: String
@@ -15,8 +16,11 @@ public struct UnleashFlag: FlagTarget {
     public var enabled: Bool
 
     public static func parse(_ entry: ConfigEntry) -> UnleashFlag? {
-        guard let settings = entry.settings(allowed: ["url", "project", "feature", "environment", "token"],
-                                            required: ["url", "feature", "environment", "token"]) else { return nil }
+        guard
+            let settings = entry.settings(
+                allowed: ["url", "project", "feature", "environment", "token"],
+                required: ["url", "feature", "environment", "token"])
+        else { return nil }
         let url = entry.url("url", in: settings)
         let project = entry.has("project", in: settings) ? entry.name("project", in: settings) : "default"
         let feature = entry.name("feature", in: settings, placeholders: true)
@@ -25,7 +29,8 @@ public struct UnleashFlag: FlagTarget {
         if !entry.has("enabled") { entry.report("an unleash flag needs `enabled: true` or `enabled: false`") }
         let enabled = entry.bool("enabled")
         guard let url, let project, let feature, let environment, let token, let enabled else { return nil }
-        return UnleashFlag(url: url, project: project, feature: feature, environment: environment, token: token, enabled: enabled)
+        return UnleashFlag(
+            url: url, project: project, feature: feature, environment: environment, token: token, enabled: enabled)
     }
 
     public var name: String { feature }
@@ -37,7 +42,9 @@ public struct UnleashFlag: FlagTarget {
         switch value.lowercased() {
         case "true", "on": flag.enabled = true
         case "false", "off": flag.enabled = false
-        default: throw .usage("Unleash feature `\(feature)` is switched on or off: give `\(feature)=true` or `\(feature)=false`")
+        default:
+            throw .usage(
+                "Unleash feature `\(feature)` is switched on or off: give `\(feature)=true` or `\(feature)=false`")
         }
         return flag
     }
@@ -55,13 +62,16 @@ public struct UnleashFlag: FlagTarget {
     }
 
     private func client(_ context: EnvironmentContext) -> FlagServiceClient {
-        FlagServiceClient(service: "Unleash", token: token, context: context,
-                          notFoundHint: "`url`, `project` (\(project)), `feature` (\(feature)) and `environment` (\(environment))")
+        FlagServiceClient(
+            service: "Unleash", token: token, context: context,
+            notFoundHint: "`url`, `project` (\(project)), `feature` (\(feature)) and `environment` (\(environment))")
     }
 
     private func address(_ path: String) throws(ShipctlError) -> URL {
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
-        let parts = ["api", "admin", "projects", project, "features", feature] + (path.isEmpty ? [] : path.split(separator: "/").map(String.init))
+        let parts =
+            ["api", "admin", "projects", project, "features", feature]
+            + (path.isEmpty ? [] : path.split(separator: "/").map(String.init))
         guard let address = URL(string: base + "/" + parts.map(URLPath.segment).joined(separator: "/")) else {
             throw .runtime("cannot build an Unleash address from \(url)")
         }
@@ -70,7 +80,8 @@ public struct UnleashFlag: FlagTarget {
 
     public func read(_ context: EnvironmentContext) async throws(ShipctlError) -> String? {
         let answer = try await client(context).send("GET", try address(""))
-        let environments = JSONValue.parse(String(decoding: answer.body, as: UTF8.self))?["environments"]?.arrayValue ?? []
+        let environments =
+            JSONValue.parse(String(decoding: answer.body, as: UTF8.self))?["environments"]?.arrayValue ?? []
         guard let entry = environments.first(where: { $0["name"]?.stringValue == environment }) else { return nil }
         return entry["enabled"]?.boolValue.map { $0 ? "true" : "false" }
     }

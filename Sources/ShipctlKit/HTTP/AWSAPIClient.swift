@@ -12,11 +12,15 @@ struct AWSAPIClient: Sendable {
 
     /// A client when the environment holds credentials the API can be signed with;
     /// nil sends shipctl to the aws CLI, which knows every other credential source.
-    static func from(service: String, environment: [String: String], region: String?, http: any HTTPClient) -> AWSAPIClient? {
+    static func from(service: String, environment: [String: String], region: String?, http: any HTTPClient)
+        -> AWSAPIClient?
+    {
         guard let credentials = AWSCredentials.from(environment: environment),
-              let region = region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"],
-              let endpoint = AWSCredentials.endpoint(service: service, region: region, environment: environment) else { return nil }
-        return AWSAPIClient(endpoint: endpoint, signer: SigV4(credentials: credentials, region: region, service: service), http: http)
+            let region = region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"],
+            let endpoint = AWSCredentials.endpoint(service: service, region: region, environment: environment)
+        else { return nil }
+        return AWSAPIClient(
+            endpoint: endpoint, signer: SigV4(credentials: credentials, region: region, service: service), http: http)
     }
 
     /// What AWS answered after the retries were spent or not needed.
@@ -35,32 +39,43 @@ struct AWSAPIClient: Sendable {
 
     static let transientKinds: Set<String> = [
         "ThrottlingException", "Throttling", "TooManyRequestsException", "TooManyUpdates", "RequestLimitExceeded",
-        "InternalServerError", "InternalFailure", "ServiceException", "ServiceUnavailable", "ServiceUnavailableException",
+        "InternalServerError", "InternalFailure", "ServiceException", "ServiceUnavailable",
+        "ServiceUnavailableException",
     ]
 
     /// Sends one request, signed afresh for each attempt. Throws only when no
     /// attempt got an answer at all (connection refused, timed out).
-    func send(_ method: String, path: String, query: String? = nil, headers: [String: String] = [:], body: Data = Data(),
-              timeout: Duration, retry: RetryPolicy) async throws(ShipctlError) -> Answer {
+    func send(
+        _ method: String, path: String, query: String? = nil, headers: [String: String] = [:], body: Data = Data(),
+        timeout: Duration, retry: RetryPolicy
+    ) async throws(ShipctlError) -> Answer {
         var components = URLComponents(url: endpoint, resolvingAgainstBaseURL: false)
-        components?.percentEncodedPath = (endpoint.path.hasSuffix("/") ? String(endpoint.path.dropLast()) : endpoint.path) + path
+        components?.percentEncodedPath =
+            (endpoint.path.hasSuffix("/") ? String(endpoint.path.dropLast()) : endpoint.path) + path
         components?.percentEncodedQuery = query
-        guard let url = components?.url else { throw .runtime("cannot build an AWS API address from \(endpoint.absoluteString) and \(path)") }
+        guard let url = components?.url else {
+            throw .runtime("cannot build an AWS API address from \(endpoint.absoluteString) and \(path)")
+        }
         var attempt = 1
         while true {
             let signed = signer.sign(method: method, url: url, headers: headers, body: body, date: Date())
             let outcome: Result<Answer, ShipctlError>
             do {
-                outcome = .success(Self.answer(try await http.sendIgnoringCancellation(method, url, headers: signed, body: body, timeout: timeout),
-                                                 attempts: attempt))
+                outcome = .success(
+                    Self.answer(
+                        try await http.sendIgnoringCancellation(
+                            method, url, headers: signed, body: body, timeout: timeout),
+                        attempts: attempt))
             } catch {
                 outcome = .failure(error)
             }
             let transient: Bool
             switch outcome {
-            case let .success(answer):
-                transient = answer.status >= 500 || answer.status == 429 || answer.errorKind.map(Self.transientKinds.contains) == true
-            case let .failure(error):
+            case .success(let answer):
+                transient =
+                    answer.status >= 500 || answer.status == 429
+                    || answer.errorKind.map(Self.transientKinds.contains) == true
+            case .failure(let error):
                 // Refused or reset never reached AWS; a timeout may have, so only policies that allow it repeat one.
                 transient = retry.retryTimeouts || !error.description.contains("timed out")
             }
@@ -77,12 +92,20 @@ struct AWSAPIClient: Sendable {
     static func answer(_ response: HTTPResponse, attempts: Int) -> Answer {
         let text = String(decoding: response.body, as: UTF8.self)
         guard !(200..<300).contains(response.status) else {
-            return Answer(status: response.status, body: text, attempts: attempts, errorKind: nil, errorMessage: "", headers: response.headers)
+            return Answer(
+                status: response.status, body: text, attempts: attempts, errorKind: nil, errorMessage: "",
+                headers: response.headers)
         }
         let document = JSONValue.parse(text)
-        let named = response.headers["x-amzn-errortype"] ?? document?["__type"]?.stringValue ?? document?["code"]?.stringValue
-        let kind = named.flatMap { $0.split(separator: ":").first?.split(separator: "#").last.map(String.init) } ?? "HTTP \(response.status)"
-        let message = document?["message"]?.stringValue ?? document?["Message"]?.stringValue ?? String(text.prefix(2000))
-        return Answer(status: response.status, body: text, attempts: attempts, errorKind: kind, errorMessage: message, headers: response.headers)
+        let named =
+            response.headers["x-amzn-errortype"] ?? document?["__type"]?.stringValue ?? document?["code"]?.stringValue
+        let kind =
+            named.flatMap { $0.split(separator: ":").first?.split(separator: "#").last.map(String.init) }
+            ?? "HTTP \(response.status)"
+        let message =
+            document?["message"]?.stringValue ?? document?["Message"]?.stringValue ?? String(text.prefix(2000))
+        return Answer(
+            status: response.status, body: text, attempts: attempts, errorKind: kind, errorMessage: message,
+            headers: response.headers)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 public struct HTTPResponse: Sendable {
@@ -20,12 +21,15 @@ public struct HTTPResponse: Sendable {
 public protocol HTTPClient: Sendable {
     func get(_ url: URL, timeout: Duration) async throws(ShipctlError) -> HTTPResponse
     /// Any method, with headers and a body.
-    func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration) async throws(ShipctlError) -> HTTPResponse
+    func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration)
+        async throws(ShipctlError) -> HTTPResponse
 }
 
 extension HTTPClient {
     /// For clients that only read (test doubles of a metrics backend).
-    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
+    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration)
+        async throws(ShipctlError) -> HTTPResponse
+    {
         throw .runtime("this HTTP client does not send \(method) requests")
     }
 }
@@ -47,7 +51,9 @@ public struct URLSessionHTTPClient: HTTPClient {
         try await perform(URLRequest(url: url), timeout: timeout)
     }
 
-    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
+    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data, timeout: Duration)
+        async throws(ShipctlError) -> HTTPResponse
+    {
         var request = URLRequest(url: url)
         request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -60,16 +66,18 @@ public struct URLSessionHTTPClient: HTTPClient {
         request.timeoutInterval = timeout.timeInterval
         let what = "\(request.httpMethod ?? "GET") \(request.url.map(URLText.withoutPassword) ?? "?")"
         switch await HTTPExchange.run(request, timeout: timeout, bodyLimit: bodyLimit) {
-        case let .success(response):
+        case .success(let response):
             return response
         case .failure(.timedOut):
-            throw .runtime("\(what) timed out after \(DurationParser.format(timeout)) (the whole answer must arrive by then)")
+            throw .runtime(
+                "\(what) timed out after \(DurationParser.format(timeout)) (the whole answer must arrive by then)")
         case .failure(.cancelled):
             throw .runtime("\(what) was cancelled")
         case .failure(.tooLarge):
-            throw .runtime("\(what) answered with more than \(bodyLimit >> 20) MiB; shipctl reads no more than that",
-                           hint: "check that the address points at the API it should, not at a download")
-        case let .failure(.failed(reason)):
+            throw .runtime(
+                "\(what) answered with more than \(bodyLimit >> 20) MiB; shipctl reads no more than that",
+                hint: "check that the address points at the API it should, not at a download")
+        case .failure(.failed(let reason)):
             throw .runtime("\(what) failed: \(reason)")
         }
     }
@@ -78,8 +86,10 @@ public struct URLSessionHTTPClient: HTTPClient {
 extension HTTPClient {
     /// Sends `method` to its end or its deadline, whatever happens to the calling
     /// task: a revert after a signal, and the flag flips beside it, are such requests.
-    public func sendIgnoringCancellation(_ method: String, _ url: URL, headers: [String: String], body: Data,
-                                         timeout: Duration) async throws(ShipctlError) -> HTTPResponse {
+    public func sendIgnoringCancellation(
+        _ method: String, _ url: URL, headers: [String: String], body: Data,
+        timeout: Duration
+    ) async throws(ShipctlError) -> HTTPResponse {
         let outcome = await Task { () -> Result<HTTPResponse, ShipctlError> in
             do throws(ShipctlError) {
                 return .success(try await send(method, url, headers: headers, body: body, timeout: timeout))

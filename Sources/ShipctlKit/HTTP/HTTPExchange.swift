@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One request on its own `URLSession`, held to the limits an outside peer
@@ -40,7 +41,10 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: nil)
         defer { session.invalidateAndCancel() }
         let task = session.dataTask(with: request)
-        let deadline = DispatchWorkItem { exchange.finish(.failure(.timedOut)); task.cancel() }
+        let deadline = DispatchWorkItem {
+            exchange.finish(.failure(.timedOut))
+            task.cancel()
+        }
         defer { deadline.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -77,8 +81,10 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         waiting?.resume(returning: result)
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         if response.expectedContentLength > Int64(bodyLimit) {
             finish(.failure(.tooLarge))
             completionHandler(.cancel)
@@ -115,8 +121,10 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     /// A redirect is followed only where it keeps what the request protects:
     /// never from https to http, and with credentials only to the same origin.
     /// Refused, the redirect itself is the answer the caller sees.
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         let from = task.originalRequest?.url
         let to = request.url
         let downgrade = from?.scheme?.lowercased() == "https" && to?.scheme?.lowercased() != "https"

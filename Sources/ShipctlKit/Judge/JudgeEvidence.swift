@@ -18,8 +18,11 @@ public struct JudgeEvidence: Sendable, Equatable {
     /// Canary requests a step needs before it may advance.
     public var minRequests: Int
 
-    public init(canaryRequests: Double, canaryFailures: Double, stableRequests: Double, stableFailures: Double, lowerBound: Double,
-                allowedRatio: Double, confidence: Double, evidence: Double, threshold: Double, minRequests: Int) {
+    public init(
+        canaryRequests: Double, canaryFailures: Double, stableRequests: Double, stableFailures: Double,
+        lowerBound: Double,
+        allowedRatio: Double, confidence: Double, evidence: Double, threshold: Double, minRequests: Int
+    ) {
         self.canaryRequests = canaryRequests
         self.canaryFailures = canaryFailures
         self.stableRequests = stableRequests
@@ -36,13 +39,18 @@ public struct JudgeEvidence: Sendable, Equatable {
     public init?(json: JSONValue) {
         func number(_ key: String) -> Double? { json[key]?.doubleValue }
         guard let canaryRequests = number("canary_requests"), let canaryFailures = number("canary_failures"),
-              let stableRequests = number("stable_requests"), let stableFailures = number("stable_failures"),
-              let lowerBound = number("ratio_lower_bound"), let allowedRatio = number("allowed_ratio"), let confidence = number("confidence"),
-              let evidence = number("evidence"), let threshold = number("evidence_needed"),
-              let minRequests = number("min_requests").flatMap({ Checked.int($0) }) else { return nil }
-        self.init(canaryRequests: canaryRequests, canaryFailures: canaryFailures, stableRequests: stableRequests, stableFailures: stableFailures,
-                  lowerBound: lowerBound, allowedRatio: allowedRatio, confidence: confidence, evidence: evidence, threshold: threshold,
-                  minRequests: minRequests)
+            let stableRequests = number("stable_requests"), let stableFailures = number("stable_failures"),
+            let lowerBound = number("ratio_lower_bound"), let allowedRatio = number("allowed_ratio"),
+            let confidence = number("confidence"),
+            let evidence = number("evidence"), let threshold = number("evidence_needed"),
+            let minRequests = number("min_requests").flatMap({ Checked.int($0) })
+        else { return nil }
+        self.init(
+            canaryRequests: canaryRequests, canaryFailures: canaryFailures, stableRequests: stableRequests,
+            stableFailures: stableFailures,
+            lowerBound: lowerBound, allowedRatio: allowedRatio, confidence: confidence, evidence: evidence,
+            threshold: threshold,
+            minRequests: minRequests)
     }
 
     public var canaryRate: Double? { canaryRequests > 0 ? canaryFailures / canaryRequests : nil }
@@ -51,9 +59,11 @@ public struct JudgeEvidence: Sendable, Equatable {
     /// "canary 7/12 failed (58.3%), stable 0/48 (0%); rate ratio ≥ 3.1 at 98% (allowed 1.5)"
     public var summary: String {
         func share(_ failures: Double, _ requests: Double, _ rate: Double?) -> String {
-            "\(MetricEvaluation.format(failures))/\(MetricEvaluation.format(requests))" + (rate.map { " (\(Self.percent($0)))" } ?? "")
+            "\(MetricEvaluation.format(failures))/\(MetricEvaluation.format(requests))"
+                + (rate.map { " (\(Self.percent($0)))" } ?? "")
         }
-        return "canary \(share(canaryFailures, canaryRequests, canaryRate)) failed, stable \(share(stableFailures, stableRequests, stableRate)); "
+        return
+            "canary \(share(canaryFailures, canaryRequests, canaryRate)) failed, stable \(share(stableFailures, stableRequests, stableRate)); "
             + "rate ratio ≥ \(MetricEvaluation.format(lowerBound)) at \(Self.percent(confidence)) (allowed \(MetricEvaluation.format(allowedRatio)))"
     }
 
@@ -61,8 +71,10 @@ public struct JudgeEvidence: Sendable, Equatable {
         var fields: [String: JSONValue] = [
             "canary_requests": .number(canaryRequests), "canary_failures": .number(canaryFailures),
             "stable_requests": .number(stableRequests), "stable_failures": .number(stableFailures),
-            "ratio_lower_bound": .number(lowerBound), "allowed_ratio": .number(allowedRatio), "confidence": .number(confidence),
-            "evidence": .number(evidence), "evidence_needed": .number(threshold), "min_requests": .int(Int64(minRequests)),
+            "ratio_lower_bound": .number(lowerBound), "allowed_ratio": .number(allowedRatio),
+            "confidence": .number(confidence),
+            "evidence": .number(evidence), "evidence_needed": .number(threshold),
+            "min_requests": .int(Int64(minRequests)),
         ]
         if let canaryRate { fields["canary_rate"] = .number(canaryRate) }
         if let stableRate { fields["stable_rate"] = .number(stableRate) }
@@ -72,6 +84,7 @@ public struct JudgeEvidence: Sendable, Equatable {
     /// A share as a percentage; whatever a record read back holds, never a trap.
     static func percent(_ fraction: Double) -> String {
         let value = fraction * 100
-        return (Checked.int(value).map(String.init) ?? (value.isFinite ? String(format: "%.3g", value) : String(value))) + "%"
+        return (Checked.int(value).map(String.init) ?? (value.isFinite ? String(format: "%.3g", value) : String(value)))
+            + "%"
     }
 }

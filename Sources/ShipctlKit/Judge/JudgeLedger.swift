@@ -41,13 +41,20 @@ final class JudgeLedger: @unchecked Sendable {
             var test = tests[metric] ?? RateRatioTest(allowedRatio: allowedRatio, confidence: confidence)
             let before = seen[metric] ?? Counts()
             // Whole counts, and never fewer than before.
-            func count(_ value: Double, _ previous: Double) -> Double { value.isFinite ? max(previous, value.rounded()) : previous }
-            let after = Counts(canaryRequests: count(cumulative.canaryRequests, before.canaryRequests),
-                               canaryFailures: count(cumulative.canaryFailures, before.canaryFailures),
-                               stableRequests: count(cumulative.stableRequests, before.stableRequests),
-                               stableFailures: count(cumulative.stableFailures, before.stableFailures))
-            test.observe(.init(canaryRequests: after.canaryRequests - before.canaryRequests, canaryFailures: after.canaryFailures - before.canaryFailures,
-                               stableRequests: after.stableRequests - before.stableRequests, stableFailures: after.stableFailures - before.stableFailures))
+            func count(_ value: Double, _ previous: Double) -> Double {
+                value.isFinite ? max(previous, value.rounded()) : previous
+            }
+            let after = Counts(
+                canaryRequests: count(cumulative.canaryRequests, before.canaryRequests),
+                canaryFailures: count(cumulative.canaryFailures, before.canaryFailures),
+                stableRequests: count(cumulative.stableRequests, before.stableRequests),
+                stableFailures: count(cumulative.stableFailures, before.stableFailures))
+            test.observe(
+                .init(
+                    canaryRequests: after.canaryRequests - before.canaryRequests,
+                    canaryFailures: after.canaryFailures - before.canaryFailures,
+                    stableRequests: after.stableRequests - before.stableRequests,
+                    stableFailures: after.stableFailures - before.stableFailures))
             seen[metric] = after
             tests[metric] = test
             return test

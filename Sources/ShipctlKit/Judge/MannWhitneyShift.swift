@@ -43,12 +43,16 @@ public struct MannWhitneyShift: Sendable, Equatable {
     }
 
     public static func compare(canary: [Double], stable: [Double], confidence: Double) -> MannWhitneyShift? {
-        let canary = canary.filter(\.isFinite), stable = stable.filter(\.isFinite)
-        let n = canary.count, m = stable.count
+        let canary = canary.filter(\.isFinite)
+        let stable = stable.filter(\.isFinite)
+        let n = canary.count
+        let m = stable.count
         guard n > 0, m > 0 else { return nil }
         let total = Double(n + m)
         let pooled = (canary.map { ($0, true) } + stable.map { ($0, false) }).sorted { $0.0 < $1.0 }
-        var rankSum = 0.0, tieTerm = 0.0, index = 0
+        var rankSum = 0.0
+        var tieTerm = 0.0
+        var index = 0
         while index < pooled.count {
             var end = index
             while end + 1 < pooled.count && pooled[end + 1].0 == pooled[index].0 { end += 1 }
@@ -66,31 +70,42 @@ public struct MannWhitneyShift: Sendable, Equatable {
         let pValue = sigma > 0 ? erfc(z / 2.squareRoot()) : 1
         let differences = canary.flatMap { x in stable.map { x - $0 } }.sorted()
         let count = differences.count
-        let estimate = count % 2 == 1 ? differences[count / 2] : (differences[count / 2 - 1] + differences[count / 2]) / 2
-        let k = max(0, min(count - 1, Int((nm / 2 - JudgeConfig.normalQuantile((1 + confidence) / 2) * sigma).rounded(.down))))
-        let lower = differences[min(k, count - 1)], upper = differences[max(count - 1 - k, 0)]
-        return MannWhitneyShift(canaryCount: n, stableCount: m, canaryMedian: median(canary), stableMedian: median(stable), estimate: estimate,
-                                lowerBound: min(lower, upper), upperBound: max(lower, upper), pValue: min(max(pValue, 0), 1), confidence: confidence)
+        let estimate =
+            count % 2 == 1 ? differences[count / 2] : (differences[count / 2 - 1] + differences[count / 2]) / 2
+        let k = max(
+            0, min(count - 1, Int((nm / 2 - JudgeConfig.normalQuantile((1 + confidence) / 2) * sigma).rounded(.down))))
+        let lower = differences[min(k, count - 1)]
+        let upper = differences[max(count - 1 - k, 0)]
+        return MannWhitneyShift(
+            canaryCount: n, stableCount: m, canaryMedian: median(canary), stableMedian: median(stable),
+            estimate: estimate,
+            lowerBound: min(lower, upper), upperBound: max(lower, upper), pValue: min(max(pValue, 0), 1),
+            confidence: confidence)
     }
 
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// "canary median 0.9 (n=12), stable median 0.3 (n=12); shift 0.42 to 0.71 at 98% (p 0.0001)"
     public var summary: String {
         let format = MetricEvaluation.format
-        return "canary median \(format(canaryMedian)) (n=\(canaryCount)), stable median \(format(stableMedian)) (n=\(stableCount)); "
+        return
+            "canary median \(format(canaryMedian)) (n=\(canaryCount)), stable median \(format(stableMedian)) (n=\(stableCount)); "
             + "shift \(format(lowerBound)) to \(format(upperBound)) at \(JudgeEvidence.percent(confidence)) (p \(String(format: "%.2g", pValue)))"
     }
 
     public var json: JSONValue {
         .object([
-            "judge": "mann-whitney", "canary_samples": .int(Int64(canaryCount)), "stable_samples": .int(Int64(stableCount)),
-            "canary_median": .number(canaryMedian), "stable_median": .number(stableMedian), "shift_estimate": .number(estimate),
-            "shift_lower_bound": .number(lowerBound), "shift_upper_bound": .number(upperBound), "p_value": .number(pValue),
+            "judge": "mann-whitney", "canary_samples": .int(Int64(canaryCount)),
+            "stable_samples": .int(Int64(stableCount)),
+            "canary_median": .number(canaryMedian), "stable_median": .number(stableMedian),
+            "shift_estimate": .number(estimate),
+            "shift_lower_bound": .number(lowerBound), "shift_upper_bound": .number(upperBound),
+            "p_value": .number(pValue),
             "confidence": .number(confidence),
         ])
     }

@@ -58,16 +58,19 @@ public struct RateRatioTest: Sendable {
     }
 
     /// Totals so far.
-    public private(set) var total = Increment(canaryRequests: 0, canaryFailures: 0, stableRequests: 0, stableFailures: 0)
+    public private(set) var total = Increment(
+        canaryRequests: 0, canaryFailures: 0, stableRequests: 0, stableFailures: 0)
 
     /// Adds one evaluation's new counts. Counts read from a backend can be fractional
     /// (Prometheus extrapolates `increase`) or disagree (failures but no requests): they are
     /// rounded, negatives taken as zero, and requests raised to at least the failures.
     public mutating func observe(_ increment: Increment) {
         func count(_ value: Double) -> Double { value.isFinite ? max(0, value.rounded()) : 0 }
-        let canaryFailures = count(increment.canaryFailures), stableFailures = count(increment.stableFailures)
-        let clean = Increment(canaryRequests: max(count(increment.canaryRequests), canaryFailures), canaryFailures: canaryFailures,
-                              stableRequests: max(count(increment.stableRequests), stableFailures), stableFailures: stableFailures)
+        let canaryFailures = count(increment.canaryFailures)
+        let stableFailures = count(increment.stableFailures)
+        let clean = Increment(
+            canaryRequests: max(count(increment.canaryRequests), canaryFailures), canaryFailures: canaryFailures,
+            stableRequests: max(count(increment.stableRequests), stableFailures), stableFailures: stableFailures)
         total.canaryRequests += clean.canaryRequests
         total.canaryFailures += clean.canaryFailures
         total.stableRequests += clean.stableRequests
@@ -75,7 +78,8 @@ public struct RateRatioTest: Sendable {
         guard clean.canaryFailures + clean.stableFailures > 0 else { return }
         increments.append(clean)
         for (index, multiple) in Self.alternatives.enumerated() {
-            logLikelihoodRatios[index] += Self.logLikelihoodRatio(clean, alternative: allowedRatio * multiple, null: allowedRatio)
+            logLikelihoodRatios[index] += Self.logLikelihoodRatio(
+                clean, alternative: allowedRatio * multiple, null: allowedRatio)
         }
     }
 
@@ -96,7 +100,8 @@ public struct RateRatioTest: Sendable {
             }
             return Self.mixture(logs) >= threshold
         }
-        var low = 1e-3, high = 1e4
+        var low = 1e-3
+        var high = 1e4
         guard rejected(low) else { return 0 }
         if rejected(high) { return high }
         for _ in 0..<40 {
@@ -111,10 +116,12 @@ public struct RateRatioTest: Sendable {
 
     /// log of (p(ρ)/p(ρ0))^x ((1 − p(ρ))/(1 − p(ρ0)))^y for one increment.
     public static func logLikelihoodRatio(_ increment: Increment, alternative: Double, null: Double) -> Double {
-        let a = increment.canaryRequests, b = increment.stableRequests
+        let a = increment.canaryRequests
+        let b = increment.stableRequests
         // Without traffic on one side, where a failure comes from says nothing about the ratio.
         guard a > 0, b > 0 else { return 0 }
-        let p = alternative * a / (alternative * a + b), p0 = null * a / (null * a + b)
+        let p = alternative * a / (alternative * a + b)
+        let p0 = null * a / (null * a + b)
         return increment.canaryFailures * log(p / p0) + increment.stableFailures * log((1 - p) / (1 - p0))
     }
 

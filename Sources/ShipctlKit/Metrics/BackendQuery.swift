@@ -22,7 +22,8 @@ public protocol BackendQuery: Sendable {
     func read(_ context: EnvironmentContext) async -> MetricReading
     /// Waits until the backend holds samples newer than `instant`, at most `limit`:
     /// true when it does, false when none came, nil when the backend cannot tell.
-    func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext) async -> Bool?
+    func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext) async
+        -> Bool?
     /// The values from `start` to `end`, one every `step`: what `read` would have answered at each of those times.
     func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange
 }
@@ -31,12 +32,16 @@ extension BackendQuery {
     public static var endpoint: MetricEndpoint? { nil }
 
     /// A backend that cannot tell when it has new data: wait the whole limit.
-    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext) async -> Bool? {
+    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext)
+        async -> Bool?
+    {
         try? await clock.sleep(limit)
         return nil
     }
 
-    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange {
+    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
+        -> MetricRange
+    {
         .unavailable("\(Self.kind) cannot read history yet")
     }
 }

@@ -19,7 +19,9 @@ public struct CloudWatchQuery: BackendQuery {
     /// the reading is then the statistic summed over that span rather than the latest datapoint.
     public var window: Int?
 
-    public init(namespace: String, metric: String, stat: String, period: Int, dimensions: [(name: String, value: String)]) {
+    public init(
+        namespace: String, metric: String, stat: String, period: Int, dimensions: [(name: String, value: String)]
+    ) {
         self.namespace = namespace
         self.metric = metric
         self.stat = stat
@@ -28,13 +30,18 @@ public struct CloudWatchQuery: BackendQuery {
     }
 
     public static func parse(_ entry: ConfigEntry) -> CloudWatchQuery? {
-        guard let settings = entry.settings(allowed: ["namespace", "metric", "stat", "period", "dimensions"],
-                                            required: ["namespace", "metric"]) else { return nil }
+        guard
+            let settings = entry.settings(
+                allowed: ["namespace", "metric", "stat", "period", "dimensions"],
+                required: ["namespace", "metric"])
+        else { return nil }
         let namespace = entry.name("namespace", in: settings, allowSlash: true)
         let metric = entry.name("metric", in: settings)
         let stat = entry.has("stat", in: settings) ? entry.string("stat", in: settings) : "Sum"
         if let stat, !knownStatistics.contains(stat) {
-            entry.report(field: "stat", in: settings, "expected one of: \(knownStatistics.joined(separator: ", ")), got `\(stat)`")
+            entry.report(
+                field: "stat", in: settings,
+                "expected one of: \(knownStatistics.joined(separator: ", ")), got `\(stat)`")
         }
         let period = entry.has("period", in: settings) ? entry.int("period", in: settings, range: 1...86_400) : 60
         let dimensions = entry.pairs("dimensions", in: settings)
@@ -51,12 +58,16 @@ public struct CloudWatchQuery: BackendQuery {
     public func filled(_ placeholders: Placeholders) -> CloudWatchQuery {
         var query = self
         query.dimensions = dimensions.map { ($0.name, placeholders.fill($0.value)) }
-        if let window = placeholders.values["window"], window.hasSuffix("s"), let seconds = Int(window.dropLast()), seconds > 0 {
+        if let window = placeholders.values["window"], window.hasSuffix("s"), let seconds = Int(window.dropLast()),
+            seconds > 0
+        {
             query.window = seconds
         }
         return query
     }
 
+    // Named as the wire format names them.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     private struct Answer: Decodable {
         struct Datapoint: Decodable {
             var Timestamp: DatapointTime
@@ -78,7 +89,9 @@ public struct CloudWatchQuery: BackendQuery {
             let container = try decoder.singleValueContainer()
             if let seconds = try? container.decode(Double.self), seconds.isFinite {
                 date = Date(timeIntervalSince1970: seconds)
-            } else if let text = try? container.decode(String.self), let parsed = RFC3339.parse(text) ?? Double(text).map(Date.init(timeIntervalSince1970:)) {
+            } else if let text = try? container.decode(String.self),
+                let parsed = RFC3339.parse(text) ?? Double(text).map(Date.init(timeIntervalSince1970:))
+            {
                 date = parsed
             } else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a timestamp")
@@ -93,27 +106,29 @@ public struct CloudWatchQuery: BackendQuery {
         if let window, ["Sum", "SampleCount"].contains(stat) {
             // Whole minutes around the window: CloudWatch counts in periods, so the sum covers at most one period more.
             switch await statistics(from: end.addingTimeInterval(-Double(window)), to: end, context: context) {
-            case let .success(datapoints):
+            case .success(let datapoints):
                 return .value(datapoints.reduce(0) { $0 + ((stat == "Sum" ? $1.Sum : $1.SampleCount) ?? 0) })
-            case let .failure(problem):
+            case .failure(let problem):
                 return .inconclusive(problem.message)
             }
         }
         let datapoints: [Answer.Datapoint]
         switch await statistics(from: end.addingTimeInterval(-Double(period * 2)), to: end, context: context) {
-        case let .success(answer): datapoints = answer
-        case let .failure(problem): return .inconclusive(problem.message)
+        case .success(let answer): datapoints = answer
+        case .failure(let problem): return .inconclusive(problem.message)
         }
         return reading(latestOf: datapoints)
     }
 
     /// One reading per `step` from `start` to `end`, each what `read` would have answered
     /// then (the latest datapoint of the two periods before it), from one call.
-    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange {
+    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
+        -> MetricRange
+    {
         let datapoints: [Answer.Datapoint]
         switch await statistics(from: start.addingTimeInterval(-Double(period * 2)), to: end, context: context) {
-        case let .success(answer): datapoints = answer
-        case let .failure(problem): return .unavailable(problem.message)
+        case .success(let answer): datapoints = answer
+        case .failure(let problem): return .unavailable(problem.message)
         }
         let span = (end.timeIntervalSince(start) / step.timeInterval).rounded(.down)
         guard span.isFinite, span >= 0, span <= Double(AnalysisReplay.evaluationLimit) else {
@@ -123,19 +138,23 @@ public struct CloudWatchQuery: BackendQuery {
         let count = Int(span)
         for index in 0...count {
             let at = start.addingTimeInterval(Double(index) * step.timeInterval)
-            let window = datapoints.filter { $0.Timestamp.date <= at && $0.Timestamp.date > at.addingTimeInterval(-Double(period * 2)) }
-            if case let .value(value) = reading(latestOf: window) { samples[at] = value }
+            let window = datapoints.filter {
+                $0.Timestamp.date <= at && $0.Timestamp.date > at.addingTimeInterval(-Double(period * 2))
+            }
+            if case .value(let value) = reading(latestOf: window) { samples[at] = value }
         }
         return .samples(samples)
     }
 
-
-    private func statistics(from start: Date, to end: Date, context: EnvironmentContext) async -> Result<[Answer.Datapoint], MetricBackendProblem> {
-        var arguments = (context.region.map { ["--region", $0] } ?? []) + [
-            "cloudwatch", "get-metric-statistics", "--namespace", namespace, "--metric-name", metric,
-            "--statistics", stat, "--period", String(period),
-            "--start-time", Timestamp.format(start), "--end-time", Timestamp.format(end), "--output", "json",
-        ]
+    private func statistics(from start: Date, to end: Date, context: EnvironmentContext) async -> Result<
+        [Answer.Datapoint], MetricBackendProblem
+    > {
+        var arguments =
+            (context.region.map { ["--region", $0] } ?? []) + [
+                "cloudwatch", "get-metric-statistics", "--namespace", namespace, "--metric-name", metric,
+                "--statistics", stat, "--period", String(period),
+                "--start-time", Timestamp.format(start), "--end-time", Timestamp.format(end), "--output", "json",
+            ]
         if !dimensions.isEmpty {
             // JSON rather than the `Name=…,Value=…` shorthand, in which a `,` inside a value would start another field.
             let list = JSONValue.array(dimensions.map { ["Name": .string($0.name), "Value": .string($0.value)] })
@@ -143,7 +162,9 @@ public struct CloudWatchQuery: BackendQuery {
         }
         let result = await context.runner.run(ProcessRequest("aws", arguments, timeout: .seconds(15), mutating: false))
         guard result.succeeded else {
-            return .failure(MetricBackendProblem(message: "CloudWatch query failed: \(AnswerQuote.quote(context.redactor.redact(result.stderr)))"))
+            return .failure(
+                MetricBackendProblem(
+                    message: "CloudWatch query failed: \(AnswerQuote.quote(context.redactor.redact(result.stderr)))"))
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
             return .failure(MetricBackendProblem(message: "could not read the answer of get-metric-statistics"))
@@ -157,13 +178,14 @@ public struct CloudWatchQuery: BackendQuery {
                 ? .value(0)
                 : .inconclusive("CloudWatch returned no datapoints for \(metric) in the last \(period * 2)s")
         }
-        let value: Double? = switch stat {
-        case "Sum": latest.Sum
-        case "Average": latest.Average
-        case "Minimum": latest.Minimum
-        case "Maximum": latest.Maximum
-        default: latest.SampleCount
-        }
+        let value: Double? =
+            switch stat {
+            case "Sum": latest.Sum
+            case "Average": latest.Average
+            case "Minimum": latest.Minimum
+            case "Maximum": latest.Maximum
+            default: latest.SampleCount
+            }
         guard let value, value.isFinite else { return .inconclusive("the datapoint has no \(stat)") }
         return .value(value)
     }

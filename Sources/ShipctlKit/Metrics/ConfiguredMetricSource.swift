@@ -19,7 +19,9 @@ public struct ConfiguredMetricSource: MetricSource {
         return await query.backend.read(past)
     }
 
-    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async
+        -> Bool?
+    {
         await query.backend.awaitNewSample(after: instant, limit: limit, clock: clock, context: context)
     }
 

@@ -14,11 +14,13 @@ struct HistorySource: MetricSource {
     func read(_ query: MetricQuery) async -> MetricReading {
         let at = clock.wallNow()
         switch prefetched[query.display] {
-        case let .unavailable(reason)?:
+        case .unavailable(let reason)?:
             return .inconclusive(reason)
-        case let .samples(samples)?:
+        case .samples(let samples)?:
             // A prefetched sample is the instant read at its time; a moment between them is read on its own.
-            if let sample = samples.first(where: { abs($0.key.timeIntervalSince(at)) < 0.001 }) { return .value(sample.value) }
+            if let sample = samples.first(where: { abs($0.key.timeIntervalSince(at)) < 0.001 }) {
+                return .value(sample.value)
+            }
             if samples.isEmpty { return Self.noData(at) }
             return await base.read(query, asOf: at)
         case nil:
@@ -28,12 +30,15 @@ struct HistorySource: MetricSource {
 
     /// History cannot say when the backend scraped: a confirmation waits the whole limit, as for a
     /// backend that cannot tell, and reads the value one interval on.
-    func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+    func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool?
+    {
         try? await clock.sleep(limit)
         return nil
     }
 
     private static func noData(_ at: Date) -> MetricReading {
-        .noData("the query returned no data at \(Timestamp.format(at)): the version may have had no traffic then, or a label in the query matches no series")
+        .noData(
+            "the query returned no data at \(Timestamp.format(at)): the version may have had no traffic then, or a label in the query matches no series"
+        )
     }
 }

@@ -31,7 +31,8 @@ public struct MetricEvaluation: Sendable {
         if let evidence = judge?.summary ?? shift?.summary {
             return "\(metric): \(evidence): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
         }
-        return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
+        return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)"
+            + (verdict == .pass ? "" : " — \(reason)")
     }
 
     public var auditArgs: [String: JSONValue] {
@@ -49,9 +50,13 @@ public struct MetricEvaluation: Sendable {
 
     /// A confirmation that found no sample newer than the one that failed: inconclusive, not a second failure.
     static func noNewSample(_ metric: MetricConfig, query: String, waited: Duration) -> MetricEvaluation {
-        MetricEvaluation(metric: metric.name, query: query, value: nil, baseline: nil, threshold: MetricEvaluator.describeThreshold(metric),
-                         verdict: .inconclusive, reason: "no sample newer than the failing one came within \(DurationParser.format(waited)); it is not counted twice",
-                         dryRun: metric.dryRun, limits: MetricEvaluator.limits(of: metric))
+        MetricEvaluation(
+            metric: metric.name, query: query, value: nil, baseline: nil,
+            threshold: MetricEvaluator.describeThreshold(metric),
+            verdict: .inconclusive,
+            reason:
+                "no sample newer than the failing one came within \(DurationParser.format(waited)); it is not counted twice",
+            dryRun: metric.dryRun, limits: MetricEvaluator.limits(of: metric))
     }
 
     /// A value as every output shows it: whole numbers whole, others to four significant digits.
@@ -70,18 +75,20 @@ public struct MetricEvaluator: Sendable {
         self.source = source
     }
 
-    public func evaluate(_ metric: MetricConfig, canary: Placeholders, baseline: Placeholders) async -> MetricEvaluation {
+    public func evaluate(_ metric: MetricConfig, canary: Placeholders, baseline: Placeholders) async -> MetricEvaluation
+    {
         let query = metric.source.filled(canary)
         let threshold = Self.describeThreshold(metric)
-        var evaluation = MetricEvaluation(metric: metric.name, query: query.display, value: nil, baseline: nil,
-                                          threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun,
-                                          limits: Self.limits(of: metric))
+        var evaluation = MetricEvaluation(
+            metric: metric.name, query: query.display, value: nil, baseline: nil,
+            threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun,
+            limits: Self.limits(of: metric))
         switch await source.read(query) {
-        case let .inconclusive(reason), let .noData(reason):
+        case .inconclusive(let reason), .noData(let reason):
             evaluation.verdict = .inconclusive
             evaluation.reason = reason
             return evaluation
-        case let .value(value):
+        case .value(let value):
             evaluation.value = value
         }
         let value = evaluation.value ?? .nan
@@ -97,17 +104,19 @@ public struct MetricEvaluator: Sendable {
         }
         if let ratio = metric.maxRatioToBaseline {
             switch await source.read(metric.source.filled(baseline)) {
-            case let .inconclusive(reason), let .noData(reason):
+            case .inconclusive(let reason), .noData(let reason):
                 evaluation.verdict = .inconclusive
                 evaluation.reason = "baseline (stable version): \(reason)"
-            case let .value(base):
+            case .value(let base):
                 evaluation.baseline = base
                 if base <= 0 {
                     evaluation.verdict = value <= 0 ? .pass : .inconclusive
-                    evaluation.reason = value <= 0 ? "canary and baseline are both 0" : "the baseline is 0, so no ratio can be formed"
+                    evaluation.reason =
+                        value <= 0 ? "canary and baseline are both 0" : "the baseline is 0, so no ratio can be formed"
                 } else if value / base > ratio {
                     evaluation.verdict = .fail
-                    evaluation.reason = "\(MetricEvaluation.format(value / base))× the baseline is above \(MetricEvaluation.format(ratio))×"
+                    evaluation.reason =
+                        "\(MetricEvaluation.format(value / base))× the baseline is above \(MetricEvaluation.format(ratio))×"
                 }
             }
         }
@@ -117,19 +126,25 @@ public struct MetricEvaluator: Sendable {
     /// A metric judged by counts: its `failures` and `total` read for the canary and for stable over
     /// `window` (the time since the canary first got traffic), folded into the canary's sequential
     /// test. Fails when the test rejects; waits for evidence until the canary has had enough requests.
-    func judge(_ metric: MetricConfig, placeholders: Placeholders, window: String, ledger: JudgeLedger,
-               config: JudgeConfig) async -> MetricEvaluation {
+    func judge(
+        _ metric: MetricConfig, placeholders: Placeholders, window: String, ledger: JudgeLedger,
+        config: JudgeConfig
+    ) async -> MetricEvaluation {
         let allowed = 1 + (metric.maxIncrease ?? 0)
-        let canary = placeholders.values["canary"] ?? "", stable = placeholders.values["stable"] ?? ""
+        let canary = placeholders.values["canary"] ?? ""
+        let stable = placeholders.values["stable"] ?? ""
         func filled(_ query: MetricQuery, _ version: String) -> MetricQuery {
             query.filled(Placeholders(placeholders.values.merging(["version": version, "window": window]) { $1 }))
         }
         // Shown is the canary's failures query as read, so the record says what was asked.
-        var evaluation = MetricEvaluation(metric: metric.name, query: filled(metric.source, canary).display, value: nil, baseline: nil,
-                                          threshold: "\(Self.describeThreshold(metric)) at \(JudgeEvidence.percent(config.confidence))",
-                                          verdict: .pass, reason: "no worse than allowed", dryRun: metric.dryRun, limits: Self.limits(of: metric))
+        var evaluation = MetricEvaluation(
+            metric: metric.name, query: filled(metric.source, canary).display, value: nil, baseline: nil,
+            threshold: "\(Self.describeThreshold(metric)) at \(JudgeEvidence.percent(config.confidence))",
+            verdict: .pass, reason: "no worse than allowed", dryRun: metric.dryRun, limits: Self.limits(of: metric))
         guard let total = metric.total else { return evaluation }
-        let queries = [filled(metric.source, canary), filled(total, canary), filled(metric.source, stable), filled(total, stable)]
+        let queries = [
+            filled(metric.source, canary), filled(total, canary), filled(metric.source, stable), filled(total, stable),
+        ]
         var counts: [Double] = Array(repeating: 0, count: queries.count)
         let readings = await withTaskGroup(of: (Int, MetricReading).self) { group in
             for (index, query) in queries.enumerated() { group.addTask { (index, await source.read(query)) } }
@@ -139,56 +154,70 @@ public struct MetricEvaluator: Sendable {
         }
         for (index, reading) in readings {
             switch reading {
-            case let .value(value): counts[index] = value
+            case .value(let value): counts[index] = value
             // No series yet: that version has served no request in the window.
             case .noData: counts[index] = 0
-            case let .inconclusive(reason):
+            case .inconclusive(let reason):
                 evaluation.verdict = .inconclusive
-                evaluation.reason = "\(["canary failures", "canary total", "stable failures", "stable total"][index]): \(reason)"
+                evaluation.reason =
+                    "\(["canary failures", "canary total", "stable failures", "stable total"][index]): \(reason)"
                 return evaluation
             }
         }
-        let test = ledger.observe(metric.name, cumulative: .init(canaryRequests: counts[1], canaryFailures: counts[0], stableRequests: counts[3],
-                                                                 stableFailures: counts[2]),
-                                  allowedRatio: allowed, confidence: config.confidence)
+        let test = ledger.observe(
+            metric.name,
+            cumulative: .init(
+                canaryRequests: counts[1], canaryFailures: counts[0], stableRequests: counts[3],
+                stableFailures: counts[2]),
+            allowedRatio: allowed, confidence: config.confidence)
         let needed = config.requiredRequests(allowedRatio: allowed, stableRate: test.stableRate)
-        let evidence = JudgeEvidence(canaryRequests: test.total.canaryRequests, canaryFailures: test.total.canaryFailures,
-                                     stableRequests: test.total.stableRequests, stableFailures: test.total.stableFailures,
-                                     lowerBound: test.lowerBound, allowedRatio: allowed, confidence: config.confidence,
-                                     evidence: test.evidence, threshold: test.threshold, minRequests: needed)
+        let evidence = JudgeEvidence(
+            canaryRequests: test.total.canaryRequests, canaryFailures: test.total.canaryFailures,
+            stableRequests: test.total.stableRequests, stableFailures: test.total.stableFailures,
+            lowerBound: test.lowerBound, allowedRatio: allowed, confidence: config.confidence,
+            evidence: test.evidence, threshold: test.threshold, minRequests: needed)
         evaluation.judge = evidence
         evaluation.value = test.canaryRate
         evaluation.baseline = test.stableRate
         if test.rejects {
             evaluation.verdict = .fail
-            evaluation.reason = "the canary fails more than \(MetricEvaluation.format(allowed))× as often as stable, at \(JudgeEvidence.percent(config.confidence))"
+            evaluation.reason =
+                "the canary fails more than \(MetricEvaluation.format(allowed))× as often as stable, at \(JudgeEvidence.percent(config.confidence))"
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
-            evaluation.reason = Self.waitingReason(have: test.total.canaryRequests, needed: needed, window: window, allowed: allowed,
-                                                   stableRate: test.stableRate, config: config)
+            evaluation.reason = Self.waitingReason(
+                have: test.total.canaryRequests, needed: needed, window: window, allowed: allowed,
+                stableRate: test.stableRate, config: config)
         } else if let max = metric.max, let rate = test.canaryRate, rate > max {
             evaluation.verdict = .fail
-            evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is above max \(MetricEvaluation.format(max))"
+            evaluation.reason =
+                "the canary's rate \(MetricEvaluation.format(rate)) is above max \(MetricEvaluation.format(max))"
         } else if let min = metric.min, let rate = test.canaryRate, rate < min {
             evaluation.verdict = .fail
-            evaluation.reason = "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
+            evaluation.reason =
+                "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
         }
         return evaluation
     }
 
     /// How far the canary is from the sample it needs, how long that takes at its traffic so far, and,
     /// for `min_requests: auto`, why that many.
-    static func waitingReason(have: Double, needed: Int, window: String, allowed: Double, stableRate: Double?, config: JudgeConfig) -> String {
+    static func waitingReason(
+        have: Double, needed: Int, window: String, allowed: Double, stableRate: Double?, config: JudgeConfig
+    ) -> String {
         var reason = "\(MetricEvaluation.format(have)) of the \(needed) canary requests needed"
         if case .auto = config.minRequests {
-            reason += " (min_requests auto: enough to catch a canary failing \(MetricEvaluation.format(2 * allowed))× as often as stable"
-                + (stableRate.map { "'s \(JudgeEvidence.percent($0))" } ?? "") + " with power \(MetricEvaluation.format(config.power))"
+            reason +=
+                " (min_requests auto: enough to catch a canary failing \(MetricEvaluation.format(2 * allowed))× as often as stable"
+                + (stableRate.map { "'s \(JudgeEvidence.percent($0))" } ?? "")
+                + " with power \(MetricEvaluation.format(config.power))"
                 + " at \(JudgeEvidence.percent(config.confidence)))"
         }
         if let seconds = Double(window.dropLast()), seconds > 0, have > 0 {
             let perSecond = have / seconds
             let left = min((Double(needed) - have) / perSecond, 8_640_000)
-            reason += "; at \(String(format: "%.2g", perSecond)) a second, about \(DurationParser.format(.seconds(Int64(left.rounded(.up))))) more"
+            reason +=
+                "; at \(String(format: "%.2g", perSecond)) a second, about \(DurationParser.format(.seconds(Int64(left.rounded(.up))))) more"
         }
         return reason
     }
@@ -196,22 +225,28 @@ public struct MetricEvaluator: Sendable {
     /// `judge: mann-whitney`: the query read for the canary and for stable (`{{version}}`), each value
     /// added to the samples so far, and the shift's interval compared with the allowed effect
     /// (`max_increase` × stable's median). Waits for evidence until each side has enough samples.
-    func judgeShift(_ metric: MetricConfig, placeholders: Placeholders, ledger: JudgeLedger, config: JudgeConfig) async -> MetricEvaluation {
+    func judgeShift(_ metric: MetricConfig, placeholders: Placeholders, ledger: JudgeLedger, config: JudgeConfig) async
+        -> MetricEvaluation
+    {
         let share = metric.maxIncrease ?? 0
-        let canary = placeholders.values["canary"] ?? "", stable = placeholders.values["stable"] ?? ""
+        let canary = placeholders.values["canary"] ?? ""
+        let stable = placeholders.values["stable"] ?? ""
         func filled(_ version: String) -> MetricQuery {
-            metric.source.filled(Placeholders(placeholders.values.merging(["version": version, "canary": version]) { $1 }))
+            metric.source.filled(
+                Placeholders(placeholders.values.merging(["version": version, "canary": version]) { $1 }))
         }
-        var evaluation = MetricEvaluation(metric: metric.name, query: filled(canary).display, value: nil, baseline: nil,
-                                          threshold: "\(Self.describeThreshold(metric)) at \(JudgeEvidence.percent(config.confidence))",
-                                          verdict: .pass, reason: "no shift beyond the allowed effect", dryRun: metric.dryRun, limits: Self.limits(of: metric))
+        var evaluation = MetricEvaluation(
+            metric: metric.name, query: filled(canary).display, value: nil, baseline: nil,
+            threshold: "\(Self.describeThreshold(metric)) at \(JudgeEvidence.percent(config.confidence))",
+            verdict: .pass, reason: "no shift beyond the allowed effect", dryRun: metric.dryRun,
+            limits: Self.limits(of: metric))
         async let canaryReading = source.read(filled(canary))
         async let stableReading = source.read(filled(stable))
         var values: [Double] = []
         for (side, reading) in [("canary", await canaryReading), ("stable", await stableReading)] {
             switch reading {
-            case let .value(value): values.append(value)
-            case let .inconclusive(reason), let .noData(reason):
+            case .value(let value): values.append(value)
+            case .inconclusive(let reason), .noData(let reason):
                 evaluation.verdict = .inconclusive
                 evaluation.reason = "\(side): \(reason)"
                 return evaluation
@@ -220,7 +255,10 @@ public struct MetricEvaluator: Sendable {
         let samples = ledger.sample(metric.name, canary: values[0], stable: values[1])
         evaluation.value = values[0]
         evaluation.baseline = values[1]
-        guard let shift = MannWhitneyShift.compare(canary: samples.canary, stable: samples.stable, confidence: config.confidence) else {
+        guard
+            let shift = MannWhitneyShift.compare(
+                canary: samples.canary, stable: samples.stable, confidence: config.confidence)
+        else {
             evaluation.verdict = .waiting
             evaluation.reason = "no sample yet"
             return evaluation
@@ -229,10 +267,12 @@ public struct MetricEvaluator: Sendable {
         let allowed = share * abs(shift.stableMedian)
         if min(shift.canaryCount, shift.stableCount) < MannWhitneyShift.minimumSamples {
             evaluation.verdict = .waiting
-            evaluation.reason = "\(min(shift.canaryCount, shift.stableCount)) of the \(MannWhitneyShift.minimumSamples) samples each side needs"
+            evaluation.reason =
+                "\(min(shift.canaryCount, shift.stableCount)) of the \(MannWhitneyShift.minimumSamples) samples each side needs"
         } else if shift.exceeds(allowed, direction: metric.direction) {
             evaluation.verdict = .fail
-            evaluation.reason = "the canary's values moved beyond the allowed \(MetricEvaluation.format(allowed)) from stable's, at "
+            evaluation.reason =
+                "the canary's values moved beyond the allowed \(MetricEvaluation.format(allowed)) from stable's, at "
                 + JudgeEvidence.percent(config.confidence)
         }
         return evaluation
@@ -252,7 +292,8 @@ public struct MetricEvaluator: Sendable {
             parts.append("failure rate at most \(MetricEvaluation.format(1 + increase))× stable's")
         }
         if let increase = metric.maxIncrease, metric.mannWhitney {
-            parts.append("\(metric.direction.rawValue) of at most \(JudgeEvidence.percent(increase)) of stable's median")
+            parts.append(
+                "\(metric.direction.rawValue) of at most \(JudgeEvidence.percent(increase)) of stable's median")
         }
         if let max = metric.max { parts.append("max \(MetricEvaluation.format(max))") }
         if let min = metric.min { parts.append("min \(MetricEvaluation.format(min))") }
@@ -289,12 +330,14 @@ public struct AnalysisTally: Sendable {
             let count = failures[evaluation.metric] ?? 0
             guard count > failureLimit else { return nil }
             let value = evaluation.value.map(MetricEvaluation.format) ?? "?"
-            return "metric \(evaluation.metric) = \(value) breached its threshold (\(evaluation.threshold)) \(count) time(s), over failure_limit \(failureLimit); query: \(evaluation.query)"
+            return
+                "metric \(evaluation.metric) = \(value) breached its threshold (\(evaluation.threshold)) \(count) time(s), over failure_limit \(failureLimit); query: \(evaluation.query)"
         case .inconclusive:
             inconclusives[evaluation.metric, default: 0] += 1
             let count = inconclusives[evaluation.metric] ?? 0
             guard count > inconclusiveLimit else { return nil }
-            return "metric \(evaluation.metric) was inconclusive \(count) time(s), over inconclusive_limit \(inconclusiveLimit): \(evaluation.reason); query: \(evaluation.query)"
+            return
+                "metric \(evaluation.metric) was inconclusive \(count) time(s), over inconclusive_limit \(inconclusiveLimit): \(evaluation.reason); query: \(evaluation.query)"
         }
     }
 }

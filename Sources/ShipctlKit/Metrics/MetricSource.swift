@@ -40,7 +40,9 @@ public enum MetricRange: Sendable, Equatable {
 
 extension MetricSource {
     /// A source that cannot tell when it has new data: wait the whole limit.
-    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool? {
+    public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async
+        -> Bool?
+    {
         try? await clock.sleep(limit)
         return nil
     }

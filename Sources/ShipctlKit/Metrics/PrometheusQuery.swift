@@ -42,8 +42,11 @@ public struct PrometheusQuery: BackendQuery {
             case scalar([Value])
             init(from decoder: Decoder) throws {
                 let container = try decoder.singleValueContainer()
-                if let samples = try? container.decode([Sample].self) { self = .vector(samples) }
-                else { self = .scalar(try container.decode([Value].self)) }
+                if let samples = try? container.decode([Sample].self) {
+                    self = .vector(samples)
+                } else {
+                    self = .scalar(try container.decode([Value].self))
+                }
             }
         }
         struct Sample: Decodable {
@@ -55,8 +58,11 @@ public struct PrometheusQuery: BackendQuery {
             case text(String)
             init(from decoder: Decoder) throws {
                 let container = try decoder.singleValueContainer()
-                if let number = try? container.decode(Double.self) { self = .time(number) }
-                else { self = .text(try container.decode(String.self)) }
+                if let number = try? container.decode(Double.self) {
+                    self = .time(number)
+                } else {
+                    self = .text(try container.decode(String.self))
+                }
             }
         }
     }
@@ -65,31 +71,39 @@ public struct PrometheusQuery: BackendQuery {
         let data: Answer.Data
         var items = [URLQueryItem(name: "query", value: text)]
         // As of a past moment: the value an instant query would have had then.
-        if let asOf = context.asOf { items.append(URLQueryItem(name: "time", value: String(format: "%.3f", asOf.timeIntervalSince1970))) }
+        if let asOf = context.asOf {
+            items.append(URLQueryItem(name: "time", value: String(format: "%.3f", asOf.timeIntervalSince1970)))
+        }
         switch await ask("/api/v1/query", items, timeout: Self.timeout, as: Answer.Data.self, context: context) {
-        case let .success(answer): data = answer
-        case let .failure(problem): return .inconclusive(problem.message)
+        case .success(let answer): data = answer
+        case .failure(let problem): return .inconclusive(problem.message)
         }
         let valueText: String
         switch data.result {
-        case let .scalar(pair):
-            guard pair.count == 2, case let .text(text) = pair[1] else { return .inconclusive("unexpected scalar shape") }
+        case .scalar(let pair):
+            guard pair.count == 2, case .text(let text) = pair[1] else {
+                return .inconclusive("unexpected scalar shape")
+            }
             valueText = text
-        case let .vector(samples):
+        case .vector(let samples):
             if samples.isEmpty {
-                return .noData("the query returned no data: the canary may get no traffic yet, or a label in the query matches no series")
+                return .noData(
+                    "the query returned no data: the canary may get no traffic yet, or a label in the query matches no series"
+                )
             }
             if samples.count > 1 {
-                return .inconclusive("the query returned \(samples.count) series; aggregate it to one, e.g. with sum(...)")
+                return .inconclusive(
+                    "the query returned \(samples.count) series; aggregate it to one, e.g. with sum(...)")
             }
-            guard let pair = samples[0].value, pair.count == 2, case let .text(text) = pair[1] else {
+            guard let pair = samples[0].value, pair.count == 2, case .text(let text) = pair[1] else {
                 return .inconclusive("unexpected result shape (\(data.resultType)); use an instant vector query")
             }
             valueText = text
         }
         guard let value = Double(valueText) else { return .inconclusive("value `\(valueText)` is not a number") }
         guard value.isFinite else {
-            return .inconclusive("the query returned \(valueText): usually 0/0 because the canary has no requests in the window yet")
+            return .inconclusive(
+                "the query returned \(valueText): usually 0/0 because the canary has no requests in the window yet")
         }
         return .value(value)
     }
@@ -110,21 +124,24 @@ public struct PrometheusQuery: BackendQuery {
         var error: String?
     }
 
-
     /// One API call: the payload, or why there is none (unreachable, not the API's JSON, rejected).
-    private func ask<Payload: Decodable>(_ path: String, _ items: [URLQueryItem], timeout: Duration, as payload: Payload.Type,
-                                         context: EnvironmentContext) async -> Result<Payload, MetricBackendProblem> {
+    private func ask<Payload: Decodable>(
+        _ path: String, _ items: [URLQueryItem], timeout: Duration, as payload: Payload.Type,
+        context: EnvironmentContext
+    ) async -> Result<Payload, MetricBackendProblem> {
         let baseURL: String
         switch Self.baseURL(context) {
-        case let .success(address): baseURL = address
-        case let .failure(problem): return .failure(problem)
+        case .success(let address): baseURL = address
+        case .failure(let problem): return .failure(problem)
         }
         var components = URLComponents(string: baseURL + path)
         components?.queryItems = items
         // `+` is a literal in PromQL but a space in query strings.
         let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         components?.percentEncodedQuery = encoded
-        guard let url = components?.url else { return .failure(MetricBackendProblem(message: "cannot build a query URL from \(baseURL)")) }
+        guard let url = components?.url else {
+            return .failure(MetricBackendProblem(message: "cannot build a query URL from \(baseURL)"))
+        }
         let response: HTTPResponse
         do {
             response = try await context.http.get(url, timeout: timeout)
@@ -132,31 +149,46 @@ public struct PrometheusQuery: BackendQuery {
             return .failure(MetricBackendProblem(message: "Prometheus at \(baseURL) is unreachable: \(error)"))
         }
         guard let answer = try? JSONDecoder().decode(Envelope<Payload>.self, from: response.body) else {
-            return .failure(MetricBackendProblem(message: "Prometheus answered HTTP \(response.status) with something that is not its API's JSON"))
+            return .failure(
+                MetricBackendProblem(
+                    message: "Prometheus answered HTTP \(response.status) with something that is not its API's JSON"))
         }
         guard answer.status == "success", let data = answer.data else {
-            return .failure(MetricBackendProblem(message: "Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")"))
+            return .failure(
+                MetricBackendProblem(
+                    message:
+                        "Prometheus rejected the query (\(answer.errorType ?? "HTTP \(response.status)")): \(answer.error ?? "no detail")"
+                ))
         }
         return .success(data)
     }
 
     /// `/api/v1/query_range`: one series expected, as for an instant query; NaN and ±Inf left out.
-    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange {
+    public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
+        -> MetricRange
+    {
         let seconds = { (date: Date) in String(format: "%.3f", date.timeIntervalSince1970) }
-        let items = [URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
-                     URLQueryItem(name: "end", value: seconds(end)), URLQueryItem(name: "step", value: String(format: "%.3f", step.timeInterval))]
+        let items = [
+            URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
+            URLQueryItem(name: "end", value: seconds(end)),
+            URLQueryItem(name: "step", value: String(format: "%.3f", step.timeInterval)),
+        ]
         let data: RangeData
-        switch await ask("/api/v1/query_range", items, timeout: max(Self.timeout, .seconds(30)), as: RangeData.self, context: context) {
-        case let .success(answer): data = answer
-        case let .failure(problem): return .unavailable(problem.message)
+        switch await ask(
+            "/api/v1/query_range", items, timeout: max(Self.timeout, .seconds(30)), as: RangeData.self, context: context
+        ) {
+        case .success(let answer): data = answer
+        case .failure(let problem): return .unavailable(problem.message)
         }
         if data.result.count > 1 {
-            return .unavailable("the query returned \(data.result.count) series; aggregate it to one, e.g. with sum(...)")
+            return .unavailable(
+                "the query returned \(data.result.count) series; aggregate it to one, e.g. with sum(...)")
         }
         var samples: [Date: Double] = [:]
         for pair in data.result.first?.values ?? [] {
-            guard pair.count == 2, case let .time(time) = pair[0], time.isFinite, case let .text(text) = pair[1],
-                  let value = Double(text), value.isFinite else { continue }
+            guard pair.count == 2, case .time(let time) = pair[0], time.isFinite, case .text(let text) = pair[1],
+                let value = Double(text), value.isFinite
+            else { continue }
             samples[Date(timeIntervalSince1970: time)] = value
         }
         return .samples(samples)
@@ -164,26 +196,38 @@ public struct PrometheusQuery: BackendQuery {
 
     private struct Targets: Decodable {
         struct Data: Decodable { var activeTargets: [Target] }
-        struct Target: Decodable { var health: String?; var lastScrape: String? }
+        struct Target: Decodable {
+            var health: String?
+            var lastScrape: String?
+        }
         var status: String
         var data: Data?
     }
 
     /// Polls `/api/v1/targets` until every healthy target has been scraped after
     /// `instant`: from then on a query sees samples the last evaluation did not.
-    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext) async -> Bool? {
+    public func awaitNewSample(after instant: Date, limit: Duration, clock: EngineClock, context: EnvironmentContext)
+        async -> Bool?
+    {
         let deadline = clock.now() + limit
-        guard case let .success(baseURL) = Self.baseURL(context), let url = URL(string: baseURL + "/api/v1/targets?state=active") else {
+        guard case .success(let baseURL) = Self.baseURL(context),
+            let url = URL(string: baseURL + "/api/v1/targets?state=active")
+        else {
             try? await clock.sleep(limit)
             return nil
         }
         var answered = false
         while clock.now() < deadline, !Task.isCancelled {
             if let response = try? await context.http.get(url, timeout: min(Self.timeout, deadline - clock.now())),
-               let targets = try? JSONDecoder().decode(Targets.self, from: response.body), targets.status == "success",
-               let active = targets.data?.activeTargets.filter({ $0.health == "up" }) {
+                let targets = try? JSONDecoder().decode(Targets.self, from: response.body), targets.status == "success",
+                let active = targets.data?.activeTargets.filter({ $0.health == "up" })
+            {
                 answered = true
-                if !active.isEmpty, active.allSatisfy({ $0.lastScrape.flatMap(RFC3339.parse).map { $0 > instant } ?? false }) { return true }
+                if !active.isEmpty,
+                    active.allSatisfy({ $0.lastScrape.flatMap(RFC3339.parse).map { $0 > instant } ?? false })
+                {
+                    return true
+                }
             }
             try? await clock.sleep(min(Self.pollInterval, max(.zero, deadline - clock.now())))
         }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// On a terminal, one status block at the bottom that redraws in place while
@@ -33,7 +34,10 @@ public final class LiveView: @unchecked Sendable {
 
     private let ticks: Bool
 
-    public init(write: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = { Date() }, ticks: Bool = true) {
+    public init(
+        write: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = { Date() },
+        ticks: Bool = true
+    ) {
         self.write = write
         self.now = now
         self.ticks = ticks
@@ -56,7 +60,8 @@ public final class LiveView: @unchecked Sendable {
     /// it: a terminal that understands cursor movement, colour allowed, not CI.
     public static func forTerminal(environment: [String: String]) -> LiveView? {
         guard isatty(STDOUT_FILENO) == 1, environment["NO_COLOR"] == nil, environment["TERM"] != "dumb",
-              environment["GITHUB_ACTIONS"] != "true", environment["TERM"] != nil else { return nil }
+            environment["GITHUB_ACTIONS"] != "true", environment["TERM"] != nil
+        else { return nil }
         return LiveView(write: { FileHandle.standardOutput.write(Data($0.utf8)) })
     }
 
@@ -79,17 +84,25 @@ public final class LiveView: @unchecked Sendable {
                 if let index = fields["step"]?.doubleValue, let count = fields["steps"]?.doubleValue {
                     step = "step \(Percent.format(index))/\(Percent.format(count))"
                 }
-                pauseEnds = fields["pause_ms"]?.doubleValue.flatMap { $0 > 0 ? now().addingTimeInterval($0 / 1000) : nil }
+                pauseEnds = fields["pause_ms"]?.doubleValue.flatMap {
+                    $0 > 0 ? now().addingTimeInterval($0 / 1000) : nil
+                }
                 metrics = []
                 return true
             case "analysis":
                 if let left = fields["left_ms"]?.doubleValue { pauseEnds = now().addingTimeInterval(left / 1000) }
-                if case let .array(items)? = fields["metrics"] {
+                if case .array(let items)? = fields["metrics"] {
                     for item in items {
-                        let metric = Metric(name: item["metric"]?.stringValue ?? "?",
-                                            value: item["value"]?.doubleValue.map(MetricEvaluation.format) ?? "no value",
-                                            threshold: item["threshold"]?.stringValue ?? "", verdict: item["verdict"]?.stringValue ?? "?")
-                        if let index = metrics.firstIndex(where: { $0.name == metric.name }) { metrics[index] = metric } else { metrics.append(metric) }
+                        let metric = Metric(
+                            name: item["metric"]?.stringValue ?? "?",
+                            value: item["value"]?.doubleValue.map(MetricEvaluation.format) ?? "no value",
+                            threshold: item["threshold"]?.stringValue ?? "",
+                            verdict: item["verdict"]?.stringValue ?? "?")
+                        if let index = metrics.firstIndex(where: { $0.name == metric.name }) {
+                            metrics[index] = metric
+                        } else {
+                            metrics.append(metric)
+                        }
                     }
                 }
                 return !active
@@ -157,7 +170,9 @@ public final class LiveView: @unchecked Sendable {
         for metric in metrics {
             let colour = metric.verdict == "pass" ? "32" : (metric.verdict == "fail" ? "31" : "33")
             let name = safe(metric.name).padding(toLength: max(width, 1), withPad: " ", startingAt: 0)
-            lines.append("  \(name)  \(safe(metric.value)) (\(safe(metric.threshold))) \u{1B}[\(colour)m\(safe(metric.verdict))\u{1B}[0m")
+            lines.append(
+                "  \(name)  \(safe(metric.value)) (\(safe(metric.threshold))) \u{1B}[\(colour)m\(safe(metric.verdict))\u{1B}[0m"
+            )
         }
         drawnLines = lines.count
         return lines.joined(separator: "\n") + "\n"

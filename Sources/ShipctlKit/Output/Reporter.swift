@@ -7,7 +7,9 @@ public enum OutputMode: Sendable {
     case json
     case githubActions
 
-    public static func detect(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> OutputMode {
+    public static func detect(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> OutputMode
+    {
         if json { return .json }
         return environment["GITHUB_ACTIONS"] == "true" ? .githubActions : .human
     }
@@ -30,10 +32,13 @@ public struct Reporter: Sendable {
     /// On a terminal a person watches: the status block that redraws in place.
     private var live: LiveView?
 
-    public init(mode: OutputMode, redactor: Redactor, summaryPath: String? = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"],
-                live: LiveView? = nil,
-                out: @escaping @Sendable (String) -> Void = Reporter.standardOutput,
-                err: @escaping @Sendable (String) -> Void = Reporter.standardError) {
+    public init(
+        mode: OutputMode, redactor: Redactor,
+        summaryPath: String? = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"],
+        live: LiveView? = nil,
+        out: @escaping @Sendable (String) -> Void = Reporter.standardOutput,
+        err: @escaping @Sendable (String) -> Void = Reporter.standardError
+    ) {
         self.mode = mode
         self.redactor = redactor
         self.summaryPath = summaryPath
@@ -51,7 +56,12 @@ public struct Reporter: Sendable {
         copy.transcript = mode == .githubActions ? Transcript() : nil
         // Problems are not kept: replayed, an `::error::` line would annotate the run a second time.
         let out = self.out
-        if let transcript = copy.transcript { copy.out = { line in transcript.append(line); out(line) } }
+        if let transcript = copy.transcript {
+            copy.out = { line in
+                transcript.append(line)
+                out(line)
+            }
+        }
         return copy
     }
 
@@ -64,8 +74,12 @@ public struct Reporter: Sendable {
 
     private var prefix: String { label.map { "[\($0)] " } ?? "" }
 
-    public static let standardOutput: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
-    public static let standardError: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    public static let standardOutput: @Sendable (String) -> Void = {
+        FileHandle.standardOutput.write(Data(($0 + "\n").utf8))
+    }
+    public static let standardError: @Sendable (String) -> Void = {
+        FileHandle.standardError.write(Data(($0 + "\n").utf8))
+    }
 
     /// A progress event: `kind` names it for machines, `message` for people.
     public func event(_ kind: String, _ message: String, _ fields: [String: JSONValue] = [:]) {
@@ -79,7 +93,7 @@ public struct Reporter: Sendable {
         case .human, .githubActions:
             guard let live else { return line(message) }
             // The block shows values from outside too: they are masked like every line.
-            guard case let .object(shown) = redactor.redact(.object(fields)) else { return line(message) }
+            guard case .object(let shown) = redactor.redact(.object(fields)) else { return line(message) }
             if live.event(kind, shown) { line(message) }
         }
     }
@@ -96,7 +110,12 @@ public struct Reporter: Sendable {
 
     /// Plain output a person reads (a table, a status block), one or more lines.
     public func line(_ text: String) {
-        emit(safe(label == nil ? text : text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")))
+        emit(
+            safe(
+                label == nil
+                    ? text
+                    : text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(
+                        separator: "\n")))
     }
 
     /// One JSON object on its own line; secrets are hidden in each string before
@@ -111,7 +130,8 @@ public struct Reporter: Sendable {
         // Groups of services running at once would interleave; each gets a heading line instead.
         if label != nil, mode != .json { return emit(TerminalText.defusingWorkflowCommands("\(prefix)── \(title)")) }
         switch mode {
-        case .githubActions: out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(title)))
+        case .githubActions:
+            out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(title)))
         case .human: emit(TerminalText.defusingWorkflowCommands("── \(title)"))
         case .json: break
         }
@@ -134,9 +154,16 @@ public struct Reporter: Sendable {
         let message = prefix + message
         switch mode {
         case .json:
-            json(.object(["event": .string(kind), "message": .string(message)].merging(label.map { ["service": .string($0)] } ?? [:]) { $1 }))
+            json(
+                .object(
+                    ["event": .string(kind), "message": .string(message)].merging(
+                        label.map { ["service": .string($0)] } ?? [:]
+                    ) { $1 }))
         case .githubActions:
-            err("::\(kind)::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(TerminalText.neutralised(redactor.redact(message)))))
+            err(
+                "::\(kind)::"
+                    + TerminalText.workflowCommandData(
+                        TerminalText.defusingWorkflowCommands(TerminalText.neutralised(redactor.redact(message)))))
         case .human:
             let shown = safe("\(kind): " + message)
             if let live { live.aside { err(shown) } } else { err(shown) }
@@ -148,7 +175,9 @@ public struct Reporter: Sendable {
 
     /// Appends Markdown to the GitHub Actions job summary, when there is one.
     public func appendSummary(_ markdown: String) {
-        guard mode == .githubActions, let summaryPath, let handle = FileHandle(forWritingAtPath: summaryPath) else { return }
+        guard mode == .githubActions, let summaryPath, let handle = FileHandle(forWritingAtPath: summaryPath) else {
+            return
+        }
         handle.seekToEndOfFile()
         handle.write(Data((TerminalText.neutralised(redactor.redact(markdown)) + "\n").utf8))
         try? handle.close()

@@ -56,7 +56,8 @@ public enum TerminalText {
     /// The message part of a workflow command (`::error::MESSAGE`), escaped as
     /// the runner unescapes it, so it stays one command on one line.
     public static func workflowCommandData(_ text: String) -> String {
-        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
     }
 
     /// A property value of a workflow command (`::error title=VALUE::`): also `:` and `,`.

@@ -10,9 +10,13 @@ public struct PreviewEngine: Sendable {
     private let preview: PreviewConfig
     private let dependencies: Dependencies
 
-    public init(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies) throws(ShipctlError) {
+    public init(config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, dependencies: Dependencies)
+        throws(ShipctlError)
+    {
         guard let preview = service.preview else {
-            throw .usage("service \(service.name) has no `preview` block", hint: "add `preview: { terraform: { dir: ..., vars: { name: \"app-pr-{{pr}}\" } } }` to it")
+            throw .usage(
+                "service \(service.name) has no `preview` block",
+                hint: "add `preview: { terraform: { dir: ..., vars: { name: \"app-pr-{{pr}}\" } } }` to it")
         }
         self.config = config
         self.service = service
@@ -30,7 +34,9 @@ public struct PreviewEngine: Sendable {
 
     public static func checkPullRequest(_ pr: Int) throws(ShipctlError) {
         guard pullRequestNumbers.contains(pr) else {
-            throw .usage("--pr \(pr) is not a pull request number", hint: "give the number GitHub shows, from 1 to \(pullRequestNumbers.upperBound)")
+            throw .usage(
+                "--pr \(pr) is not a pull request number",
+                hint: "give the number GitHub shows, from 1 to \(pullRequestNumbers.upperBound)")
         }
     }
 
@@ -39,29 +45,51 @@ public struct PreviewEngine: Sendable {
         try await holdingLock(pr: pr) { recorder throws(ShipctlError) in
             let expires = now.addingTimeInterval((ttl ?? preview.ttl).timeInterval)
             let terraform = try terraform(pr: pr)
-            reporter.beginGroup("preview pr-\(pr) of \(service.name): terraform in \(terraform.directory), workspace \(terraform.workspace ?? "")")
+            reporter.beginGroup(
+                "preview pr-\(pr) of \(service.name): terraform in \(terraform.directory), workspace \(terraform.workspace ?? "")"
+            )
             defer { reporter.endGroup() }
             try await terraform.initialise()
             let plan = try await terraform.plan()
             reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
             if plan.hasChanges {
-                try await recorder.performing(AuditAction.terraformApply, step: "preview", args: plan.auditArgs) { () async throws(ShipctlError) in
+                try await recorder.performing(AuditAction.terraformApply, step: "preview", args: plan.auditArgs) {
+                    () async throws(ShipctlError) in
                     try await terraform.apply(plan)
                 }
             }
             let outputs = try await terraform.outputs().filter { !$0.value.sensitive }.mapValues(\.value)
-            let tags = ["shipctl-pr": String(pr), "shipctl-service": service.name, "expires-at": Timestamp.format(expires), "managed-by": "shipctl"]
+            let tags = [
+                "shipctl-pr": String(pr), "shipctl-service": service.name, "expires-at": Timestamp.format(expires),
+                "managed-by": "shipctl",
+            ]
             for secret in secrets(pr: pr) {
-                try await recorder.performing(AuditAction.previewSecret, step: "preview", args: ["name": .string(secret.name), "token_budget": .int(Int64(secret.tokenBudget))]) { () async throws(ShipctlError) in
-                    try await secretStore.put(name: secret.name, tags: tags.merging(["token-budget": String(secret.tokenBudget)]) { $1 })
+                try await recorder.performing(
+                    AuditAction.previewSecret, step: "preview",
+                    args: ["name": .string(secret.name), "token_budget": .int(Int64(secret.tokenBudget))]
+                ) { () async throws(ShipctlError) in
+                    try await secretStore.put(
+                        name: secret.name, tags: tags.merging(["token-budget": String(secret.tokenBudget)]) { $1 })
                 }
             }
-            try await recorder.record(.info, AuditAction.previewUp, step: "preview",
-                                args: ["pr": .int(Int64(pr)), "workspace": .string(Self.workspace(pr: pr)), "expires_at": .string(Timestamp.format(expires)),
-                                       "outputs": .object(outputs), "secrets": .array(secrets(pr: pr).map { .string($0.name) })], outcome: "ok")
-            let shown = outputs.keys.sorted().map { "\($0) = \(outputs[$0]?.stringValue ?? outputs[$0]?.canonical ?? "")" }
-            reporter.event("preview", "preview pr-\(pr) of \(service.name) is up until \(Timestamp.format(expires))" + (shown.isEmpty ? "" : ":\n  " + shown.joined(separator: "\n  ")),
-                           ["service": .string(service.name), "pr": .int(Int64(pr)), "expires_at": .string(Timestamp.format(expires)), "outputs": .object(outputs)])
+            try await recorder.record(
+                .info, AuditAction.previewUp, step: "preview",
+                args: [
+                    "pr": .int(Int64(pr)), "workspace": .string(Self.workspace(pr: pr)),
+                    "expires_at": .string(Timestamp.format(expires)),
+                    "outputs": .object(outputs), "secrets": .array(secrets(pr: pr).map { .string($0.name) }),
+                ], outcome: "ok")
+            let shown = outputs.keys.sorted().map {
+                "\($0) = \(outputs[$0]?.stringValue ?? outputs[$0]?.canonical ?? "")"
+            }
+            reporter.event(
+                "preview",
+                "preview pr-\(pr) of \(service.name) is up until \(Timestamp.format(expires))"
+                    + (shown.isEmpty ? "" : ":\n  " + shown.joined(separator: "\n  ")),
+                [
+                    "service": .string(service.name), "pr": .int(Int64(pr)),
+                    "expires_at": .string(Timestamp.format(expires)), "outputs": .object(outputs),
+                ])
         }
     }
 
@@ -74,11 +102,16 @@ public struct PreviewEngine: Sendable {
             let workspace = Self.workspace(pr: pr)
             try await terraform.initialise()
             let hadWorkspace = try await terraform.workspaces().contains(workspace)
-            let recorded = try await PreviewHistory.read(from: dependencies.store).preview(service: service.name, pr: pr) != nil
+            let recorded =
+                try await PreviewHistory.read(from: dependencies.store).preview(service: service.name, pr: pr) != nil
             if hadWorkspace {
-                reporter.beginGroup("preview pr-\(pr) of \(service.name): terraform destroy in \(terraform.directory), workspace \(workspace)")
+                reporter.beginGroup(
+                    "preview pr-\(pr) of \(service.name): terraform destroy in \(terraform.directory), workspace \(workspace)"
+                )
                 defer { reporter.endGroup() }
-                try await recorder.performing(AuditAction.terraformDestroy, step: "preview", args: ["workspace": .string(workspace)]) { () async throws(ShipctlError) in
+                try await recorder.performing(
+                    AuditAction.terraformDestroy, step: "preview", args: ["workspace": .string(workspace)]
+                ) { () async throws(ShipctlError) in
                     try await terraform.destroy()
                     try await terraform.deleteWorkspace(workspace)
                 }
@@ -87,14 +120,21 @@ public struct PreviewEngine: Sendable {
                 try await secretStore.delete(name: secret.name)
             }
             guard hadWorkspace || recorded else {
-                reporter.event("noop", "preview pr-\(pr) of \(service.name) does not exist; nothing to tear down",
-                               ["service": .string(service.name), "pr": .int(Int64(pr))])
+                reporter.event(
+                    "noop", "preview pr-\(pr) of \(service.name) does not exist; nothing to tear down",
+                    ["service": .string(service.name), "pr": .int(Int64(pr))])
                 return false
             }
-            try await recorder.record(.info, AuditAction.previewDown, step: "preview",
-                                args: ["pr": .int(Int64(pr)), "workspace": .string(workspace), "secrets": .array(secrets(pr: pr).map { .string($0.name) })], outcome: "ok")
-            reporter.event("preview-down", "preview pr-\(pr) of \(service.name) is gone: resources, workspace \(workspace) and secrets",
-                           ["service": .string(service.name), "pr": .int(Int64(pr))])
+            try await recorder.record(
+                .info, AuditAction.previewDown, step: "preview",
+                args: [
+                    "pr": .int(Int64(pr)), "workspace": .string(workspace),
+                    "secrets": .array(secrets(pr: pr).map { .string($0.name) }),
+                ], outcome: "ok")
+            reporter.event(
+                "preview-down",
+                "preview pr-\(pr) of \(service.name) is gone: resources, workspace \(workspace) and secrets",
+                ["service": .string(service.name), "pr": .int(Int64(pr))])
             return true
         }
     }
@@ -105,10 +145,11 @@ public struct PreviewEngine: Sendable {
 
     private func terraform(pr: Int) throws(ShipctlError) -> Terraform {
         let fill = placeholders(pr: pr)
-        return Terraform(directory: config.resolvePath(fill.fill(preview.terraform.dir)),
-                         variables: preview.terraform.vars.map { ($0.name, fill.fill($0.value)) },
-                         applyTimeout: config.timeouts.terraform, workspace: Self.workspace(pr: pr),
-                         runner: dependencies.runner, redactor: dependencies.redactor)
+        return Terraform(
+            directory: config.resolvePath(fill.fill(preview.terraform.dir)),
+            variables: preview.terraform.vars.map { ($0.name, fill.fill($0.value)) },
+            applyTimeout: config.timeouts.terraform, workspace: Self.workspace(pr: pr),
+            runner: dependencies.runner, redactor: dependencies.redactor)
     }
 
     private func secrets(pr: Int) -> [PreviewConfig.Secret] {
@@ -117,10 +158,14 @@ public struct PreviewEngine: Sendable {
     }
 
     private var secretStore: PreviewSecrets {
-        PreviewSecrets(region: env.region, callTimeout: config.timeouts.providerCall, runner: dependencies.runner, redactor: dependencies.redactor)
+        PreviewSecrets(
+            region: env.region, callTimeout: config.timeouts.providerCall, runner: dependencies.runner,
+            redactor: dependencies.redactor)
     }
 
-    private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T) async throws(ShipctlError) -> T {
+    private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T)
+        async throws(ShipctlError) -> T
+    {
         try Self.checkPullRequest(pr)
         var scope = ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
         scope.env = Self.workspace(pr: pr)
@@ -142,13 +187,18 @@ public struct PreviewCollector: Sendable {
     }
 
     public func collect(maxAge: Duration?, services: Set<String>, now: Date = Date()) async throws(ShipctlError) {
-        let previews = try await PreviewHistory.read(from: dependencies.store).previews.filter { services.contains($0.service) }
+        let previews = try await PreviewHistory.read(from: dependencies.store).previews.filter {
+            services.contains($0.service)
+        }
         let due = previews.filter { preview in
             preview.isExpired(at: now) || maxAge.map { preview.age(at: now) > $0.timeInterval } ?? false
         }
         let reporter = dependencies.reporter
         if due.isEmpty {
-            reporter.event("noop", "no preview is past its expiry\(maxAge.map { " or older than \(DurationParser.format($0))" } ?? "") (\(previews.count) active)")
+            reporter.event(
+                "noop",
+                "no preview is past its expiry\(maxAge.map { " or older than \(DurationParser.format($0))" } ?? "") (\(previews.count) active)"
+            )
             return
         }
         var failed: [String] = []
@@ -158,16 +208,21 @@ public struct PreviewCollector: Sendable {
                 guard let service = config.service(named: preview.service) else {
                     throw ShipctlError.runtime("service \(preview.service) is no longer in \(config.path)")
                 }
-                reporter.event("gc", "tearing down preview \(name), created \(Timestamp.format(preview.created)), expired \(Timestamp.format(preview.expiresAt))")
-                try await PreviewEngine(config: config, service: service, env: env, dependencies: dependencies).down(pr: preview.pr)
+                reporter.event(
+                    "gc",
+                    "tearing down preview \(name), created \(Timestamp.format(preview.created)), expired \(Timestamp.format(preview.expiresAt))"
+                )
+                try await PreviewEngine(config: config, service: service, env: env, dependencies: dependencies).down(
+                    pr: preview.pr)
             } catch {
                 reporter.failure("could not tear down preview \(name): \(error.description)")
                 failed.append(name)
             }
         }
         if !failed.isEmpty {
-            throw .runtime("\(failed.count) of \(due.count) preview teardowns failed: \(failed.joined(separator: ", "))",
-                           hint: "run `shipctl preview down --pr N --service S` for each once the cause is fixed")
+            throw .runtime(
+                "\(failed.count) of \(due.count) preview teardowns failed: \(failed.joined(separator: ", "))",
+                hint: "run `shipctl preview down --pr N --service S` for each once the cause is fixed")
         }
     }
 }

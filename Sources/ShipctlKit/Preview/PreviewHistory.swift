@@ -13,9 +13,13 @@ public struct PreviewState: Sendable {
     public func isExpired(at now: Date) -> Bool { expiresAt <= now }
 
     public func json(at now: Date) -> JSONValue {
-        ["event": "preview", "service": .string(service), "pr": .int(Int64(pr)), "created": .string(Timestamp.format(created)),
-         "expires_at": .string(Timestamp.format(expiresAt)), "age_seconds": .int(Checked.milliseconds(age(at: now)).map { $0 / 1000 } ?? 0),
-         "status": .string(isExpired(at: now) ? "expired" : "active"), "outputs": .object(outputs)]
+        [
+            "event": "preview", "service": .string(service), "pr": .int(Int64(pr)),
+            "created": .string(Timestamp.format(created)),
+            "expires_at": .string(Timestamp.format(expiresAt)),
+            "age_seconds": .int(Checked.milliseconds(age(at: now)).map { $0 / 1000 } ?? 0),
+            "status": .string(isExpired(at: now) ? "expired" : "active"), "outputs": .object(outputs),
+        ]
     }
 }
 
@@ -33,11 +37,15 @@ public struct PreviewHistory: Sendable {
             switch record.action {
             case AuditAction.previewUp:
                 guard let at = Timestamp.parse(record.ts),
-                      let expires = record.args["expires_at"]?.stringValue.flatMap(Timestamp.parse) else { continue }
-                var state = open[key] ?? PreviewState(service: record.service, pr: pr, created: at, updated: at, expiresAt: expires, outputs: [:])
+                    let expires = record.args["expires_at"]?.stringValue.flatMap(Timestamp.parse)
+                else { continue }
+                var state =
+                    open[key]
+                    ?? PreviewState(
+                        service: record.service, pr: pr, created: at, updated: at, expiresAt: expires, outputs: [:])
                 state.updated = at
                 state.expiresAt = expires
-                if case let .object(outputs)? = record.args["outputs"] { state.outputs = outputs }
+                if case .object(let outputs)? = record.args["outputs"] { state.outputs = outputs }
                 if open[key] == nil { order.append(key) }
                 open[key] = state
             case AuditAction.previewDown:
@@ -52,10 +60,11 @@ public struct PreviewHistory: Sendable {
 
     /// The previews in `store`, parsing only the preview records.
     public static func read(from store: any StateStore) async throws(ShipctlError) -> PreviewHistory {
-        PreviewHistory(records: try await store.records { line in
-            let action = line.action
-            return action == AuditAction.previewUp || action == AuditAction.previewDown
-        })
+        PreviewHistory(
+            records: try await store.records { line in
+                let action = line.action
+                return action == AuditAction.previewUp || action == AuditAction.previewDown
+            })
     }
 
     public func preview(service: String, pr: Int) -> PreviewState? {

@@ -20,8 +20,11 @@ struct PreviewSecrets: Sendable {
                 _ = try await aws(["put-secret-value", "--secret-id", name, "--secret-string", reference])
                 _ = try await aws(["tag-resource", "--secret-id", name] + tagArguments)
             } else {
-                _ = try await aws(["create-secret", "--name", name, "--secret-string", reference,
-                                   "--description", "shipctl preview secret"] + tagArguments)
+                _ = try await aws(
+                    [
+                        "create-secret", "--name", name, "--secret-string", reference,
+                        "--description", "shipctl preview secret",
+                    ] + tagArguments)
             }
         }
     }
@@ -43,8 +46,9 @@ struct PreviewSecrets: Sendable {
     }
 
     private func request(_ arguments: [String]) -> ProcessRequest {
-        ProcessRequest("aws", (region.map { ["--region", $0] } ?? []) + ["secretsmanager"] + arguments + ["--output", "json"],
-                       timeout: callTimeout, mutating: !arguments[0].hasPrefix("describe"))
+        ProcessRequest(
+            "aws", (region.map { ["--region", $0] } ?? []) + ["secretsmanager"] + arguments + ["--output", "json"],
+            timeout: callTimeout, mutating: !arguments[0].hasPrefix("describe"))
     }
 
     private func aws(_ arguments: [String]) async throws(ShipctlError) -> ProcessResult {

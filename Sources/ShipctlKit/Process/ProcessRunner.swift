@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One external program to run: always an argument vector, never a shell string.
@@ -14,8 +15,11 @@ public struct ProcessRequest: Sendable {
     /// Changes something in the world; `--dry-run` prints these instead of running them.
     public var mutating: Bool
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
-                timeout: Duration = .seconds(60), retry: RetryPolicy = .standard, mutating: Bool) {
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        workingDirectory: String? = nil,
+        timeout: Duration = .seconds(60), retry: RetryPolicy = .standard, mutating: Bool
+    ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
@@ -68,10 +72,14 @@ extension ProcessRunning {
 
 extension ShipctlError {
     /// A failed run as the user sees it: the command, its status, trimmed stderr, all redacted.
-    public static func commandFailed(_ request: ProcessRequest, _ result: ProcessResult, redactor: Redactor) -> ShipctlError {
-        .command(CommandFailure(command: request.argv.map(redactor.redact), status: result.timedOut ? nil : result.status,
-                                stderr: redactor.redact(result.stderr), timedOut: result.timedOut,
-                                timeout: result.timedOut ? request.timeout : nil, attempts: result.attempts))
+    public static func commandFailed(_ request: ProcessRequest, _ result: ProcessResult, redactor: Redactor)
+        -> ShipctlError
+    {
+        .command(
+            CommandFailure(
+                command: request.argv.map(redactor.redact), status: result.timedOut ? nil : result.status,
+                stderr: redactor.redact(result.stderr), timedOut: result.timedOut,
+                timeout: result.timedOut ? request.timeout : nil, attempts: result.attempts))
     }
 }
 
@@ -85,8 +93,10 @@ public struct SystemProcessRunner: ProcessRunning {
     private let baseEnvironment: [String: String]
     private let sleeper: @Sendable (Duration) async -> Void
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
-                sleeper: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        sleeper: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
+    ) {
         self.baseEnvironment = environment
         self.sleeper = sleeper
     }
@@ -109,24 +119,32 @@ public struct SystemProcessRunner: ProcessRunning {
 
     private func runOnce(_ request: ProcessRequest) async -> ProcessResult {
         let environment = baseEnvironment.merging(request.environment) { $1 }
-        guard let path = Self.resolve(request.executable, path: environment["PATH"], workingDirectory: request.workingDirectory) else {
-            return ProcessResult(status: 127, stdout: "", stderr: "\(request.executable): command not found on PATH",
-                                 timedOut: false, attempts: 1, duration: .zero)
+        guard
+            let path = Self.resolve(
+                request.executable, path: environment["PATH"], workingDirectory: request.workingDirectory)
+        else {
+            return ProcessResult(
+                status: 127, stdout: "", stderr: "\(request.executable): command not found on PATH",
+                timedOut: false, attempts: 1, duration: .zero)
         }
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Self.blockingRun(request, executablePath: path, environment: environment))
+                continuation.resume(
+                    returning: Self.blockingRun(request, executablePath: path, environment: environment))
             }
         }
     }
 
-    private static func blockingRun(_ request: ProcessRequest, executablePath: String, environment: [String: String]) -> ProcessResult {
+    private static func blockingRun(_ request: ProcessRequest, executablePath: String, environment: [String: String])
+        -> ProcessResult
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath)
         process.arguments = request.arguments
         process.environment = environment
         if let dir = request.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        let stdoutPipe = Pipe(), stderrPipe = Pipe()
+        let stdoutPipe = Pipe()
+        let stderrPipe = Pipe()
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice
@@ -137,8 +155,9 @@ public struct SystemProcessRunner: ProcessRunning {
             // so one at a time costs nothing while the children still run side by side.
             try spawnLock.withLock { try process.run() }
         } catch {
-            return ProcessResult(status: 126, stdout: "", stderr: "cannot start \(executablePath): \(error.localizedDescription)",
-                                 timedOut: false, attempts: 1, duration: .zero)
+            return ProcessResult(
+                status: 126, stdout: "", stderr: "cannot start \(executablePath): \(error.localizedDescription)",
+                timedOut: false, attempts: 1, duration: .zero)
         }
         let collected = OutputCollector()
         let group = DispatchGroup()
@@ -167,9 +186,10 @@ public struct SystemProcessRunner: ProcessRunning {
         // Grandchildren may keep the pipes open; don't wait on them forever.
         _ = group.wait(timeout: .now() + 5)
         let output = collected.value
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: output.stdout, as: UTF8.self),
-                             stderr: String(decoding: output.stderr, as: UTF8.self), timedOut: timedOut.value,
-                             attempts: 1, duration: ContinuousClock.now - started)
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: output.stdout, as: UTF8.self),
+            stderr: String(decoding: output.stderr, as: UTF8.self), timedOut: timedOut.value,
+            attempts: 1, duration: ContinuousClock.now - started)
     }
 
     /// Reads to end of file with read(2): FileHandle.availableData traps when a
@@ -191,8 +211,10 @@ public struct SystemProcessRunner: ProcessRunning {
     /// (a smoke script next to shipctl.yaml), not to wherever shipctl was started.
     static func resolve(_ executable: String, path: String?, workingDirectory: String? = nil) -> String? {
         if executable.contains("/") {
-            let absolute = executable.hasPrefix("/") || workingDirectory == nil
-                ? executable : URL(fileURLWithPath: workingDirectory!).appendingPathComponent(executable).standardized.path
+            let absolute =
+                executable.hasPrefix("/") || workingDirectory == nil
+                ? executable
+                : URL(fileURLWithPath: workingDirectory!).appendingPathComponent(executable).standardized.path
             return FileManager.default.isExecutableFile(atPath: absolute) ? absolute : nil
         }
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child and everything it started, found through /proc. A timeout must kill
@@ -11,8 +12,10 @@ public enum ProcessTree {
     public static func descendants(of root: pid_t) -> [pid_t] {
         var children: [pid_t: [pid_t]] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let parent = parentPID(fromStat: stat) else { continue }
+            guard let pid = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let parent = parentPID(fromStat: stat)
+            else { continue }
             children[parent, default: []].append(pid)
         }
         var found: [pid_t] = []

@@ -14,7 +14,10 @@ public struct Redactor: Sendable {
     /// Every environment variable whose name looks secret; the configuration's own
     /// secrets are taught to it as the file is loaded (`ConfigLoader.load(path:teaching:)`).
     public static func from(environment: [String: String]) -> Redactor {
-        Redactor(secrets: environment.filter { EnvironmentInterpolator.isSecretName($0.key) && !Self.harmless.contains($0.key) }.map(\.value))
+        Redactor(
+            secrets: environment.filter {
+                EnvironmentInterpolator.isSecretName($0.key) && !Self.harmless.contains($0.key)
+            }.map(\.value))
     }
 
     /// Names that contain KEY but hold identifiers, not secrets.
@@ -29,9 +32,10 @@ public struct Redactor: Sendable {
     public func redact(_ value: JSONValue) -> JSONValue {
         guard !known.values.isEmpty else { return value }
         switch value {
-        case let .string(text): return .string(redact(text))
-        case let .array(items): return .array(items.map(redact))
-        case let .object(fields): return .object(Dictionary(fields.map { (redact($0.key), redact($0.value)) }) { first, _ in first })
+        case .string(let text): return .string(redact(text))
+        case .array(let items): return .array(items.map(redact))
+        case .object(let fields):
+            return .object(Dictionary(fields.map { (redact($0.key), redact($0.value)) }) { first, _ in first })
         default: return value
         }
     }

@@ -9,9 +9,11 @@ public struct RetryPolicy: Sendable {
     public var maxDelay: Duration
     public var retryTimeouts: Bool
 
-    public static let standard = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(200), maxDelay: .seconds(5), retryTimeouts: false)
+    public static let standard = RetryPolicy(
+        maxAttempts: 4, baseDelay: .milliseconds(200), maxDelay: .seconds(5), retryTimeouts: false)
     /// For putting traffic back on stable: the one call that must not give up early.
-    public static let revert = RetryPolicy(maxAttempts: 8, baseDelay: .milliseconds(100), maxDelay: .seconds(2), retryTimeouts: true)
+    public static let revert = RetryPolicy(
+        maxAttempts: 8, baseDelay: .milliseconds(100), maxDelay: .seconds(2), retryTimeouts: true)
     public static let never = RetryPolicy(maxAttempts: 1, baseDelay: .zero, maxDelay: .zero, retryTimeouts: false)
 
     static let transientMarkers = [

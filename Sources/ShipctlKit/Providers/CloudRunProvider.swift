@@ -15,7 +15,10 @@ public struct CloudRunProvider: TrafficProvider {
     private let http: any HTTPClient
     private let redactor: Redactor
 
-    public init(target: CloudRunTarget, callTimeout: Duration = .seconds(30), runner: any ProcessRunning, http: any HTTPClient, redactor: Redactor) {
+    public init(
+        target: CloudRunTarget, callTimeout: Duration = .seconds(30), runner: any ProcessRunning, http: any HTTPClient,
+        redactor: Redactor
+    ) {
         self.service = target.service
         self.region = target.region
         self.project = target.project
@@ -62,14 +65,17 @@ public struct CloudRunProvider: TrafficProvider {
             if let percent = target.percent {
                 total += min(max(percent, -1), 101)
                 guard (0...100).contains(percent), total <= 100 else {
-                    let shown = targets.map { "\($0.revisionName ?? "?")=\($0.percent.map(String.init) ?? "?")" }.joined(separator: ", ")
-                    throw .runtime("\(self.target) reports traffic percentages shipctl cannot act on (each 0–100, together at most 100): \(AnswerQuote.quote(shown))",
-                                   hint: "check it with `gcloud run services describe \(service) --region \(region)`")
+                    let shown = targets.map { "\($0.revisionName ?? "?")=\($0.percent.map(String.init) ?? "?")" }
+                        .joined(separator: ", ")
+                    throw .runtime(
+                        "\(self.target) reports traffic percentages shipctl cannot act on (each 0–100, together at most 100): \(AnswerQuote.quote(shown))",
+                        hint: "check it with `gcloud run services describe \(service) --region \(region)`")
                 }
             }
             if let revision = target.revisionName, !Self.isRevisionName(revision) {
-                throw .runtime("\(self.target) reports a revision named \(AnswerQuote.quote(revision, limit: 80)), which is not a Cloud Run revision name",
-                               hint: "check it with `gcloud run services describe \(service) --region \(region)`")
+                throw .runtime(
+                    "\(self.target) reports a revision named \(AnswerQuote.quote(revision, limit: 80)), which is not a Cloud Run revision name",
+                    hint: "check it with `gcloud run services describe \(service) --region \(region)`")
             }
             guard let revision = target.revisionName, let percent = target.percent, percent > 0 else { continue }
             if let index = percents.firstIndex(where: { $0.revision == revision }) {
@@ -80,40 +86,51 @@ public struct CloudRunProvider: TrafficProvider {
         }
         switch percents.count {
         case 0:
-            throw .runtime("\(target) routes no traffic to any revision", hint: "check it with `gcloud run services describe \(service) --region \(region)`")
+            throw .runtime(
+                "\(target) routes no traffic to any revision",
+                hint: "check it with `gcloud run services describe \(service) --region \(region)`")
         case 1:
             return TrafficSplit(stable: percents[0].revision, witness: Self.witness(in: targets))
         case 2:
             let tagged = targets.first { $0.tag == Self.canaryTag && $0.revisionName != nil }?.revisionName
-            let canaryIndex = percents.firstIndex { $0.revision == tagged } ?? (percents[0].percent < percents[1].percent ? 0 : 1)
-            let canary = percents[canaryIndex], stable = percents[1 - canaryIndex]
+            let canaryIndex =
+                percents.firstIndex { $0.revision == tagged } ?? (percents[0].percent < percents[1].percent ? 0 : 1)
+            let canary = percents[canaryIndex]
+            let stable = percents[1 - canaryIndex]
             return TrafficSplit(stable: stable.revision, canary: canary.revision, canaryPercent: Double(canary.percent))
         default:
             let shown = percents.map { "\($0.percent)% on \($0.revision)" }.joined(separator: ", ")
-            throw .runtime("\(target) splits traffic over \(percents.count) revisions (\(shown)); shipctl shifts between two",
-                           hint: "put it on one revision first: \(manualRouteAllCommand(to: "REVISION"))")
+            throw .runtime(
+                "\(target) splits traffic over \(percents.count) revisions (\(shown)); shipctl shifts between two",
+                hint: "put it on one revision first: \(manualRouteAllCommand(to: "REVISION"))")
         }
     }
 
     /// Lowercase letters, digits and hyphens, as Cloud Run names its revisions.
     private static func isRevisionName(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 100 && text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+        !text.isEmpty && text.count <= 100
+            && text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
     }
 
     public func resolveVersion(_ version: String) async throws(ShipctlError) -> String {
         guard Self.isRevisionName(version) else {
-            throw .usage("`\(version)` is not a Cloud Run revision name", hint: "revision names look like \(service)-00042-abc")
+            throw .usage(
+                "`\(version)` is not a Cloud Run revision name", hint: "revision names look like \(service)-00042-abc")
         }
         struct Revision: Decodable {
-            struct Metadata: Decodable { var name: String; var labels: [String: String]? }
+            struct Metadata: Decodable {
+                var name: String
+                var labels: [String: String]?
+            }
             var metadata: Metadata
         }
         let lookup = request(["run", "revisions", "describe", version], mutating: false)
         let result = await runner.run(lookup)
         guard result.succeeded else {
             if result.stderr.contains("NOT_FOUND") || result.stderr.contains("not found") {
-                throw .runtime("revision \(version) of \(service) does not exist",
-                               hint: "list revisions with `gcloud run revisions list --service \(service) --region \(region)`")
+                throw .runtime(
+                    "revision \(version) of \(service) does not exist",
+                    hint: "list revisions with `gcloud run revisions list --service \(service) --region \(region)`")
             }
             throw .commandFailed(lookup, result, redactor: redactor)
         }
@@ -122,7 +139,9 @@ public struct CloudRunProvider: TrafficProvider {
             throw .usage("revision \(version) belongs to service \(owner), not \(service)")
         }
         guard Self.isRevisionName(revision.metadata.name) else {
-            throw .runtime("`gcloud run revisions describe` named revision \(AnswerQuote.quote(revision.metadata.name, limit: 80)), which is not a Cloud Run revision name")
+            throw .runtime(
+                "`gcloud run revisions describe` named revision \(AnswerQuote.quote(revision.metadata.name, limit: 80)), which is not a Cloud Run revision name"
+            )
         }
         return revision.metadata.name
     }
@@ -131,31 +150,43 @@ public struct CloudRunProvider: TrafficProvider {
     /// the newest ready one is what gets promoted.
     public func publishVersion() async throws(ShipctlError) -> String {
         guard let latest = try await describe().status?.latestReadyRevisionName, Self.isRevisionName(latest) else {
-            throw .runtime("\(target) has no ready revision", hint: "deploy one with `gcloud run deploy \(service) --no-traffic --tag \(Self.canaryTag)`")
+            throw .runtime(
+                "\(target) has no ready revision",
+                hint: "deploy one with `gcloud run deploy \(service) --no-traffic --tag \(Self.canaryTag)`")
         }
         return latest
     }
 
-    public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit {
+    public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError)
+        -> TrafficSplit
+    {
         // Whole percentages only; the two shares always add up to 100.
         let onCanary = min(99, max(1, Checked.rounded(percent, in: 0...100) ?? 1))
-        return try await updateTraffic(["--to-revisions", "\(canary)=\(onCanary),\(stable)=\(100 - onCanary)",
-                                        "--update-tags", "\(Self.canaryTag)=\(canary)"], retry: .standard,
-                                       fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: Double(onCanary)))
+        return try await updateTraffic(
+            [
+                "--to-revisions", "\(canary)=\(onCanary),\(stable)=\(100 - onCanary)",
+                "--update-tags", "\(Self.canaryTag)=\(canary)",
+            ], retry: .standard,
+            fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: Double(onCanary)))
     }
 
     /// The witness rides on tags of the revision traffic came from, set in the same
     /// `update-traffic`: `previous`, and `witness-<seq>-<head>` for the record it
     /// cites. `--set-tags` replaces the old witness tags; `canary` stays on the new revision.
-    public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit {
+    public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?)
+        async throws(ShipctlError) -> TrafficSplit
+    {
         var tags: [String] = []
         if let witness {
             var assignments = ["\(Self.canaryTag)=\(version)", "\(Self.previousTag)=\(witness.previous)"]
-            if let seq = witness.seq, let head = witness.head { assignments.append("\(Self.witnessTagPrefix)\(seq)-\(head)=\(witness.previous)") }
+            if let seq = witness.seq, let head = witness.head {
+                assignments.append("\(Self.witnessTagPrefix)\(seq)-\(head)=\(witness.previous)")
+            }
             tags = ["--set-tags", assignments.joined(separator: ",")]
         }
-        return try await updateTraffic(["--to-revisions", "\(version)=100"] + tags, retry: urgent ? .revert : .standard,
-                                       fallback: TrafficSplit(stable: version, witness: witness))
+        return try await updateTraffic(
+            ["--to-revisions", "\(version)=100"] + tags, retry: urgent ? .revert : .standard,
+            fallback: TrafficSplit(stable: version, witness: witness))
     }
 
     static let previousTag = "previous"
@@ -164,18 +195,23 @@ public struct CloudRunProvider: TrafficProvider {
     /// The witness the tags carry, if the last promote left one.
     private static func witness(in targets: [TrafficTarget]) -> Witness? {
         guard let previous = targets.first(where: { $0.tag == previousTag })?.revisionName else { return nil }
-        let cited = targets.compactMap(\.tag).first { $0.hasPrefix(witnessTagPrefix) }?.dropFirst(witnessTagPrefix.count).split(separator: "-")
+        let cited = targets.compactMap(\.tag).first { $0.hasPrefix(witnessTagPrefix) }?.dropFirst(
+            witnessTagPrefix.count
+        ).split(separator: "-")
         guard let cited, cited.count == 2, let seq = Int64(cited[0]) else { return Witness(previous: previous) }
         return Witness.parse("shipctl previous=\(previous) seq=\(seq) head=\(cited[1])") ?? Witness(previous: previous)
     }
 
     public func manualRouteAllCommand(to version: String) -> String {
-        ShellQuoting.display(["gcloud", "run", "services", "update-traffic", service, "--to-revisions", "\(version)=100"] + placement)
+        ShellQuoting.display(
+            ["gcloud", "run", "services", "update-traffic", service, "--to-revisions", "\(version)=100"] + placement)
     }
 
     /// Changes traffic, then reads it back: update-traffic prints its own
     /// listing, not the Service, and the split must come from the API's answer.
-    private func updateTraffic(_ arguments: [String], retry: RetryPolicy, fallback: TrafficSplit) async throws(ShipctlError) -> TrafficSplit {
+    private func updateTraffic(_ arguments: [String], retry: RetryPolicy, fallback: TrafficSplit)
+        async throws(ShipctlError) -> TrafficSplit
+    {
         var call = request(["run", "services", "update-traffic", service] + arguments, mutating: true)
         call.retry = retry
         let result = await runner.run(call)
@@ -185,30 +221,48 @@ public struct CloudRunProvider: TrafficProvider {
             var revisionName: String?
             var statusPercent: String?
             var tags: [Tag]?
-            struct Tag: Decodable { var tag: String; var url: String? }
+            struct Tag: Decodable {
+                var tag: String
+                var url: String?
+            }
         }
         let listing: [Listed] = try decode(result.stdout, what: "services update-traffic")
-        let document = ServiceDocument(status: .init(traffic: listing.map { entry in
-            TrafficTarget(revisionName: entry.revisionName, percent: entry.statusPercent.flatMap { Int($0) },
-                          tag: entry.tags?.first { $0.tag == Self.canaryTag || $0.tag == Self.previousTag }?.tag, url: nil)
-        }))
+        let document = ServiceDocument(
+            status: .init(
+                traffic: listing.map { entry in
+                    TrafficTarget(
+                        revisionName: entry.revisionName, percent: entry.statusPercent.flatMap { Int($0) },
+                        tag: entry.tags?.first { $0.tag == Self.canaryTag || $0.tag == Self.previousTag }?.tag, url: nil
+                    )
+                }))
         return try split(from: document)
     }
 
     /// Calls the revision through its `canary` tag URL, tagging it first (0 % of
     /// traffic) when it has none yet, as for the pre-traffic smoke tests.
-    public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError) -> InvocationOutcome {
-        var url = try await describe().status?.traffic?.first { $0.revisionName == version && $0.tag == Self.canaryTag }?.url
+    public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError)
+        -> InvocationOutcome
+    {
+        var url = try await describe().status?.traffic?.first {
+            $0.revisionName == version && $0.tag == Self.canaryTag
+        }?.url
         if url == nil {
-            _ = try await gcloud(["run", "services", "update-traffic", service, "--update-tags", "\(Self.canaryTag)=\(version)"], mutating: true)
-            url = try await describe().status?.traffic?.first { $0.revisionName == version && $0.tag == Self.canaryTag }?.url
+            _ = try await gcloud(
+                ["run", "services", "update-traffic", service, "--update-tags", "\(Self.canaryTag)=\(version)"],
+                mutating: true)
+            url = try await describe().status?.traffic?.first {
+                $0.revisionName == version && $0.tag == Self.canaryTag
+            }?.url
         }
         guard let url, let target = URL(string: url) else {
-            return InvocationOutcome(succeeded: false, detail: "revision \(version) has no `\(Self.canaryTag)` tag URL to call")
+            return InvocationOutcome(
+                succeeded: false, detail: "revision \(version) has no `\(Self.canaryTag)` tag URL to call")
         }
         do {
             let response = try await http.get(target, timeout: timeout)
-            return InvocationOutcome(succeeded: (200..<300).contains(response.status), detail: "status \(response.status) from the \(Self.canaryTag) tag")
+            return InvocationOutcome(
+                succeeded: (200..<300).contains(response.status),
+                detail: "status \(response.status) from the \(Self.canaryTag) tag")
         } catch {
             return InvocationOutcome(succeeded: false, detail: redactor.redact(error.description))
         }
@@ -219,7 +273,8 @@ public struct CloudRunProvider: TrafficProvider {
     private var placement: [String] { ["--region", region] + (project.map { ["--project", $0] } ?? []) }
 
     private func request(_ arguments: [String], mutating: Bool) -> ProcessRequest {
-        ProcessRequest("gcloud", arguments + placement + ["--format", "json", "--quiet"], timeout: callTimeout, mutating: mutating)
+        ProcessRequest(
+            "gcloud", arguments + placement + ["--format", "json", "--quiet"], timeout: callTimeout, mutating: mutating)
     }
 
     private func gcloud(_ arguments: [String], mutating: Bool) async throws(ShipctlError) -> ProcessResult {
@@ -230,8 +285,9 @@ public struct CloudRunProvider: TrafficProvider {
         do {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
-            throw .runtime("could not read the answer of `gcloud run \(what)`: \(AnswerQuote.quote(redactor.redact(text)))",
-                           hint: "check that gcloud works: `gcloud run services describe \(service) --region \(region)`")
+            throw .runtime(
+                "could not read the answer of `gcloud run \(what)`: \(AnswerQuote.quote(redactor.redact(text)))",
+                hint: "check that gcloud works: `gcloud run services describe \(service) --region \(region)`")
         }
     }
 }

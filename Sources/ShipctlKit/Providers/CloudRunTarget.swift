@@ -19,7 +19,9 @@ public struct CloudRunTarget: ProviderTarget {
     }
 
     public static func parse(_ entry: ConfigEntry) -> CloudRunTarget? {
-        guard let settings = entry.settings(allowed: ["service", "region", "project"], required: ["service", "region"]) else { return nil }
+        guard
+            let settings = entry.settings(allowed: ["service", "region", "project"], required: ["service", "region"])
+        else { return nil }
         let service = name("service", in: settings, of: entry)
         let region = name("region", in: settings, of: entry)
         var project: String?
@@ -34,8 +36,13 @@ public struct CloudRunTarget: ProviderTarget {
     /// Cloud Run service, region and project names: lowercase letters, digits and hyphens, starting with a letter.
     private static func name(_ field: String, in settings: [String: Yams.Node], of entry: ConfigEntry) -> String? {
         guard let value = entry.name(field, in: settings) else { return nil }
-        guard value.count <= 63, value.first?.isLetter == true, value.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
-            entry.report(field: field, in: settings, "`\(value)` is not a Cloud Run \(field) name: lowercase letters, digits and hyphens, starting with a letter")
+        guard value.count <= 63, value.first?.isLetter == true,
+            value.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" })
+        else {
+            entry.report(
+                field: field, in: settings,
+                "`\(value)` is not a Cloud Run \(field) name: lowercase letters, digits and hyphens, starting with a letter"
+            )
             return nil
         }
         return value
@@ -49,13 +56,16 @@ public struct CloudRunTarget: ProviderTarget {
     }
 
     public func provider(_ context: EnvironmentContext) -> any TrafficProvider {
-        CloudRunProvider(target: self, callTimeout: context.callTimeout, runner: context.runner, http: context.http, redactor: context.redactor)
+        CloudRunProvider(
+            target: self, callTimeout: context.callTimeout, runner: context.runner, http: context.http,
+            redactor: context.redactor)
     }
 
     /// A Cloud Run service resource of this name whose `traffic` blocks the plan changes.
     public func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover? {
         guard ["google_cloud_run_service", "google_cloud_run_v2_service"].contains(change.type),
-              change.afterText("name") ?? service == service, change.changes("traffic") else { return nil }
+            change.afterText("name") ?? service == service, change.changes("traffic")
+        else { return nil }
         return TrafficTakeover(address: change.address, changed: ["traffic"], trafficAttributes: ["traffic"])
     }
 }

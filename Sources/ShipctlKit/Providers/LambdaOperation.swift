@@ -13,25 +13,38 @@ struct LambdaOperation: Sendable {
     let mutating: Bool
 
     static func getAlias(function: String, alias: String) -> LambdaOperation {
-        LambdaOperation(name: "get-alias", cli: ["lambda", "get-alias", "--function-name", function, "--name", alias],
-                        method: "GET", path: "/2015-03-31/functions/\(function)/aliases/\(alias)", query: nil, body: nil, mutating: false)
+        LambdaOperation(
+            name: "get-alias", cli: ["lambda", "get-alias", "--function-name", function, "--name", alias],
+            method: "GET", path: "/2015-03-31/functions/\(function)/aliases/\(alias)", query: nil, body: nil,
+            mutating: false)
     }
 
     static func getFunctionConfiguration(function: String, qualifier: String) -> LambdaOperation {
-        LambdaOperation(name: "get-function-configuration",
-                        cli: ["lambda", "get-function-configuration", "--function-name", function, "--qualifier", qualifier],
-                        method: "GET", path: "/2015-03-31/functions/\(function)/configuration", query: "Qualifier=\(qualifier)", body: nil, mutating: false)
+        LambdaOperation(
+            name: "get-function-configuration",
+            cli: ["lambda", "get-function-configuration", "--function-name", function, "--qualifier", qualifier],
+            method: "GET", path: "/2015-03-31/functions/\(function)/configuration", query: "Qualifier=\(qualifier)",
+            body: nil, mutating: false)
     }
 
     static func publishVersion(function: String) -> LambdaOperation {
-        LambdaOperation(name: "publish-version", cli: ["lambda", "publish-version", "--function-name", function],
-                        method: "POST", path: "/2015-03-31/functions/\(function)/versions", query: nil, body: .object([:]), mutating: true)
+        LambdaOperation(
+            name: "publish-version", cli: ["lambda", "publish-version", "--function-name", function],
+            method: "POST", path: "/2015-03-31/functions/\(function)/versions", query: nil, body: .object([:]),
+            mutating: true)
     }
 
-    static func updateAlias(function: String, alias: String, version: String, weights: [String: JSONValue],
-                            revision: String?, description: String?) -> LambdaOperation {
-        var cli = ["lambda", "update-alias", "--function-name", function, "--name", alias, "--function-version", version, "--routing-config", routing(weights)]
-        var body: [String: JSONValue] = ["FunctionVersion": .string(version), "RoutingConfig": ["AdditionalVersionWeights": .object(weights)]]
+    static func updateAlias(
+        function: String, alias: String, version: String, weights: [String: JSONValue],
+        revision: String?, description: String?
+    ) -> LambdaOperation {
+        var cli = [
+            "lambda", "update-alias", "--function-name", function, "--name", alias, "--function-version", version,
+            "--routing-config", routing(weights),
+        ]
+        var body: [String: JSONValue] = [
+            "FunctionVersion": .string(version), "RoutingConfig": ["AdditionalVersionWeights": .object(weights)],
+        ]
         if let revision {
             cli += ["--revision-id", revision]
             body["RevisionId"] = .string(revision)
@@ -40,8 +53,9 @@ struct LambdaOperation: Sendable {
             cli += ["--description", description]
             body["Description"] = .string(description)
         }
-        return LambdaOperation(name: "update-alias", cli: cli, method: "PUT", path: "/2015-03-31/functions/\(function)/aliases/\(alias)",
-                               query: nil, body: .object(body), mutating: true)
+        return LambdaOperation(
+            name: "update-alias", cli: cli, method: "PUT", path: "/2015-03-31/functions/\(function)/aliases/\(alias)",
+            query: nil, body: .object(body), mutating: true)
     }
 
     /// `{"AdditionalVersionWeights":{"2":0.1}}`, as `--routing-config` takes it.

@@ -31,22 +31,27 @@ public struct LambdaTarget: ProviderTarget {
         if parts.count >= 7, parts[0] == "arn", parts[2] == "lambda", parts[5] == "function" {
             return "lambda/\(parts[4])/\(parts[3])/\(parts[6])/\(alias)"
         }
-        let region = context.region ?? context.environment["AWS_REGION"] ?? context.environment["AWS_DEFAULT_REGION"] ?? ""
+        let region =
+            context.region ?? context.environment["AWS_REGION"] ?? context.environment["AWS_DEFAULT_REGION"] ?? ""
         return "lambda//\(region)/\(function)/\(alias)"
     }
 
     public func provider(_ context: EnvironmentContext) -> any TrafficProvider {
-        LambdaProvider(target: self, region: context.region, callTimeout: context.callTimeout, runner: context.runner,
-                       redactor: context.redactor, http: context.awsAPI, environment: context.environment)
+        LambdaProvider(
+            target: self, region: context.region, callTimeout: context.callTimeout, runner: context.runner,
+            redactor: context.redactor, http: context.awsAPI, environment: context.environment)
     }
 
     /// `aws_lambda_alias` of this function and alias whose version or routing the plan changes.
     public func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover? {
         guard change.type == "aws_lambda_alias", change.afterText("name") ?? alias == alias else { return nil }
         // The function may be named, or given as an ARN, or only known after the apply.
-        if let named = change.afterText("function_name"), named != function, !named.hasSuffix(":function:\(function)") { return nil }
+        if let named = change.afterText("function_name"), named != function, !named.hasSuffix(":function:\(function)") {
+            return nil
+        }
         let traffic = ["function_version", "routing_config"]
         let changed = traffic.filter(change.changes)
-        return changed.isEmpty ? nil : TrafficTakeover(address: change.address, changed: changed, trafficAttributes: traffic)
+        return changed.isEmpty
+            ? nil : TrafficTakeover(address: change.address, changed: changed, trafficAttributes: traffic)
     }
 }

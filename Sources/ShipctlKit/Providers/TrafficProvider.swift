@@ -12,7 +12,10 @@ public struct TrafficSplit: Sendable, Equatable, CustomStringConvertible {
     /// What the last completed promote wrote onto the target, if anything.
     public var witness: Witness?
 
-    public init(stable: String, canary: String? = nil, canaryPercent: Double = 0, revision: String? = nil, witness: Witness? = nil) {
+    public init(
+        stable: String, canary: String? = nil, canaryPercent: Double = 0, revision: String? = nil,
+        witness: Witness? = nil
+    ) {
         self.stable = stable
         self.canary = canary
         self.canaryPercent = canaryPercent
@@ -29,12 +32,16 @@ public struct TrafficSplit: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var json: JSONValue {
-        ["stable": .string(stable), "canary": canary.map(JSONValue.string) ?? .null, "canary_percent": .number(canaryPercent)]
+        [
+            "stable": .string(stable), "canary": canary.map(JSONValue.string) ?? .null,
+            "canary_percent": .number(canaryPercent),
+        ]
     }
 }
 
 extension TrafficProvider {
-    public func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit {
+    public func routeAll(to version: String, revision: String?, urgent: Bool) async throws(ShipctlError) -> TrafficSplit
+    {
         try await routeAll(to: version, revision: revision, urgent: urgent, witness: nil)
     }
 }
@@ -62,11 +69,13 @@ public protocol TrafficProvider: Sendable {
     /// Makes a new version from what is deployed now (Lambda: publish-version).
     func publishVersion() async throws(ShipctlError) -> String
     /// Sends `percent` of traffic to `canary`, the rest to `stable`.
-    func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError) -> TrafficSplit
+    func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError)
+        -> TrafficSplit
     /// Puts all traffic on `version` with nothing routed elsewhere. `urgent` is
     /// for reverts: retried harder, because giving up leaves users on a bad version.
     /// A `witness` is written onto the target in the same call (a completing promote).
-    func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError) -> TrafficSplit
+    func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?) async throws(ShipctlError)
+        -> TrafficSplit
     /// The shell command an operator can run by hand to do what `routeAll` does.
     func manualRouteAllCommand(to version: String) -> String
     /// Calls one version directly, bypassing the split, for smoke tests.

@@ -24,7 +24,9 @@ public struct Witness: Sendable, Equatable, CustomStringConvertible {
 
     /// The witness of a promote from `previous`, citing the record written just before the completing call.
     public init(previous: String, deployment: String, citing record: AuditRecord) {
-        self.init(previous: previous, deployment: deployment, seq: record.seq, head: String(record.hash.prefix(Self.headLength)))
+        self.init(
+            previous: previous, deployment: deployment, seq: record.seq,
+            head: String(record.hash.prefix(Self.headLength)))
     }
 
     public var description: String {
@@ -47,11 +49,13 @@ public struct Witness: Sendable, Equatable, CustomStringConvertible {
         }
         guard let previous = fields["previous"], Self.isPlain(previous) else { return nil }
         let head = fields["head"].flatMap { $0.count == headLength && $0.allSatisfy(\.isHexDigit) ? $0 : nil }
-        return Witness(previous: previous, deployment: fields["deployment"].flatMap { Self.isPlain($0) ? $0 : nil },
-                       seq: fields["seq"].flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }, head: head)
+        return Witness(
+            previous: previous, deployment: fields["deployment"].flatMap { Self.isPlain($0) ? $0 : nil },
+            seq: fields["seq"].flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }, head: head)
     }
 
     private static func isPlain(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 128 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        !text.isEmpty && text.count <= 128
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 }

@@ -67,8 +67,11 @@ public struct DeploymentTimeline: Sendable {
         started = Timestamp.parse(first.ts)
         finished = records.last.flatMap { Timestamp.parse($0.ts) }
         kind = Self.kind(of: records)
-        outcome = records.last { $0.action == AuditAction.deploymentFinish }?.outcome
-            ?? records.last { $0.action == AuditAction.rollback && $0.phase == .result }?.outcome.map { $0 == "ok" ? "rolled-back" : $0 }
+        outcome =
+            records.last { $0.action == AuditAction.deploymentFinish }?.outcome
+            ?? records.last { $0.action == AuditAction.rollback && $0.phase == .result }?.outcome.map {
+                $0 == "ok" ? "rolled-back" : $0
+            }
             ?? records.last { $0.phase == .result }?.outcome
             ?? "unfinished"
         if let start = records.first(where: { $0.action == AuditAction.deploymentStart }) {
@@ -82,30 +85,38 @@ public struct DeploymentTimeline: Sendable {
             case AuditAction.deploymentStart where kind == "promote":
                 weights.append(WeightPoint(at: at, weight: 0))
             case AuditAction.trafficShift where record.phase == .result && record.outcome == "ok":
-                if let weight = record.args["weight"]?.doubleValue { weights.append(WeightPoint(at: at, weight: weight)) }
+                if let weight = record.args["weight"]?.doubleValue {
+                    weights.append(WeightPoint(at: at, weight: weight))
+                }
             case AuditAction.trafficComplete where record.phase == .result && record.outcome == "ok":
                 weights.append(WeightPoint(at: at, weight: 100))
             case AuditAction.trafficRevert where record.phase == .result && record.outcome == "ok":
                 weights.append(WeightPoint(at: at, weight: 0))
             case AuditAction.smoke:
-                smoke.append(SmokeResult(at: at, step: record.step, test: record.args["test"]?.stringValue ?? "?",
-                                         passed: record.outcome == "pass", detail: record.args["detail"]?.stringValue ?? ""))
+                smoke.append(
+                    SmokeResult(
+                        at: at, step: record.step, test: record.args["test"]?.stringValue ?? "?",
+                        passed: record.outcome == "pass", detail: record.args["detail"]?.stringValue ?? ""))
             case AuditAction.analysis:
                 let name = record.args["metric"]?.stringValue ?? "?"
-                let point = MetricPoint(at: at, value: record.args["value"]?.doubleValue, baseline: record.args["baseline"]?.doubleValue,
-                                        verdict: record.outcome ?? record.args["verdict"]?.stringValue ?? "?",
-                                        reason: record.args["reason"]?.stringValue ?? "", confirming: record.args["confirming"] == .bool(true),
-                                        evidence: record.args["judge"].flatMap(JudgeEvidence.init(json:))?.summary)
+                let point = MetricPoint(
+                    at: at, value: record.args["value"]?.doubleValue, baseline: record.args["baseline"]?.doubleValue,
+                    verdict: record.outcome ?? record.args["verdict"]?.stringValue ?? "?",
+                    reason: record.args["reason"]?.stringValue ?? "",
+                    confirming: record.args["confirming"] == .bool(true),
+                    evidence: record.args["judge"].flatMap(JudgeEvidence.init(json:))?.summary)
                 if let index = seriesIndex[name] {
                     metrics[index].points.append(point)
                 } else {
                     seriesIndex[name] = metrics.count
                     var limits: [String: Double] = [:]
-                    if case let .object(fields)? = record.args["limits"] {
+                    if case .object(let fields)? = record.args["limits"] {
                         for (key, value) in fields { limits[key] = value.doubleValue }
                     }
-                    metrics.append(MetricSeries(name: name, query: record.args["query"]?.stringValue ?? "",
-                                                threshold: record.args["threshold"]?.stringValue ?? "", limits: limits, points: [point]))
+                    metrics.append(
+                        MetricSeries(
+                            name: name, query: record.args["query"]?.stringValue ?? "",
+                            threshold: record.args["threshold"]?.stringValue ?? "", limits: limits, points: [point]))
                 }
             default:
                 break
@@ -115,24 +126,29 @@ public struct DeploymentTimeline: Sendable {
 
     /// The records of `deployment` (`latest`: the deployment of the newest record,
     /// of `service`/`env` when given) read from the store.
-    public static func read(deployment: String, service: String? = nil, env: String? = nil,
-                            from store: any StateStore) async throws(ShipctlError) -> DeploymentTimeline {
+    public static func read(
+        deployment: String, service: String? = nil, env: String? = nil,
+        from store: any StateStore
+    ) async throws(ShipctlError) -> DeploymentTimeline {
         var wanted = deployment == "latest" ? nil : deployment
         if wanted == nil {
             _ = try await store.scan { line in
                 guard service == nil || line.field("service") == service, env == nil || line.field("env") == env,
-                      let id = line.field("deployment"), !id.isEmpty else { return }
+                    let id = line.field("deployment"), !id.isEmpty
+                else { return }
                 wanted = id
             }
         }
         guard let wanted else {
-            throw .usage("the audit log holds no deployment\(service.map { " of \($0)" } ?? "")\(env.map { " in \($0)" } ?? "") yet",
-                         hint: "run `shipctl audit show` to see what it holds")
+            throw .usage(
+                "the audit log holds no deployment\(service.map { " of \($0)" } ?? "")\(env.map { " in \($0)" } ?? "") yet",
+                hint: "run `shipctl audit show` to see what it holds")
         }
         let records = try await store.records { $0.field("deployment") == wanted }
         guard let timeline = DeploymentTimeline(records: records) else {
-            throw .usage("no deployment \(wanted) in the audit log at \(store.location)",
-                         hint: "`shipctl audit show` lists every record with its deployment ID")
+            throw .usage(
+                "no deployment \(wanted) in the audit log at \(store.location)",
+                hint: "`shipctl audit show` lists every record with its deployment ID")
         }
         return timeline
     }
@@ -161,7 +177,8 @@ public struct DeploymentTimeline: Sendable {
         text += ", \(records.count) records"
         if let failure = decidingFailure {
             let value = failure.point.value.map(MetricEvaluation.format) ?? "no value"
-            text += "; \(failure.metric.name) failed at \(value) (\(failure.metric.threshold)) with \(Percent.format(weight(at: failure.point.at)))% of traffic on the new version"
+            text +=
+                "; \(failure.metric.name) failed at \(value) (\(failure.metric.threshold)) with \(Percent.format(weight(at: failure.point.at)))% of traffic on the new version"
         }
         return text
     }
@@ -171,20 +188,34 @@ public struct DeploymentTimeline: Sendable {
         let time = { (date: Date?) -> JSONValue in date.map { .string(Timestamp.format($0)) } ?? .null }
         return .object([
             "deployment": .string(deployment), "service": .string(service), "env": .string(env), "kind": .string(kind),
-            "outcome": .string(outcome), "stable": stable.map(JSONValue.string) ?? .null, "canary": canary.map(JSONValue.string) ?? .null,
+            "outcome": .string(outcome), "stable": stable.map(JSONValue.string) ?? .null,
+            "canary": canary.map(JSONValue.string) ?? .null,
             "started": time(started), "finished": time(finished), "actor": .string(actor),
             "weights": .array(weights.map { .object(["at": time($0.at), "weight": .number($0.weight)]) }),
-            "metrics": .array(metrics.map { series in
-                .object(["name": .string(series.name), "query": .string(series.query), "threshold": .string(series.threshold),
-                         "limits": .object(series.limits.mapValues(JSONValue.number)),
-                         "points": .array(series.points.map { point in
-                             .object(["at": time(point.at), "value": point.value.map(JSONValue.number) ?? .null,
-                                      "baseline": point.baseline.map(JSONValue.number) ?? .null, "verdict": .string(point.verdict),
-                                      "reason": .string(point.reason), "confirming": .bool(point.confirming)])
-                         })])
-            }),
-            "smoke": .array(smoke.map { .object(["at": time($0.at), "step": .string($0.step), "test": .string($0.test),
-                                                 "passed": .bool($0.passed), "detail": .string($0.detail)]) }),
+            "metrics": .array(
+                metrics.map { series in
+                    .object([
+                        "name": .string(series.name), "query": .string(series.query),
+                        "threshold": .string(series.threshold),
+                        "limits": .object(series.limits.mapValues(JSONValue.number)),
+                        "points": .array(
+                            series.points.map { point in
+                                .object([
+                                    "at": time(point.at), "value": point.value.map(JSONValue.number) ?? .null,
+                                    "baseline": point.baseline.map(JSONValue.number) ?? .null,
+                                    "verdict": .string(point.verdict),
+                                    "reason": .string(point.reason), "confirming": .bool(point.confirming),
+                                ])
+                            }),
+                    ])
+                }),
+            "smoke": .array(
+                smoke.map {
+                    .object([
+                        "at": time($0.at), "step": .string($0.step), "test": .string($0.test),
+                        "passed": .bool($0.passed), "detail": .string($0.detail),
+                    ])
+                }),
             "records": .int(Int64(records.count)),
         ])
     }

@@ -39,16 +39,25 @@ struct SVGChart {
         let bottomY = Self.height - Self.bottom
         for value in [low, (low + high) / 2, high] {
             let at = coordinate(y(value))
-            parts.append("<line class=\"grid\" x1=\"\(coordinate(Self.left))\" y1=\"\(at)\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(at)\"/>")
-            parts.append("<text class=\"axis\" x=\"\(coordinate(Self.left - 6))\" y=\"\(at)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(HTMLText.escaped(valueFormat(value)))</text>")
+            parts.append(
+                "<line class=\"grid\" x1=\"\(coordinate(Self.left))\" y1=\"\(at)\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(at)\"/>"
+            )
+            parts.append(
+                "<text class=\"axis\" x=\"\(coordinate(Self.left - 6))\" y=\"\(at)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(HTMLText.escaped(valueFormat(value)))</text>"
+            )
         }
         let span = end.timeIntervalSince(start)
         for fraction in [0.0, 0.25, 0.5, 0.75, 1.0] {
             let at = start.addingTimeInterval(span * fraction)
-            parts.append("<text class=\"axis\" x=\"\(coordinate(x(at)))\" y=\"\(coordinate(bottomY + 18))\" text-anchor=\"middle\">+\(Self.seconds(span * fraction))</text>")
+            parts.append(
+                "<text class=\"axis\" x=\"\(coordinate(x(at)))\" y=\"\(coordinate(bottomY + 18))\" text-anchor=\"middle\">+\(Self.seconds(span * fraction))</text>"
+            )
         }
-        parts.append("<line class=\"frame\" x1=\"\(coordinate(Self.left))\" y1=\"\(coordinate(bottomY))\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(coordinate(bottomY))\"/>")
-        return "<svg class=\"chart\" viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" role=\"img\" aria-label=\"\(HTMLText.escaped(label))\">"
+        parts.append(
+            "<line class=\"frame\" x1=\"\(coordinate(Self.left))\" y1=\"\(coordinate(bottomY))\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(coordinate(bottomY))\"/>"
+        )
+        return
+            "<svg class=\"chart\" viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" role=\"img\" aria-label=\"\(HTMLText.escaped(label))\">"
             + (parts + marks).joined() + "</svg>"
     }
 
@@ -71,7 +80,8 @@ struct SVGChart {
 
     func horizontal(_ value: Double, className: String, title: String) -> String {
         let at = coordinate(y(value))
-        return "<line class=\"\(HTMLText.escaped(className))\" x1=\"\(coordinate(Self.left))\" y1=\"\(at)\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(at)\"><title>\(HTMLText.escaped(title))</title></line>"
+        return
+            "<line class=\"\(HTMLText.escaped(className))\" x1=\"\(coordinate(Self.left))\" y1=\"\(at)\" x2=\"\(coordinate(Self.width - Self.right))\" y2=\"\(at)\"><title>\(HTMLText.escaped(title))</title></line>"
     }
 
     func dot(_ date: Date, _ value: Double, className: String, title: String) -> String {

@@ -13,13 +13,22 @@ public enum StepSummary {
 
     public static func markdown(_ timeline: DeploymentTimeline) -> String {
         let start = timeline.started ?? Date(timeIntervalSince1970: 0)
-        var lines = ["### shipctl: \(MarkdownText.cell(timeline.service))/\(MarkdownText.cell(timeline.env)) \(icon(timeline.outcome)) \(MarkdownText.cell(timeline.outcome))", ""]
+        var lines = [
+            "### shipctl: \(MarkdownText.cell(timeline.service))/\(MarkdownText.cell(timeline.env)) \(icon(timeline.outcome)) \(MarkdownText.cell(timeline.outcome))",
+            "",
+        ]
         var facts = ["\(timeline.kind) `\(timeline.deployment.filter { $0.isLetter || $0.isNumber || $0 == "-" })`"]
-        if let canary = timeline.canary { facts.append("version \(MarkdownText.cell(canary)) over \(MarkdownText.cell(timeline.stable ?? "?"))") }
-        if let finished = timeline.finished { facts.append("took \(SVGChart.seconds(finished.timeIntervalSince(start)))") }
+        if let canary = timeline.canary {
+            facts.append("version \(MarkdownText.cell(canary)) over \(MarkdownText.cell(timeline.stable ?? "?"))")
+        }
+        if let finished = timeline.finished {
+            facts.append("took \(SVGChart.seconds(finished.timeIntervalSince(start)))")
+        }
         facts.append("by \(MarkdownText.cell(timeline.actor))")
         lines.append(facts.joined(separator: " · "))
-        if let reason = timeline.records.last(where: { $0.action == AuditAction.trafficRevert && $0.phase == .intent })?.args["reason"]?.stringValue {
+        if let reason = timeline.records.last(where: { $0.action == AuditAction.trafficRevert && $0.phase == .intent })?
+            .args["reason"]?.stringValue
+        {
             lines += ["", "**Reverted:** \(MarkdownText.cell(reason, limit: 400))"]
         }
         let steps = stepRows(timeline, start: start)
@@ -40,7 +49,10 @@ public enum StepSummary {
 
     /// One row per step the deployment went through, in order, plus the revert if there was one.
     static func stepRows(_ timeline: DeploymentTimeline, start: Date) -> [String] {
-        let stepActions: Set<String> = [AuditAction.trafficShift, AuditAction.trafficComplete, AuditAction.trafficRevert, AuditAction.analysis, AuditAction.smoke]
+        let stepActions: Set<String> = [
+            AuditAction.trafficShift, AuditAction.trafficComplete, AuditAction.trafficRevert, AuditAction.analysis,
+            AuditAction.smoke,
+        ]
         var order: [String] = []
         var byStep: [String: [AuditRecord]] = [:]
         for record in timeline.records where stepActions.contains(record.action) {
@@ -49,36 +61,58 @@ public enum StepSummary {
         }
         guard !order.isEmpty else { return [] }
         let metrics = timeline.metrics
-        var rows = ["| step | weight | pause | held | " + metrics.map { "\(MarkdownText.cell($0.name)) (\(MarkdownText.cell($0.threshold)))" }.joined(separator: " | ")
-                        + (metrics.isEmpty ? "" : " | ") + "smoke |",
-                    "|" + String(repeating: "---|", count: 5 + metrics.count)]
+        var rows = [
+            "| step | weight | pause | held | "
+                + metrics.map { "\(MarkdownText.cell($0.name)) (\(MarkdownText.cell($0.threshold)))" }.joined(
+                    separator: " | ")
+                + (metrics.isEmpty ? "" : " | ") + "smoke |",
+            "|" + String(repeating: "---|", count: 5 + metrics.count),
+        ]
         for (position, step) in order.enumerated() {
             let records = byStep[step] ?? []
-            let moved = records.last { [AuditAction.trafficShift, AuditAction.trafficComplete, AuditAction.trafficRevert].contains($0.action) && $0.phase == .result }
+            let moved = records.last {
+                [AuditAction.trafficShift, AuditAction.trafficComplete, AuditAction.trafficRevert].contains($0.action)
+                    && $0.phase == .result
+            }
             var weight = "–"
             if let moved {
-                let percent = moved.action == AuditAction.trafficComplete ? 100 : (moved.action == AuditAction.trafficRevert ? 0 : moved.args["weight"]?.doubleValue ?? 0)
-                weight = moved.outcome == "ok" ? "\(Percent.format(percent))%" : "\(Percent.format(percent))% (\(MarkdownText.cell(moved.outcome ?? "?")))"
+                let percent =
+                    moved.action == AuditAction.trafficComplete
+                    ? 100 : (moved.action == AuditAction.trafficRevert ? 0 : moved.args["weight"]?.doubleValue ?? 0)
+                weight =
+                    moved.outcome == "ok"
+                    ? "\(Percent.format(percent))%"
+                    : "\(Percent.format(percent))% (\(MarkdownText.cell(moved.outcome ?? "?")))"
             }
             let pause = records.first { $0.action == AuditAction.trafficShift }?.args["pause"]?.stringValue ?? "–"
             let began = records.first.flatMap { Timestamp.parse($0.ts) }
-            let next = position + 1 < order.count ? byStep[order[position + 1]]?.first.flatMap { Timestamp.parse($0.ts) } : timeline.finished
+            let next =
+                position + 1 < order.count
+                ? byStep[order[position + 1]]?.first.flatMap { Timestamp.parse($0.ts) } : timeline.finished
             let held = began.flatMap { began in next.map { SVGChart.seconds($0.timeIntervalSince(began)) } } ?? "–"
             var cells = [MarkdownText.cell(step), weight, MarkdownText.cell(pause), held]
             for series in metrics {
-                let evaluations = records.filter { $0.action == AuditAction.analysis && $0.args["metric"]?.stringValue == series.name }
-                guard let last = evaluations.last else { cells.append("–"); continue }
+                let evaluations = records.filter {
+                    $0.action == AuditAction.analysis && $0.args["metric"]?.stringValue == series.name
+                }
+                guard let last = evaluations.last else {
+                    cells.append("–")
+                    continue
+                }
                 let verdict = last.outcome ?? "?"
                 let value = last.args["value"]?.doubleValue.map(MetricEvaluation.format) ?? "no value"
                 let failed = evaluations.filter { $0.outcome == "fail" }.count
-                cells.append("\(icon(verdict)) \(value)" + (failed > 0 ? " (\(failed) of \(evaluations.count) failed)" : ""))
+                cells.append(
+                    "\(icon(verdict)) \(value)" + (failed > 0 ? " (\(failed) of \(evaluations.count) failed)" : ""))
             }
             let smoke = records.filter { $0.action == AuditAction.smoke }
             if smoke.isEmpty {
                 cells.append("–")
             } else {
                 let failing = smoke.filter { $0.outcome != "pass" }.compactMap { $0.args["test"]?.stringValue }
-                cells.append(failing.isEmpty ? "✅ \(smoke.count) passed" : "❌ " + MarkdownText.cell(failing.joined(separator: ", ")))
+                cells.append(
+                    failing.isEmpty
+                        ? "✅ \(smoke.count) passed" : "❌ " + MarkdownText.cell(failing.joined(separator: ", ")))
             }
             rows.append("| " + cells.joined(separator: " | ") + " |")
         }
@@ -92,8 +126,10 @@ public enum StepSummary {
     }
 
     /// A value as a percentage of its limit (100 = at the threshold), when the metric has a fixed one.
-    static func percentOfLimit(_ value: Double, _ series: DeploymentTimeline.MetricSeries, baseline: Double?) -> Double? {
-        let limit = series.limits["max"] ?? series.limits["min"]
+    static func percentOfLimit(_ value: Double, _ series: DeploymentTimeline.MetricSeries, baseline: Double?) -> Double?
+    {
+        let limit =
+            series.limits["max"] ?? series.limits["min"]
             ?? series.limits["max_ratio_to_baseline"].flatMap { ratio in baseline.map { ratio * $0 } }
         guard let limit, limit != 0, value.isFinite else { return nil }
         let percent = value / limit * 100
@@ -101,7 +137,8 @@ public enum StepSummary {
     }
 
     static func closeness(_ series: DeploymentTimeline.MetricSeries) -> Double? {
-        series.points.compactMap { point in point.value.flatMap { percentOfLimit($0, series, baseline: point.baseline) } }.max()
+        series.points.compactMap { point in point.value.flatMap { percentOfLimit($0, series, baseline: point.baseline) }
+        }.max()
     }
 
     /// `xychart-beta`: the weight in percent and the charted metric as a percentage of its limit, on one axis.
@@ -129,7 +166,8 @@ public enum StepSummary {
             var last: Double = 0
             metricLine = sorted.map { time in
                 if let point = series.points.last(where: { $0.at <= time }), let value = point.value,
-                   let percent = percentOfLimit(value, series, baseline: point.baseline) {
+                    let percent = percentOfLimit(value, series, baseline: point.baseline)
+                {
                     last = percent
                 }
                 return number(last)
@@ -145,7 +183,9 @@ public enum StepSummary {
         lines.append("```")
         if let series {
             lines.append("")
-            lines.append("_First line: traffic on the new version; second line: \(MarkdownText.cell(series.name)) against its threshold (100; values past \(number(chartCeiling)) are drawn at \(number(chartCeiling)))._")
+            lines.append(
+                "_First line: traffic on the new version; second line: \(MarkdownText.cell(series.name)) against its threshold (100; values past \(number(chartCeiling)) are drawn at \(number(chartCeiling)))._"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -17,8 +17,9 @@ public struct AWSCredentials: Sendable, Equatable {
 
     public static func from(environment: [String: String]) -> AWSCredentials? {
         guard environment["AWS_PROFILE"] == nil,
-              let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty,
-              let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else { return nil }
+            let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty,
+            let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+        else { return nil }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token)
     }

@@ -8,7 +8,9 @@ import Foundation
 public enum Checked {
     /// The integer `value` holds exactly, if it is whole and within `range`.
     public static func int(_ value: Double, in range: ClosedRange<Int> = Int.min...Int.max) -> Int? {
-        guard value.isFinite, value == value.rounded(), abs(value) < 9.0e15, let whole = Int(exactly: value), range.contains(whole) else { return nil }
+        guard value.isFinite, value == value.rounded(), abs(value) < 9.0e15, let whole = Int(exactly: value),
+            range.contains(whole)
+        else { return nil }
         return whole
     }
 
@@ -21,13 +23,15 @@ public enum Checked {
     /// An integer from JSON: a number, or a decimal string of digits.
     public static func int(_ value: JSONValue?, in range: ClosedRange<Int> = Int.min...Int.max) -> Int? {
         switch value {
-        case let .int(whole)?:
+        case .int(let whole)?:
             guard let narrowed = Int(exactly: whole), range.contains(narrowed) else { return nil }
             return narrowed
-        case let .number(number)?:
+        case .number(let number)?:
             return int(number, in: range)
-        case let .string(text)?:
-            guard !text.isEmpty, text.count <= 20, text.allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int(text), range.contains(whole) else { return nil }
+        case .string(let text)?:
+            guard !text.isEmpty, text.count <= 20, text.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let whole = Int(text), range.contains(whole)
+            else { return nil }
             return whole
         default:
             return nil

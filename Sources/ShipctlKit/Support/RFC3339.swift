@@ -5,15 +5,18 @@ import Foundation
 public enum RFC3339 {
     public static func parse(_ text: String) -> Date? {
         let characters = Array(text)
-        guard characters.count >= 20, characters.count <= 40, characters[10] == "T" || characters[10] == "t" else { return nil }
+        guard characters.count >= 20, characters.count <= 40, characters[10] == "T" || characters[10] == "t" else {
+            return nil
+        }
         let digits = { (range: Range<Int>) -> Int? in
             let part = String(characters[range])
             return part.allSatisfy { $0.isASCII && $0.isNumber } ? Int(part) : nil
         }
         guard let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
-              let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
-              (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day),
-              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second) else { return nil }
+            let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
+            (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day),
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+        else { return nil }
         var index = 19
         var fraction = 0.0
         if index < characters.count, characters[index] == "." {
@@ -29,7 +32,9 @@ public enum RFC3339 {
         if index < characters.count, characters[index] == "Z" || characters[index] == "z" {
             index += 1
         } else if index + 6 == characters.count, characters[index] == "+" || characters[index] == "-",
-                  let hours = digits((index + 1)..<(index + 3)), let minutes = digits((index + 4)..<(index + 6)), hours <= 23, minutes <= 59 {
+            let hours = digits((index + 1)..<(index + 3)), let minutes = digits((index + 4)..<(index + 6)), hours <= 23,
+            minutes <= 59
+        {
             offset = (hours * 3600 + minutes * 60) * (characters[index] == "-" ? -1 : 1)
             index += 6
         } else {

@@ -11,7 +11,8 @@ enum SharedFileUpdate {
     static let lockWait: Duration = .seconds(10)
 
     /// `what` names the file in messages ("flag file").
-    static func update(_ path: String, what: String, _ change: (Data) throws(ShipctlError) -> Data) throws(ShipctlError) {
+    static func update(_ path: String, what: String, _ change: (Data) throws(ShipctlError) -> Data) throws(ShipctlError)
+    {
         guard let resolved = realpath(path, nil) else {
             throw .runtime("\(what) \(path) does not exist")
         }
@@ -20,14 +21,17 @@ enum SharedFileUpdate {
         let lockPath = target + ".lock"
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lock >= 0 else {
-            throw .runtime("cannot open the lock file \(lockPath) (errno \(errno))", hint: "make the folder of \(target) writable for this user")
+            throw .runtime(
+                "cannot open the lock file \(lockPath) (errno \(errno))",
+                hint: "make the folder of \(target) writable for this user")
         }
         defer { close(lock) }
         let deadline = ContinuousClock.now + lockWait
         while flock(lock, LOCK_EX | LOCK_NB) != 0 {
             guard ContinuousClock.now < deadline else {
-                throw .runtime("another process has held \(lockPath) for \(DurationParser.format(lockWait))",
-                               hint: "find it with `fuser \(lockPath)` and try again once it has finished")
+                throw .runtime(
+                    "another process has held \(lockPath) for \(DurationParser.format(lockWait))",
+                    hint: "find it with `fuser \(lockPath)` and try again once it has finished")
             }
             usleep(20_000)
         }
@@ -38,7 +42,9 @@ enum SharedFileUpdate {
         }
         let bytes = try change(current)
         var status = stat()
-        guard stat(target, &status) == 0 else { throw .runtime("cannot read the mode of \(what) \(target) (errno \(errno))") }
+        guard stat(target, &status) == 0 else {
+            throw .runtime("cannot read the mode of \(what) \(target) (errno \(errno))")
+        }
 
         let temporary = target + ".shipctl-\(UUID().uuidString.prefix(8))"
         let file = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -51,8 +57,12 @@ enum SharedFileUpdate {
         let kept = fchmod(file, status.st_mode & 0o7777)
         let synced = fsync(file)
         close(file)
-        guard written == bytes.count, kept == 0, synced == 0 else { throw .runtime("cannot write beside \(what) \(target) (errno \(errno))") }
-        guard rename(temporary, target) == 0 else { throw .runtime("cannot replace \(what) \(target) (errno \(errno))") }
+        guard written == bytes.count, kept == 0, synced == 0 else {
+            throw .runtime("cannot write beside \(what) \(target) (errno \(errno))")
+        }
+        guard rename(temporary, target) == 0 else {
+            throw .runtime("cannot replace \(what) \(target) (errno \(errno))")
+        }
         renamed = true
         let folder = open((target as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder >= 0 {

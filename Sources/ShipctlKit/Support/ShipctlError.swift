@@ -34,8 +34,8 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
         case .gatesFailed, .wouldHaveFailed: return 3
         case .locked: return 4
         case .interrupted: return 5
-        case let .cancelled(signal, _): return 128 + signal
-        case let .services(failures):
+        case .cancelled(let signal, _): return 128 + signal
+        case .services(let failures):
             let codes = failures.map(\.error.exitCode)
             if let cancelled = codes.first(where: { $0 > 128 }) { return cancelled }
             return codes.contains(3) ? 3 : 1
@@ -44,32 +44,35 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .usage(message, hint):
+        case .usage(let message, let hint):
             return withHint(message, hint)
-        case let .configuration(issues):
+        case .configuration(let issues):
             return issues.map(\.description).joined(separator: "\n")
-        case let .runtime(message, hint):
+        case .runtime(let message, let hint):
             return withHint(message, hint)
-        case let .command(failure):
+        case .command(let failure):
             return failure.description
-        case let .gatesFailed(reason, revertedTo):
+        case .gatesFailed(let reason, let revertedTo):
             return "canary failed: \(reason); traffic reverted to version \(revertedTo)"
-        case let .wouldHaveFailed(reason):
+        case .wouldHaveFailed(let reason):
             return "a canary would have failed: \(reason)"
-        case let .locked(service, env, holder):
+        case .locked(let service, let env, let holder):
             return withHint(
                 "another deployment of \(service)/\(env) holds the lock: \(holder)",
                 "wait for it to finish, or if that process is gone, run `shipctl status --service \(service) --env \(env)`"
             )
-        case let .interrupted(message):
+        case .interrupted(let message):
             return message
-        case let .cancelled(signal, outcome):
+        case .cancelled(let signal, let outcome):
             return "cancelled by \(CancellationState.name(signal)); \(outcome)"
-        case let .services(failures):
+        case .services(let failures):
             let lines = failures.map { failure in
-                "\(failure.service) (exit \(failure.error.exitCode)): " + failure.error.description.replacingOccurrences(of: "\n", with: "\n    ")
+                "\(failure.service) (exit \(failure.error.exitCode)): "
+                    + failure.error.description.replacingOccurrences(of: "\n", with: "\n    ")
             }
-            return "\(failures.count) service(s) did not succeed: \(failures.map(\.service).joined(separator: ", "))\n  " + lines.joined(separator: "\n  ")
+            return
+                "\(failures.count) service(s) did not succeed: \(failures.map(\.service).joined(separator: ", "))\n  "
+                + lines.joined(separator: "\n  ")
         }
     }
 
@@ -89,7 +92,10 @@ public struct CommandFailure: Sendable, CustomStringConvertible {
     public var timeout: Duration?
     public var attempts: Int
 
-    public init(command: [String], status: Int32?, stderr: String, timedOut: Bool = false, timeout: Duration? = nil, attempts: Int = 1) {
+    public init(
+        command: [String], status: Int32?, stderr: String, timedOut: Bool = false, timeout: Duration? = nil,
+        attempts: Int = 1
+    ) {
         self.command = command
         self.status = status
         self.stderr = stderr
@@ -100,11 +106,15 @@ public struct CommandFailure: Sendable, CustomStringConvertible {
 
     public var description: String {
         let shown = command.joined(separator: " ")
-        let what = timedOut ? "timed out\(timeout.map { " after \(DurationParser.format($0))" } ?? "") and was killed" : "exited with status \(status.map(String.init) ?? "?")"
+        let what =
+            timedOut
+            ? "timed out\(timeout.map { " after \(DurationParser.format($0))" } ?? "") and was killed"
+            : "exited with status \(status.map(String.init) ?? "?")"
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
         let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         let trimmed = detail.count > 2000 ? String(detail.suffix(2000)) : detail
-        return "`\(shown)` \(what)\(tries)" + (trimmed.isEmpty ? "" : ":\n  \(trimmed.replacingOccurrences(of: "\n", with: "\n  "))")
+        return "`\(shown)` \(what)\(tries)"
+            + (trimmed.isEmpty ? "" : ":\n  \(trimmed.replacingOccurrences(of: "\n", with: "\n  "))")
     }
 }
 

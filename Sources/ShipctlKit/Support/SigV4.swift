@@ -22,20 +22,26 @@ public struct SigV4: Sendable {
         if let token = credentials.sessionToken { signed["X-Amz-Security-Token"] = token }
         var hostHeader = url.host ?? ""
         if let port = url.port { hostHeader += ":\(port)" }
-        var canonical = Dictionary(signed.map { ($0.key.lowercased(), $0.value.trimmingCharacters(in: .whitespaces)) }) { $1 }
+        var canonical = Dictionary(signed.map { ($0.key.lowercased(), $0.value.trimmingCharacters(in: .whitespaces)) })
+        { $1 }
         canonical["host"] = hostHeader
         let names = canonical.keys.sorted()
         let path = url.path.isEmpty ? "/" : url.path
-        let request = [method, path, url.query ?? "", names.map { "\($0):\(canonical[$0] ?? "")\n" }.joined(), names.joined(separator: ";"),
-                       Self.hex(SHA256.hash(data: body))].joined(separator: "\n")
+        let request = [
+            method, path, url.query ?? "", names.map { "\($0):\(canonical[$0] ?? "")\n" }.joined(),
+            names.joined(separator: ";"),
+            Self.hex(SHA256.hash(data: body)),
+        ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(request.utf8)))].joined(separator: "\n")
+        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(request.utf8)))].joined(
+            separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(toSign.utf8), using: key))
-        signed["Authorization"] = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)"
+        signed["Authorization"] =
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)"
         return signed
     }
 

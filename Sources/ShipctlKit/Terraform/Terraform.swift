@@ -17,19 +17,25 @@ public struct PlanSummary: Sendable {
 
     public var headline: String {
         guard hasChanges else { return "no changes" }
-        var text = "\(adds.count) to add, \(changes.count) to change, \(destroys.count) to destroy, \(replacements.count) to replace"
+        var text =
+            "\(adds.count) to add, \(changes.count) to change, \(destroys.count) to destroy, \(replacements.count) to replace"
         if !replacements.isEmpty { text += "; replaced: " + replacements.joined(separator: ", ") }
         if !destroys.isEmpty { text += "; destroyed: " + destroys.joined(separator: ", ") }
         return text
     }
 
     public var auditArgs: [String: JSONValue] {
-        ["add": .int(Int64(adds.count)), "change": .int(Int64(changes.count)), "destroy": .int(Int64(destroys.count)),
-         "replace": .array(replacements.map(JSONValue.string)), "destroyed": .array(destroys.map(JSONValue.string))]
+        [
+            "add": .int(Int64(adds.count)), "change": .int(Int64(changes.count)),
+            "destroy": .int(Int64(destroys.count)),
+            "replace": .array(replacements.map(JSONValue.string)), "destroyed": .array(destroys.map(JSONValue.string)),
+        ]
     }
 
     /// Reads `terraform show -json PLAN`'s `resource_changes[].change.actions`.
     static func summarise(showJSON: String, planFile: String, hasChanges: Bool) -> PlanSummary? {
+        // Named as the wire format names them.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         struct Show: Decodable {
             struct Change: Decodable {
                 struct Detail: Decodable {
@@ -48,9 +54,11 @@ public struct PlanSummary: Sendable {
         var summary = PlanSummary(planFile: planFile, hasChanges: hasChanges)
         for change in show.resource_changes ?? [] {
             let actions = change.change.actions
-            summary.resources.append(TerraformResourceChange(address: change.address, type: change.type ?? "", actions: actions,
-                                                             before: change.change.before, after: change.change.after,
-                                                             afterUnknown: change.change.after_unknown))
+            summary.resources.append(
+                TerraformResourceChange(
+                    address: change.address, type: change.type ?? "", actions: actions,
+                    before: change.change.before, after: change.change.after,
+                    afterUnknown: change.change.after_unknown))
             if actions.contains("delete") && actions.contains("create") {
                 summary.replacements.append(change.address)
             } else if actions.contains("delete") {
@@ -83,8 +91,10 @@ public struct Terraform: Sendable {
     private let runner: any ProcessRunning
     private let redactor: Redactor
 
-    public init(directory: String, variables: [(name: String, value: String)], applyTimeout: Duration = .seconds(1800),
-                workspace: String? = nil, runner: any ProcessRunning, redactor: Redactor) {
+    public init(
+        directory: String, variables: [(name: String, value: String)], applyTimeout: Duration = .seconds(1800),
+        workspace: String? = nil, runner: any ProcessRunning, redactor: Redactor
+    ) {
         self.directory = directory
         self.variables = variables
         self.applyTimeout = applyTimeout
@@ -95,66 +105,95 @@ public struct Terraform: Sendable {
 
     private static let environment = ["TF_IN_AUTOMATION": "1", "TF_INPUT": "0"]
 
-    private func request(_ arguments: [String], timeout: Duration, mutating: Bool, inWorkspace: Bool = true) -> ProcessRequest {
+    private func request(_ arguments: [String], timeout: Duration, mutating: Bool, inWorkspace: Bool = true)
+        -> ProcessRequest
+    {
         var environment = Self.environment
         if inWorkspace, let workspace { environment["TF_WORKSPACE"] = workspace }
-        return ProcessRequest("terraform", arguments, environment: environment, workingDirectory: directory, timeout: timeout, mutating: mutating)
+        return ProcessRequest(
+            "terraform", arguments, environment: environment, workingDirectory: directory, timeout: timeout,
+            mutating: mutating)
     }
 
     private var variableArguments: [String] { variables.flatMap { ["-var", "\($0.name)=\($0.value)"] } }
 
     public func initialise() async throws(ShipctlError) {
         guard FileManager.default.fileExists(atPath: directory) else {
-            throw .usage("terraform directory \(directory) does not exist", hint: "check `terraform.dir` in shipctl.yaml; it is relative to the config file")
+            throw .usage(
+                "terraform directory \(directory) does not exist",
+                hint: "check `terraform.dir` in shipctl.yaml; it is relative to the config file")
         }
-        _ = try await runner.check(request(["init", "-input=false", "-no-color"], timeout: .seconds(300), mutating: false, inWorkspace: false),
-                                   redactor: redactor)
+        _ = try await runner.check(
+            request(
+                ["init", "-input=false", "-no-color"], timeout: .seconds(300), mutating: false, inWorkspace: false),
+            redactor: redactor)
     }
 
     /// Plans into `file` (default: one per workspace, which `apply` then takes).
     public func plan(into file: String? = nil) async throws(ShipctlError) -> PlanSummary {
         let planFile = file ?? workspace.map { "shipctl-\($0).tfplan" } ?? "shipctl.tfplan"
-        let arguments = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"] + variableArguments
+        let arguments =
+            ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"] + variableArguments
         let planRequest = request(arguments, timeout: .seconds(600), mutating: false)
         let result = await runner.run(planRequest)
         // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
         guard !result.timedOut, result.status == 0 || result.status == 2 else {
             throw .commandFailed(planRequest, result, redactor: redactor)
         }
-        let show = try await runner.check(request(["show", "-json", planFile], timeout: .seconds(120), mutating: false), redactor: redactor)
-        guard let summary = PlanSummary.summarise(showJSON: show.stdout, planFile: planFile, hasChanges: result.status == 2) else {
+        let show = try await runner.check(
+            request(["show", "-json", planFile], timeout: .seconds(120), mutating: false), redactor: redactor)
+        guard
+            let summary = PlanSummary.summarise(
+                showJSON: show.stdout, planFile: planFile, hasChanges: result.status == 2)
+        else {
             throw .runtime("could not read `terraform show -json \(planFile)` in \(directory)")
         }
         return summary
     }
 
     public func apply(_ plan: PlanSummary) async throws(ShipctlError) {
-        _ = try await runner.check(request(["apply", "-input=false", "-no-color", "-auto-approve", plan.planFile],
-                                           timeout: applyTimeout, mutating: true), redactor: redactor)
+        _ = try await runner.check(
+            request(
+                ["apply", "-input=false", "-no-color", "-auto-approve", plan.planFile],
+                timeout: applyTimeout, mutating: true), redactor: redactor)
     }
 
     public func destroy() async throws(ShipctlError) {
-        _ = try await runner.check(request(["destroy", "-input=false", "-no-color", "-auto-approve"] + variableArguments,
-                                           timeout: applyTimeout, mutating: true), redactor: redactor)
+        _ = try await runner.check(
+            request(
+                ["destroy", "-input=false", "-no-color", "-auto-approve"] + variableArguments,
+                timeout: applyTimeout, mutating: true), redactor: redactor)
     }
 
     public func workspaces() async throws(ShipctlError) -> [String] {
-        let result = try await runner.check(request(["workspace", "list", "-no-color"], timeout: .seconds(60), mutating: false, inWorkspace: false),
-                                            redactor: redactor)
-        return result.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "*", with: "").trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let result = try await runner.check(
+            request(["workspace", "list", "-no-color"], timeout: .seconds(60), mutating: false, inWorkspace: false),
+            redactor: redactor)
+        return result.stdout.split(separator: "\n").map {
+            $0.replacingOccurrences(of: "*", with: "").trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
     }
 
     /// Deletes an (emptied) workspace; the selected one is never deleted, so `default` is selected first.
     public func deleteWorkspace(_ name: String) async throws(ShipctlError) {
-        _ = try await runner.check(request(["workspace", "select", "-no-color", "default"], timeout: .seconds(60), mutating: true, inWorkspace: false),
-                                   redactor: redactor)
-        _ = try await runner.check(request(["workspace", "delete", "-no-color", name], timeout: .seconds(60), mutating: true, inWorkspace: false),
-                                   redactor: redactor)
+        _ = try await runner.check(
+            request(
+                ["workspace", "select", "-no-color", "default"], timeout: .seconds(60), mutating: true,
+                inWorkspace: false),
+            redactor: redactor)
+        _ = try await runner.check(
+            request(
+                ["workspace", "delete", "-no-color", name], timeout: .seconds(60), mutating: true, inWorkspace: false),
+            redactor: redactor)
     }
 
     public func outputs() async throws(ShipctlError) -> [String: TerraformOutput] {
-        struct Raw: Decodable { var value: JSONValue; var sensitive: Bool? }
-        let result = try await runner.check(request(["output", "-json", "-no-color"], timeout: .seconds(120), mutating: false), redactor: redactor)
+        struct Raw: Decodable {
+            var value: JSONValue
+            var sensitive: Bool?
+        }
+        let result = try await runner.check(
+            request(["output", "-json", "-no-color"], timeout: .seconds(120), mutating: false), redactor: redactor)
         guard !result.stdout.isEmpty else { return [:] }
         guard let raw = try? JSONDecoder().decode([String: Raw].self, from: Data(result.stdout.utf8)) else {
             throw .runtime("could not read `terraform output -json` in \(directory)")

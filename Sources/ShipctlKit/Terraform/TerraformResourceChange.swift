@@ -11,8 +11,10 @@ public struct TerraformResourceChange: Sendable {
     /// Attributes terraform will only know after the apply, marked `true`.
     public var afterUnknown: JSONValue?
 
-    public init(address: String, type: String, actions: [String], before: JSONValue? = nil, after: JSONValue? = nil,
-                afterUnknown: JSONValue? = nil) {
+    public init(
+        address: String, type: String, actions: [String], before: JSONValue? = nil, after: JSONValue? = nil,
+        afterUnknown: JSONValue? = nil
+    ) {
         self.address = address
         self.type = type
         self.actions = actions

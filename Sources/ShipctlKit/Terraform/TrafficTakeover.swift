@@ -34,7 +34,9 @@ public struct TrafficTakeover: Sendable, Equatable {
     }
 
     /// The takeovers of `target` in a plan's resource changes.
-    public static func find(in resources: [TerraformResourceChange], for target: any ProviderTarget) -> [TrafficTakeover] {
+    public static func find(in resources: [TerraformResourceChange], for target: any ProviderTarget)
+        -> [TrafficTakeover]
+    {
         resources.filter(\.changesExisting).compactMap(target.trafficTakeover)
     }
 }
