@@ -36,7 +36,7 @@ struct SSMParameterAPI: Sendable {
         }
         guard let value = JSONValue.parse(answer.body)?["Parameter"]?["Value"]?.stringValue else {
             throw .runtime(
-                "SSM GetParameter of \(name) answered without Parameter.Value: \(AnswerQuote.quote(redactor.redact(answer.body)))"
+                "SSM GetParameter of \(name) answered without Parameter.Value: \(redactor.quote(answer.body))"
             )
         }
         return value
@@ -45,7 +45,7 @@ struct SSMParameterAPI: Sendable {
     private func refusal(_ action: String, _ name: String, _ answer: AWSAPIClient.Answer, hint: String) -> ShipctlError
     {
         .runtime(
-            "SSM \(action) of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
+            "SSM \(action) of \(name) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(redactor.quote(answer.errorMessage))",
             hint: hint)
     }
 

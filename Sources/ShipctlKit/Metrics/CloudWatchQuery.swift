@@ -164,7 +164,7 @@ public struct CloudWatchQuery: BackendQuery {
         guard result.succeeded else {
             return .failure(
                 MetricBackendProblem(
-                    message: "CloudWatch query failed: \(AnswerQuote.quote(context.redactor.redact(result.stderr)))"))
+                    message: "CloudWatch query failed: \(context.redactor.quote(result.stderr))"))
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
             return .failure(MetricBackendProblem(message: "could not read the answer of get-metric-statistics"))

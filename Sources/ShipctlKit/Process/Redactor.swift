@@ -49,6 +49,13 @@ public struct Redactor: Sendable {
         }
         return result
     }
+
+    /// An answer from outside (a CLI's output, an HTTP body), redacted and then quoted for an error
+    /// message (`AnswerQuote`): in this order, because a cut could otherwise split a secret and leave
+    /// half of it unrecognised.
+    public func quote(_ text: String, limit: Int = 300) -> String {
+        AnswerQuote.quote(redact(text), limit: limit)
+    }
 }
 
 private final class SecretList: @unchecked Sendable {

@@ -68,13 +68,13 @@ public struct CloudRunProvider: TrafficProvider {
                     let shown = targets.map { "\($0.revisionName ?? "?")=\($0.percent.map(String.init) ?? "?")" }
                         .joined(separator: ", ")
                     throw .runtime(
-                        "\(self.target) reports traffic percentages shipctl cannot act on (each 0–100, together at most 100): \(AnswerQuote.quote(shown))",
+                        "\(self.target) reports traffic percentages shipctl cannot act on (each 0–100, together at most 100): \(redactor.quote(shown))",
                         hint: "check it with `gcloud run services describe \(service) --region \(region)`")
                 }
             }
             if let revision = target.revisionName, !Self.isRevisionName(revision) {
                 throw .runtime(
-                    "\(self.target) reports a revision named \(AnswerQuote.quote(revision, limit: 80)), which is not a Cloud Run revision name",
+                    "\(self.target) reports a revision named \(redactor.quote(revision, limit: 80)), which is not a Cloud Run revision name",
                     hint: "check it with `gcloud run services describe \(service) --region \(region)`")
             }
             guard let revision = target.revisionName, let percent = target.percent, percent > 0 else { continue }
@@ -140,7 +140,7 @@ public struct CloudRunProvider: TrafficProvider {
         }
         guard Self.isRevisionName(revision.metadata.name) else {
             throw .runtime(
-                "`gcloud run revisions describe` named revision \(AnswerQuote.quote(revision.metadata.name, limit: 80)), which is not a Cloud Run revision name"
+                "`gcloud run revisions describe` named revision \(redactor.quote(revision.metadata.name, limit: 80)), which is not a Cloud Run revision name"
             )
         }
         return revision.metadata.name
@@ -286,7 +286,7 @@ public struct CloudRunProvider: TrafficProvider {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
             throw .runtime(
-                "could not read the answer of `gcloud run \(what)`: \(AnswerQuote.quote(redactor.redact(text)))",
+                "could not read the answer of `gcloud run \(what)`: \(redactor.quote(text))",
                 hint: "check that gcloud works: `gcloud run services describe \(service) --region \(region)`")
         }
     }

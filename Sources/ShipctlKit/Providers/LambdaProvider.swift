@@ -86,7 +86,7 @@ public struct LambdaProvider: TrafficProvider {
 
     private func unreadable(_ what: String, _ answer: String, because reason: String) -> ShipctlError {
         .runtime(
-            "`aws lambda \(what)` answered something shipctl cannot act on (\(reason)): \(AnswerQuote.quote(redactor.redact(answer)))",
+            "`aws lambda \(what)` answered something shipctl cannot act on (\(reason)): \(redactor.quote(answer))",
             hint: "check the alias with `aws lambda get-alias --function-name \(function) --name \(alias)`")
     }
 
@@ -231,7 +231,7 @@ public struct LambdaProvider: TrafficProvider {
             return InvocationOutcome(
                 succeeded: false,
                 detail:
-                    "\(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage), limit: 200))"
+                    "\(answer.errorKind ?? "error"): \(redactor.quote(answer.errorMessage, limit: 200))"
             )
         }
         // Redact the whole body first: cutting first could leave the tail of a secret that straddles the cut.
@@ -261,7 +261,7 @@ public struct LambdaProvider: TrafficProvider {
                 headers: ["Content-Type": "application/json"], body: Data((operation.body?.canonical ?? "").utf8),
                 timeout: callTimeout, retry: retry)
             let failure = ShipctlError.runtime(
-                "Lambda \(operation.name) of \(function) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(AnswerQuote.quote(redactor.redact(answer.errorMessage)))",
+                "Lambda \(operation.name) of \(function) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(redactor.quote(answer.errorMessage))",
                 hint: "check the alias with `aws lambda get-alias --function-name \(function) --name \(alias)`")
             return LambdaOperation.Reply(
                 succeeded: answer.succeeded, wasDryRun: false, text: answer.body, problem: answer.errorKind ?? "",
@@ -280,7 +280,7 @@ public struct LambdaProvider: TrafficProvider {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
             throw .runtime(
-                "could not read the answer of `aws lambda \(what)`: \(AnswerQuote.quote(redactor.redact(text)))",
+                "could not read the answer of `aws lambda \(what)`: \(redactor.quote(text))",
                 hint: "check that the aws CLI works: `aws lambda get-alias --function-name \(function) --name \(alias)`"
             )
         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// How an answer from outside (a CLI's output, an HTTP body) is quoted in an
 /// error message: whole when short, else its start and how much was left out,
-/// so a megabyte of garbage never floods a CI log. Redact before quoting: a
+/// so a megabyte of garbage never floods a CI log. `Redactor.quote` redacts first: a
 /// cut could otherwise split a secret and leave half of it unrecognised.
 public enum AnswerQuote {
     public static func quote(_ text: String, limit: Int = 300) -> String {
