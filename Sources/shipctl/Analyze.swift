@@ -18,8 +18,7 @@ struct Analyze: AsyncParsableCommand {
             Example: shipctl analyze --service api --env prod --version 7 --baseline 6 --from=-1h --to now
             """)
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The service, as named under `services`.") var service: String
-    @Option(help: "The environment, as named under `environments`.") var env: String
+    @OptionGroup var target: TargetOptions
     @Option(help: "The version whose metrics are judged ({{canary}}).") var version: String
     @Option(help: "The version to compare with ({{stable}}); default: the last-known-good one.") var baseline: String?
     @Option(help: "Start of the window: RFC 3339, `now`, or back from now as `--from=-30m`.") var from: String
@@ -35,7 +34,7 @@ struct Analyze: AsyncParsableCommand {
             guard let end = TimeArgument.parse(to, now: now) else {
                 throw .usage("--to `\(to)` is not a time (RFC 3339, `now`, or e.g. `-30m`)")
             }
-            let (serviceConfig, envConfig) = (try session.service(service), try session.environment(env))
+            let (serviceConfig, envConfig) = (try session.service(target.service), try session.environment(target.env))
             var stable = baseline
             if stable == nil {
                 let scope = ProviderFactory.scope(

@@ -26,15 +26,14 @@ struct Flags: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "NAME=VALUE: the flag and the value to give it.") var assignment: String
-        @Option(help: "The service whose configuration names the flag.") var service: String
-        @Option(help: "The environment.") var env: String
+        @OptionGroup var target: TargetOptions
         @Option(help: "Why, for the audit log.") var reason: String?
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
                 let (name, value) = try ManualFlags.assignment(assignment)
                 let session = try Session.open(global, reporter)
-                let (service, env) = try session.target(service: service, env: env)
+                let (service, env) = try session.target(service: target.service, env: target.env)
                 let flags = ManualFlags(
                     config: session.config, service: service, env: env, dependencies: session.dependencies)
                 _ = try await flags.set(name: name, value: value, reason: reason)
@@ -53,13 +52,12 @@ struct Flags: AsyncParsableCommand {
         )
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The service.") var service: String
-        @Option(help: "The environment.") var env: String
+        @OptionGroup var target: TargetOptions
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
                 let session = try Session.open(global, reporter)
-                let (service, env) = try session.target(service: service, env: env)
+                let (service, env) = try session.target(service: target.service, env: target.env)
                 let rows = await ManualFlags(
                     config: session.config, service: service, env: env, dependencies: session.dependencies
                 ).list()

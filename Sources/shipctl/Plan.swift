@@ -15,14 +15,13 @@ struct Plan: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The service, as named under `services`.") var service: String
-    @Option(help: "The environment, as named under `environments`.") var env: String
+    @OptionGroup var target: TargetOptions
     @Option(help: "The version promote would be given with --version.") var version: String?
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
-            let (service, env) = try session.target(service: service, env: env)
+            let (service, env) = try session.target(service: target.service, env: target.env)
             let report = try await PlanReport.gather(
                 config: session.config, service: service, env: env, version: version,
                 dependencies: session.dependencies)

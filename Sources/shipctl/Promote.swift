@@ -148,14 +148,13 @@ struct Resume: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The service.") var service: String
-    @Option(help: "The environment.") var env: String
+    @OptionGroup var target: TargetOptions
     @Option(help: "On SIGINT/SIGTERM: revert to stable, or hold the split for a later resume/abort.") var onCancel:
         OnCancel = .revert
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
-            let (session, engine) = try canaryEngine(global, reporter, service: service, env: env)
+            let (session, engine) = try canaryEngine(global, reporter, service: target.service, env: target.env)
             let hold = onCancel == .hold
             _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in
                 try await engine.resume(holdOnCancel: hold)

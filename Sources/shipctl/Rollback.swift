@@ -14,8 +14,7 @@ struct Rollback: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The service to roll back.") var service: String
-    @Option(help: "The environment.") var env: String
+    @OptionGroup var target: TargetOptions
     @Option(help: "The version to go to (default: last-known-good).") var to: String?
     @Option(help: "Why, for the audit log.") var reason: String?
     @Flag(help: "Leave feature flags as they are.") var noFlags = false
@@ -23,7 +22,7 @@ struct Rollback: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
-            let (service, env) = try session.target(service: service, env: env)
+            let (service, env) = try session.target(service: target.service, env: target.env)
             let engine = RollbackEngine(
                 config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(to: to, reason: reason, flipFlags: !noFlags))
@@ -38,13 +37,12 @@ struct Abort: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The service.") var service: String
-    @Option(help: "The environment.") var env: String
+    @OptionGroup var target: TargetOptions
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
-            let (service, env) = try session.target(service: service, env: env)
+            let (service, env) = try session.target(service: target.service, env: target.env)
             let engine = RollbackEngine(
                 config: session.config, service: service, env: env, dependencies: session.dependencies)
             _ = try await engine.rollback(RollbackOptions(reason: "aborted", flipFlags: false, abortOnly: true))
