@@ -37,7 +37,7 @@ struct Analyze: AsyncParsableCommand {
             let (serviceConfig, envConfig) = (try session.service(target.service), try session.environment(target.env))
             var stable = baseline
             if stable == nil {
-                let scope = ProviderFactory.scope(
+                let scope = ServiceParts.scope(
                     for: serviceConfig, env: envConfig, config: session.config, dependencies: session.dependencies)
                 stable = try? await session.dependencies.store.history(scope).lastKnownGood
             }

@@ -71,7 +71,7 @@ final class AnalysisConfirmationTests: XCTestCase {
             mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
         let dependencies = Dependencies(
             runner: runner, http: prometheus, store: store, reporter: reporter, clock: clock?.engineClock ?? .system,
-            metricSource: metrics)
+            parts: ScriptedParts(metricSource: metrics))
         let service = try XCTUnwrap(config.service(named: "api"))
         let env = try XCTUnwrap(config.environments["prod"])
         do {

@@ -11,7 +11,7 @@ final class AnalysisReplayTests: XCTestCase {
             runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: InMemoryStateStore(),
             reporter: Reporter(
                 mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in }),
-            metricSource: source)
+            parts: ScriptedParts(metricSource: source))
     }
 
     static func replay(_ config: ShipctlConfig, source: any MetricSource, baseline: String? = "1", from: Date, to: Date)

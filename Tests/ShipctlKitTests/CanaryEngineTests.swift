@@ -72,9 +72,10 @@ final class CanaryEngineTests: XCTestCase {
                 runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store,
                 reporter: reporter,
                 cancellation: cancellation, clock: engineClock,
-                metricSource: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery))
-            dependencies.trafficProviders = providers
-            dependencies.flagStore = flags
+                parts: ScriptedParts(
+                    providers: providers,
+                    metricSource: ScriptedMetricSource(clock: clock, samples: samples, byQuery: byQuery),
+                    flagStore: flags))
             dependencies.spool = spool
             return dependencies
         }

@@ -58,10 +58,9 @@ final class JudgeEngineTests: XCTestCase {
         let reporter = Reporter(
             mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { output.append($0) },
             err: { output.append($0) })
-        var dependencies = Dependencies(
+        let dependencies = Dependencies(
             runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
-            clock: clock.engineClock, metricSource: traffic)
-        dependencies.trafficProviders = ["api": provider]
+            clock: clock.engineClock, parts: ScriptedParts(providers: ["api": provider], metricSource: traffic))
         let service = try XCTUnwrap(config.service(named: "api"))
         let env = try XCTUnwrap(config.environments["prod"])
         do {

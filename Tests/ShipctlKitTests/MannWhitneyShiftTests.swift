@@ -67,10 +67,12 @@ final class MannWhitneyShiftTests: XCTestCase {
         let store = InMemoryStateStore()
         let reporter = Reporter(
             mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { _ in }, err: { _ in })
-        var dependencies = Dependencies(
+        let dependencies = Dependencies(
             runner: RecordingProcessRunner([]), http: ScriptedPrometheus { _ in "0" }, store: store, reporter: reporter,
-            clock: clock.engineClock, metricSource: Latency(factor: factor))
-        dependencies.trafficProviders = ["api": ScriptedTrafficProvider(target: "scripted api:live")]
+            clock: clock.engineClock,
+            parts: ScriptedParts(
+                providers: ["api": ScriptedTrafficProvider(target: "scripted api:live")],
+                metricSource: Latency(factor: factor)))
         let service = try XCTUnwrap(config.service(named: "api"))
         let env = try XCTUnwrap(config.environments["prod"])
         do {

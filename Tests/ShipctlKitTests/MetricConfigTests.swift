@@ -58,7 +58,7 @@ final class MetricConfigTests: XCTestCase {
         let dependencies = Dependencies(
             runner: runner, http: prometheus, store: InMemoryStateStore(),
             reporter: Reporter(mode: .human, redactor: Redactor(secrets: []), out: { _ in }, err: { _ in }))
-        let source = ProviderFactory.metricSource(config: loaded, env: prod, dependencies: dependencies)
+        let source = ServiceParts.metricSource(config: loaded, env: prod, dependencies: dependencies)
         let first = await source.read(queries[0])
         let second = await source.read(queries[1])
         XCTAssertEqual(first, .value(0.25))
@@ -70,7 +70,7 @@ final class MetricConfigTests: XCTestCase {
 
         var bare = prod
         bare.metricEndpoints = [:]
-        let nowhere = ProviderFactory.metricSource(config: loaded, env: bare, dependencies: dependencies)
+        let nowhere = ServiceParts.metricSource(config: loaded, env: bare, dependencies: dependencies)
         let unread = await nowhere.read(queries[0])
         XCTAssertEqual(
             unread,

@@ -36,7 +36,7 @@ final class ProviderConfigTests: XCTestCase {
                 http: ScriptedHTTPClient { _, _ in HTTPResponse(status: 500, body: Data()) },
                 store: InMemoryStateStore(),
                 reporter: Reporter(mode: .human, redactor: Redactor(secrets: []), out: { _ in }, err: { _ in }))
-            let provider = ProviderFactory.provider(for: service, env: prod, config: loaded, dependencies: dependencies)
+            let provider = ServiceParts.provider(for: service, env: prod, config: loaded, dependencies: dependencies)
             seen.append("\(service.provider): \(placeholders.fill("{{function}}/{{alias}}")) → \(provider.target)")
         }
         XCTAssertEqual(

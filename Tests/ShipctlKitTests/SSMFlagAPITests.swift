@@ -28,7 +28,7 @@ final class SSMFlagAPITests: XCTestCase {
             environment: LambdaAPITests.environment)
         let flip = try XCTUnwrap(
             ManualFlags(config: config, service: service, env: prod, dependencies: dependencies).configured.first)
-        return (ProviderFactory.flagStore(config: config, env: prod, dependencies: dependencies), flip)
+        return (ServiceParts.flagStore(config: config, env: prod, dependencies: dependencies), flip)
     }
 
     func testAFlagIsReadAndWrittenWithOneSignedRequestEachAndNoCLI() async throws {

@@ -84,7 +84,7 @@ public struct WitnessedVerification: Sendable {
         var seen = Set<String>()
         for service in config.services {
             for env in config.environments.values.sorted(by: { $0.name < $1.name }) {
-                let provider = ProviderFactory.provider(
+                let provider = ServiceParts.provider(
                     for: service, env: env, config: config, dependencies: dependencies)
                 guard seen.insert(provider.target + (env.region ?? "")).inserted else { continue }
                 do {

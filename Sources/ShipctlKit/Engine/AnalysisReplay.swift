@@ -77,7 +77,7 @@ public struct AnalysisReplay: Sendable {
         }
         let canary = Placeholders.deployment(service: service, env: env, canary: version, stable: baseline ?? "")
         let stable = canary.withCanary(baseline ?? "")
-        let base = ProviderFactory.metricSource(config: config, env: env, dependencies: dependencies)
+        let base = ServiceParts.metricSource(config: config, env: env, dependencies: dependencies)
 
         // Each query that reads the same at every evaluation, over the whole window in one read; the judge's are read as they come.
         var histories: [String: MetricRange] = [:]

@@ -31,7 +31,7 @@ public struct CanaryEngine: Sendable {
     private var reporter: Reporter { dependencies.reporter }
 
     /// What this service/env's history and lock are kept for.
-    var scope: StateScope { ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies) }
+    var scope: StateScope { ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies) }
 
     public func promote(_ options: PromoteOptions) async throws(ShipctlError) -> PromoteOutcome {
         var deps = dependencies

@@ -71,7 +71,7 @@ extension CanaryRun {
             }
             return .passed
         }
-        let source = ProviderFactory.metricSource(config: engine.config, env: env, dependencies: dependencies)
+        let source = ServiceParts.metricSource(config: engine.config, env: env, dependencies: dependencies)
         let watch = AnalysisWatch(
             analysis: service.analysis, source: source, clock: dependencies.clock, ledger: judgeLedger,
             placeholders: context.placeholders, baseline: context.baseline)

@@ -37,7 +37,7 @@ extension CanaryRun {
         var liveVersion = context.canary
         let flipper = FlagFlipper(
             recorder: recorder,
-            store: ProviderFactory.flagStore(config: engine.config, env: env, dependencies: dependencies),
+            store: ServiceParts.flagStore(config: engine.config, env: env, dependencies: dependencies),
             reporter: reporter)
         let flips = flipFlags ? service.onFailure.flags : []
         // The flags flip beside the revert, never before it in the log and never in its way.

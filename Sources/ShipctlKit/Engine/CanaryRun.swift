@@ -15,7 +15,7 @@ struct CanaryRun {
     var reporter: Reporter { dependencies.reporter }
 
     func execute() async throws(ShipctlError) -> PromoteOutcome {
-        let provider = ProviderFactory.provider(
+        let provider = ServiceParts.provider(
             for: service, env: env, config: engine.config, dependencies: dependencies)
         let store = dependencies.store
         if !options.dryRun && !store.spansMachines && ProcessInfo.processInfo.environment["CI"] == "true" {
@@ -82,7 +82,7 @@ struct CanaryRun {
     /// step whose weight the canary holds is shifted (a no-op if already there),
     /// smoke-tested and analysed again, so nothing is skipped.
     func resume(_ interrupted: DeploymentHistory.InFlight) async throws(ShipctlError) -> PromoteOutcome {
-        let provider = ProviderFactory.provider(
+        let provider = ServiceParts.provider(
             for: service, env: env, config: engine.config, dependencies: dependencies)
         let live = try await provider.readSplit()
         let own = [interrupted.stable, interrupted.canary]

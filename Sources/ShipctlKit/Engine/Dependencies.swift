@@ -12,12 +12,8 @@ public struct Dependencies: Sendable {
     public var cancellation: CancellationState
     /// The process environment: AWS credentials and endpoints for direct API calls.
     public var environment: [String: String]
-    /// A metric source to use instead of the backends the environment's configuration names (in-process tests).
-    public var metricSource: (any MetricSource)?
-    /// Traffic providers by service name, used instead of the configured ones (in-process tests).
-    public var trafficProviders: [String: any TrafficProvider] = [:]
-    /// A flag store to use instead of the configured services (in-process tests).
-    public var flagStore: (any FlagStore)?
+    /// What builds each service's traffic provider, metric source and flag store.
+    public var parts: any ServicePartBuilder
     /// Where records of actions already taken wait while the audit log does not answer.
     public var spool: AuditSpool?
 
@@ -25,10 +21,10 @@ public struct Dependencies: Sendable {
         runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
         actor: Actor = .current(), cancellation: CancellationState = CancellationState(),
         environment: [String: String] = [:],
-        clock: EngineClock = .system, metricSource: (any MetricSource)? = nil
+        clock: EngineClock = .system, parts: any ServicePartBuilder = ConfiguredParts()
     ) {
         self.environment = environment
-        self.metricSource = metricSource
+        self.parts = parts
         self.runner = runner
         self.http = http
         self.store = store
@@ -45,9 +41,9 @@ public struct Dependencies: Sendable {
     var directAPI: (any HTTPClient)? { runner is DryRunProcessRunner ? nil : http }
 }
 
-/// Builds the traffic provider, metric source and flag store a service/env
-/// uses, from the kinds its configuration names, or the replacements a test gives.
-public enum ProviderFactory {
+/// What a service uses in an environment — its traffic provider, metric source, flag store, and the
+/// scope its history and lock are kept under — built by `Dependencies.parts` in the environment's context.
+public enum ServiceParts {
     /// What every configured kind gets from the world in `env`.
     public static func context(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies)
         -> EnvironmentContext
@@ -66,8 +62,7 @@ public enum ProviderFactory {
         for service: ServiceConfig, env: EnvironmentConfig, config: ShipctlConfig,
         dependencies: Dependencies
     ) -> any TrafficProvider {
-        if let given = dependencies.trafficProviders[service.name] { return given }
-        return service.target.provider(context(config: config, env: env, dependencies: dependencies))
+        dependencies.parts.provider(for: service, in: context(config: config, env: env, dependencies: dependencies))
     }
 
     /// What the history and the lock of `service` in `env` are kept for.
@@ -82,14 +77,12 @@ public enum ProviderFactory {
     public static func metricSource(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies)
         -> any MetricSource
     {
-        if let given = dependencies.metricSource { return given }
-        return ConfiguredMetricSource(context: context(config: config, env: env, dependencies: dependencies))
+        dependencies.parts.metricSource(in: context(config: config, env: env, dependencies: dependencies))
     }
 
     public static func flagStore(config: ShipctlConfig, env: EnvironmentConfig, dependencies: Dependencies)
         -> any FlagStore
     {
-        if let given = dependencies.flagStore { return given }
-        return ConfiguredFlagStore(context: context(config: config, env: env, dependencies: dependencies))
+        dependencies.parts.flagStore(in: context(config: config, env: env, dependencies: dependencies))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// What a configured kind — a compute platform, a metrics backend, a flag
 /// store — needs from the world to do its work in one environment. Built in
-/// one place (`ProviderFactory.context`); each kind takes what it uses.
+/// one place (`ServiceParts.context`); each kind takes what it uses.
 public struct EnvironmentContext: Sendable {
     public let runner: any ProcessRunning
     public let http: any HTTPClient

@@ -24,7 +24,7 @@ public struct PlanReport: Sendable {
         config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, version: String?,
         dependencies: Dependencies
     ) async throws(ShipctlError) -> PlanReport {
-        let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        let provider = ServiceParts.provider(for: service, env: env, config: config, dependencies: dependencies)
         var summary: PlanSummary?
         var directory: String?
         if let block = service.terraform {

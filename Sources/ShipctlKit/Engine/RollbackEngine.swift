@@ -43,7 +43,7 @@ public struct RollbackEngine: Sendable {
 
     /// What this service/env's history and lock are kept for.
     private var scope: StateScope {
-        ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
+        ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies)
     }
 
     /// How long a rollback lets each step of its log wait (a database behind a lock, a migration, a slow
@@ -51,7 +51,7 @@ public struct RollbackEngine: Sendable {
     public static let logStepLimit: Duration = .milliseconds(1500)
 
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
-        let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        let provider = ServiceParts.provider(for: service, env: env, config: config, dependencies: dependencies)
         if !options.abortOnly { await dependencies.store.limitWaits(to: Self.logStepLimit) }
         var history = await readHistory()
         if options.abortOnly && history?.inFlight == nil { return nothingToAbort() }
@@ -139,7 +139,7 @@ public struct RollbackEngine: Sendable {
         // The flags flip beside the one traffic call: after its intent in the log, never in its way.
         let flips = options.flipFlags ? service.onFailure.flags : []
         let flagging = FlagFlipper(
-            recorder: recorder, store: ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies),
+            recorder: recorder, store: ServiceParts.flagStore(config: config, env: env, dependencies: dependencies),
             reporter: reporter
         )
         .start(

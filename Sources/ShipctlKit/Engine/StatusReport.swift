@@ -14,9 +14,9 @@ public struct StatusReport: Sendable {
         config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig,
         dependencies: Dependencies
     ) async throws(ShipctlError) -> StatusReport {
-        let scope = ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
+        let scope = ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies)
         let history = try await dependencies.store.history(scope)
-        let provider = ProviderFactory.provider(for: service, env: env, config: config, dependencies: dependencies)
+        let provider = ServiceParts.provider(for: service, env: env, config: config, dependencies: dependencies)
         let target = provider.target
         let live: Result<TrafficSplit, ShipctlError>
         do {

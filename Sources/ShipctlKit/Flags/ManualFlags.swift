@@ -36,10 +36,10 @@ public struct ManualFlags: Sendable {
         let matching = configured.filter { $0.name == name }
         guard !matching.isEmpty else { throw unknown(name) }
         let flips = try matching.map { flip throws(ShipctlError) in try flip.setting(value) }
-        let store = ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies)
+        let store = ServiceParts.flagStore(config: config, env: env, dependencies: dependencies)
         let recorder = DeploymentRecorder(
             deployment: DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: "flags"),
-            scope: ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies),
+            scope: ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies),
             store: dependencies.store, redactor: dependencies.redactor)
         for flip in flips {
             var args = flip.auditArgs
@@ -57,7 +57,7 @@ public struct ManualFlags: Sendable {
 
     /// Each configured flag with its live value, or why it could not be read.
     public func list() async -> [(flip: FlagFlip, live: Result<String?, ShipctlError>)] {
-        let store = ProviderFactory.flagStore(config: config, env: env, dependencies: dependencies)
+        let store = ServiceParts.flagStore(config: config, env: env, dependencies: dependencies)
         var rows: [(FlagFlip, Result<String?, ShipctlError>)] = []
         for flip in configured {
             do {

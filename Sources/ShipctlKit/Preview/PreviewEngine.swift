@@ -167,7 +167,7 @@ public struct PreviewEngine: Sendable {
         async throws(ShipctlError) -> T
     {
         try Self.checkPullRequest(pr)
-        var scope = ProviderFactory.scope(for: service, env: env, config: config, dependencies: dependencies)
+        var scope = ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies)
         scope.env = Self.workspace(pr: pr)
         return try await dependencies.holdingLock(scope, deployment: "\(service.name)-preview-pr-\(pr)", body)
     }

@@ -59,7 +59,7 @@ public struct InvocationOutcome: Sendable {
 
 /// The seam between the deployment engine and a compute platform: read the
 /// split, move traffic, put it all on one version. One implementation per
-/// platform (Lambda aliases, Cloud Run revisions), picked by `ProviderFactory`.
+/// platform (Lambda aliases, Cloud Run revisions), picked by `ServiceParts`.
 public protocol TrafficProvider: Sendable {
     /// What is being deployed, for messages: "lambda micro-app-api:live".
     var target: String { get }
