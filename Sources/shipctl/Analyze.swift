@@ -45,7 +45,7 @@ struct Analyze: AsyncParsableCommand {
                 config: session.config, service: serviceConfig, env: envConfig, dependencies: session.dependencies)
             let outcome = try await replay.run(version: version, baseline: stable, from: start, to: end)
             if global.json {
-                session.reporter.json(outcome.json)
+                session.reporter.json(outcome.json, event: "analyze")
             } else {
                 outcome.lines.forEach(session.reporter.line)
             }

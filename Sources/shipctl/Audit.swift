@@ -22,7 +22,7 @@ struct Audit: AsyncParsableCommand {
                         return
                     }
                     if global.json {
-                        reporter.json(record.json)
+                        reporter.json(record.json, event: "audit-record")
                     } else {
                         let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
                         reporter.line(

@@ -77,8 +77,7 @@ struct Flags: AsyncParsableCommand {
                         unreadable.append(flip.name)
                     }
                     if global.json {
-                        fields["event"] = "flag"
-                        reporter.json(.object(fields))
+                        reporter.json(.object(fields), event: "flag-value")
                     } else {
                         reporter.line("\(flip.kind) \(flip.name) = \(shown)  (on failure: \(flip.value))")
                     }

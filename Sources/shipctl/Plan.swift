@@ -26,7 +26,7 @@ struct Plan: AsyncParsableCommand {
                 config: session.config, service: service, env: env, version: version,
                 dependencies: session.dependencies)
             if global.json {
-                reporter.json(report.json)
+                reporter.json(report.json, event: "plan")
             } else {
                 reporter.line(report.text)
             }

@@ -99,7 +99,7 @@ struct PreviewList: AsyncParsableCommand {
             let previews = try await PreviewHistory.read(from: session.dependencies.store).previews
             let now = Date()
             if global.json {
-                for preview in previews { reporter.json(preview.json(at: now)) }
+                for preview in previews { reporter.json(preview.json(at: now), event: "preview-active") }
                 return
             }
             guard !previews.isEmpty else {

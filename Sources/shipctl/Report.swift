@@ -25,7 +25,7 @@ struct Report: AsyncParsableCommand {
                 try HTMLReport.write(timeline, to: html, redactor: session.dependencies.redactor)
             }
             if global.json {
-                session.reporter.json(timeline.json)
+                session.reporter.json(timeline.json, event: "report")
                 return
             }
             session.reporter.line(timeline.summary)

@@ -30,7 +30,7 @@ struct Status: AsyncParsableCommand {
                         config: session.config, service: service, env: env,
                         dependencies: session.dependencies)
                     if global.json {
-                        reporter.json(report.json)
+                        reporter.json(report.json, event: "status")
                     } else {
                         reporter.line(report.text)
                     }

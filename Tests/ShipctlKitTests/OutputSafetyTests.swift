@@ -71,7 +71,7 @@ final class OutputSafetyTests: XCTestCase {
         reporter.event(
             "flag", "flag set with \(secret)", ["args": ["credential": .string(secret), secret: "as a key"]])
         reporter.failure("failed near \(secret)")
-        reporter.json(["value": .string("prefix \(secret) suffix")])
+        reporter.json(["value": .string("prefix \(secret) suffix")], event: "message")
         let output = captured.lines.joined(separator: "\n")
         XCTAssertFalse(output.contains("tok"), output)
         XCTAssertFalse(output.contains("zz"), output)

@@ -1,5 +1,6 @@
 import Foundation
 import ShipctlKit
+import XCTest
 
 /// The local test world for one test: moto_server, the traffic
 /// simulator and Prometheus on free 127.0.0.1 ports, started by
@@ -391,7 +392,16 @@ public struct ShipctlRun: Sendable {
             ProcessRequest(
                 TestWorld.shipctlBinary, arguments, workingDirectory: workingDirectory, timeout: timeout, retry: .never,
                 mutating: true))
-        return ShipctlRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+        let run = ShipctlRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+        if arguments.contains("--json") {
+            // Every line of machine output is one documented event, whichever test ran the command.
+            for line in run.stdout.split(separator: "\n") {
+                if let problem = EventsDocument.shared.problem(with: String(line)) {
+                    XCTFail("shipctl \(arguments.joined(separator: " ")): \(problem)")
+                }
+            }
+        }
+        return run
     }
 }
 

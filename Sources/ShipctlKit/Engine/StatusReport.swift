@@ -99,7 +99,12 @@ public struct StatusReport: Sendable {
         object["lock_holder"] = lockHolder.map { .string($0.description) } ?? .null
         object["audit_untrusted_from"] = history.untrustedFrom.map(JSONValue.string) ?? .null
         object["recent"] = .array(
-            history.events.suffix(5).map { .string("\($0.ts) \($0.action) \($0.phase.rawValue) \($0.outcome ?? "")") })
+            history.events.suffix(5).map { event in
+                .object([
+                    "ts": .string(event.ts), "action": .string(event.action), "phase": .string(event.phase.rawValue),
+                    "outcome": event.outcome.map(JSONValue.string) ?? .null,
+                ])
+            })
         return .object(object)
     }
 }

@@ -89,7 +89,7 @@ public struct Reporter: Sendable {
             object["event"] = .string(kind)
             object["message"] = .string(message)
             if let label { object["service"] = .string(label) }
-            json(.object(object))
+            json(.object(object), event: kind)
         case .human, .githubActions:
             guard let live else { return line(message) }
             // The block shows values from outside too: they are masked like every line.
@@ -108,8 +108,14 @@ public struct Reporter: Sendable {
         if let live { live.print(text) } else { out(text) }
     }
 
-    /// Plain output a person reads (a table, a status block), one or more lines.
+    /// Plain output a person reads (a table, a status block), one or more lines; under `--json`,
+    /// a `message` event, so every line of machine output is one JSON object.
     public func line(_ text: String) {
+        if mode == .json {
+            return json(
+                .object(["message": .string(text)].merging(label.map { ["service": .string($0)] } ?? [:]) { $1 }),
+                event: "message")
+        }
         emit(
             safe(
                 label == nil
@@ -118,10 +124,18 @@ public struct Reporter: Sendable {
                         separator: "\n")))
     }
 
-    /// One JSON object on its own line; secrets are hidden in each string before
-    /// encoding, so escaping can never change a secret into something not recognised.
-    public func json(_ value: JSONValue) {
-        out(redactor.redact(value).canonical)
+    /// The version of the `--json` line format (`docs/events.md`), in every line's `schema`.
+    public static let schemaVersion: Int64 = 1
+
+    /// One JSON object on its own line, named by `event` (kept when the object names its own) and
+    /// carrying `schema`; secrets are hidden in each string before encoding, so escaping can never
+    /// change a secret into something not recognised.
+    public func json(_ value: JSONValue, event: String) {
+        var object: [String: JSONValue]
+        if case .object(let fields) = value { object = fields } else { object = ["value": value] }
+        if object["event"] == nil { object["event"] = .string(event) }
+        object["schema"] = .int(Self.schemaVersion)
+        out(redactor.redact(.object(object)).canonical)
     }
 
     /// Opens a collapsible section in GitHub Actions; a heading elsewhere.
@@ -156,9 +170,8 @@ public struct Reporter: Sendable {
         case .json:
             json(
                 .object(
-                    ["event": .string(kind), "message": .string(message)].merging(
-                        label.map { ["service": .string($0)] } ?? [:]
-                    ) { $1 }))
+                    ["message": .string(message)].merging(label.map { ["service": .string($0)] } ?? [:]) { $1 }),
+                event: kind)
         case .githubActions:
             err(
                 "::\(kind)::"

@@ -14,7 +14,7 @@ public struct PreviewState: Sendable {
 
     public func json(at now: Date) -> JSONValue {
         [
-            "event": "preview", "service": .string(service), "pr": .int(Int64(pr)),
+            "service": .string(service), "pr": .int(Int64(pr)),
             "created": .string(Timestamp.format(created)),
             "expires_at": .string(Timestamp.format(expiresAt)),
             "age_seconds": .int(Checked.milliseconds(age(at: now)).map { $0 / 1000 } ?? 0),
