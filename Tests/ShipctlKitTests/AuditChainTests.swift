@@ -98,7 +98,9 @@ final class AuditChainTests: XCTestCase {
         let recorder = DeploymentRecorder(
             deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: ["s3cr3t-token-value"]))
         try await recorder.record(
-            .info, "flag.set", step: "x", args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]])
+            AuditEvent(
+                deployment: "d", service: "api", env: "prod", step: "x", phase: .info, action: "flag.set",
+                args: ["token": "s3cr3t-token-value", "nested": ["k": "s3cr3t-token-value"]]))
         let text = try String(contentsOfFile: store.auditPath, encoding: .utf8)
         XCTAssertFalse(text.contains("s3cr3t-token-value"))
         XCTAssertTrue(text.contains("***"))
@@ -109,12 +111,16 @@ final class AuditChainTests: XCTestCase {
         let recorder = DeploymentRecorder(
             deployment: "d", scope: .apiProd, store: store, redactor: Redactor(secrets: []))
         try await recorder.record(
-            .info, AuditAction.deploymentStart, step: "start", args: ["stable": "1", "canary": "2"])
+            AuditEvent(
+                deployment: "d", service: "api", env: "prod", step: "start", phase: .info,
+                action: AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))
         var history = try await store.history(.apiProd)
         XCTAssertEqual(history.inFlight?.canary, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")
         try await recorder.record(
-            .info, AuditAction.deploymentFinish, step: "finish", args: ["version": "2"], outcome: "succeeded")
+            AuditEvent(
+                deployment: "d", service: "api", env: "prod", step: "finish", phase: .info,
+                action: AuditAction.deploymentFinish, args: ["version": "2"], outcome: "succeeded"))
         history = try await store.history(.apiProd)
         XCTAssertNil(history.inFlight)
         XCTAssertEqual(history.lastKnownGood, "2")

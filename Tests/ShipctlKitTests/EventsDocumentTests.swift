@@ -7,12 +7,13 @@ import XCTest
 /// see against it (`ShipctlRun.run`), and these check what no run may print.
 final class EventsDocumentTests: XCTestCase {
     /// Every event name written in the sources: the first argument of `Reporter.event`, the `event:`
-    /// of `Reporter.json`, and the names the reporter gives its own lines.
+    /// of `Reporter.json`, the `kind:` a journal event is shown as, and the names the reporter gives its
+    /// own lines.
     func testEveryEventTheSourcesNameIsDocumented() throws {
         let sources = TestWorld.repositoryRoot.appendingPathComponent("Sources")
         let paths = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? []
         var names: Set<String> = ["error", "warning", "message", "rollback", "abort"]
-        let patterns = [#"\.event\(\s*"([a-z-]+)""#, #"event: "([a-z-]+)""#]
+        let patterns = [#"\.event\(\s*"([a-z-]+)""#, #"event: "([a-z-]+)""#, #"\.event\(\s*kind: "([a-z-]+)""#]
         for path in paths where path.hasSuffix(".swift") {
             let text = try String(contentsOf: sources.appendingPathComponent(path), encoding: .utf8)
             for pattern in patterns {

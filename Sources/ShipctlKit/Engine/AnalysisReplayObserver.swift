@@ -20,7 +20,7 @@ final class AnalysisReplayObserver: AnalysisWatchObserver, @unchecked Sendable {
         }
     }
 
-    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) {}
+    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) async throws(ShipctlError) {}
 
     func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)
         async throws(ShipctlError)

@@ -57,7 +57,7 @@ struct AnalysisWatch {
             }
             if !waitingFor.isEmpty, !announcedWait, clock.now() >= deadline {
                 announcedWait = true
-                observer.waitingPastPause(label: label, waitingFor: waitingFor, judge: judge)
+                try await observer.waitingPastPause(label: label, waitingFor: waitingFor, judge: judge)
             }
             if await observer.shouldStop() { return .passed }
             var due = metrics

@@ -5,7 +5,7 @@ import Foundation
 /// the end of its window.
 protocol AnalysisWatchObserver {
     /// The pause is over but judged metrics still lack evidence; said once per watch.
-    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig)
+    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) async throws(ShipctlError)
     /// One round of evaluations, in the order of the configuration; `leftMs` is the pause left.
     func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)
         async throws(ShipctlError)

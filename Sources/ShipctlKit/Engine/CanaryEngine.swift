@@ -42,8 +42,8 @@ public struct CanaryEngine: Sendable {
         }
         let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
         return try await deps.holdingLock(scope, deployment: deploymentID, locking: !options.dryRun) {
-            recorder throws(ShipctlError) in
-            try await CanaryRun(engine: self, dependencies: deps, recorder: recorder, options: options).execute()
+            journal throws(ShipctlError) in
+            try await CanaryRun(engine: self, dependencies: deps, journal: journal, options: options).execute()
         }
     }
 
@@ -56,14 +56,14 @@ public struct CanaryEngine: Sendable {
             return nil
         }
         return try await dependencies.holdingLock(scope, deployment: seen.deployment) {
-            recorder throws(ShipctlError) -> PromoteOutcome? in
+            journal throws(ShipctlError) -> PromoteOutcome? in
             // Read again under the lock: another resume or abort may have finished it meanwhile.
             guard let interrupted = try await inFlight(), interrupted.deployment == seen.deployment else {
                 reporter.event("noop", "deployment \(seen.deployment) was finished by someone else; nothing to resume")
                 return nil
             }
             let run = CanaryRun(
-                engine: self, dependencies: dependencies, recorder: recorder,
+                engine: self, dependencies: dependencies, journal: journal,
                 options: PromoteOptions(holdOnCancel: holdOnCancel))
             return try await run.resume(interrupted)
         }

@@ -19,13 +19,7 @@ extension CanaryRun {
             if let next = try await insufficient(context, reason: reason, label: label) { return next }
         }
         if index + 1 < service.steps.count { return .shift(step: index + 1) }
-        try await recorder.record(
-            .info, AuditAction.deploymentFinish, step: "finish",
-            args: ["version": .string(context.canary), "previous": .string(context.stable)],
-            outcome: DeploymentOutcome.succeeded.rawValue)
-        reporter.event(
-            "finish", "\(service.name)/\(env.name): version \(context.canary) serves 100% and is now last-known-good",
-            ["outcome": "succeeded", "version": .string(context.canary)])
+        try await journal.emit(.promoted(version: context.canary, previous: context.stable))
         return .done(.succeeded)
     }
 
@@ -34,15 +28,10 @@ extension CanaryRun {
         .Phase?
     {
         let judge = service.analysis.judge
-        for metric in service.analysis.metrics where metric.isJudged && !metric.dryRun {
-            try await recorder.record(
-                .info, AuditAction.analysis, step: label,
-                args: [
-                    "metric": .string(metric.name), "verdict": "insufficient evidence", "reason": .string(reason),
-                    "on_insufficient": .string(judge.onInsufficient.rawValue),
-                ],
-                outcome: "insufficient evidence")
-        }
+        try await journal.emit(
+            .insufficientEvidence(
+                step: label, metrics: service.analysis.metrics.filter { $0.isJudged && !$0.dryRun }.map(\.name),
+                reason: reason, onInsufficient: judge.onInsufficient.rawValue))
         switch judge.onInsufficient {
         case .revert:
             return .reverting(reason: "insufficient evidence: \(reason)")
@@ -81,36 +70,22 @@ extension CanaryRun {
 
 /// A live canary's watch: every evaluation reported and recorded; the lock asked after each interval.
 extension CanaryRun: AnalysisWatchObserver {
-    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) {
-        reporter.event(
-            "waiting",
-            "\(label): the pause is over but the judge lacks evidence (\(waitingFor.joined(separator: "; "))); "
-                + "waiting up to \(DurationParser.format(judge.maxExtension)) more, then on_insufficient: \(judge.onInsufficient.rawValue)",
-            ["step": .string(label), "max_extension_ms": .int(judge.maxExtension.milliseconds)])
+    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) async throws(ShipctlError) {
+        try await journal.emit(
+            .waitingForEvidence(
+                step: label, waitingFor: waitingFor, maxExtension: judge.maxExtension,
+                onInsufficient: judge.onInsufficient.rawValue))
     }
 
     func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)
         async throws(ShipctlError)
     {
-        let kind = confirming ? " confirming" : ""
-        reporter.event(
-            "analysis",
-            "\(label) [\(leftMs / 1000)s left]\(kind) " + evaluations.map(\.summary).joined(separator: "; "),
-            [
-                "step": .string(label), "metrics": .array(evaluations.map { .object($0.auditArgs) }),
-                "confirming": .bool(confirming),
-                "left_ms": .int(leftMs),
-            ])
-        for evaluation in evaluations {
-            var args = evaluation.auditArgs
-            if confirming { args["confirming"] = .bool(true) }
-            try await recorder.record(
-                .info, AuditAction.analysis, step: label, args: args, outcome: evaluation.verdict.rawValue)
-        }
+        try await journal.emit(
+            .evaluated(step: label, evaluations: evaluations, confirming: confirming, leftMs: leftMs))
     }
 
     /// Each interval asks after the lock too, which keeps its connection from sitting idle.
     func shouldStop() async -> Bool {
-        await lockWatch.check(dependencies.store, recorder.scope, holder: recorder.lockHolder) != nil
+        await lockWatch.check(dependencies.store, journal.scope, holder: journal.lockHolder) != nil
     }
 }

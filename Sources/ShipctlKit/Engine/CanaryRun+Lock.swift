@@ -8,12 +8,12 @@ extension CanaryRun {
     /// run holds. A database that does not answer at all lets nobody take the lock, so
     /// traffic goes back to stable as `rollback` would, the log written when it answers.
     func lockLost() async -> CanaryEngine.Phase? {
-        guard let holder = recorder.lockHolder,
-            let reason = await lockWatch.check(dependencies.store, recorder.scope, holder: holder)
+        guard let holder = journal.lockHolder,
+            let reason = await lockWatch.check(dependencies.store, journal.scope, holder: holder)
         else { return nil }
         reporter.warning("lost the deployment lock of \(service.name)/\(env.name): \(reason)")
         do {
-            _ = try await dependencies.store.acquireLock(recorder.scope, holder: holder)
+            _ = try await dependencies.store.acquireLock(journal.scope, holder: holder)
             return .reverting(
                 reason:
                     "the deployment lock was lost (\(reason)); taken back, it shows that no other runner moved this target"
@@ -31,9 +31,7 @@ extension CanaryRun {
     func holdWithoutLock(_ context: StepContext, reason: String) async -> ShipctlError {
         reporter.endGroup()
         let live = (try? await context.provider.readSplit())?.description ?? "unknown"
-        _ = try? await recorder.record(
-            .info, AuditAction.deploymentHold, step: "lock", args: ["reason": .string(reason), "live": .string(live)],
-            outcome: "held")
+        try? await journal.emit(.held(step: "lock", reason: reason, live: live, outcome: "held"))
         return .runtime(
             "\(reason): another runner may be moving \(context.provider.target) now, so this run leaves its traffic as it is (\(live)) and stops",
             hint:

@@ -17,9 +17,8 @@ extension CanaryRun {
     /// so `resume` or `abort` can take it from here.
     func hold(_ context: StepContext, reason: String) async throws(ShipctlError) -> String {
         let live = (try? await context.provider.readSplit())?.description ?? "unknown"
-        try await recorder.record(
-            .info, AuditAction.deploymentHold, step: "cancel",
-            args: ["reason": .string(reason), "live": .string(live)], outcome: DeploymentOutcome.cancelled.rawValue)
+        try await journal.emit(
+            .held(step: "cancel", reason: reason, live: live, outcome: DeploymentOutcome.cancelled.rawValue))
         return """
             traffic held as it is (\(live)) at the user's request
               continue it: shipctl resume --service \(service.name) --env \(env.name)
@@ -32,11 +31,11 @@ extension CanaryRun {
     func revert(_ context: StepContext, reason: String, flipFlags: Bool, outcome: DeploymentOutcome = .rolledBack)
         async throws(ShipctlError) -> String
     {
-        reporter.event(
-            "gate-failed", "canary of version \(context.canary) stopped: \(reason)", ["reason": .string(reason)])
+        // The log keeps no record of it (the revert's records carry the reason), so this cannot fail.
+        try? await journal.emit(.gateFailed(canary: context.canary, reason: reason))
         var liveVersion = context.canary
         let flipper = FlagFlipper(
-            recorder: recorder,
+            journal: journal,
             store: ServiceParts.flagStore(config: engine.config, env: env, dependencies: dependencies),
             reporter: reporter)
         let flips = flipFlags ? service.onFailure.flags : []
@@ -45,18 +44,15 @@ extension CanaryRun {
         if service.onFailure.revert {
             do {
                 // Traffic first: a log that cannot be written (its database restarting) must not keep users on a failing canary.
-                _ = try await recorder.performingFirst(
-                    AuditAction.trafficRevert, step: "revert",
-                    args: ["to": .string(context.stable), "from": .string(context.canary), "reason": .string(reason)],
-                    unwritten: { reporter.warning("traffic goes back regardless: \($0)") },
-                    { () async throws(ShipctlError) -> TrafficSplit in
-                        flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
-                        return try await context.provider.routeAll(to: context.stable, revision: nil, urgent: true)
-                    })
+                _ = try await journal.performing(
+                    .reverted(
+                        target: context.provider.target, to: context.stable, from: context.canary, reason: reason),
+                    delivery: .kept(regardless: "traffic goes back regardless")
+                ) { _ async throws(ShipctlError) -> TrafficSplit in
+                    flagging = flipper.start(flips, placeholders: context.placeholders, step: "on_failure")
+                    return try await context.provider.routeAll(to: context.stable, revision: nil, urgent: true)
+                }
                 liveVersion = context.stable
-                reporter.event(
-                    "revert", "reverted \(context.provider.target): 100% on \(context.stable)",
-                    ["to": .string(context.stable)])
             } catch {
                 _ = await flagging?.value
                 let live = (try? await context.provider.readSplit())?.description ?? "unknown"
@@ -71,11 +67,9 @@ extension CanaryRun {
         let flagError = await flagging?.value ?? nil
         // Traffic is where it should be; an end the log cannot take now waits in the spool (or, without one,
         // leaves the deployment unfinished in the log for `resume` to finish).
-        await recorder.recordOrKeep(
-            .info, AuditAction.deploymentFinish, step: "finish",
-            args: ["version": .string(liveVersion), "reason": .string(reason), "canary": .string(context.canary)],
-            outcome: outcome.rawValue
-        ) { reporter.warning("the end of the deployment is not in the log yet: \($0)") }
+        try? await journal.emit(
+            .ended(step: "finish", version: liveVersion, reason: reason, canary: context.canary, outcome: outcome),
+            delivery: .kept(regardless: "the end of the deployment is not in the log yet"))
         if let flagError { throw flagError }
         return liveVersion
     }

@@ -26,16 +26,11 @@ extension CanaryRun {
             let result = await runner.run(test, version: context.canary, placeholders: context.placeholders)
             // A test cut short by a signal says nothing about the version: the signal decides what happens next.
             let interrupted = !result.passed && dependencies.cancellation.signal != nil
-            try await recorder.record(
-                .info, AuditAction.smoke, step: step,
-                args: [
-                    "test": .string(test.name), "detail": .string(result.detail), "version": .string(context.canary),
-                ],
-                outcome: result.passed ? "pass" : (interrupted ? "cancelled" : "fail"), durationMs: result.durationMs)
+            try await journal.emit(
+                .smokeTested(
+                    test: test.name, step: step, version: context.canary, passed: result.passed,
+                    cancelled: interrupted, detail: result.detail, durationMs: result.durationMs))
             if interrupted { return nil }
-            reporter.event(
-                "smoke", "smoke \(test.name): \(result.passed ? "pass" : "FAIL") (\(result.detail))",
-                ["test": .string(test.name), "passed": .bool(result.passed), "detail": .string(result.detail)])
             if !result.passed { return "smoke test \(test.name) failed at \(step): \(result.detail)" }
         }
         return nil

@@ -14,7 +14,7 @@ extension CanaryRun {
         defer { reporter.endGroup() }
         try await terraform.initialise()
         let plan = try await terraform.plan()
-        reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
+        try await journal.emit(.terraformPlanned(headline: plan.headline, plan: plan.auditArgs))
         // Not even --yes: applied, this plan would finish the rollout before the canary starts.
         if let takeover = TrafficTakeover.find(in: plan.resources, for: service.target).first {
             throw .runtime(
@@ -29,8 +29,8 @@ extension CanaryRun {
                 hint: "review it with `terraform -chdir=\(terraform.directory) plan`; pass --yes to apply it anyway")
         }
         if plan.hasChanges {
-            try await recorder.performing(AuditAction.terraformApply, step: "terraform", args: plan.auditArgs) {
-                () async throws(ShipctlError) in
+            try await journal.performing(.terraformApplied(step: "terraform", plan: plan.auditArgs)) {
+                _ async throws(ShipctlError) in
                 try await terraform.apply(plan)
             }
         }
@@ -62,9 +62,8 @@ extension CanaryRun {
             }
         }
         if options.dryRun { return try await provider.publishVersion() }
-        return try await recorder.performing(AuditAction.versionPublish, step: "version", args: [:]) {
-            () async throws(ShipctlError) -> String in
-            try await provider.publishVersion()
-        }
+        return try await journal.performing(
+            .versionPublished(version: nil), completed: { .versionPublished(version: $0) },
+            { _ async throws(ShipctlError) -> String in try await provider.publishVersion() })
     }
 }

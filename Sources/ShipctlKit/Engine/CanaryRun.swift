@@ -4,7 +4,8 @@ import Foundation
 struct CanaryRun {
     let engine: CanaryEngine
     let dependencies: Dependencies
-    let recorder: DeploymentRecorder
+    /// Where every moment of the run is told: the audit log and the reporter read it.
+    let journal: DeploymentJournal
     let options: PromoteOptions
     let lockWatch = LockWatch()
     /// The judge's counts and tests, kept across the steps: its window is the whole canary.
@@ -23,7 +24,7 @@ struct CanaryRun {
                 "state is kept in \(store.location) on this machine: under CI its lock does not span runners and its audit log is lost with the runner; set `state.url` to your team's PostgreSQL database"
             )
         }
-        let history = options.dryRun ? DeploymentHistory() : try await store.history(recorder.scope)
+        let history = options.dryRun ? DeploymentHistory() : try await store.history(journal.scope)
         if let broken = history.untrustedFrom {
             throw .runtime(
                 "the audit log in \(store.location) cannot be trusted: \(broken)",
@@ -49,30 +50,17 @@ struct CanaryRun {
         let stable = before.stable
         let canary = try await chooseVersion(provider: provider, terraformVersion: terraformVersion)
         if canary == stable {
-            reporter.event(
-                "noop", "\(provider.target): version \(canary) already serves 100% of traffic; nothing to promote",
-                ["service": .string(service.name), "env": .string(env.name), "version": .string(canary)])
+            try await journal.emit(.nothingToPromote(target: provider.target, version: canary))
             return PromoteOutcome(
-                deployment: recorder.deployment, service: service.name, env: env.name, stable: stable, version: canary,
+                deployment: journal.deployment, service: service.name, env: env.name, stable: stable, version: canary,
                 outcome: .succeeded)
         }
 
         let steps = service.steps.map {
             "\(Percent.format($0.weight))%" + ($0.pause > .zero ? " for \(DurationParser.format($0.pause))" : "")
         }
-        reporter.event(
-            "start",
-            "promoting \(service.name)/\(env.name): \(provider.target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
-            [
-                "deployment": .string(recorder.deployment), "stable": .string(stable), "canary": .string(canary),
-                "service": .string(service.name), "env": .string(env.name),
-            ])
-        try await recorder.record(
-            .info, AuditAction.deploymentStart, step: "start",
-            args: [
-                "stable": .string(stable), "canary": .string(canary), "target": .string(provider.target),
-                "steps": .array(steps.map(JSONValue.string)), "dry_run": .bool(options.dryRun),
-            ])
+        try await journal.emit(
+            .started(target: provider.target, stable: stable, canary: canary, steps: steps, dryRun: options.dryRun))
         return try await drive(
             context(provider: provider, stable: stable, canary: canary), from: .preTrafficSmoke,
             revision: before.revision)
@@ -107,19 +95,8 @@ struct CanaryRun {
             phase = .preTrafficSmoke
             from = "the pre-traffic smoke tests"
         }
-        reporter.event(
-            "resume",
-            "resuming deployment \(interrupted.deployment) of \(service.name)/\(env.name) (\(interrupted.stable) → \(interrupted.canary)): live traffic \(live.description); continuing from \(from)",
-            [
-                "deployment": .string(interrupted.deployment), "live": live.json, "stable": .string(interrupted.stable),
-                "canary": .string(interrupted.canary), "service": .string(service.name), "env": .string(env.name),
-            ])
-        try await recorder.record(
-            .info, AuditAction.deploymentResume, step: "resume",
-            args: [
-                "live": live.json, "from": .string(from), "stable": .string(interrupted.stable),
-                "canary": .string(interrupted.canary),
-            ])
+        try await journal.emit(
+            .resumed(live: live, from: from, stable: interrupted.stable, canary: interrupted.canary))
         return try await drive(
             context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase,
             revision: live.revision)
@@ -150,7 +127,7 @@ struct CanaryRun {
     /// so the two cannot disagree; only under GitHub Actions, where someone reads it.
     func summarise() async {
         guard reporter.writesSummary, !options.dryRun,
-            let records = try? await dependencies.store.records(where: { $0.field("deployment") == recorder.deployment }
+            let records = try? await dependencies.store.records(where: { $0.field("deployment") == journal.deployment }
             ),
             let timeline = DeploymentTimeline(records: records)
         else { return }
@@ -176,7 +153,7 @@ struct CanaryRun {
             throw error
         }
         return PromoteOutcome(
-            deployment: recorder.deployment, service: service.name, env: env.name, stable: context.stable,
+            deployment: journal.deployment, service: service.name, env: env.name, stable: context.stable,
             version: context.canary, outcome: outcome)
     }
 

@@ -16,6 +16,8 @@ public struct Dependencies: Sendable {
     public var parts: any ServicePartBuilder
     /// Where records of actions already taken wait while the audit log does not answer.
     public var spool: AuditSpool?
+    /// Who reads every deployment's journal beside the audit log and the reporter.
+    public var readers: [any JournalReader] = []
 
     public init(
         runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
@@ -35,6 +37,11 @@ public struct Dependencies: Sendable {
     }
 
     public var redactor: Redactor { reporter.redactor }
+
+    /// The journal of the deployment `log` writes: the reporter reads it first, then `readers`.
+    public func journal(_ log: DeploymentRecorder) -> DeploymentJournal {
+        DeploymentJournal(log: log, readers: [ReporterJournalReader(reporter: reporter)] + readers)
+    }
 
     /// The HTTP client for direct AWS API calls; nil under `--dry-run`, which
     /// prints the aws commands it would run instead of calling anything.

@@ -6,23 +6,22 @@ extension Dependencies {
     /// `body` ends. Without `locking` (dry runs) nothing is locked or recorded.
     func holdingLock<T>(
         _ scope: StateScope, deployment: String, locking: Bool = true,
-        _ body: (DeploymentRecorder) async throws(ShipctlError) -> T
+        _ body: (DeploymentJournal) async throws(ShipctlError) -> T
     ) async throws(ShipctlError) -> T {
         let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
-        let recorder = DeploymentRecorder(
-            deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
-            lockHolder: locking ? holder : nil, spool: spool)
+        let journal = journal(
+            DeploymentRecorder(
+                deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
+                lockHolder: locking ? holder : nil, spool: spool))
         if locking {
             if case .tookOver(let previous) = try await store.acquireLock(scope, holder: holder) {
-                reporter.warning("took over the lock of \(previous), whose process is gone")
-                try await recorder.record(
-                    .info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
+                try await journal.emit(.lockTakenOver(previous: previous))
             }
             // What an earlier run could not write goes in first: the history read next must include it.
             await deliverSpool(patience: .zero)
         }
         do {
-            let value = try await body(recorder)
+            let value = try await body(journal)
             if locking {
                 await deliverSpool(patience: Self.spoolPatience(cancelled: cancellation.signal != nil))
                 await store.releaseLock(scope, holder: holder)

@@ -70,13 +70,11 @@ public struct RollbackEngine: Sendable {
                 return nothingToAbort()
             }
             if case .tookOver(let previous) = acquisition {
-                let recorder = DeploymentRecorder(
-                    deployment: inFlight.deployment, scope: scope, store: dependencies.store,
-                    redactor: dependencies.redactor)
-                await bestEffort { () async throws(ShipctlError) in
-                    try await recorder.record(
-                        .info, AuditAction.lockTakeover, step: "lock", args: ["previous": .string(previous)])
-                }
+                let journal = dependencies.journal(
+                    DeploymentRecorder(
+                        deployment: inFlight.deployment, scope: scope, store: dependencies.store,
+                        redactor: dependencies.redactor))
+                try? await journal.emit(.lockTakenOver(previous: previous), delivery: .bestEffort)
             }
         }
         let inFlight = history?.inFlight
@@ -86,12 +84,12 @@ public struct RollbackEngine: Sendable {
             let deployment =
                 inFlight?.deployment
                 ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
-            let recorder = DeploymentRecorder(
-                deployment: deployment, scope: scope, store: dependencies.store,
-                redactor: dependencies.redactor)
+            let journal = dependencies.journal(
+                DeploymentRecorder(
+                    deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor))
             let outcome = try await moveTraffic(
                 options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
-                inFlight: inFlight, recorder: recorder, provider: provider)
+                inFlight: inFlight, journal: journal, provider: provider)
             if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
             return outcome
         } catch {
@@ -124,62 +122,41 @@ public struct RollbackEngine: Sendable {
 
     private func moveTraffic(
         _ options: RollbackOptions, target: String, from: String, inFlight: DeploymentHistory.InFlight?,
-        recorder: DeploymentRecorder, provider: any TrafficProvider
+        journal: DeploymentJournal, provider: any TrafficProvider
     ) async throws(ShipctlError) -> RollbackOutcome {
         let kind = options.abortOnly ? "abort" : "rollback"
-        let deployment = recorder.deployment
-        var args: [String: JSONValue] = [
-            "to": .string(target), "from": .string(from), "target": .string(provider.target),
-        ]
-        if let reason = options.reason { args["reason"] = .string(reason) }
-
-        await bestEffort { () async throws(ShipctlError) in
-            try await recorder.record(.intent, AuditAction.rollback, step: kind, args: args)
-        }
         // The flags flip beside the one traffic call: after its intent in the log, never in its way.
         let flips = options.flipFlags ? service.onFailure.flags : []
-        let flagging = FlagFlipper(
-            recorder: recorder, store: ServiceParts.flagStore(config: config, env: env, dependencies: dependencies),
-            reporter: reporter
-        )
-        .start(
-            flips, placeholders: Placeholders.deployment(service: service, env: env, canary: from, stable: target),
-            step: kind)
-        let started = ContinuousClock.now
+        let flipper = FlagFlipper(
+            journal: journal, store: ServiceParts.flagStore(config: config, env: env, dependencies: dependencies),
+            reporter: reporter)
+        var flagging: Task<ShipctlError?, Never>?
         // The provider answers with the state after the change: that answer is the verification,
         // so the critical path stays one call.
         let verified: TrafficSplit
         do {
-            verified = try await provider.routeAll(to: target, revision: nil, urgent: true)
-        } catch {
-            var failed = args
-            failed["error"] = .string(error.description)
-            await bestEffort { () async throws(ShipctlError) in
-                try await recorder.record(.result, AuditAction.rollback, step: kind, args: failed, outcome: "failed")
+            verified = try await journal.performing(
+                .rolledBack(kind: kind, target: provider.target, to: target, from: from, reason: options.reason),
+                delivery: .bestEffort
+            ) { _ async throws(ShipctlError) -> TrafficSplit in
+                flagging = flipper.start(
+                    flips,
+                    placeholders: Placeholders.deployment(service: service, env: env, canary: from, stable: target),
+                    step: kind)
+                return try await provider.routeAll(to: target, revision: nil, urgent: true)
             }
+        } catch {
             _ = await flagging?.value
             throw .runtime(
                 "\(kind) of \(provider.target) to version \(target) failed: \(error.description)",
                 hint: "run it by hand: \(provider.manualRouteAllCommand(to: target))")
         }
-        let elapsed = (ContinuousClock.now - started).milliseconds
-        await bestEffort { () async throws(ShipctlError) in
-            try await recorder.record(
-                .result, AuditAction.rollback, step: kind, args: args, outcome: "ok", durationMs: elapsed)
-        }
-        reporter.event(
-            kind, "\(provider.target): all traffic on version \(target) (\(elapsed) ms)",
-            [
-                "service": .string(service.name), "env": .string(env.name), "to": .string(target),
-                "duration_ms": .int(elapsed),
-            ])
         if inFlight != nil {
-            await bestEffort { () async throws(ShipctlError) in
-                try await recorder.record(
-                    .info, AuditAction.deploymentFinish, step: kind, args: ["version": .string(target)],
-                    outcome: options.abortOnly
-                        ? DeploymentOutcome.cancelled.rawValue : DeploymentOutcome.rolledBack.rawValue)
-            }
+            try? await journal.emit(
+                .ended(
+                    step: kind, version: target, reason: nil, canary: nil,
+                    outcome: options.abortOnly ? .cancelled : .rolledBack),
+                delivery: .bestEffort)
         }
 
         let flagError = await flagging?.value ?? nil
@@ -191,10 +168,9 @@ public struct RollbackEngine: Sendable {
                     "something else changed it; run `shipctl status` and, if needed, \(provider.manualRouteAllCommand(to: target))"
             )
         }
-        reporter.event(
-            "verified", "verified: \(provider.target) serves 100% on version \(target)", ["split": verified.json])
+        try? await journal.emit(.verified(target: provider.target, to: target, split: verified), delivery: .bestEffort)
         if let flagError { throw flagError }
-        return RollbackOutcome(deployment: deployment, target: target, verified: verified)
+        return RollbackOutcome(deployment: journal.deployment, target: target, verified: verified)
     }
 
     /// The version to go to, and the version traffic comes from when the target had to be read to decide.
@@ -226,9 +202,5 @@ public struct RollbackEngine: Sendable {
             "no last-known-good version of \(service.name)/\(env.name) is recorded, and \(provider.target) serves 100% on \(live.stable)",
             hint: "name the version to go to: shipctl rollback --service \(service.name) --env \(env.name) --to VERSION"
         )
-    }
-
-    private func bestEffort(_ write: () async throws(ShipctlError) -> Void) async {
-        do { try await write() } catch { reporter.warning("could not write the audit log: \(error.description)") }
     }
 }

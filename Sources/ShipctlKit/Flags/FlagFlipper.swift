@@ -4,7 +4,7 @@ import Foundation
 /// (taken even when the log cannot be written: they are the fallback of a revert).
 /// One failing flip is reported and does not stop the others.
 struct FlagFlipper: Sendable {
-    let recorder: DeploymentRecorder
+    let journal: DeploymentJournal
     let store: any FlagStore
     let reporter: Reporter
 
@@ -26,13 +26,12 @@ struct FlagFlipper: Sendable {
         for flip in flips.map({ $0.filled(placeholders) }) {
             do {
                 // Like the revert beside it, a flip does not wait on a log that cannot be written.
-                try await recorder.performingFirst(
-                    AuditAction.flagSet, step: step, args: flip.auditArgs,
-                    unwritten: { reporter.warning("\(flip.displayName) flips regardless: \($0)") },
-                    { () async throws(ShipctlError) in
-                        try await store.set(flip)
-                    })
-                reporter.event("flag", "flag set: \(flip.displayName)", flip.auditArgs)
+                try await journal.performing(
+                    .flagFlipped(flip: flip, step: step, args: flip.auditArgs),
+                    delivery: .kept(regardless: "\(flip.displayName) flips regardless")
+                ) { _ async throws(ShipctlError) in
+                    try await store.set(flip)
+                }
             } catch {
                 reporter.failure("could not set flag \(flip.displayName): \(error.description)")
                 failures.append(flip)

@@ -31,26 +31,28 @@ public struct ManualFlags: Sendable {
         return (String(text[..<equals]), String(text[text.index(after: equals)...]))
     }
 
+    /// The step of a flip by hand in the audit log.
+    public static let step = "flags set"
+
     /// Sets every configured flag called `name` to `value`.
     public func set(name: String, value: String, reason: String?) async throws(ShipctlError) -> [FlagFlip] {
         let matching = configured.filter { $0.name == name }
         guard !matching.isEmpty else { throw unknown(name) }
         let flips = try matching.map { flip throws(ShipctlError) in try flip.setting(value) }
         let store = ServiceParts.flagStore(config: config, env: env, dependencies: dependencies)
-        let recorder = DeploymentRecorder(
-            deployment: DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: "flags"),
-            scope: ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies),
-            store: dependencies.store, redactor: dependencies.redactor)
+        let journal = dependencies.journal(
+            DeploymentRecorder(
+                deployment: DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: "flags"),
+                scope: ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies),
+                store: dependencies.store, redactor: dependencies.redactor))
         for flip in flips {
             var args = flip.auditArgs
             args["by"] = "hand"
             if let reason { args["reason"] = .string(reason) }
-            try await recorder.performing(AuditAction.flagSet, step: "flags set", args: args) {
-                () async throws(ShipctlError) in
+            try await journal.performing(.flagFlipped(flip: flip, step: Self.step, args: args)) {
+                _ async throws(ShipctlError) in
                 try await store.set(flip)
             }
-            dependencies.reporter.event(
-                "flag", "\(service.name)/\(env.name): \(flip.kind) \(flip.name) set to \(flip.value)", flip.auditArgs)
         }
         return flips
     }

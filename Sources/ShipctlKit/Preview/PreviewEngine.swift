@@ -42,7 +42,7 @@ public struct PreviewEngine: Sendable {
 
     /// Creates the preview, or updates it in place when it exists.
     public func up(pr: Int, ttl: Duration? = nil, now: Date = Date()) async throws(ShipctlError) {
-        try await holdingLock(pr: pr) { recorder throws(ShipctlError) in
+        try await holdingLock(pr: pr) { journal throws(ShipctlError) in
             let expires = now.addingTimeInterval((ttl ?? preview.ttl).timeInterval)
             let terraform = try terraform(pr: pr)
             reporter.beginGroup(
@@ -51,10 +51,10 @@ public struct PreviewEngine: Sendable {
             defer { reporter.endGroup() }
             try await terraform.initialise()
             let plan = try await terraform.plan()
-            reporter.event("terraform-plan", "terraform plan: \(plan.headline)", plan.auditArgs)
+            try await journal.emit(.terraformPlanned(headline: plan.headline, plan: plan.auditArgs))
             if plan.hasChanges {
-                try await recorder.performing(AuditAction.terraformApply, step: "preview", args: plan.auditArgs) {
-                    () async throws(ShipctlError) in
+                try await journal.performing(.terraformApplied(step: "preview", plan: plan.auditArgs)) {
+                    _ async throws(ShipctlError) in
                     try await terraform.apply(plan)
                 }
             }
@@ -64,32 +64,16 @@ public struct PreviewEngine: Sendable {
                 "managed-by": "shipctl",
             ]
             for secret in secrets(pr: pr) {
-                try await recorder.performing(
-                    AuditAction.previewSecret, step: "preview",
-                    args: ["name": .string(secret.name), "token_budget": .int(Int64(secret.tokenBudget))]
-                ) { () async throws(ShipctlError) in
+                try await journal.performing(.previewSecretPut(name: secret.name, tokenBudget: secret.tokenBudget)) {
+                    _ async throws(ShipctlError) in
                     try await secretStore.put(
                         name: secret.name, tags: tags.merging(["token-budget": String(secret.tokenBudget)]) { $1 })
                 }
             }
-            try await recorder.record(
-                .info, AuditAction.previewUp, step: "preview",
-                args: [
-                    "pr": .int(Int64(pr)), "workspace": .string(Self.workspace(pr: pr)),
-                    "expires_at": .string(Timestamp.format(expires)),
-                    "outputs": .object(outputs), "secrets": .array(secrets(pr: pr).map { .string($0.name) }),
-                ], outcome: "ok")
-            let shown = outputs.keys.sorted().map {
-                "\($0) = \(outputs[$0]?.stringValue ?? outputs[$0]?.canonical ?? "")"
-            }
-            reporter.event(
-                "preview",
-                "preview pr-\(pr) of \(service.name) is up until \(Timestamp.format(expires))"
-                    + (shown.isEmpty ? "" : ":\n  " + shown.joined(separator: "\n  ")),
-                [
-                    "service": .string(service.name), "pr": .int(Int64(pr)),
-                    "expires_at": .string(Timestamp.format(expires)), "outputs": .object(outputs),
-                ])
+            try await journal.emit(
+                .previewUp(
+                    pr: pr, workspace: Self.workspace(pr: pr), expiresAt: expires, outputs: outputs,
+                    secrets: secrets(pr: pr).map(\.name)))
         }
     }
 
@@ -97,7 +81,7 @@ public struct PreviewEngine: Sendable {
     /// false when there was nothing to tear down.
     @discardableResult
     public func down(pr: Int) async throws(ShipctlError) -> Bool {
-        try await holdingLock(pr: pr) { recorder throws(ShipctlError) -> Bool in
+        try await holdingLock(pr: pr) { journal throws(ShipctlError) -> Bool in
             let terraform = try terraform(pr: pr)
             let workspace = Self.workspace(pr: pr)
             try await terraform.initialise()
@@ -109,9 +93,8 @@ public struct PreviewEngine: Sendable {
                     "preview pr-\(pr) of \(service.name): terraform destroy in \(terraform.directory), workspace \(workspace)"
                 )
                 defer { reporter.endGroup() }
-                try await recorder.performing(
-                    AuditAction.terraformDestroy, step: "preview", args: ["workspace": .string(workspace)]
-                ) { () async throws(ShipctlError) in
+                try await journal.performing(.terraformDestroyed(workspace: workspace)) {
+                    _ async throws(ShipctlError) in
                     try await terraform.destroy()
                     try await terraform.deleteWorkspace(workspace)
                 }
@@ -120,21 +103,11 @@ public struct PreviewEngine: Sendable {
                 try await secretStore.delete(name: secret.name)
             }
             guard hadWorkspace || recorded else {
-                reporter.event(
-                    "noop", "preview pr-\(pr) of \(service.name) does not exist; nothing to tear down",
-                    ["service": .string(service.name), "pr": .int(Int64(pr))])
+                try await journal.emit(.nothingToTearDown(pr: pr))
                 return false
             }
-            try await recorder.record(
-                .info, AuditAction.previewDown, step: "preview",
-                args: [
-                    "pr": .int(Int64(pr)), "workspace": .string(workspace),
-                    "secrets": .array(secrets(pr: pr).map { .string($0.name) }),
-                ], outcome: "ok")
-            reporter.event(
-                "preview-down",
-                "preview pr-\(pr) of \(service.name) is gone: resources, workspace \(workspace) and secrets",
-                ["service": .string(service.name), "pr": .int(Int64(pr))])
+            try await journal.emit(
+                .previewDown(pr: pr, workspace: workspace, secrets: secrets(pr: pr).map(\.name)))
             return true
         }
     }
@@ -163,7 +136,7 @@ public struct PreviewEngine: Sendable {
             redactor: dependencies.redactor)
     }
 
-    private func holdingLock<T>(pr: Int, _ body: (DeploymentRecorder) async throws(ShipctlError) -> T)
+    private func holdingLock<T>(pr: Int, _ body: (DeploymentJournal) async throws(ShipctlError) -> T)
         async throws(ShipctlError) -> T
     {
         try Self.checkPullRequest(pr)

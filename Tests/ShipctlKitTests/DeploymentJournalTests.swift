@@ -1,0 +1,136 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// Each moment of a deployment is told once: the audit log and the reporter hear it from the journal,
+/// and nothing reaches either another way. A third reader, beside them, gets every entry; what the log
+/// holds is exactly what those entries say it keeps, and the reporter's events are exactly what they
+/// show as.
+final class DeploymentJournalTests: XCTestCase {
+    static let flags = "    on_failure:\n      flags:\n        - { ssm: /app/MODEL, value: small }"
+
+    static func config() throws -> ShipctlConfig {
+        try CanaryEngineTests.config(
+            CanaryEngineTests.service(
+                "api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }",
+                onFailure: flags))
+    }
+
+    /// One world's runs, heard by the reporter (its `--json` lines) and by a recording reader.
+    struct Heard {
+        var world = CanaryEngineTests.World(services: ["api"])
+        let reader = RecordingJournalReader()
+        let printed = Transcript()
+
+        /// With `moment`, SIGTERM arrives once the clock reaches it; without, no signal ever does.
+        func dependencies(signalAt moment: Duration? = nil) -> Dependencies {
+            var world = world
+            let cancellation = CancellationState()
+            if let moment {
+                world.onSleep = { now in if now >= moment { _ = cancellation.receive(SIGTERM) } }
+            }
+            var dependencies = world.dependencies(
+                reporter: Reporter(
+                    mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { printed.append($0) },
+                    err: { printed.append($0) }))
+            dependencies.cancellation = cancellation
+            dependencies.readers = [reader]
+            return dependencies
+        }
+    }
+
+    func testEveryMomentReachesTheLogAndTheReporterOnceThroughTheJournal() async throws {
+        let config = try Self.config()
+        let service = try XCTUnwrap(config.service(named: "api"))
+        let env = try XCTUnwrap(config.environments["prod"])
+
+        // A promote, then a rollback of it, then a flag flipped by hand.
+        let promoted = Heard()
+        _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: promoted.dependencies())
+            .promote(PromoteOptions(version: "2"))
+        _ = try await RollbackEngine(config: config, service: service, env: env, dependencies: promoted.dependencies())
+            .rollback(RollbackOptions(reason: "drill"))
+        _ = try await ManualFlags(config: config, service: service, env: env, dependencies: promoted.dependencies())
+            .set(name: "/app/MODEL", value: "big", reason: "drill")
+
+        // A failed canary: reverted, its flag flipped.
+        var failed = Heard()
+        failed.world.samples = CanaryEngineTests.samples(bad: { $0 >= 4 })
+        do {
+            _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: failed.dependencies())
+                .promote(PromoteOptions(version: "2"))
+            XCTFail("the canary should have failed")
+        } catch {}
+
+        // Held by a signal, then resumed to the end.
+        let resumed = Heard()
+        do {
+            _ = try await CanaryEngine(
+                config: config, service: service, env: env, dependencies: resumed.dependencies(signalAt: .seconds(2))
+            )
+            .promote(PromoteOptions(version: "2", holdOnCancel: true))
+            XCTFail("the signal should have held the canary")
+        } catch {}
+        _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: resumed.dependencies())
+            .resume()
+
+        // Held by a signal, then aborted.
+        let aborted = Heard()
+        do {
+            _ = try await CanaryEngine(
+                config: config, service: service, env: env, dependencies: aborted.dependencies(signalAt: .seconds(2))
+            )
+            .promote(PromoteOptions(version: "2", holdOnCancel: true))
+            XCTFail("the signal should have held the canary")
+        } catch {}
+        _ = try await RollbackEngine(config: config, service: service, env: env, dependencies: aborted.dependencies())
+            .rollback(RollbackOptions(abortOnly: true))
+
+        var shown: Set<String> = []
+        for heard in [promoted, failed, resumed, aborted] {
+            let entries = heard.reader.entries
+            // The log holds exactly the records the entries keep, in their order: none written another way.
+            XCTAssertEqual(
+                heard.world.store.all.map { Self.comparable($0.event) },
+                entries.flatMap(\.auditEvents).map(Self.comparable))
+            // The reporter printed exactly the events the entries show as: none printed another way.
+            let rendered = Transcript()
+            let again = ReporterJournalReader(
+                reporter: Reporter(
+                    mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { rendered.append($0) },
+                    err: { rendered.append($0) }))
+            for entry in entries { again.read(entry) }
+            XCTAssertEqual(Self.events(heard.printed.lines), Self.events(rendered.lines))
+            shown.formUnion(Self.events(heard.printed.lines).compactMap { JSONValue.parse($0)?["event"]?.stringValue })
+            let verified = try await heard.world.store.verify()
+            XCTAssertTrue(verified.isValid, "the chain verifies")
+        }
+        XCTAssertEqual(
+            shown,
+            [
+                "start", "shift", "analysis", "finish", "rollback", "verified", "flag", "gate-failed", "revert",
+                "resume", "abort",
+            ])
+        XCTAssertTrue(
+            failed.world.store.actions.contains("flag.set result")
+                && failed.world.store.actions.contains(
+                    "traffic.revert result")
+        )
+    }
+
+    /// A record as the log keeps it, without what the recorder adds (the target's identity).
+    static func comparable(_ event: AuditEvent) -> String {
+        var args = event.args
+        args[StateScope.targetArgument] = nil
+        return
+            "\(event.deployment) \(event.step) \(event.action) \(event.phase.rawValue) \(event.outcome ?? "-") \(event.durationMs.map(String.init) ?? "-") \(JSONValue.object(args).canonical)"
+    }
+
+    /// The reporter's events, leaving out problems and plain lines, which are not moments of a deployment.
+    static func events(_ lines: [String]) -> [String] {
+        lines.filter { line in
+            !["warning", "error", "message"].contains(JSONValue.parse(line)?["event"]?.stringValue ?? "message")
+        }
+    }
+}
