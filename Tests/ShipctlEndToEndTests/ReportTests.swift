@@ -97,4 +97,40 @@ final class ReportTests: WorldTestCase {
         XCTAssertEqual(unknown.status, 2, unknown.output)
         XCTAssertTrue(unknown.stdout.contains("no deployment api-prod-deploy-nope"), unknown.output)
     }
+
+    /// A log written by shipctl before the deployment journal — the demo's two promotes (the second
+    /// reverted, its flag flipped), a rollback and a flag set by hand, kept in `Tests/Fixtures` — still
+    /// verifies, and still reads in `audit show`, `report` and the job summary.
+    func testALogWrittenBeforeTheJournalStillVerifiesAndReads() async throws {
+        let fixture = TestWorld.repositoryRoot.appendingPathComponent("Tests/Fixtures/audit-before-journal.jsonl")
+        let state = world.directory.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fixture, to: state.appendingPathComponent("audit.jsonl"))
+        let config = try world.writeConfig(
+            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+        let records = try world.auditRecords()
+        let reverted = try XCTUnwrap(
+            records.first { $0["action"]?.stringValue == AuditAction.trafficRevert }?["deployment"]?.stringValue)
+        let show = await world.shipctl(["audit", "show", "--deployment", reverted], config: config)
+        XCTAssertEqual(show.status, 0, show.output)
+        for action in ["deployment.start", "traffic.shift", "analysis", "traffic.revert", "flag.set", "deployment.finish"]
+        {
+            XCTAssertTrue(show.stdout.contains(action), "\(action) is not shown: \(show.stdout)")
+        }
+        let report = await world.shipctl(["report", "--deployment", reverted], config: config)
+        XCTAssertEqual(report.status, 0, report.output)
+        XCTAssertTrue(
+            report.stdout.contains("rolled-back") && report.stdout.contains("error-rate failed at"), report.stdout)
+
+        // The job summary is built from the same records.
+        let kept = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n").compactMap {
+            AuditLine(String($0)).record
+        }
+        let timeline = try XCTUnwrap(DeploymentTimeline(records: kept.filter { $0.deployment == reverted }))
+        let summary = StepSummary.markdown(timeline)
+        XCTAssertTrue(summary.contains("rolled-back") && summary.contains("error-rate"), summary)
+    }
 }
