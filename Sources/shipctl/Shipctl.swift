@@ -48,28 +48,6 @@ struct Shipctl: AsyncParsableCommand {
     }
 }
 
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to the configuration file.")
-    var config: String = "shipctl.yaml"
-
-    @Flag(name: .long, help: "Machine output: one JSON object per line on stdout.")
-    var json = false
-}
-
-/// The one reporter of a command run. Its redactor starts with the secret
-/// environment variables and learns the configuration's secrets and terraform's
-/// sensitive outputs as the run goes, so the final error line hides them too.
-enum CommandOutput {
-    static func reporter(json: Bool) -> Reporter {
-        let environment = ProcessInfo.processInfo.environment
-        let mode = OutputMode.detect(json: json, environment: environment)
-        return Reporter(
-            mode: mode, redactor: Redactor.from(environment: environment),
-            live: mode == .human ? LiveView.forTerminal(environment: environment) : nil)
-    }
-}
-
 /// Runs a command body with the run's reporter, turning `ShipctlError` into its message and exit code.
 func runReportingErrors(json: Bool, _ body: (Reporter) async throws(ShipctlError) -> Void) async throws {
     let reporter = CommandOutput.reporter(json: json)

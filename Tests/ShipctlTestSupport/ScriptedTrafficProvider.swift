@@ -108,8 +108,13 @@ public final class ScriptedTrafficProvider: TrafficProvider, @unchecked Sendable
         }
     }
 
-    public func manualRouteAllCommand(to version: String) -> String {
-        "route all of \(target) to \(version)"
+    public func command(for change: TrafficChange) -> String {
+        switch change {
+        case .publish: return "publish a version of \(target)"
+        case .shift(let stable, let canary, let percent):
+            return "shift \(target) to \(percent)% on \(canary), the rest on \(stable)"
+        case .routeAll(let version, _): return "route all of \(target) to \(version)"
+        }
     }
 
     public func invoke(version: String, payload: String, timeout: Duration) async throws(ShipctlError)

@@ -66,8 +66,3 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         "postgres://\(user)@\(host):\(port)/\(database)" + (tls == .prefer ? "" : "?sslmode=\(tls.rawValue)")
     }
 }
-
-public struct DatabaseURLError: Error, Sendable {
-    public var message: String
-    init(_ message: String) { self.message = message }
-}

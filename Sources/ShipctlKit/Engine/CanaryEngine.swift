@@ -36,9 +36,9 @@ public struct CanaryEngine: Sendable {
     public func promote(_ options: PromoteOptions) async throws(ShipctlError) -> PromoteOutcome {
         var deps = dependencies
         if options.dryRun {
-            deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor) { [reporter] line in
-                reporter.event("dry-run", line)
-            }
+            let print: @Sendable (String) -> Void = { [reporter] line in reporter.event("dry-run", line) }
+            deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor, print: print)
+            deps.parts = DryRunParts(wrapping: deps.parts, print: print)
         }
         let deploymentID = DeploymentRecorder.newDeploymentID(service: service.name, env: env.name)
         return try await deps.holdingLock(scope, deployment: deploymentID, locking: !options.dryRun) {

@@ -61,7 +61,6 @@ extension CanaryRun {
                 throw .runtime("terraform output `\(service.terraform?.versionOutput ?? "")`: \(message)", hint: hint)
             }
         }
-        if options.dryRun { return try await provider.publishVersion() }
         return try await journal.performing(
             .versionPublished(version: nil), completed: { .versionPublished(version: $0) },
             { _ async throws(ShipctlError) -> String in try await provider.publishVersion() })

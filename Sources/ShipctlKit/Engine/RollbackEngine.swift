@@ -1,26 +1,5 @@
 import Foundation
 
-public struct RollbackOptions: Sendable {
-    public var to: String?
-    public var reason: String?
-    public var flipFlags: Bool
-    /// `abort`: only an in-flight deployment may be reverted, to its own stable version.
-    public var abortOnly: Bool
-
-    public init(to: String? = nil, reason: String? = nil, flipFlags: Bool = true, abortOnly: Bool = false) {
-        self.to = to
-        self.reason = reason
-        self.flipFlags = flipFlags
-        self.abortOnly = abortOnly
-    }
-}
-
-public struct RollbackOutcome: Sendable {
-    public var deployment: String
-    public var target: String
-    public var verified: TrafficSplit?
-}
-
 /// `shipctl rollback` and `shipctl abort`: the fast track. The target comes from
 /// the state store's history (or, with none, from the witness on the target),
 /// then ONE provider call moves all traffic, whose answer is the verification,
@@ -52,50 +31,44 @@ public struct RollbackEngine: Sendable {
 
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
         let provider = ServiceParts.provider(for: service, env: env, config: config, dependencies: dependencies)
-        if !options.abortOnly { await dependencies.store.limitWaits(to: Self.logStepLimit) }
-        var history = await readHistory()
-        if options.abortOnly && history?.inFlight == nil { return nothingToAbort() }
-        // `rollback` never waits for a lock: it is the way out when everything else is stuck.
-        // `abort` takes it, so it cannot race a `resume` of the same deployment, nor
+        // `rollback` never waits for a lock, nor long for its log: it is the way out when everything else is stuck.
+        guard options.abortOnly else {
+            await dependencies.store.limitWaits(to: Self.logStepLimit)
+            return try await revert(options, history: await readHistory(), journal: nil, provider: provider)
+        }
+        guard let inFlight = await readHistory()?.inFlight else { return nothingToAbort() }
+        // `abort` takes the lock, so it cannot race a `resume` of the same deployment, nor
         // another `abort` that finished while this one was starting.
-        var lockHolder: LockHolder?
-        if options.abortOnly, let inFlight = history?.inFlight {
-            let holder = LockHolder.thisProcess(actor: dependencies.actor, deployment: inFlight.deployment)
-            let acquisition = try await dependencies.store.acquireLock(scope, holder: holder)
-            lockHolder = holder
+        return try await dependencies.holdingLock(scope, deployment: inFlight.deployment) {
+            journal throws(ShipctlError) -> RollbackOutcome in
             // What was read before the lock may have been finished by its previous holder.
-            history = await readHistory()
-            guard history?.inFlight?.deployment == inFlight.deployment else {
-                await dependencies.store.releaseLock(scope, holder: holder)
-                return nothingToAbort()
-            }
-            if case .tookOver(let previous) = acquisition {
-                let journal = dependencies.journal(
-                    DeploymentRecorder(
-                        deployment: inFlight.deployment, scope: scope, store: dependencies.store,
-                        redactor: dependencies.redactor))
-                try? await journal.emit(.lockTakenOver(previous: previous), delivery: .bestEffort)
-            }
+            let history = await readHistory()
+            guard history?.inFlight?.deployment == inFlight.deployment else { return nothingToAbort() }
+            return try await revert(options, history: history, journal: journal, provider: provider)
         }
+    }
+
+    /// Moves all traffic to the version `options` or the history names, telling `journal` (under the lock,
+    /// an abort's), or without one, a journal of its own.
+    private func revert(
+        _ options: RollbackOptions, history: DeploymentHistory?, journal: DeploymentJournal?,
+        provider: any TrafficProvider
+    ) async throws(ShipctlError) -> RollbackOutcome {
         let inFlight = history?.inFlight
-        do {
-            let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
-            let kind = options.abortOnly ? "abort" : "rollback"
-            let deployment =
-                inFlight?.deployment
-                ?? DeploymentRecorder.newDeploymentID(service: service.name, env: env.name, kind: kind)
-            let journal = dependencies.journal(
-                DeploymentRecorder(
-                    deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor))
-            let outcome = try await moveTraffic(
-                options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
-                inFlight: inFlight, journal: journal, provider: provider)
-            if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
-            return outcome
-        } catch {
-            if let lockHolder { await dependencies.store.releaseLock(scope, holder: lockHolder) }
-            throw error
-        }
+        let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
+        let deployment =
+            inFlight?.deployment
+            ?? DeploymentRecorder.newDeploymentID(
+                service: service.name, env: env.name, kind: options.abortOnly ? "abort" : "rollback")
+        return try await moveTraffic(
+            options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
+            inFlight: inFlight,
+            journal: journal
+                ?? dependencies.journal(
+                    DeploymentRecorder(
+                        deployment: deployment, scope: scope, store: dependencies.store,
+                        redactor: dependencies.redactor)),
+            provider: provider)
     }
 
     /// The recorded history, or nil (with a warning) when the store cannot be read:

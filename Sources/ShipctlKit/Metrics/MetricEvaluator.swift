@@ -1,71 +1,5 @@
 import Foundation
 
-/// One metric checked once against its threshold.
-public struct MetricEvaluation: Sendable {
-    public enum Verdict: String, Sendable {
-        case pass, fail, inconclusive
-        /// A judged metric whose canary has had too few requests to pass yet; never counted as inconclusive.
-        case waiting = "waiting for evidence"
-    }
-
-    public var metric: String
-    public var query: String
-    public var value: Double?
-    public var baseline: Double?
-    public var threshold: String
-    public var verdict: Verdict
-    public var reason: String
-    public var dryRun: Bool
-    /// The limits behind `threshold`, as numbers for charts: `max`, `min`, `max_ratio_to_baseline`.
-    public var limits: [String: Double] = [:]
-    /// For a metric judged against stable: the counts and the bound the verdict rests on.
-    public var judge: JudgeEvidence?
-    /// For a metric judged by `mann-whitney`: the samples' medians and the shift's interval.
-    public var shift: MannWhitneyShift?
-
-    /// "error-rate = 0.5 (max 0.02): fail"
-    public var summary: String {
-        let shown = value.map(Self.format) ?? "no value"
-        let base = baseline.map { ", baseline \(Self.format($0))" } ?? ""
-        let mark = dryRun ? " [dry run]" : ""
-        if let evidence = judge?.summary ?? shift?.summary {
-            return "\(metric): \(evidence): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
-        }
-        return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)"
-            + (verdict == .pass ? "" : " — \(reason)")
-    }
-
-    public var auditArgs: [String: JSONValue] {
-        var args: [String: JSONValue] = [
-            "metric": .string(metric), "query": .string(query), "threshold": .string(threshold),
-            "verdict": .string(verdict.rawValue), "reason": .string(reason), "dry_run": .bool(dryRun),
-        ]
-        if let value { args["value"] = .number(value) }
-        if let baseline { args["baseline"] = .number(baseline) }
-        if !limits.isEmpty { args["limits"] = .object(limits.mapValues(JSONValue.number)) }
-        if let judge { args["judge"] = judge.json }
-        if let shift { args["judge"] = shift.json }
-        return args
-    }
-
-    /// A confirmation that found no sample newer than the one that failed: inconclusive, not a second failure.
-    static func noNewSample(_ metric: MetricConfig, query: String, waited: Duration) -> MetricEvaluation {
-        MetricEvaluation(
-            metric: metric.name, query: query, value: nil, baseline: nil,
-            threshold: MetricEvaluator.describeThreshold(metric),
-            verdict: .inconclusive,
-            reason:
-                "no sample newer than the failing one came within \(DurationParser.format(waited)); it is not counted twice",
-            dryRun: metric.dryRun, limits: MetricEvaluator.limits(of: metric))
-    }
-
-    /// A value as every output shows it: whole numbers whole, others to four significant digits.
-    public static func format(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
-        return String(format: "%.4g", value)
-    }
-}
-
 /// Checks metrics against `max`, `min` and `max_ratio_to_baseline`; the
 /// baseline is the same query with `{{canary}}` replaced by the stable version.
 public struct MetricEvaluator: Sendable {
@@ -299,45 +233,5 @@ public struct MetricEvaluator: Sendable {
         if let min = metric.min { parts.append("min \(MetricEvaluation.format(min))") }
         if let ratio = metric.maxRatioToBaseline { parts.append("max \(MetricEvaluation.format(ratio))× baseline") }
         return parts.joined(separator: ", ")
-    }
-}
-
-/// Counts failed and inconclusive evaluations per metric across a deployment
-/// and says when a limit is passed. Pure, so the rule is easy to test.
-public struct AnalysisTally: Sendable {
-    public let failureLimit: Int
-    public let inconclusiveLimit: Int
-    public private(set) var failures: [String: Int] = [:]
-    public private(set) var inconclusives: [String: Int] = [:]
-
-    public init(failureLimit: Int, inconclusiveLimit: Int) {
-        self.failureLimit = failureLimit
-        self.inconclusiveLimit = inconclusiveLimit
-    }
-
-    /// Records one evaluation; returns why the canary must stop, if it must.
-    public mutating func record(_ evaluation: MetricEvaluation) -> String? {
-        guard !evaluation.dryRun else { return nil }
-        switch evaluation.verdict {
-        case .pass, .waiting:
-            return nil
-        case .fail where evaluation.judge != nil:
-            // The judge's test is valid at every look, so its first rejection decides: no limit, no confirmation.
-            failures[evaluation.metric, default: 0] += 1
-            return "metric \(evaluation.metric) failed: \(evaluation.reason) (\(evaluation.judge?.summary ?? ""))"
-        case .fail:
-            failures[evaluation.metric, default: 0] += 1
-            let count = failures[evaluation.metric] ?? 0
-            guard count > failureLimit else { return nil }
-            let value = evaluation.value.map(MetricEvaluation.format) ?? "?"
-            return
-                "metric \(evaluation.metric) = \(value) breached its threshold (\(evaluation.threshold)) \(count) time(s), over failure_limit \(failureLimit); query: \(evaluation.query)"
-        case .inconclusive:
-            inconclusives[evaluation.metric, default: 0] += 1
-            let count = inconclusives[evaluation.metric] ?? 0
-            guard count > inconclusiveLimit else { return nil }
-            return
-                "metric \(evaluation.metric) was inconclusive \(count) time(s), over inconclusive_limit \(inconclusiveLimit): \(evaluation.reason); query: \(evaluation.query)"
-        }
     }
 }

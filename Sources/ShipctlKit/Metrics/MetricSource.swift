@@ -1,15 +1,5 @@
 import Foundation
 
-/// One reading of a metric query. Empty results, NaN and backend errors are
-/// inconclusive, never a pass.
-public enum MetricReading: Sendable, Equatable {
-    case value(Double)
-    case inconclusive(String)
-    /// The query matched no series: inconclusive for a threshold, but zero for a count
-    /// (a version that served no request has no series yet).
-    case noData(String)
-}
-
 /// The seam between the analysis and the metrics: `ConfiguredMetricSource` in
 /// production, scripted sources and history replays in their place.
 public protocol MetricSource: Sendable {
@@ -25,17 +15,6 @@ public protocol MetricSource: Sendable {
     /// The query's values from `start` to `end`, one every `step` (for replaying an analysis
     /// over history); what the instant `read` would have answered at each of those times.
     func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange
-}
-
-/// Why a metrics backend gave no usable answer, in words for the user.
-struct MetricBackendProblem: Error {
-    let message: String
-}
-
-/// A query's history: the values a backend holds at each time, or why it has none.
-public enum MetricRange: Sendable, Equatable {
-    case samples([Date: Double])
-    case unavailable(String)
 }
 
 extension MetricSource {

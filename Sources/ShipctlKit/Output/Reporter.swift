@@ -1,20 +1,5 @@
 import Foundation
 
-/// How progress is shown: readable lines on a terminal, one JSON object per
-/// line with `--json`, workflow commands under GitHub Actions.
-public enum OutputMode: Sendable {
-    case human
-    case json
-    case githubActions
-
-    public static func detect(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> OutputMode
-    {
-        if json { return .json }
-        return environment["GITHUB_ACTIONS"] == "true" ? .githubActions : .human
-    }
-}
-
 /// Everything shipctl tells the user goes through here, redacted. Lines are
 /// written unbuffered so a CI log shows them as they happen, even if the
 /// process is killed the next moment.

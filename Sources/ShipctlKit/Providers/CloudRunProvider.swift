@@ -160,14 +160,16 @@ public struct CloudRunProvider: TrafficProvider {
     public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError)
         -> TrafficSplit
     {
-        // Whole percentages only; the two shares always add up to 100.
+        try await updateTraffic(Self.shiftArguments(stable: stable, canary: canary, percent: percent), retry: .standard)
+    }
+
+    /// Whole percentages only; the two shares always add up to 100.
+    static func shiftArguments(stable: String, canary: String, percent: Double) -> [String] {
         let onCanary = min(99, max(1, Checked.rounded(percent, in: 0...100) ?? 1))
-        return try await updateTraffic(
-            [
-                "--to-revisions", "\(canary)=\(onCanary),\(stable)=\(100 - onCanary)",
-                "--update-tags", "\(Self.canaryTag)=\(canary)",
-            ], retry: .standard,
-            fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: Double(onCanary)))
+        return [
+            "--to-revisions", "\(canary)=\(onCanary),\(stable)=\(100 - onCanary)",
+            "--update-tags", "\(canaryTag)=\(canary)",
+        ]
     }
 
     /// The witness rides on tags of the revision traffic came from, set in the same
@@ -176,17 +178,17 @@ public struct CloudRunProvider: TrafficProvider {
     public func routeAll(to version: String, revision: String?, urgent: Bool, witness: Witness?)
         async throws(ShipctlError) -> TrafficSplit
     {
-        var tags: [String] = []
-        if let witness {
-            var assignments = ["\(Self.canaryTag)=\(version)", "\(Self.previousTag)=\(witness.previous)"]
-            if let seq = witness.seq, let head = witness.head {
-                assignments.append("\(Self.witnessTagPrefix)\(seq)-\(head)=\(witness.previous)")
-            }
-            tags = ["--set-tags", assignments.joined(separator: ",")]
+        try await updateTraffic(
+            Self.routeAllArguments(to: version, witness: witness), retry: urgent ? .revert : .standard)
+    }
+
+    static func routeAllArguments(to version: String, witness: Witness?) -> [String] {
+        guard let witness else { return ["--to-revisions", "\(version)=100"] }
+        var assignments = ["\(canaryTag)=\(version)", "\(previousTag)=\(witness.previous)"]
+        if let seq = witness.seq, let head = witness.head {
+            assignments.append("\(witnessTagPrefix)\(seq)-\(head)=\(witness.previous)")
         }
-        return try await updateTraffic(
-            ["--to-revisions", "\(version)=100"] + tags, retry: urgent ? .revert : .standard,
-            fallback: TrafficSplit(stable: version, witness: witness))
+        return ["--to-revisions", "\(version)=100", "--set-tags", assignments.joined(separator: ",")]
     }
 
     static let previousTag = "previous"
@@ -202,21 +204,27 @@ public struct CloudRunProvider: TrafficProvider {
         return Witness.parse("shipctl previous=\(previous) seq=\(seq) head=\(cited[1])") ?? Witness(previous: previous)
     }
 
-    public func manualRouteAllCommand(to version: String) -> String {
-        ShellQuoting.display(
-            ["gcloud", "run", "services", "update-traffic", service, "--to-revisions", "\(version)=100"] + placement)
+    public func command(for change: TrafficChange) -> String {
+        let arguments: [String]
+        switch change {
+        // A revision is made by a deploy; promoting takes the newest ready one, which this reads.
+        case .publish: arguments = ["describe", service]
+        case .shift(let stable, let canary, let percent):
+            arguments =
+                ["update-traffic", service] + Self.shiftArguments(stable: stable, canary: canary, percent: percent)
+        case .routeAll(let version, let witness):
+            arguments = ["update-traffic", service] + Self.routeAllArguments(to: version, witness: witness)
+        }
+        return ShellQuoting.display(["gcloud", "run", "services"] + arguments + placement)
     }
 
     /// Changes traffic, then reads it back: update-traffic prints its own
     /// listing, not the Service, and the split must come from the API's answer.
-    private func updateTraffic(_ arguments: [String], retry: RetryPolicy, fallback: TrafficSplit)
-        async throws(ShipctlError) -> TrafficSplit
-    {
+    private func updateTraffic(_ arguments: [String], retry: RetryPolicy) async throws(ShipctlError) -> TrafficSplit {
         var call = request(["run", "services", "update-traffic", service] + arguments, mutating: true)
         call.retry = retry
         let result = await runner.run(call)
         guard result.succeeded else { throw .commandFailed(call, result, redactor: redactor) }
-        guard !result.wasDryRun else { return fallback }
         struct Listed: Decodable {
             var revisionName: String?
             var statusPercent: String?

@@ -66,8 +66,6 @@ struct LambdaOperation: Sendable {
     /// What came back, from either transport.
     struct Reply: Sendable {
         var succeeded: Bool
-        /// `--dry-run` answered instead of the CLI.
-        var wasDryRun: Bool
         /// The answer document (stdout, or the response body).
         var text: String
         /// Where the error code is named: the CLI's stderr, or the API's error kind.

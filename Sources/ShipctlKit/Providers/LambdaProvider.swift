@@ -118,7 +118,6 @@ public struct LambdaProvider: TrafficProvider {
         // swift-format-ignore: AlwaysUseLowerCamelCase
         struct Published: Decodable { var Version: String }
         let reply = try await perform(.publishVersion(function: function)).checked()
-        if reply.wasDryRun { return "NEW" }  // nothing was published
         let published: Published = try decode(reply.text, what: "publish-version")
         guard Self.isVersionName(published.Version) else {
             throw unreadable("publish-version", reply.text, because: "a version is a number")
@@ -129,10 +128,14 @@ public struct LambdaProvider: TrafficProvider {
     public func shift(stable: String, canary: String, percent: Double, revision: String?) async throws(ShipctlError)
         -> TrafficSplit
     {
-        let weight = (percent / 100 * 100_000).rounded() / 100_000
-        return try await updateAlias(
-            version: stable, weights: [canary: .number(weight)], revision: revision, retry: .standard,
-            fallback: TrafficSplit(stable: stable, canary: canary, canaryPercent: percent))
+        try await updateAlias(
+            version: stable, weights: Self.weights(canary: canary, percent: percent), revision: revision,
+            retry: .standard)
+    }
+
+    /// The alias's `AdditionalVersionWeights` for `percent` on `canary`: a fraction, to five places.
+    static func weights(canary: String, percent: Double) -> [String: JSONValue] {
+        [canary: .number((percent / 100 * 100_000).rounded() / 100_000)]
     }
 
     /// The witness goes into the alias description in the same `update-alias`.
@@ -141,21 +144,28 @@ public struct LambdaProvider: TrafficProvider {
     {
         try await updateAlias(
             version: version, weights: [:], revision: revision, description: witness?.description,
-            retry: urgent ? .revert : .standard, fallback: TrafficSplit(stable: version, witness: witness))
+            retry: urgent ? .revert : .standard)
     }
 
-    public func manualRouteAllCommand(to version: String) -> String {
-        ShellQuoting.display(
-            ["aws"] + regionArguments + [
-                "lambda", "update-alias", "--function-name", function, "--name", alias,
-                "--function-version", version, "--routing-config", LambdaOperation.routing([:]),
-            ])
+    public func command(for change: TrafficChange) -> String {
+        let operation: LambdaOperation
+        switch change {
+        case .publish: operation = .publishVersion(function: function)
+        case .shift(let stable, let canary, let percent):
+            operation = .updateAlias(
+                function: function, alias: alias, version: stable,
+                weights: Self.weights(canary: canary, percent: percent), revision: nil, description: nil)
+        case .routeAll(let version, let witness):
+            operation = .updateAlias(
+                function: function, alias: alias, version: version, weights: [:], revision: nil,
+                description: witness?.description)
+        }
+        return ShellQuoting.display(["aws"] + regionArguments + operation.cli)
     }
 
     private func updateAlias(
         version: String, weights: [String: JSONValue], revision: String?, description: String? = nil,
-        retry: RetryPolicy,
-        fallback: TrafficSplit
+        retry: RetryPolicy
     ) async throws(ShipctlError) -> TrafficSplit {
         let reply = try await perform(
             .updateAlias(
@@ -167,7 +177,6 @@ public struct LambdaProvider: TrafficProvider {
                 hint: "run `shipctl status` to see the live split, then `shipctl rollback` or promote again")
         }
         let text = try reply.checked().text
-        guard !reply.wasDryRun else { return fallback }
         let document: AliasDocument = try decode(text, what: "update-alias")
         return try split(from: document, answer: text, what: "update-alias")
     }
@@ -264,14 +273,14 @@ public struct LambdaProvider: TrafficProvider {
                 "Lambda \(operation.name) of \(function) failed after \(answer.attempts) attempt(s): \(answer.errorKind ?? "error"): \(redactor.quote(answer.errorMessage))",
                 hint: "check the alias with `aws lambda get-alias --function-name \(function) --name \(alias)`")
             return LambdaOperation.Reply(
-                succeeded: answer.succeeded, wasDryRun: false, text: answer.body, problem: answer.errorKind ?? "",
+                succeeded: answer.succeeded, text: answer.body, problem: answer.errorKind ?? "",
                 failure: failure)
         }
         var call = request(operation.cli, mutating: operation.mutating)
         call.retry = retry
         let result = await runner.run(call)
         return LambdaOperation.Reply(
-            succeeded: result.succeeded, wasDryRun: result.wasDryRun, text: result.stdout, problem: result.stderr,
+            succeeded: result.succeeded, text: result.stdout, problem: result.stderr,
             failure: .commandFailed(call, result, redactor: redactor))
     }
 

@@ -1,12 +1,5 @@
 import Foundation
 
-public struct SmokeResult: Sendable {
-    public var name: String
-    public var passed: Bool
-    public var detail: String
-    public var durationMs: Int64
-}
-
 /// Runs the configured smoke tests against one version: `invoke` calls it
 /// directly through the provider, `http` GETs a URL, `run` executes the user's
 /// own argument vector with placeholders filled in.

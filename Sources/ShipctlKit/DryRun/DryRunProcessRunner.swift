@@ -1,8 +1,8 @@
 import Foundation
 
-/// Wraps a runner for `--dry-run`: programs that only read still run, so the
-/// plan is built from the real state; programs that would change anything are
-/// printed and answered with an empty success.
+/// Wraps a runner for `--dry-run` (terraform's apply, a smoke test's program): programs that only read
+/// still run, so the plan is built from the real state; programs that would change anything are printed
+/// and answered with an empty success.
 public struct DryRunProcessRunner: ProcessRunning {
     private let wrapped: any ProcessRunning
     private let redactor: Redactor
@@ -18,17 +18,5 @@ public struct DryRunProcessRunner: ProcessRunning {
         guard request.mutating else { return await wrapped.run(request) }
         print("would run: " + ShellQuoting.display(request.argv.map(redactor.redact)))
         return ProcessResult(status: 0, stdout: "", stderr: "", timedOut: false, attempts: 0, duration: .zero)
-    }
-}
-
-/// Renders an argument vector for people to read or paste; never executed by shipctl.
-public enum ShellQuoting {
-    public static func display(_ argv: [String]) -> String {
-        argv.map { argument in
-            let safe =
-                !argument.isEmpty
-                && argument.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=,@%+".contains($0)) }
-            return safe ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }.joined(separator: " ")
     }
 }

@@ -4,85 +4,6 @@ import Foundation
     import Glibc
 #endif
 
-/// One external program to run: always an argument vector, never a shell string.
-public struct ProcessRequest: Sendable {
-    public var executable: String
-    public var arguments: [String]
-    public var environment: [String: String]
-    public var workingDirectory: String?
-    public var timeout: Duration
-    public var retry: RetryPolicy
-    /// Changes something in the world; `--dry-run` prints these instead of running them.
-    public var mutating: Bool
-
-    public init(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        workingDirectory: String? = nil,
-        timeout: Duration = .seconds(60), retry: RetryPolicy = .standard, mutating: Bool
-    ) {
-        self.executable = executable
-        self.arguments = arguments
-        self.environment = environment
-        self.workingDirectory = workingDirectory
-        self.timeout = timeout
-        self.retry = retry
-        self.mutating = mutating
-    }
-
-    public var argv: [String] { [executable] + arguments }
-}
-
-public struct ProcessResult: Sendable {
-    public var status: Int32
-    public var stdout: String
-    public var stderr: String
-    public var timedOut: Bool
-    public var attempts: Int
-    public var duration: Duration
-
-    public init(status: Int32, stdout: String, stderr: String, timedOut: Bool, attempts: Int, duration: Duration) {
-        self.status = status
-        self.stdout = stdout
-        self.stderr = stderr
-        self.timedOut = timedOut
-        self.attempts = attempts
-        self.duration = duration
-    }
-
-    public var succeeded: Bool { status == 0 && !timedOut }
-    /// Not run at all: `--dry-run` answered in its place (an empty success after zero attempts).
-    public var wasDryRun: Bool { attempts == 0 }
-}
-
-/// The one way shipctl runs external programs (`aws`, `terraform`, smoke scripts).
-public protocol ProcessRunning: Sendable {
-    /// Runs the request, retrying transient failures per its policy; returns the
-    /// final attempt whatever its status.
-    func run(_ request: ProcessRequest) async -> ProcessResult
-}
-
-extension ProcessRunning {
-    /// Runs the request and throws `ShipctlError.command` unless it finally succeeds.
-    public func check(_ request: ProcessRequest, redactor: Redactor) async throws(ShipctlError) -> ProcessResult {
-        let result = await run(request)
-        guard result.succeeded else { throw .commandFailed(request, result, redactor: redactor) }
-        return result
-    }
-}
-
-extension ShipctlError {
-    /// A failed run as the user sees it: the command, its status, trimmed stderr, all redacted.
-    public static func commandFailed(_ request: ProcessRequest, _ result: ProcessResult, redactor: Redactor)
-        -> ShipctlError
-    {
-        .command(
-            CommandFailure(
-                command: request.argv.map(redactor.redact), status: result.timedOut ? nil : result.status,
-                stderr: redactor.redact(result.stderr), timedOut: result.timedOut,
-                timeout: result.timedOut ? request.timeout : nil, attempts: result.attempts))
-    }
-}
-
 /// Runs programs with Foundation's `Process`: both pipes drained concurrently
 /// (a child blocked on a full stderr pipe would otherwise hang us), SIGTERM then
 /// SIGKILL to the whole process tree at the timeout, retries with exponential
@@ -227,22 +148,3 @@ public struct SystemProcessRunner: ProcessRunning {
 
 /// Serialises `Process.run()` across the whole process (see `blockingRun`).
 private let spawnLock = NSLock()
-
-private final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stdout = Data()
-    private var stderr = Data()
-
-    func set(_ data: Data, isError: Bool) {
-        lock.withLock { if isError { stderr = data } else { stdout = data } }
-    }
-
-    var value: (stdout: Data, stderr: Data) { lock.withLock { (stdout, stderr) } }
-}
-
-private final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    func set() { lock.withLock { fired = true } }
-    var value: Bool { lock.withLock { fired } }
-}

@@ -1,0 +1,6 @@
+import Foundation
+
+public struct DatabaseURLError: Error, Sendable {
+    public var message: String
+    init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,7 @@
+import Foundation
+
+public struct RollbackOutcome: Sendable {
+    public var deployment: String
+    public var target: String
+    public var verified: TrafficSplit?
+}

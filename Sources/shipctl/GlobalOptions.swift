@@ -1,0 +1,12 @@
+import ArgumentParser
+import Foundation
+import ShipctlKit
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path to the configuration file.")
+    var config: String = "shipctl.yaml"
+
+    @Flag(name: .long, help: "Machine output: one JSON object per line on stdout.")
+    var json = false
+}
