@@ -70,7 +70,6 @@ struct Init: AsyncParsableCommand {
         guard isatty(0) == 1 else {
             throw .usage("\(flag) is missing", hint: "give it on the command line: `shipctl init --help` lists them")
         }
-        FileHandle.standardError.write(Data("\(question): ".utf8))
-        return readLine()?.trimmingCharacters(in: .whitespaces)
+        return Reporter.ask(question)
     }
 }

@@ -25,7 +25,7 @@ struct Shipctl: AsyncParsableCommand {
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--version"] {
-            print(version)
+            Reporter.standardOutput(version)
             return
         }
         do {

@@ -116,8 +116,9 @@ final class ReportTests: WorldTestCase {
             records.first { $0["action"]?.stringValue == AuditAction.trafficRevert }?["deployment"]?.stringValue)
         let show = await world.shipctl(["audit", "show", "--deployment", reverted], config: config)
         XCTAssertEqual(show.status, 0, show.output)
-        for action in ["deployment.start", "traffic.shift", "analysis", "traffic.revert", "flag.set", "deployment.finish"]
-        {
+        for action in [
+            "deployment.start", "traffic.shift", "analysis", "traffic.revert", "flag.set", "deployment.finish",
+        ] {
             XCTAssertTrue(show.stdout.contains(action), "\(action) is not shown: \(show.stdout)")
         }
         let report = await world.shipctl(["report", "--deployment", reverted], config: config)

@@ -88,24 +88,7 @@ final class DeploymentJournalTests: XCTestCase {
             .rollback(RollbackOptions(abortOnly: true))
 
         var shown: Set<String> = []
-        for heard in [promoted, failed, resumed, aborted] {
-            let entries = heard.reader.entries
-            // The log holds exactly the records the entries keep, in their order: none written another way.
-            XCTAssertEqual(
-                heard.world.store.all.map { Self.comparable($0.event) },
-                entries.flatMap(\.auditEvents).map(Self.comparable))
-            // The reporter printed exactly the events the entries show as: none printed another way.
-            let rendered = Transcript()
-            let again = ReporterJournalReader(
-                reporter: Reporter(
-                    mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { rendered.append($0) },
-                    err: { rendered.append($0) }))
-            for entry in entries { again.read(entry) }
-            XCTAssertEqual(Self.events(heard.printed.lines), Self.events(rendered.lines))
-            shown.formUnion(Self.events(heard.printed.lines).compactMap { JSONValue.parse($0)?["event"]?.stringValue })
-            let verified = try await heard.world.store.verify()
-            XCTAssertTrue(verified.isValid, "the chain verifies")
-        }
+        for heard in [promoted, failed, resumed, aborted] { shown.formUnion(try await assertToldOnce(heard)) }
         XCTAssertEqual(
             shown,
             [
@@ -117,6 +100,73 @@ final class DeploymentJournalTests: XCTestCase {
                 && failed.world.store.actions.contains(
                     "traffic.revert result")
         )
+    }
+
+    /// A preview up and then down, terraform and the aws CLI answered from a script.
+    func testAPreviewIsToldOnceThroughTheJournal() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("preview-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let preview = """
+                preview:
+                  terraform: { dir: \(folder.path), vars: { name: "app-pr-{{pr}}" } }
+                  secrets:
+                    - { name: "app/pr-{{pr}}/token", token_budget: 1000 }
+            """
+        let config = try CanaryEngineTests.config(
+            CanaryEngineTests.service("api", steps: "{ weight: 100 }", onFailure: preview))
+        let plan =
+            #"{"resource_changes":[{"address":"aws_lambda_function.app","type":"aws_lambda_function","change":{"actions":["create"]}}]}"#
+        let runner = RecordingProcessRunner([
+            .init(["terraform", "plan"], stdout: "", status: 2),
+            .init(["terraform", "show"], stdout: plan),
+            .init(["terraform", "output"], stdout: #"{"url":{"value":"https://pr-7.example","sensitive":false}}"#),
+            .init(["terraform", "workspace", "list"], stdout: "  default\n* pr-7\n"),
+            .init(["terraform"], stdout: ""),
+            .init(["describe-secret"]) { _ in
+                .scripted(stdout: "", stderr: "ResourceNotFoundException", status: 254)
+            },
+            .init(["secretsmanager"], stdout: "{}"),
+        ])
+        let heard = Heard()
+        var dependencies = heard.dependencies()
+        dependencies.runner = runner
+        let engine = try PreviewEngine(
+            config: config, service: try XCTUnwrap(config.service(named: "api")),
+            env: try XCTUnwrap(config.environments["prod"]), dependencies: dependencies)
+        try await engine.up(pr: 7)
+        let removed = try await engine.down(pr: 7)
+        XCTAssertTrue(removed)
+        let shown = try await assertToldOnce(heard)
+        XCTAssertEqual(shown, ["terraform-plan", "preview", "preview-down"])
+        XCTAssertEqual(
+            heard.world.store.actions,
+            [
+                "terraform.apply intent", "terraform.apply result", "preview.secret intent", "preview.secret result",
+                "preview.up info", "terraform.destroy intent", "terraform.destroy result", "preview.down info",
+            ])
+    }
+
+    /// What the log holds is exactly the records the entries a reader got keep, in their order, and what
+    /// the reporter printed exactly the events they show as: neither was written another way. Returns the
+    /// kinds of event printed.
+    func assertToldOnce(_ heard: Heard, file: StaticString = #filePath, line: UInt = #line) async throws -> Set<String>
+    {
+        let entries = heard.reader.entries
+        XCTAssertEqual(
+            heard.world.store.all.map { Self.comparable($0.event) },
+            entries.flatMap(\.auditEvents).map(Self.comparable),
+            file: file, line: line)
+        let rendered = Transcript()
+        let again = ReporterJournalReader(
+            reporter: Reporter(
+                mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { rendered.append($0) },
+                err: { rendered.append($0) }))
+        for entry in entries { again.read(entry) }
+        XCTAssertEqual(Self.events(heard.printed.lines), Self.events(rendered.lines), file: file, line: line)
+        let verified = try await heard.world.store.verify()
+        XCTAssertTrue(verified.isValid, "the chain verifies", file: file, line: line)
+        return Set(Self.events(heard.printed.lines).compactMap { JSONValue.parse($0)?["event"]?.stringValue })
     }
 
     /// A record as the log keeps it, without what the recorder adds (the target's identity).

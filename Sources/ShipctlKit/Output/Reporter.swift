@@ -66,6 +66,12 @@ public struct Reporter: Sendable {
         FileHandle.standardError.write(Data(($0 + "\n").utf8))
     }
 
+    /// Asks a person at a terminal (`init` without its flags): the question on stderr, the answer from stdin.
+    public static func ask(_ question: String) -> String? {
+        FileHandle.standardError.write(Data("\(TerminalText.neutralised(question, keepNewlines: false)): ".utf8))
+        return readLine()?.trimmingCharacters(in: .whitespaces)
+    }
+
     /// A progress event: `kind` names it for machines, `message` for people.
     public func event(_ kind: String, _ message: String, _ fields: [String: JSONValue] = [:]) {
         switch mode {
