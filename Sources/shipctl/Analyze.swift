@@ -22,7 +22,7 @@ struct Analyze: AsyncParsableCommand {
     @Option(help: "The version whose metrics are judged ({{canary}}).") var version: String
     @Option(help: "The version to compare with ({{stable}}); default: the last-known-good one.") var baseline: String?
     @Option(help: "Start of the window: RFC 3339, `now`, or back from now as `--from=-30m`.") var from: String
-    @Option(help: "End of the window (default: now).") var to: String = "now"
+    @Option(help: "End of the window: RFC 3339, `now`, or back from now as `--to=-5m`.") var to: String = "now"
 
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in

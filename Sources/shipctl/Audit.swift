@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ShipctlKit
 
 struct Audit: AsyncParsableCommand {
@@ -9,25 +10,46 @@ struct Audit: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print audit records, oldest first.",
-            discussion: "Example: shipctl audit show --deployment api-prod-deploy-20261123062000-1a2b")
+            abstract: "Print audit records, oldest first: when, who, what, and how it ended.",
+            discussion: """
+                Each line: seq, time, actor (and CI run), service/env, deployment, [step], action, phase, outcome, \
+                arguments. The filters combine; --since takes RFC 3339, `now`, or back from now as `--since=-2h`.
+                Example: shipctl audit show --service api --env prod --since=-2h --tail 20
+                Example: shipctl audit show --deployment api-prod-deploy-20261123062000-1a2b
+                """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only the records of this deployment.") var deployment: String?
+        @Option(help: "Only the records of this deployment (exit 2 when the log holds none).") var deployment: String?
+        @Option(help: "Only the records of this service.") var service: String?
+        @Option(help: "Only the records of this environment.") var env: String?
+        @Option(help: "Only the records written since then: RFC 3339, `now`, or back from now as `--since=-2h`.")
+        var since: String?
+        @Option(help: "Only the last N of the records that match.") var tail: Int?
 
         func run() async throws {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
-                let session = try Session.open(global, reporter)
-                let chain = try await session.dependencies.store.scan { line in
-                    guard deployment == nil || line.field("deployment") == deployment, let record = line.record else {
-                        return
+                let start = try since.map { text throws(ShipctlError) in
+                    guard let start = TimeArgument.parse(text, now: Date()) else {
+                        throw .usage("--since `\(text)` is not a time (RFC 3339, `now`, or e.g. `--since=-2h`)")
                     }
+                    return start
+                }
+                if let tail, tail < 1 { throw .usage("--tail \(tail) is not a number of records (1 or more)") }
+                let session = try Session.open(global, reporter)
+                var shown: [AuditRecord] = []
+                let chain = try await session.dependencies.store.scan { line in
+                    guard deployment == nil || line.field("deployment") == deployment,
+                        service == nil || line.field("service") == service, env == nil || line.field("env") == env,
+                        let record = line.record,
+                        start.map({ start in Timestamp.parse(record.ts).map { $0 >= start } ?? true }) ?? true
+                    else { return }
+                    shown.append(record)
+                    if let tail, shown.count > tail { shown.removeFirst(shown.count - tail) }
+                }
+                for record in shown {
                     if global.json {
                         reporter.json(record.json, event: "audit-record")
                     } else {
-                        let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
-                        reporter.line(
-                            "\(record.seq) \(record.ts) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)"
-                        )
+                        reporter.line(Self.line(record))
                     }
                 }
                 if let bad = chain.firstBad {
@@ -35,7 +57,20 @@ struct Audit: AsyncParsableCommand {
                         "the log stops verifying at \(bad.seq.map { "seq \($0)" } ?? "line \(bad.line)") (\(bad.reason)); nothing from there on is shown — run `shipctl audit verify`"
                     )
                 }
+                if let deployment, shown.isEmpty {
+                    throw .usage(
+                        "the audit log holds no record of deployment \(deployment)",
+                        hint: "list what it holds with `shipctl audit show --tail 20`")
+                }
             }
+        }
+
+        /// One record as people read it, who acted included: incident triage asks who first.
+        static func line(_ record: AuditRecord) -> String {
+            let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
+            let who = record.actor + (record.run.map { " (run \($0))" } ?? "")
+            return
+                "\(record.seq) \(record.ts) \(who) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)"
         }
     }
 

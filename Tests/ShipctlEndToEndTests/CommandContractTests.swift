@@ -205,4 +205,12 @@ final class CommandContractTests: XCTestCase {
             XCTAssertTrue(flattened.contains(phrase), "--help should say \(phrase): \(help.stdout)")
         }
     }
+
+    /// `--help` teaches each default once: ArgumentParser adds `(default: …)` itself.
+    func testHelpNamesEachDefaultOnce() async throws {
+        let help = await ShipctlRun.run(["analyze", "--help"], environment: ProcessInfo.processInfo.environment)
+        XCTAssertEqual(help.status, 0, help.output)
+        XCTAssertEqual(help.stdout.components(separatedBy: "(default: now)").count - 1, 1, help.stdout)
+        XCTAssertTrue(help.stdout.contains("--to=-5m"), help.stdout)
+    }
 }

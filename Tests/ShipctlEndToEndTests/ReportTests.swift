@@ -134,4 +134,48 @@ final class ReportTests: WorldTestCase {
         let summary = StepSummary.markdown(timeline)
         XCTAssertTrue(summary.contains("rolled-back") && summary.contains("error-rate"), summary)
     }
+
+    /// `audit show` for incident triage: who did what, narrowed to a service, an environment, a time and the
+    /// last few records; a deployment the log does not hold is an error, not an empty answer. The
+    /// configuration may come from `SHIPCTL_CONFIG`.
+    func testAuditShowNamesTheActorAndNarrowsTheLog() async throws {
+        let state = world.directory.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: TestWorld.repositoryRoot.appendingPathComponent("Tests/Fixtures/audit-before-journal.jsonl"),
+            to: state.appendingPathComponent("audit.jsonl"))
+        let config = try world.writeConfig(
+            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+
+        let last = await world.shipctl(
+            ["audit", "show", "--service", "api", "--env", "prod", "--tail", "2"], config: config)
+        XCTAssertEqual(last.status, 0, last.output)
+        let lines = last.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, last.stdout)
+        XCTAssertTrue(lines.allSatisfy { $0.contains(" on-call api/prod ") && $0.contains("flag.set") }, last.stdout)
+        XCTAssertTrue(lines.last?.hasPrefix("68 ") ?? false, last.stdout)
+
+        let promoted = await world.shipctl(["audit", "show", "--since", "2020-01-01T00:00:00Z"], config: config)
+        XCTAssertEqual(promoted.stdout.split(separator: "\n").count, 68, promoted.output)
+        XCTAssertTrue(promoted.stdout.contains(" ci-runner api/prod "), promoted.stdout)
+        let future = await world.shipctl(["audit", "show", "--since", "2099-01-01T00:00:00Z"], config: config)
+        XCTAssertEqual(future.status, 0, future.output)
+        XCTAssertEqual(future.stdout, "")
+        let otherEnv = await world.shipctl(["audit", "show", "--env", "staging"], config: config)
+        XCTAssertEqual(otherEnv.stdout, "", otherEnv.output)
+
+        let unknown = await world.shipctl(["audit", "show", "--deployment", "api-prod-deploy-nope"], config: config)
+        XCTAssertEqual(unknown.status, 2, unknown.output)
+        XCTAssertTrue(
+            unknown.stderr.contains("the audit log holds no record of deployment api-prod-deploy-nope"), unknown.stderr)
+        let badTime = await world.shipctl(["audit", "show", "--since", "yesterday"], config: config)
+        XCTAssertEqual(badTime.status, 2, badTime.output)
+        XCTAssertTrue(badTime.stderr.contains("--since `yesterday` is not a time"), badTime.stderr)
+
+        var environment = world.environment
+        environment["SHIPCTL_CONFIG"] = config
+        let fromEnvironment = await ShipctlRun.run(["audit", "verify"], environment: environment)
+        XCTAssertEqual(fromEnvironment.status, 0, fromEnvironment.output)
+        XCTAssertTrue(fromEnvironment.stdout.contains("68 records"), fromEnvironment.stdout)
+    }
 }

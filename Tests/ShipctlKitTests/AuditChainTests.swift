@@ -126,4 +126,14 @@ final class AuditChainTests: XCTestCase {
         XCTAssertEqual(history.lastKnownGood, "2")
         XCTAssertEqual(history.rollbackTarget(live: nil), "1")
     }
+
+    /// With neither a CI actor nor USER/LOGNAME (a cron job, a bare container), the record names the
+    /// account the process runs as, not `unknown`.
+    func testTheActorFallsBackToTheAccountName() {
+        let actor = Actor.current(environment: [:])
+        XCTAssertNotEqual(actor.name, "unknown")
+        XCTAssertEqual(actor.name, String(cString: getpwuid(getuid()).pointee.pw_name))
+        XCTAssertEqual(Actor.current(environment: ["USER": "dana"]).name, "dana")
+        XCTAssertEqual(Actor.current(environment: ["USER": "dana", "GITHUB_ACTOR": "ci-bot"]).name, "ci-bot")
+    }
 }
