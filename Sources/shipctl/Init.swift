@@ -29,9 +29,10 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Cloud Run: the project (default: gcloud's).") var project: String?
     @Option(help: "The Prometheus that watches this environment.") var prometheus: String = "http://127.0.0.1:9090"
     @Flag(help: "Overwrite an existing file.") var force = false
+    @Flag(help: "Machine output: one JSON object per line on stdout.") var json = false
 
     func run() async throws {
-        try await runReportingErrors(json: false) { reporter throws(ShipctlError) in
+        try await runReportingErrors(json: json) { reporter throws(ShipctlError) in
             var chosen = self.provider
             if chosen == nil {
                 chosen = try ask("provider (lambda or cloudrun)", flag: "--provider").flatMap(

@@ -42,10 +42,22 @@ struct Shipctl: AsyncParsableCommand {
             let reporter = CommandOutput.reporter(json: arguments.contains("--json"))
             var message = fullMessage(for: error)
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            if let hint = relativeTimeHint(arguments) { message += "\n" + hint }
             reporter.failure(message)
             exit(withError: ExitCode(2))
         }
     }
+}
+
+/// A time back from now after a space (`--from -30m`) is taken for an option by the parser; says how to write it.
+func relativeTimeHint(_ arguments: [String]) -> String? {
+    for (flag, value) in zip(arguments, arguments.dropFirst())
+    where ["--from", "--to", "--since"].contains(flag) && value.count > 1 && value.hasPrefix("-")
+        && value.dropFirst().first?.isNumber == true
+    {
+        return "hint: write a time back from now with `=`, so its minus is not read as an option: `\(flag)=\(value)`"
+    }
+    return nil
 }
 
 /// Runs a command body with the run's reporter, turning `ShipctlError` into its message and exit code.

@@ -213,4 +213,18 @@ final class CommandContractTests: XCTestCase {
         XCTAssertEqual(help.stdout.components(separatedBy: "(default: now)").count - 1, 1, help.stdout)
         XCTAssertTrue(help.stdout.contains("--to=-5m"), help.stdout)
     }
+
+    /// `--from -30m` is read by the parser as an option; the error says how to write it.
+    func testATimeBackFromNowAfterASpaceGetsAHint() async throws {
+        for (command, flag) in [
+            (["analyze", "--service", "api", "--env", "prod", "--version", "2"], "--from"),
+            (["audit", "show"], "--since"),
+        ] {
+            let run = await ShipctlRun.run(
+                command + [flag, "-30m", "--config", "/nonexistent.yaml"],
+                environment: ProcessInfo.processInfo.environment)
+            XCTAssertEqual(run.status, 2, run.output)
+            XCTAssertTrue(run.stderr.contains("`\(flag)=-30m`"), run.stderr)
+        }
+    }
 }

@@ -30,6 +30,13 @@ final class InitCommandTests: XCTestCase {
         XCTAssertTrue(written.contains("lambda: { function: micro-app-api, alias: live }"), written)
         let validLambda = await run(["config", "validate"], in: folder)
         XCTAssertEqual(validLambda.status, 0, validLambda.output)
+        // Like every command, under --json it says so in one JSON object per line.
+        let quiet = await run(
+            ["init", "--json", "--provider", "lambda", "--function", "f", "--config", "json.yaml"], in: folder)
+        XCTAssertEqual(quiet.status, 0, quiet.output)
+        let said = try XCTUnwrap(JSONValue.parse(quiet.stdout.trimmingCharacters(in: .newlines)), quiet.stdout)
+        XCTAssertEqual(said["event"]?.stringValue, "message")
+        XCTAssertTrue(said["message"]?.stringValue?.hasPrefix("wrote json.yaml for lambda service api") ?? false)
 
         let cloudRun = await run(
             [
