@@ -53,4 +53,24 @@ final class ConfigValidateCommandTests: XCTestCase {
                 run.stderr.contains(example.location), "\(example.to): expected \(example.location) in \(run.stderr)")
         }
     }
+
+    /// A misspelt value gets the nearest one it could have meant.
+    func testAMisspeltProviderOrPresetIsMatchedToTheNearestName() async throws {
+        let provider = try await validate(
+            Self.valid.replacingOccurrences(of: "provider: lambda", with: "provider: lamda"))
+        XCTAssertEqual(provider.status, 2, provider.output)
+        XCTAssertTrue(provider.stderr.contains("got `lamda` (did you mean `lambda`?)"), provider.stderr)
+        let steps = try XCTUnwrap(Self.valid.range(of: "strategy:"))
+        let end = try XCTUnwrap(
+            Self.valid.range(
+                of: "\n    [a-z]", options: .regularExpression, range: steps.upperBound..<Self.valid.endIndex))
+        let preset = try await validate(
+            Self.valid.replacingCharacters(
+                in: steps.lowerBound..<end.lowerBound, with: "strategy: { preset: Canery10Percent5Minutes }"))
+        XCTAssertEqual(preset.status, 2, preset.output)
+        XCTAssertTrue(
+            preset.stderr.contains(
+                "unknown preset `Canery10Percent5Minutes` (did you mean `Canary10Percent5Minutes`?)"),
+            preset.stderr)
+    }
 }

@@ -99,9 +99,10 @@ struct ConfigParser {
         if let node = fields["provider"], let value = reader.string(node, key: "\(key).provider") {
             kind = kinds.first { $0.kind == value }
             if kind == nil {
+                let near = YAMLReader.nearest(value, in: kinds.map { $0.kind }).map { " (did you mean `\($0)`?)" } ?? ""
                 reader.report(
                     node, "\(key).provider",
-                    "expected one of: \(kinds.map { $0.kind }.joined(separator: ", ")), got `\(value)`")
+                    "expected one of: \(kinds.map { $0.kind }.joined(separator: ", ")), got `\(value)`\(near)")
             }
         }
         var target: (any ProviderTarget)?
@@ -214,9 +215,12 @@ struct ConfigParser {
         if let preset = fields["preset"] {
             guard let name = reader.string(preset, key: "\(key).preset") else { return [] }
             guard let steps = StrategyPreset.steps(named: name) else {
+                let near =
+                    YAMLReader.nearest(name, in: StrategyPreset.examples).map { " (did you mean `\($0)`?)" } ?? ""
                 reader.report(
                     preset, "\(key).preset",
-                    "unknown preset `\(name)`; expected one of: \(StrategyPreset.examples.joined(separator: ", "))")
+                    "unknown preset `\(name)`\(near); expected one of: \(StrategyPreset.examples.joined(separator: ", "))"
+                )
                 return []
             }
             return steps
