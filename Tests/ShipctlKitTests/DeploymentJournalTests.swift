@@ -65,25 +65,13 @@ final class DeploymentJournalTests: XCTestCase {
 
         // Held by a signal, then resumed to the end.
         let resumed = Heard()
-        do {
-            _ = try await CanaryEngine(
-                config: config, service: service, env: env, dependencies: resumed.dependencies(signalAt: .seconds(2))
-            )
-            .promote(PromoteOptions(version: "2", holdOnCancel: true))
-            XCTFail("the signal should have held the canary")
-        } catch {}
+        try await promoteHeldBySignal(config, resumed)
         _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: resumed.dependencies())
             .resume()
 
         // Held by a signal, then aborted.
         let aborted = Heard()
-        do {
-            _ = try await CanaryEngine(
-                config: config, service: service, env: env, dependencies: aborted.dependencies(signalAt: .seconds(2))
-            )
-            .promote(PromoteOptions(version: "2", holdOnCancel: true))
-            XCTFail("the signal should have held the canary")
-        } catch {}
+        try await promoteHeldBySignal(config, aborted)
         _ = try await RollbackEngine(config: config, service: service, env: env, dependencies: aborted.dependencies())
             .rollback(RollbackOptions(abortOnly: true))
 
@@ -100,6 +88,19 @@ final class DeploymentJournalTests: XCTestCase {
                 && failed.world.store.actions.contains(
                     "traffic.revert result")
         )
+    }
+
+    /// A promote that SIGTERM holds two seconds in (`--on-cancel hold`), leaving the deployment open.
+    func promoteHeldBySignal(_ config: ShipctlConfig, _ heard: Heard) async throws {
+        let engine = CanaryEngine(
+            config: config, service: try XCTUnwrap(config.service(named: "api")),
+            env: try XCTUnwrap(config.environments["prod"]), dependencies: heard.dependencies(signalAt: .seconds(2)))
+        do {
+            _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: true))
+            XCTFail("the signal should have held the canary")
+        } catch {
+            XCTAssertEqual(error.exitCode, 143, error.description)
+        }
     }
 
     /// A preview up and then down, terraform and the aws CLI answered from a script.
