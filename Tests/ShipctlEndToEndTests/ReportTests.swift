@@ -178,4 +178,50 @@ final class ReportTests: WorldTestCase {
         XCTAssertEqual(fromEnvironment.status, 0, fromEnvironment.output)
         XCTAssertTrue(fromEnvironment.stdout.contains("68 records"), fromEnvironment.stdout)
     }
+
+    /// `stats` on a log with known answers (`DeliveryLog`, worked out in `DeliveryStatsTests`), for people
+    /// and for machines; a window with no deployment says so.
+    func testStatsGiveTheKnownFiguresOfAGeneratedLog() async throws {
+        let state = world.directory.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try (DeliveryLog.sample().joined(separator: "\n") + "\n").write(
+            to: state.appendingPathComponent("audit.jsonl"), atomically: true, encoding: .utf8)
+        let config = try world.writeConfig(
+            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+        let window = ["--since", "2026-11-01T00:00:00Z", "--until", "2026-11-11T00:00:00Z"]
+
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+        let machine = await world.shipctl(["stats", "--json"] + window, config: config)
+        XCTAssertEqual(machine.status, 0, machine.output)
+        let stats = try XCTUnwrap(JSONValue.parse(machine.stdout.trimmingCharacters(in: .newlines)), machine.stdout)
+        XCTAssertEqual(stats["event"]?.stringValue, "stats")
+        XCTAssertEqual(stats["deployments"], .int(5))
+        XCTAssertEqual(stats["deployment_frequency"]?["per_day"]?.doubleValue, 0.3)
+        XCTAssertEqual(stats["deployment_frequency"]?["band"]?.stringValue, "high")
+        XCTAssertEqual(stats["change_fail_rate"]?.doubleValue, 0.4)
+        XCTAssertEqual(stats["failed_deployment_recovery_time"]?["median_s"]?.doubleValue, 120)
+        XCTAssertEqual(stats["failed_deployment_recovery_time"]?["p90_s"]?.doubleValue, 1800)
+        XCTAssertEqual(stats["deployment_rework_rate"]?.doubleValue, 0.333)
+        XCTAssertEqual(stats["lead_time"]?["median_s"], .null)
+        guard case .array(let services)? = stats["services"] else { return XCTFail(machine.stdout) }
+        XCTAssertEqual(services.compactMap { $0["service"]?.stringValue }, ["api", "web"])
+        XCTAssertEqual(services.first?["change_fail_rate"]?.doubleValue, 0.5)
+
+        let people = await world.shipctl(["stats", "--service", "api"] + window, config: config)
+        XCTAssertEqual(people.status, 0, people.output)
+        for line in [
+            "delivery from 2026-11-01T00:00:00.000Z to 2026-11-11T00:00:00.000Z:",
+            "  4 deployment(s): 2 succeeded, 2 failed; 1 rollback(s)",
+            "  deployment frequency: 0.20/day (high)", "  change fail rate: 50.0%",
+            "  deployment rework rate: 40.0%",
+        ] {
+            XCTAssertTrue(people.stdout.contains(line + "\n"), "\(line) is not in: \(people.stdout)")
+        }
+        let empty = await world.shipctl(
+            ["stats", "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z"], config: config)
+        XCTAssertEqual(empty.status, 0, empty.output)
+        XCTAssertEqual(
+            empty.stdout, "no deployment in the audit log from 2026-11-20T00:00:00.000Z to 2026-11-21T00:00:00.000Z\n")
+    }
 }
