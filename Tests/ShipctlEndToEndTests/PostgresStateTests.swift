@@ -301,7 +301,13 @@ final class PostgresStateTests: WorldTestCase {
         )
         XCTAssertEqual(ended.output.trimmingCharacters(in: .whitespacesAndNewlines), "1", ended.output)
         let runnerB = await shipctl(["abort", "--service", "api", "--env", "prod"], config: config, as: "runner-b")
-        XCTAssertEqual(runnerB.status, 4, runnerB.output)
+        // Runner A holds the lock again while it reverts (exit 4), or, on a busy machine, has already noticed,
+        // reverted and finished before B read the log (nothing left to abort): either way B moves nothing.
+        XCTAssertTrue(
+            runnerB.status == 4
+                || (runnerB.status == 0 && runnerB.output.contains("no deployment is in flight; nothing to abort")),
+            runnerB.output)
+        XCTAssertFalse(runnerB.output.contains("all traffic on version"), runnerB.output)
 
         let started = Date()
         while runnerA.isRunning && Date().timeIntervalSince(started) < 30 {
