@@ -28,10 +28,7 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
                 let start = try since.map { text throws(ShipctlError) in
-                    guard let start = TimeArgument.parse(text, now: Date()) else {
-                        throw .usage("--since `\(text)` is not a time (RFC 3339, `now`, or e.g. `--since=-2h`)")
-                    }
-                    return start
+                    try TimeArgument.required(text, flag: "--since", example: "--since=-2h", now: Date())
                 }
                 if let tail, tail < 1 { throw .usage("--tail \(tail) is not a number of records (1 or more)") }
                 let session = try Session.open(global, reporter)
@@ -67,10 +64,12 @@ struct Audit: AsyncParsableCommand {
 
         /// One record as people read it, who acted included: incident triage asks who first.
         static func line(_ record: AuditRecord) -> String {
-            let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
             let who = record.actor + (record.run.map { " (run \($0))" } ?? "")
+            let what = "[\(record.event.step)] \(record.action) \(record.phase.rawValue)"
+            let ended = record.outcome.map { " → \($0)" } ?? ""
+            let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
             return
-                "\(record.seq) \(record.ts) \(who) \(record.service)/\(record.env) \(record.deployment) [\(record.event.step)] \(record.action) \(record.phase.rawValue)\(record.outcome.map { " → \($0)" } ?? "")\(args)"
+                "\(record.seq) \(record.ts) \(who) \(record.service)/\(record.env) \(record.deployment) \(what)\(ended)\(args)"
         }
     }
 

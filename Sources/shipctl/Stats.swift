@@ -25,14 +25,9 @@ struct Stats: AsyncParsableCommand {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let now = Date()
             let start = try since.map { text throws(ShipctlError) in
-                guard let start = TimeArgument.parse(text, now: now) else {
-                    throw .usage("--since `\(text)` is not a time (RFC 3339, `now`, or e.g. `--since=-30d`)")
-                }
-                return start
+                try TimeArgument.required(text, flag: "--since", example: "--since=-30d", now: now)
             }
-            guard let end = TimeArgument.parse(until, now: now) else {
-                throw .usage("--until `\(until)` is not a time (RFC 3339, `now`, or e.g. `--until=-1d`)")
-            }
+            let end = try TimeArgument.required(until, flag: "--until", example: "--until=-1d", now: now)
             let session = try Session.open(global, reporter)
             let stats = try await DeliveryStats.read(
                 from: session.dependencies.store, since: start, until: end, service: service, env: env)

@@ -23,6 +23,18 @@ final class ReportTests: WorldTestCase {
         return result.stdout
     }
 
+    /// A log written by the shipctl before the deployment journal (see the test that reads it).
+    static let fixture = "Tests/Fixtures/audit-before-journal.jsonl"
+
+    /// A configuration of the demo's service whose state folder holds `log` as its audit log.
+    func configReading(log: String) throws -> String {
+        let state = world.directory.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try log.write(to: state.appendingPathComponent("audit.jsonl"), atomically: true, encoding: .utf8)
+        return try world.writeConfig(
+            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+    }
+
     func testAFailedCanaryReportRendersInABrowserAndNamesWhatFailed() async throws {
         try await world.createFunction("report-app", versions: 2)
         try await world.setBehaviour(version: "2", errorRate: 0.4)
@@ -102,12 +114,8 @@ final class ReportTests: WorldTestCase {
     /// reverted, its flag flipped), a rollback and a flag set by hand, kept in `Tests/Fixtures` — still
     /// verifies, and still reads in `audit show`, `report` and the job summary.
     func testALogWrittenBeforeTheJournalStillVerifiesAndReads() async throws {
-        let fixture = TestWorld.repositoryRoot.appendingPathComponent("Tests/Fixtures/audit-before-journal.jsonl")
-        let state = world.directory.appendingPathComponent("state")
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: fixture, to: state.appendingPathComponent("audit.jsonl"))
-        let config = try world.writeConfig(
-            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+        let fixture = TestWorld.repositoryRoot.appendingPathComponent(Self.fixture)
+        let config = try configReading(log: String(contentsOf: fixture, encoding: .utf8))
 
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
@@ -139,13 +147,8 @@ final class ReportTests: WorldTestCase {
     /// last few records; a deployment the log does not hold is an error, not an empty answer. The
     /// configuration may come from `SHIPCTL_CONFIG`.
     func testAuditShowNamesTheActorAndNarrowsTheLog() async throws {
-        let state = world.directory.appendingPathComponent("state")
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            at: TestWorld.repositoryRoot.appendingPathComponent("Tests/Fixtures/audit-before-journal.jsonl"),
-            to: state.appendingPathComponent("audit.jsonl"))
-        let config = try world.writeConfig(
-            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+        let config = try configReading(
+            log: String(contentsOf: TestWorld.repositoryRoot.appendingPathComponent(Self.fixture), encoding: .utf8))
 
         let last = await world.shipctl(
             ["audit", "show", "--service", "api", "--env", "prod", "--tail", "2"], config: config)
@@ -182,12 +185,7 @@ final class ReportTests: WorldTestCase {
     /// `stats` on a log with known answers (`DeliveryLog`, worked out in `DeliveryStatsTests`), for people
     /// and for machines; a window with no deployment says so.
     func testStatsGiveTheKnownFiguresOfAGeneratedLog() async throws {
-        let state = world.directory.appendingPathComponent("state")
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        try (DeliveryLog.sample().joined(separator: "\n") + "\n").write(
-            to: state.appendingPathComponent("audit.jsonl"), atomically: true, encoding: .utf8)
-        let config = try world.writeConfig(
-            LambdaPromoteTests.config(function: "micro-app-api", steps: LambdaPromoteTests.threeSteps))
+        let config = try configReading(log: DeliveryLog.sample().joined(separator: "\n") + "\n")
         let window = ["--since", "2026-11-01T00:00:00Z", "--until", "2026-11-11T00:00:00Z"]
 
         let verify = await world.shipctl(["audit", "verify"], config: config)

@@ -20,7 +20,8 @@ final class DeliveryStatsTests: XCTestCase {
                 deployments: 5, succeeded: 3, failed: 2, rollbacks: 1,
                 // Three succeeded in ten days: weekly or more, not daily.
                 perDay: 0.3, changeFailRate: 0.4,
-                // api-2: first traffic at 10:01, reverted at 10:03; api-4: first traffic at 10:01, rolled back at 10:31.
+                // api-2: first traffic at 10:01, reverted at 10:03;
+                // api-4: first traffic at 10:01, rolled back at 10:31.
                 recoveryMedianSeconds: 120, recoveryP90Seconds: 1800,
                 // The rollback, and api-3 right after the failed api-2, of five deployments and one rollback.
                 reworkRate: 2.0 / 6))

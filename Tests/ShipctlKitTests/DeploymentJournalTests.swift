@@ -116,8 +116,14 @@ final class DeploymentJournalTests: XCTestCase {
             """
         let config = try CanaryEngineTests.config(
             CanaryEngineTests.service("api", steps: "{ weight: 100 }", onFailure: preview))
-        let plan =
-            #"{"resource_changes":[{"address":"aws_lambda_function.app","type":"aws_lambda_function","change":{"actions":["create"]}}]}"#
+        let plan = JSONValue.object([
+            "resource_changes": [
+                [
+                    "address": "aws_lambda_function.app", "type": "aws_lambda_function",
+                    "change": ["actions": ["create"]],
+                ]
+            ]
+        ]).canonical
         let runner = RecordingProcessRunner([
             .init(["terraform", "plan"], stdout: "", status: 2),
             .init(["terraform", "show"], stdout: plan),
@@ -174,8 +180,10 @@ final class DeploymentJournalTests: XCTestCase {
     static func comparable(_ event: AuditEvent) -> String {
         var args = event.args
         args[StateScope.targetArgument] = nil
-        return
-            "\(event.deployment) \(event.step) \(event.action) \(event.phase.rawValue) \(event.outcome ?? "-") \(event.durationMs.map(String.init) ?? "-") \(JSONValue.object(args).canonical)"
+        return [
+            event.deployment, event.step, event.action, event.phase.rawValue, event.outcome ?? "-",
+            event.durationMs.map(String.init) ?? "-", JSONValue.object(args).canonical,
+        ].joined(separator: " ")
     }
 
     /// The reporter's events, leaving out problems and plain lines, which are not moments of a deployment.

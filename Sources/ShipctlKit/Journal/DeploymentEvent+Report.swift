@@ -20,8 +20,8 @@ extension DeploymentEvent {
         case .started(let target, let stable, let canary, let steps, _):
             return .event(
                 kind: "start",
-                message:
-                    "promoting \(service)/\(env): \(target) from version \(stable) to \(canary) in steps \(steps.joined(separator: ", "))",
+                message: "promoting \(service)/\(env): \(target) from version \(stable) to \(canary) in steps "
+                    + steps.joined(separator: ", "),
                 fields: [
                     "deployment": .string(entry.deployment), "stable": .string(stable), "canary": .string(canary),
                     "service": .string(service), "env": .string(env),
@@ -34,8 +34,8 @@ extension DeploymentEvent {
         case .resumed(let live, let from, let stable, let canary):
             return .event(
                 kind: "resume",
-                message:
-                    "resuming deployment \(entry.deployment) of \(service)/\(env) (\(stable) → \(canary)): live traffic \(live.description); continuing from \(from)",
+                message: "resuming deployment \(entry.deployment) of \(service)/\(env) (\(stable) → \(canary)): "
+                    + "live traffic \(live.description); continuing from \(from)",
                 fields: [
                     "deployment": .string(entry.deployment), "live": live.json, "stable": .string(stable),
                     "canary": .string(canary), "service": .string(service), "env": .string(env),
@@ -70,7 +70,8 @@ extension DeploymentEvent {
                 kind: "waiting",
                 message:
                     "\(step): the pause is over but the judge lacks evidence (\(waitingFor.joined(separator: "; "))); "
-                    + "waiting up to \(DurationParser.format(maxExtension)) more, then on_insufficient: \(onInsufficient)",
+                    + "waiting up to \(DurationParser.format(maxExtension)) more, "
+                    + "then on_insufficient: \(onInsufficient)",
                 fields: ["step": .string(step), "max_extension_ms": .int(maxExtension.milliseconds)])
         case .gateFailed(let canary, let reason):
             return .event(

@@ -60,8 +60,9 @@ public struct DeliveryFigures: Sendable, Equatable {
     /// Lines people read, indented under a heading.
     public var lines: [String] {
         let recovery =
-            recoveryMedianSeconds.map {
-                "median \(DurationParser.format(.seconds($0))), p90 \(DurationParser.format(.seconds(recoveryP90Seconds ?? $0)))"
+            recoveryMedianSeconds.map { median in
+                let p90 = recoveryP90Seconds ?? median
+                return "median \(DurationParser.format(.seconds(median))), p90 \(DurationParser.format(.seconds(p90)))"
             } ?? "no failed deployment"
         return [
             "\(deployments) deployment(s): \(succeeded) succeeded, \(failed) failed; \(rollbacks) rollback(s)",

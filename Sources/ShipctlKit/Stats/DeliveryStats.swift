@@ -23,10 +23,19 @@ public struct DeliveryStats: Sendable {
     /// Per service and environment, sorted.
     public var services: [(service: String, env: String, figures: DeliveryFigures)]
 
-    /// One promote as the figures need it.
-    struct Deployment {
+    /// A service in an environment: what the figures are grouped by.
+    struct Target: Hashable, Comparable {
         var service: String
         var env: String
+
+        static func < (left: Target, right: Target) -> Bool {
+            (left.service, left.env) < (right.service, right.env)
+        }
+    }
+
+    /// One promote as the figures need it.
+    struct Deployment {
+        var target: Target
         var started: Date
         var exposed: Date?
         var restored: Date?
@@ -36,8 +45,7 @@ public struct DeliveryStats: Sendable {
 
     /// One rollback's service, environment and end.
     struct Rollback {
-        var service: String
-        var env: String
+        var target: Target
         var at: Date
     }
 
@@ -69,13 +77,13 @@ public struct DeliveryStats: Sendable {
             let id = record.deployment
             switch (action, record.phase) {
             case (AuditAction.deploymentStart, _):
-                open[id] = Deployment(service: record.service, env: record.env, started: at)
+                open[id] = Deployment(target: Target(service: record.service, env: record.env), started: at)
             case (AuditAction.trafficShift, .result) where record.outcome == "ok":
                 if open[id]?.exposed == nil { open[id]?.exposed = at }
             case (AuditAction.trafficRevert, .result) where record.outcome == "ok":
                 open[id]?.restored = at
             case (AuditAction.rollback, .result) where record.outcome == "ok" && record.step == "rollback":
-                rollbacks.append(Rollback(service: record.service, env: record.env, at: at))
+                rollbacks.append(Rollback(target: Target(service: record.service, env: record.env), at: at))
             case (AuditAction.deploymentFinish, _):
                 guard var deployment = open.removeValue(forKey: id) else { return }
                 deployment.ended = at
@@ -100,16 +108,13 @@ public struct DeliveryStats: Sendable {
             }
             let start = since ?? inWindow.map(\.started).min() ?? until
             let days = max(until.timeIntervalSince(start) / 86_400, 1)
-            let groups = Dictionary(grouping: inWindow) { "\($0.service)\u{0}\($0.env)" }
-            var keys = Set(groups.keys)
-            keys.formUnion(rollbacksInWindow.map { "\($0.service)\u{0}\($0.env)" })
-            let services = keys.sorted().map { key in
-                let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-                return (
-                    service: parts[0], env: parts.count > 1 ? parts[1] : "",
+            let deploymentsByTarget = Dictionary(grouping: inWindow, by: \.target)
+            let rollbacksByTarget = Dictionary(grouping: rollbacksInWindow, by: \.target)
+            let services = Set(deploymentsByTarget.keys).union(rollbacksByTarget.keys).sorted().map { target in
+                (
+                    service: target.service, env: target.env,
                     figures: Self.figures(
-                        groups[key] ?? [],
-                        rollbacks: rollbacksInWindow.filter { "\($0.service)\u{0}\($0.env)" == key }, days: days)
+                        deploymentsByTarget[target] ?? [], rollbacks: rollbacksByTarget[target] ?? [], days: days)
                 )
             }
             return DeliveryStats(
@@ -124,12 +129,12 @@ public struct DeliveryStats: Sendable {
             var recoveries: [Double] = []
             var rework = rollbacks.count
             // Per service and environment, in order: what restored a failure, and what followed one.
-            let byTarget = Dictionary(grouping: deployments) { "\($0.service)\u{0}\($0.env)" }
-            for (key, promotes) in byTarget {
+            let rollbacksByTarget = Dictionary(grouping: rollbacks, by: \.target)
+            for (target, promotes) in Dictionary(grouping: deployments, by: \.target) {
                 let ordered = promotes.sorted { $0.started < $1.started }
                 let restorers =
                     (ordered.filter { !Self.failed($0) }.compactMap(\.ended)
-                    + rollbacks.filter { "\($0.service)\u{0}\($0.env)" == key }.map(\.at)).sorted()
+                    + (rollbacksByTarget[target] ?? []).map(\.at)).sorted()
                 for (index, deployment) in ordered.enumerated() {
                     if index > 0, Self.failed(ordered[index - 1]) { rework += 1 }
                     guard Self.failed(deployment) else { continue }

@@ -10,4 +10,12 @@ public enum TimeArgument {
         }
         return RFC3339.parse(text)
     }
+
+    /// The time `flag` was given, or a usage error that shows how to write one (`example`, e.g. `--since=-2h`).
+    public static func required(_ text: String, flag: String, example: String, now: Date) throws(ShipctlError) -> Date {
+        guard let time = parse(text, now: now) else {
+            throw .usage("\(flag) `\(text)` is not a time (RFC 3339, `now`, or e.g. `\(example)`)")
+        }
+        return time
+    }
 }
