@@ -68,8 +68,8 @@ struct Audit: AsyncParsableCommand {
             let what = "[\(record.event.step)] \(record.action) \(record.phase.rawValue)"
             let ended = record.outcome.map { " → \($0)" } ?? ""
             let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
-            return
-                "\(record.seq) \(record.ts) \(who) \(record.service)/\(record.env) \(record.deployment) \(what)\(ended)\(args)"
+            let target = "\(record.service)/\(record.env) \(record.deployment)"
+            return "\(record.seq) \(record.ts) \(who) \(target) \(what)\(ended)\(args)"
         }
     }
 

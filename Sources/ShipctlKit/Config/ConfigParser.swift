@@ -219,7 +219,8 @@ struct ConfigParser {
                     YAMLReader.nearest(name, in: StrategyPreset.examples).map { " (did you mean `\($0)`?)" } ?? ""
                 reader.report(
                     preset, "\(key).preset",
-                    "unknown preset `\(name)`\(near); expected one of: \(StrategyPreset.examples.joined(separator: ", "))"
+                    "unknown preset `\(name)`\(near); expected one of: "
+                        + StrategyPreset.examples.joined(separator: ", ")
                 )
                 return []
             }
