@@ -36,6 +36,9 @@ final class JudgeEndToEndTests: WorldTestCase {
         try await world.setMicroAppTraffic(requestsPerSecond: 2)
         for version in ["1", "2"] { try await world.setBehaviour(version: version, errorRate: 0.02) }
         for function in bad { try await world.setBehaviour(version: "2", errorRate: 0.2, function: function) }
+        // The judge's first windows are a few seconds long: they must not reach back into the world's
+        // default flow of 50 requests/s without failures, which would add some 25 flawless requests to stable.
+        try await Task.sleep(for: .seconds(5))
         let services = (good + bad).map { Self.service($0.replacingOccurrences(of: "judge-", with: ""), function: $0) }
         let config = try world.writeConfig(SampleConfig.inWorld(services: services.joined(separator: "\n")))
 

@@ -449,7 +449,8 @@ final class CanaryEngineTests: XCTestCase {
         let config = try Self.config(
             names.map { Self.service($0, steps: "{ weight: 10, pause: 8s }, { weight: 100 }") }.joined(separator: "\n"))
         var world = World(services: names)
-        world.byQuery = ["service=\"c\"": Self.samples(bad: { _ in true })]
+        // Bad for far longer than the run can last, however the five canaries interleave on the shared clock.
+        world.byQuery = ["service=\"c\"": Self.samples(bad: { _ in true }, through: 3600)]
         let inFlight = InFlightCounter()
         for name in names {
             world.providers[name] = ScriptedTrafficProvider(target: name) { call in inFlight.observe(call) }
@@ -462,7 +463,10 @@ final class CanaryEngineTests: XCTestCase {
         }
         let error = try await Self.fanOut(world, config, maxParallel: 2)
         guard case .services(let failures)? = error else {
-            return XCTFail("expected per-service failures, got \(String(describing: error))")
+            let evaluations = world.store.all.filter { $0.service == "c" && $0.action == AuditAction.analysis }
+            return XCTFail(
+                "expected per-service failures, got \(String(describing: error)); at \(world.clock.offset) "
+                    + "c made \(world.providers["c"]?.changes ?? []) after \(evaluations.map(\.args))")
         }
         XCTAssertEqual(failures.map(\.service), ["c"])
         XCTAssertEqual(error?.exitCode, 3)

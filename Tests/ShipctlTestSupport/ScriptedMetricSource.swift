@@ -31,14 +31,15 @@ public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
     public func read(_ query: MetricQuery) async -> MetricReading {
         let now = clock.offset
         lock.withLock { readTimes.append(now) }
-        let script = byQuery.first { query.display.contains($0.key) }?.value ?? samples
-        guard let latest = script.last(where: { $0.at <= now }) else { return .inconclusive("no sample yet") }
+        guard let latest = script(for: query).last(where: { $0.at <= now }) else {
+            return .inconclusive("no sample yet")
+        }
         return .value(latest.value)
     }
 
     /// The newest sample at `instant`, as `analyze` reads the past.
     public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
-        let script = byQuery.first { query.display.contains($0.key) }?.value ?? samples
+        let script = script(for: query)
         let at = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))
         guard let latest = script.last(where: { $0.at <= at }) else { return .noData("no sample yet") }
         return .value(latest.value)
@@ -61,12 +62,17 @@ public final class ScriptedMetricSource: MetricSource, @unchecked Sendable {
     ) async -> Bool? {
         let since = Duration.milliseconds(Int64((instant.timeIntervalSince(clock.date(at: .zero)) * 1000).rounded()))
         let now = clock.offset
-        if let next = samples.first(where: { $0.at > since }), next.at <= now + limit {
+        if let next = script(for: query).first(where: { $0.at > since }), next.at <= now + limit {
             clock.advance(by: next.at - now)
             return true
         }
         clock.advance(by: limit)
         return false
+    }
+
+    /// The samples scripted for `query`: its own when a `byQuery` key names it, else the common ones.
+    private func script(for query: MetricQuery) -> [Sample] {
+        byQuery.first { query.display.contains($0.key) }?.value ?? samples
     }
 
     /// When each read happened, from the clock's start.
