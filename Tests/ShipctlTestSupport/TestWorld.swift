@@ -22,6 +22,9 @@ public final class TestWorld: @unchecked Sendable {
     /// A peer that trickles, redirects to another origin or answers without end
     /// (`scripts/testworld/hostile_peer.py`: the path's first segment picks how).
     public let hostileURL: String
+    /// A receiver of notifications (`scripts/testworld/notify_receiver.py`: `/answer/500,200/…` answers
+    /// those statuses in turn, `/hang/…` never answers, anything else 200).
+    public let notifyURL: String
     public static let cloudRunProject = "shipctl-test"
     public var environment: [String: String]
     /// The world's PostgreSQL (started with `postgres: true`): a superuser URL, and its port.
@@ -52,6 +55,7 @@ public final class TestWorld: @unchecked Sendable {
         cloudRunURL = state["cloudrun"]?.stringValue ?? ""
         flagServiceURL = state["flags"]?.stringValue ?? ""
         hostileURL = state["hostile"]?.stringValue ?? ""
+        notifyURL = state["notify"]?.stringValue ?? ""
         postgresURL = state["postgres"]?["url"]?.stringValue
         postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
         var env = ProcessInfo.processInfo.environment

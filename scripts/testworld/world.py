@@ -196,6 +196,12 @@ def start_world(args, d, state):
     state["hostile"] = f"http://127.0.0.1:{hostile_port}"
     wait_http(f"{state['hostile']}/fake/requests")
 
+    notify_port = free_port()
+    state["pids"]["notify"] = spawn([sys.executable, f"{HERE}/notify_receiver.py", "--port", str(notify_port)],
+                                    f"{d}/notify.log")
+    state["notify"] = f"http://127.0.0.1:{notify_port}"
+    wait_http(f"{state['notify']}/fake/requests")
+
     sim_port = free_port()
     state["pids"]["simulator"] = spawn(
         [sys.executable, f"{HERE}/traffic_sim.py", "--port", str(sim_port), "--aws-endpoint", endpoint,

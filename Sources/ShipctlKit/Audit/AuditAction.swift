@@ -21,4 +21,5 @@ public enum AuditAction {
     public static let previewDown = "preview.down"
     public static let previewSecret = "preview.secret"
     public static let terraformDestroy = "terraform.destroy"
+    public static let notify = "notify"
 }

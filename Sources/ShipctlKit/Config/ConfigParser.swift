@@ -9,7 +9,7 @@ struct ConfigParser {
     func parse(_ root: Node) -> ShipctlConfig? {
         guard
             let top = reader.mapping(
-                root, key: "", allowed: ["version", "state", "environments", "services", "timeouts"],
+                root, key: "", allowed: ["version", "state", "environments", "services", "timeouts", "notify"],
                 required: ["version", "environments", "services"])
         else { return nil }
         if let version = top["version"], let value = reader.int(version, key: "version", range: 1...1000), value != 1 {
@@ -48,10 +48,11 @@ struct ConfigParser {
         }
         let environments = parseEnvironments(top["environments"])
         let services = parseServices(top["services"], environments: environments)
+        let notify = top["notify"].map { parseNotify($0, key: "notify") } ?? []
         guard reader.issues.isEmpty else { return nil }
         return ShipctlConfig(
             path: path, stateDir: stateDir, stateURL: stateURL, environments: environments, services: services,
-            secrets: reader.secrets, timeouts: timeouts)
+            secrets: reader.secrets, timeouts: timeouts, notify: notify)
     }
 
     private func parseEnvironments(_ node: Node?) -> [String: EnvironmentConfig] {
@@ -93,7 +94,8 @@ struct ConfigParser {
     {
         let kinds = ProviderKinds.all
         let allowed =
-            ["provider", "terraform", "strategy", "smoke", "analysis", "on_failure", "preview"] + kinds.map { $0.kind }
+            ["provider", "terraform", "strategy", "smoke", "analysis", "on_failure", "preview", "notify"]
+            + kinds.map { $0.kind }
         guard let fields = reader.mapping(node, key: key, allowed: allowed, required: ["provider"]) else { return nil }
         var kind: (any ProviderTarget.Type)?
         if let node = fields["provider"], let value = reader.string(node, key: "\(key).provider") {
@@ -130,6 +132,7 @@ struct ConfigParser {
         let analysis = fields["analysis"].map { parseAnalysis($0, key: "\(key).analysis") } ?? .defaults
         let onFailure = fields["on_failure"].map { parseOnFailure($0, key: "\(key).on_failure") } ?? .defaults
         let preview = fields["preview"].flatMap { parsePreview($0, key: "\(key).preview") }
+        let notify = fields["notify"].map { parseNotify($0, key: "\(key).notify") } ?? []
         var needed: [String: MetricEndpoint] = [:]
         for metric in analysis.metrics {
             if let endpoint = type(of: metric.source.backend).endpoint { needed[endpoint.key] = endpoint }
@@ -146,7 +149,7 @@ struct ConfigParser {
         guard let target else { return nil }
         return ServiceConfig(
             name: name, target: target, terraform: terraform, steps: steps,
-            smoke: smoke, analysis: analysis, onFailure: onFailure, preview: preview)
+            smoke: smoke, analysis: analysis, onFailure: onFailure, preview: preview, notify: notify)
     }
 
     private func parsePreview(_ node: Node, key: String) -> PreviewConfig? {

@@ -10,6 +10,8 @@ public struct ServiceConfig: Sendable {
     public var analysis: AnalysisConfig
     public var onFailure: OnFailure
     public var preview: PreviewConfig? = nil
+    /// Where this service's endings are sent besides the top-level `notify:` targets.
+    public var notify: [NotifyTarget] = []
 
     /// The `provider:` kind: `lambda`, `cloudrun`, …
     public var provider: String { type(of: target).kind }

@@ -13,9 +13,17 @@ public struct ShipctlConfig: Sendable {
     /// Values that came from secret-looking variables; the redactor hides them.
     public var secrets: [String]
     public var timeouts = Timeouts()
+    /// The top-level `notify:` targets: every service's endings go there.
+    public var notify: [NotifyTarget] = []
 
     public func service(named name: String) -> ServiceConfig? {
         services.first { $0.name == name }
+    }
+
+    /// Where `service`'s endings are sent: the top-level targets, then its own (each URL once).
+    public func notifyTargets(for service: String) -> [NotifyTarget] {
+        var seen: Set<URL> = []
+        return (notify + (self.service(named: service)?.notify ?? [])).filter { seen.insert($0.url).inserted }
     }
 
     /// The state directory, relative to the config file's folder.

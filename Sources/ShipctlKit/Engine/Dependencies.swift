@@ -18,6 +18,8 @@ public struct Dependencies: Sendable {
     public var spool: AuditSpool?
     /// Who reads every deployment's journal beside the audit log and the reporter.
     public var readers: [any JournalReader] = []
+    /// Who tells the `notify:` targets how each deployment ended; nil when the configuration names none.
+    public var notifier: Notifier?
 
     public init(
         runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
@@ -41,5 +43,23 @@ public struct Dependencies: Sendable {
     /// The journal of the deployment `log` writes: the reporter reads it first, then `readers`.
     public func journal(_ log: DeploymentRecorder) -> DeploymentJournal {
         DeploymentJournal(log: log, readers: [ReporterJournalReader(reporter: reporter)] + readers)
+    }
+
+    /// Runs `body` with the journal of the deployment `log` writes and, once it is over however it ended,
+    /// notifies the targets that asked for that ending (nothing when `notifying` is false: a dry run).
+    func telling<T>(
+        _ log: DeploymentRecorder, notifying: Bool = true, _ body: (DeploymentJournal) async throws(ShipctlError) -> T
+    ) async throws(ShipctlError) -> T {
+        let story = notifying ? notifier?.follow(log.scope.service) : nil
+        var journal = journal(log)
+        if let story { journal = DeploymentJournal(log: log, readers: journal.readers + [story]) }
+        let result: Result<T, ShipctlError>
+        do throws(ShipctlError) {
+            result = .success(try await body(journal))
+        } catch {
+            result = .failure(error)
+        }
+        if let story { await notifier?.deliver(story, to: journal, actor: actor, redactor: redactor) }
+        return try result.get()
     }
 }

@@ -9,31 +9,27 @@ extension Dependencies {
         _ body: (DeploymentJournal) async throws(ShipctlError) -> T
     ) async throws(ShipctlError) -> T {
         let holder = LockHolder.thisProcess(actor: actor, deployment: deployment)
-        let journal = journal(
-            DeploymentRecorder(
-                deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
-                lockHolder: locking ? holder : nil, spool: spool))
-        if locking {
-            if case .tookOver(let previous) = try await store.acquireLock(scope, holder: holder) {
-                try await journal.emit(.lockTakenOver(previous: previous))
-            }
-            // What an earlier run could not write goes in first: the history read next must include it.
-            await deliverSpool(patience: .zero)
+        let log = DeploymentRecorder(
+            deployment: deployment, scope: scope, store: locking ? store : nil, redactor: redactor,
+            lockHolder: locking ? holder : nil, spool: spool)
+        if locking, case .tookOver(let previous) = try await store.acquireLock(scope, holder: holder) {
+            try await journal(log).emit(.lockTakenOver(previous: previous))
         }
-        do {
-            let value = try await body(journal)
-            if locking {
-                await deliverSpool(patience: Self.spoolPatience(cancelled: cancellation.signal != nil))
-                await store.releaseLock(scope, holder: holder)
-            }
-            return value
+        // What an earlier run could not write goes in first: the history read next must include it.
+        if locking { await deliverSpool(patience: .zero) }
+        let result: Result<T, ShipctlError>
+        do throws(ShipctlError) {
+            // The notifications go out after the deployment's end and before the lock is let go: their
+            // records belong to the deployment that holds it.
+            result = .success(try await telling(log, notifying: locking, body))
         } catch {
-            if locking {
-                await deliverSpool(patience: Self.spoolPatience(cancelled: cancellation.signal != nil))
-                await store.releaseLock(scope, holder: holder)
-            }
-            throw error
+            result = .failure(error)
         }
+        if locking {
+            await deliverSpool(patience: Self.spoolPatience(cancelled: cancellation.signal != nil))
+            await store.releaseLock(scope, holder: holder)
+        }
+        return try result.get()
     }
 
     /// How long a run that ends with records in the spool waits for the log to answer: a database

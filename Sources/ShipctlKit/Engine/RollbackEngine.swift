@@ -60,15 +60,17 @@ public struct RollbackEngine: Sendable {
             inFlight?.deployment
             ?? DeploymentRecorder.newDeploymentID(
                 service: service.name, env: env.name, kind: options.abortOnly ? "abort" : "rollback")
-        return try await moveTraffic(
-            options, target: target, from: inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown",
-            inFlight: inFlight,
-            journal: journal
-                ?? dependencies.journal(
-                    DeploymentRecorder(
-                        deployment: deployment, scope: scope, store: dependencies.store,
-                        redactor: dependencies.redactor)),
-            provider: provider)
+        let from = inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown"
+        if let journal {
+            return try await moveTraffic(
+                options, target: target, from: from, inFlight: inFlight, journal: journal, provider: provider)
+        }
+        let log = DeploymentRecorder(
+            deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
+        return try await dependencies.telling(log) { journal throws(ShipctlError) in
+            try await moveTraffic(
+                options, target: target, from: from, inFlight: inFlight, journal: journal, provider: provider)
+        }
     }
 
     /// The recorded history, or nil (with a warning) when the store cannot be read:

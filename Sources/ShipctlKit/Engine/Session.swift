@@ -19,6 +19,7 @@ public struct Session: Sendable {
             runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
             store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
         dependencies.spool = AuditSpool.beside(configPath: config.path)
+        dependencies.notifier = Notifier(config: config, http: dependencies.http, environment: environment)
         return Session(config: config, dependencies: dependencies)
     }
 

@@ -136,6 +136,17 @@ extension DeploymentEvent {
                         "secrets": .array(secrets.map(JSONValue.string)),
                     ], outcome: "ok")
             ]
+        case .notified(let delivery):
+            var args: [String: JSONValue] = [
+                "target": .string(delivery.target), "host": .string(delivery.host), "delivery": .string(delivery.id),
+                "on": .string(delivery.outcome.rawValue), "tries": .int(Int64(delivery.tries)),
+            ]
+            if let status = delivery.status { args["status"] = .int(Int64(status)) }
+            if let error = delivery.error { args["error"] = .string(error) }
+            return [
+                AuditForm(
+                    action: AuditAction.notify, step: "notify", args: args, outcome: delivery.sent ? "sent" : "failed")
+            ]
         case .nothingToPromote, .waitingForEvidence, .gateFailed, .terraformPlanned, .verified, .nothingToTearDown,
             .logUnwritten:
             return []

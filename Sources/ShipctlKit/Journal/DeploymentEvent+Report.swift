@@ -123,6 +123,20 @@ extension DeploymentEvent {
             return .event(
                 kind: "noop", message: "preview pr-\(pr) of \(service) does not exist; nothing to tear down",
                 fields: ["service": .string(service), "pr": .int(Int64(pr))])
+        case .notified(let delivery):
+            let tries = delivery.tries == 1 ? "1 try" : "\(delivery.tries) tries"
+            guard delivery.sent else {
+                return .warning(
+                    "could not notify \(delivery.target) at \(delivery.host) after \(tries): \(delivery.error ?? "no answer")"
+                )
+            }
+            return .event(
+                kind: "notify",
+                message: "notified \(delivery.target) at \(delivery.host) (\(delivery.outcome.rawValue))",
+                fields: [
+                    "target": .string(delivery.target), "host": .string(delivery.host),
+                    "delivery": .string(delivery.id), "tries": .int(Int64(delivery.tries)),
+                ])
         case .logUnwritten(let why):
             return .warning(why)
         case .insufficientEvidence, .held, .ended, .terraformApplied, .versionPublished, .previewSecretPut,

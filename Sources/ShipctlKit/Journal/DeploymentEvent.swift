@@ -46,6 +46,9 @@ public enum DeploymentEvent: Sendable {
     case previewDown(pr: Int, workspace: String, secrets: [String])
     case nothingToTearDown(pr: Int)
 
+    /// A notification of how the deployment ended, after its end: sent, or given up on.
+    case notified(NotificationDelivery)
+
     /// The log could not take a record of something already done: the readers hear why and where it waits.
     case logUnwritten(String)
 }

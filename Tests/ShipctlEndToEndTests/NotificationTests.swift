@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// A canary reverted in the test world tells a Slack incoming webhook and a signed webhook, both played by
+/// `scripts/testworld/notify_receiver.py`: what they receive, how refusals and silence are handled, and
+/// that neither delays the revert or changes the exit code.
+final class NotificationTests: WorldTestCase {
+    static let slackToken = "T0SHIP/B0CTL/x0SlackHookToken4d7f"
+    static let webhookSecret = "whsec-0f3a9c1e77b24d5e"
+
+    /// A canary whose error rate is 50 %: version 2 of `function`, reverted at its first step.
+    func failingCanary(function: String, slackPath: String, webhookPath: String) async throws -> String {
+        try await world.createFunction(function, versions: 2)
+        try await world.setBehaviour(version: "2", errorRate: 0.5)
+        world.environment["SLACK_WEBHOOK_URL"] = "\(world.notifyURL)\(slackPath)/\(Self.slackToken)"
+        world.environment["SHIPCTL_WEBHOOK_SECRET"] = Self.webhookSecret
+        let service =
+            LambdaPromoteTests.lambdaService(
+                function: function, steps: "          - { weight: 50, pause: 30s }\n          - { weight: 100 }")
+                + """
+
+                    notify:
+                      - { webhook: "\(world.notifyURL)\(webhookPath)", secret: "${SHIPCTL_WEBHOOK_SECRET}", on: [rolled-back, failed] }
+                """
+        return try world.writeConfig(
+            SampleConfig.inWorld(services: service) + "\nnotify:\n  - { slack: \"${SLACK_WEBHOOK_URL}\" }\n")
+    }
+
+    /// Every request the receiver got on paths starting with `prefix`, in order.
+    func received(_ prefix: String) async throws -> [JSONValue] {
+        let answer = await SystemProcessRunner().run(
+            ProcessRequest(
+                "curl", ["-sf", "\(world.notifyURL)/fake/requests"], timeout: .seconds(10), retry: .never,
+                mutating: false))
+        guard case .array(let requests)? = JSONValue.parse(answer.stdout) else {
+            throw TestWorldError("the receiver did not list its requests: \(answer.stderr)")
+        }
+        return requests.filter { $0["path"]?.stringValue?.hasPrefix(prefix) == true }
+    }
+
+    func notifyRecords() throws -> [String: JSONValue] {
+        Dictionary(
+            try world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.notify }.map {
+                ($0["args"]?["target"]?.stringValue ?? "", $0)
+            }
+        ) { $1 }
+    }
+
+    func testAFailedCanaryPostsOneSlackMessageAndOneSignedWebhookAndA500IsTriedAgain() async throws {
+        let config = try await failingCanary(
+            function: "notify-bad", slackPath: "/answer/500,200/slack", webhookPath: "/hook-signed")
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(run.status, 3, run.output)
+
+        let slack = try await received("/answer/500,200/slack")
+        XCTAssertEqual(slack.count, 2, "the 500 is tried again, then the 200 ends it: \(slack)")
+        XCTAssertEqual(slack.first?["body"], slack.last?["body"], "the same message each try")
+        let message = try XCTUnwrap(JSONValue.parse(slack.last?["body"]?.stringValue ?? "")?["text"]?.stringValue)
+        XCTAssertTrue(message.hasPrefix(":rotating_light: *api* in *prod*: version 2 was rolled back"), message)
+        XCTAssertTrue(message.contains("*Metric:* error-rate = "), message)
+        XCTAssertTrue(message.contains("(threshold: max 0.02)"), message)
+        let value = try XCTUnwrap(
+            message.split(separator: "\n").first { $0.hasPrefix("*Metric:*") }.flatMap {
+                Double($0.split(separator: " ")[3])
+            }, message)
+        XCTAssertGreaterThan(value, 0.02, "the value shown is the one that breached: \(message)")
+
+        let hooks = try await received("/hook-signed")
+        XCTAssertEqual(hooks.count, 1, "\(hooks)")
+        let hook = try XCTUnwrap(hooks.first)
+        let body = try XCTUnwrap(hook["body"]?.stringValue)
+        let expected = HMAC<SHA256>.authenticationCode(
+            for: Data(body.utf8), using: SymmetricKey(data: Data(Self.webhookSecret.utf8))
+        ).map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(hook["headers"]?["x-shipctl-signature"]?.stringValue, "sha256=\(expected)")
+        let event = try XCTUnwrap(JSONValue.parse(body))
+        XCTAssertEqual(event["event"]?.stringValue, "deployment.finished")
+        XCTAssertEqual(event["outcome"]?.stringValue, "rolled-back")
+        XCTAssertEqual(event["service"]?.stringValue, "api")
+        XCTAssertEqual(event["metric"]?["name"]?.stringValue, "error-rate")
+        XCTAssertEqual(event["metric"]?["threshold"]?.stringValue, "max 0.02")
+        XCTAssertEqual(event["delivery"]?.stringValue, hook["headers"]?["x-shipctl-delivery"]?.stringValue)
+
+        let records = try notifyRecords()
+        XCTAssertEqual(records["slack"]?["outcome"]?.stringValue, "sent")
+        XCTAssertEqual(records["slack"]?["args"]?["tries"]?.doubleValue, 2)
+        XCTAssertEqual(records["webhook"]?["outcome"]?.stringValue, "sent")
+        XCTAssertEqual(records["webhook"]?["args"]?["delivery"]?.stringValue, event["delivery"]?.stringValue)
+        XCTAssertTrue(run.stdout.contains("notified slack at 127.0.0.1 (rolled-back)"), run.stdout)
+
+        let log = try String(contentsOfFile: world.auditLogPath, encoding: .utf8)
+        for secret in [Self.slackToken, Self.webhookSecret] {
+            XCTAssertFalse(run.output.contains(secret), "\(secret) in the output")
+            XCTAssertFalse(log.contains(secret), "\(secret) in the audit log")
+            for request in slack + hooks {
+                XCTAssertFalse(request["body"]?.stringValue?.contains(secret) ?? true, "\(secret) in a body")
+            }
+        }
+        let verify = await world.shipctl(["audit", "verify"], config: config)
+        XCTAssertEqual(verify.status, 0, verify.output)
+    }
+
+    func testARefusalIsNotTriedAgainAndAHangingReceiverDelaysNeitherTheRevertNorTheExitCode() async throws {
+        let config = try await failingCanary(
+            function: "notify-refused", slackPath: "/answer/401/slack", webhookPath: "/hang/hook")
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(run.status, 3, "the exit code is the canary's: \(run.output)")
+        let alias = try await world.alias("notify-refused")
+        XCTAssertEqual(alias.version, "1")
+
+        let refused = try await received("/answer/401/slack")
+        XCTAssertEqual(refused.count, 1, "a 401 is not tried again")
+        let hung = try await received("/hang/hook")
+        XCTAssertFalse(hung.isEmpty)
+        let records = try world.auditRecords()
+        let reverted = try XCTUnwrap(
+            records.last {
+                $0["action"]?.stringValue == AuditAction.trafficRevert && $0["phase"]?.stringValue == "result"
+            })
+        let revertedAt = try XCTUnwrap(reverted["ts"]?.stringValue.flatMap(RFC3339.parse))
+        let firstCall = try XCTUnwrap(hung.first?["at"]?.doubleValue)
+        XCTAssertLessThan(
+            revertedAt.timeIntervalSince1970, firstCall, "traffic was back on stable before the webhook was called")
+
+        let notified = try notifyRecords()
+        XCTAssertEqual(notified["slack"]?["outcome"]?.stringValue, "failed")
+        XCTAssertEqual(notified["slack"]?["args"]?["tries"]?.doubleValue, 1)
+        XCTAssertEqual(notified["slack"]?["args"]?["status"]?.doubleValue, 401)
+        XCTAssertEqual(notified["webhook"]?["outcome"]?.stringValue, "failed")
+        XCTAssertTrue(run.stderr.contains("could not notify slack at 127.0.0.1 after 1 try: HTTP 401"), run.stderr)
+        XCTAssertFalse(run.output.contains(Self.slackToken))
+    }
+}
