@@ -49,6 +49,17 @@ struct Analyze: AsyncParsableCommand {
             } else {
                 outcome.lines.forEach(session.reporter.line)
             }
+            if outcome.judgedNothing {
+                let why =
+                    outcome.metrics.compactMap { metric in
+                        metric.firstUnanswered.map { "\(metric.name): \($0)" }
+                    }.first ?? "no value"
+                throw .runtime(
+                    "nothing could be judged: every evaluation in the window was inconclusive (\(why))",
+                    hint:
+                        "check that the metrics backend answers from here and holds the series the queries above ask for"
+                )
+            }
             if let tripped = outcome.tripped {
                 throw .wouldHaveFailed("\(tripped.metric) tripped the gate at \(Timestamp.format(tripped.at))")
             }

@@ -109,6 +109,20 @@ final class AnalyzeTests: WorldTestCase {
         XCTAssertEqual(absent.status, 3, absent.output)
         XCTAssertTrue(absent.stdout.contains("inconclusive_limit 2"), absent.stdout)
 
+        // A backend that does not answer has judged nothing: exit 1, never "the gate would have tripped".
+        let prometheus = world.environment["PROMETHEUS_URL"]
+        world.environment["PROMETHEUS_URL"] = "http://127.0.0.1:9"
+        let unreachable = await world.shipctl(
+            [
+                "analyze", "--service", "api", "--env", "prod", "--version", "2", "--baseline", "1",
+                "--from", time(80 * 60), "--to", time(90 * 60),
+            ], config: config)
+        world.environment["PROMETHEUS_URL"] = prometheus
+        XCTAssertEqual(unreachable.status, 1, unreachable.output)
+        XCTAssertTrue(
+            unreachable.stderr.contains("nothing could be judged: every evaluation in the window was inconclusive"),
+            unreachable.stderr)
+
         let typo = await world.shipctl(
             ["analyze", "--service", "api", "--env", "prod", "--version", "2", "--from", "yesterday"], config: config)
         XCTAssertEqual(typo.status, 2, typo.output)

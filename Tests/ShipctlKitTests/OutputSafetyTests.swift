@@ -88,4 +88,18 @@ final class OutputSafetyTests: XCTestCase {
         reporter.failure("`SensitiveDbPassw0rd!` is not a published Lambda version number")
         XCTAssertEqual(captured.lines, ["error: `***` is not a published Lambda version number"])
     }
+
+    func testALongAnswerIsCutAtAWordsEndAndSaysHowMuchIsLeft() {
+        let answer = "An error occurred (ResourceNotFoundException) when calling the GetAlias operation: alias live"
+        XCTAssertEqual(AnswerQuote.quote("  \(answer)\n"), answer)
+        XCTAssertEqual(
+            AnswerQuote.quote(answer, limit: 60),
+            "An error occurred (ResourceNotFoundException) when calling… (35 more characters)")
+        XCTAssertEqual(
+            AnswerQuote.quote(answer, limit: 40), "An error occurred (ResourceNotFoundExcep… (53 more characters)",
+            "the last word's end is too far back: cut at the limit")
+        let word = String(repeating: "x", count: 100)
+        XCTAssertEqual(AnswerQuote.quote(word, limit: 10), "xxxxxxxxxx… (90 more characters)")
+        XCTAssertEqual(AnswerQuote.quote(" \n "), "(nothing)")
+    }
 }

@@ -91,7 +91,7 @@ public struct WitnessedVerification: Sendable {
                     if let witness = try await provider.readSplit().witness { found.append((provider.target, witness)) }
                 } catch {
                     dependencies.reporter.warning(
-                        "could not read the witness on \(provider.target) (\(error.description.prefix(200))); the log is checked without it"
+                        "could not read the witness on \(provider.target) (\(AnswerQuote.quote(error.description, limit: 400))); the log is checked without it"
                     )
                 }
             }

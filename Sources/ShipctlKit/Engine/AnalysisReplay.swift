@@ -19,6 +19,10 @@ public struct AnalysisReplay: Sendable {
         public var firstFailure: (at: Date, value: Double?)?
         /// The value farthest past the threshold, or the largest when none failed.
         public var worst: Double?
+        /// Evaluations the backend gave no usable answer to (unreachable, an error, NaN).
+        public var unanswered = 0
+        /// Why the first of those could not be judged.
+        public var firstUnanswered: String?
     }
 
     public struct Outcome: Sendable {
@@ -34,6 +38,13 @@ public struct AnalysisReplay: Sendable {
         public var held: (at: Date, reason: String)?
         /// When the steps' pauses ended, if before the window did: the rest was watched as one more span.
         public var stepsEnded: Date?
+
+        /// Nothing could be judged: the backend gave no usable answer to any evaluation of any metric, so
+        /// a trip would say nothing about the version (a version with no series at all does trip the gate).
+        public var judgedNothing: Bool {
+            evaluations > 0 && metrics.allSatisfy { $0.unanswered > 0 && $0.unanswered == $0.inconclusives }
+                && metrics.allSatisfy { $0.passes + $0.failures + $0.waiting == 0 }
+        }
     }
 
     /// More evaluations than this in one window is a typo in `--from`, not a question.

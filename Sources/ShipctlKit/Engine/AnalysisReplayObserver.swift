@@ -40,7 +40,12 @@ final class AnalysisReplayObserver: AnalysisWatchObserver, @unchecked Sendable {
     ) {
         switch evaluation.verdict {
         case .pass: summary.passes += 1
-        case .inconclusive: summary.inconclusives += 1
+        case .inconclusive:
+            summary.inconclusives += 1
+            if !evaluation.answered {
+                summary.unanswered += 1
+                if summary.firstUnanswered == nil { summary.firstUnanswered = evaluation.reason }
+            }
         case .waiting: summary.waiting += 1
         case .fail:
             summary.failures += 1

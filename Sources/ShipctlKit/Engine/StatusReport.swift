@@ -42,7 +42,7 @@ public struct StatusReport: Sendable {
         case .failure(let error):
             let reason = error.description.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
                 .joined(separator: " ")
-            lines.append("  live traffic:     unknown (\(reason.prefix(400)))")
+            lines.append("  live traffic:     unknown (\(AnswerQuote.quote(reason, limit: 600)))")
         }
         lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
         if let broken = history.untrustedFrom {

@@ -22,6 +22,9 @@ public struct MetricEvaluation: Sendable {
     public var judge: JudgeEvidence?
     /// For a metric judged by `mann-whitney`: the samples' medians and the shift's interval.
     public var shift: MannWhitneyShift?
+    /// False when the backend gave no usable answer (unreachable, an error, NaN), as opposed to
+    /// answering that no series matched: `analyze` then has judged nothing rather than seen a bad window.
+    public var answered = true
 
     /// "error-rate = 0.5 (max 0.02): fail"
     public var summary: String {

@@ -18,7 +18,12 @@ public struct MetricEvaluator: Sendable {
             threshold: threshold, verdict: .pass, reason: "within threshold", dryRun: metric.dryRun,
             limits: Self.limits(of: metric))
         switch await source.read(query) {
-        case .inconclusive(let reason), .noData(let reason):
+        case .inconclusive(let reason):
+            evaluation.verdict = .inconclusive
+            evaluation.reason = reason
+            evaluation.answered = false
+            return evaluation
+        case .noData(let reason):
             evaluation.verdict = .inconclusive
             evaluation.reason = reason
             return evaluation
@@ -95,6 +100,7 @@ public struct MetricEvaluator: Sendable {
                 evaluation.verdict = .inconclusive
                 evaluation.reason =
                     "\(["canary failures", "canary total", "stable failures", "stable total"][index]): \(reason)"
+                evaluation.answered = false
                 return evaluation
             }
         }
@@ -183,6 +189,7 @@ public struct MetricEvaluator: Sendable {
             case .inconclusive(let reason), .noData(let reason):
                 evaluation.verdict = .inconclusive
                 evaluation.reason = "\(side): \(reason)"
+                if case .inconclusive = reading { evaluation.answered = false }
                 return evaluation
             }
         }

@@ -9,6 +9,13 @@ public enum AnswerQuote {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return "(nothing)" }
         guard trimmed.count > limit else { return trimmed }
-        return "\(trimmed.prefix(limit))… (\(trimmed.count - limit) more characters)"
+        // At a word's end when one is near, so no word is shown half.
+        var shown = trimmed.prefix(limit)
+        if let space = shown.lastIndex(where: \.isWhitespace),
+            shown.distance(from: shown.startIndex, to: space) >= limit * 3 / 4
+        {
+            shown = shown[..<space]
+        }
+        return "\(shown)… (\(trimmed.count - shown.count) more characters)"
     }
 }
