@@ -64,7 +64,9 @@ func relativeTimeHint(_ arguments: [String]) -> String? {
 func runReportingErrors(json: Bool, _ body: (Reporter) async throws(ShipctlError) -> Void) async throws {
     let reporter = CommandOutput.reporter(json: json)
     do {
-        try await body(reporter)
+        // Every retry of a call to the outside is said as it happens.
+        let sayRetry: @Sendable (String) -> Void = { reporter.warning($0) }
+        try await RetryNotice.reporting(to: sayRetry) { () throws(ShipctlError) in try await body(reporter) }
         reporter.close()
     } catch {
         reporter.close()

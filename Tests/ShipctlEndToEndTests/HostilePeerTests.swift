@@ -39,6 +39,25 @@ final class HostilePeerTests: WorldTestCase {
         try world.auditRecords().filter { $0["action"]?.stringValue == "smoke" }
     }
 
+    /// A cloud API that accepts connections and never answers: each retry is said as it happens, and the
+    /// rollback stops at its deadline naming the host, the timeout and what was tried.
+    func testARollbackAgainstACloudThatNeverAnswersSaysEachRetryAndStopsAtItsDeadline() async throws {
+        let config = try world.writeConfig(
+            SampleConfig.oneStepInWorld(function: "silent-app") + "\ntimeouts: { provider_call: 2s, rollback: 9s }\n")
+        world.environment["AWS_ENDPOINT_URL"] = "\(world.notifyURL)/hang"
+        let run = await world.shipctl(
+            ["rollback", "--service", "api", "--env", "prod", "--to", "1", "--timeout", "7s"], config: config)
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(
+            run.stderr.contains("warning: no answer from 127.0.0.1 within 2s; trying again (2/"), run.stderr)
+        XCTAssertTrue(
+            run.stderr.contains(
+                "error: the rollback of api/prod did not finish within 7s; the last try: no answer from 127.0.0.1 within 2s"
+            ), run.stderr)
+        XCTAssertTrue(run.stderr.contains("shipctl status --service api --env prod"), run.stderr)
+        XCTAssertFalse(run.output.contains("NSURLErrorDomain"), run.output)
+    }
+
     func testATricklingSmokeEndpointFailsAtItsDeadlineAndTheCanaryIsReverted() async throws {
         try await world.createFunction("trickle-app", versions: 2)
         // The pre-traffic smoke test is answered; the one after the shift trickles.

@@ -30,9 +30,13 @@ public final class TestWorld: @unchecked Sendable {
     /// The world's PostgreSQL (started with `postgres: true`): a superuser URL, and its port.
     public let postgresURL: String?
     public let postgresPort: Int?
+    /// The world's OpenTelemetry collector (started with `collector: true`): its OTLP/HTTP base URL, and
+    /// the log where it prints every span it receives.
+    public let collectorURL: String?
+    public let collectorLog: String?
     private let runner = SystemProcessRunner()
 
-    public init(prometheus: Bool = true, postgres: Bool = false) async throws {
+    public init(prometheus: Bool = true, postgres: Bool = false, collector: Bool = false) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "shipctl-world-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,6 +46,7 @@ public final class TestWorld: @unchecked Sendable {
         ]
         if !prometheus { arguments.append("--no-prometheus") }
         if postgres { arguments.append("--postgres") }
+        if collector { arguments.append("--collector") }
         let result = await runner.run(
             ProcessRequest("python3", arguments, timeout: .seconds(90), retry: .never, mutating: true))
         guard result.succeeded,
@@ -58,6 +63,8 @@ public final class TestWorld: @unchecked Sendable {
         notifyURL = state["notify"]?.stringValue ?? ""
         postgresURL = state["postgres"]?["url"]?.stringValue
         postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
+        collectorURL = state["collector"]?["url"]?.stringValue
+        collectorLog = state["collector"]?["log"]?.stringValue
         var env = ProcessInfo.processInfo.environment
         if case .object(let worldEnvironment)? = state["env"] {
             for (key, value) in worldEnvironment where key.hasPrefix("CLOUDSDK_") { env[key] = value.stringValue }

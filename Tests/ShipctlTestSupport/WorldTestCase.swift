@@ -7,9 +7,11 @@ open class WorldTestCase: XCTestCase {
     /// Peers beyond moto, the simulator and the Cloud Run fake that the class's tests need.
     open class var startsPrometheus: Bool { true }
     open class var startsPostgres: Bool { false }
+    open class var startsCollector: Bool { false }
 
     open override func setUp() async throws {
-        world = try await TestWorld(prometheus: Self.startsPrometheus, postgres: Self.startsPostgres)
+        world = try await TestWorld(
+            prometheus: Self.startsPrometheus, postgres: Self.startsPostgres, collector: Self.startsCollector)
     }
 
     open override func tearDown() async throws {

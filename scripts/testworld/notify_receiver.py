@@ -3,8 +3,9 @@
 
   notify_receiver.py --port P
 
-It keeps every request it gets and answers by the first segments of the path,
-so each test picks a behaviour by the URL it configures:
+It keeps every request it gets (GET, POST, PUT) and answers by the first
+segments of the path, so each test picks a behaviour by the URL it configures
+(a cloud API that never answers is `/hang` as its endpoint):
 
   /answer/500,200/...  answers the statuses in turn, one per request to that
                        exact path, then the last one again; a status of 429
@@ -46,9 +47,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/fake/requests":
             with LOCK:
                 return self.answer(200, json.dumps(REQUESTS), "application/json")
-        self.answer(404, "not found")
+        self.serve()
 
     def do_POST(self):
+        self.serve()
+
+    def do_PUT(self):
+        self.serve()
+
+    def serve(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         with LOCK:

@@ -2,7 +2,7 @@
 """Start and stop the shipctl test world: moto_server (AWS APIs), the traffic
 simulator and Prometheus, each on a free 127.0.0.1 port.
 
-  world.py up   --dir DIR [--no-prometheus] [--postgres]
+  world.py up   --dir DIR [--no-prometheus] [--postgres] [--collector]
                                               start, wait until ready, write DIR/world.json and DIR/world.env
   world.py postgres --dir DIR                 start only PostgreSQL (for the state-backend tests and benchmarks)
   world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus, postgres)
@@ -43,6 +43,10 @@ def wait_http(url, timeout=30.0, method="GET"):
             with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=2) as r:
                 if r.status < 500:
                     return
+        except urllib.error.HTTPError as error:  # listening, and says so (a collector's 404 for a GET)
+            if error.code < 500:
+                return
+            last = error
         except Exception as error:  # not listening yet
             last = error
         time.sleep(0.1)
@@ -139,6 +143,20 @@ def stop_postgres(state):
     subprocess.run(as_postgres + [f"{info['bin']}/pg_ctl", "-D", info["data"], "-m", "immediate", "stop"], capture_output=True)
 
 
+def start_collector(d, state):
+    """rotel, a real OpenTelemetry collector shipped in a PyPI wheel: OTLP/HTTP in, every span it
+    receives printed to its log (the blackhole exporter sends them nowhere else)."""
+    import rotel
+    agent = os.path.join(os.path.dirname(rotel.__file__), "rotel-agent")
+    http_port, grpc_port = free_port(), free_port()
+    state["pids"]["collector"] = spawn(
+        [agent, "start", "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
+         "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}", "--exporter", "blackhole",
+         "--debug-log", "traces", "--debug-log-verbosity", "detailed"], f"{d}/collector.log")
+    state["collector"] = {"url": f"http://127.0.0.1:{http_port}", "log": f"{d}/collector.log"}
+    wait_http(f"http://127.0.0.1:{http_port}/v1/traces")
+
+
 def postgres_only(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
@@ -224,6 +242,9 @@ def start_world(args, d, state):
 
     if args.postgres:
         start_postgres(d, state)
+
+    if args.collector:
+        start_collector(d, state)
 
     mirror = terraform_mirror()
     if mirror:
@@ -437,6 +458,7 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--no-prometheus", action="store_true")
     p.add_argument("--postgres", action="store_true")
+    p.add_argument("--collector", action="store_true")
     p.set_defaults(func=up)
     p = sub.add_parser("postgres")
     p.add_argument("--dir", required=True)

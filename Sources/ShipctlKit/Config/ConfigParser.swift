@@ -33,7 +33,7 @@ struct ConfigParser {
         }
         var timeouts = Timeouts()
         if let node = top["timeouts"],
-            let entries = reader.mapping(node, key: "timeouts", allowed: ["provider_call", "terraform"])
+            let entries = reader.mapping(node, key: "timeouts", allowed: ["provider_call", "terraform", "rollback"])
         {
             if let value = entries["provider_call"].flatMap({
                 reader.duration($0, key: "timeouts.provider_call", max: .seconds(3600), allowZero: false)
@@ -44,6 +44,11 @@ struct ConfigParser {
                 reader.duration($0, key: "timeouts.terraform", max: .seconds(6 * 3600), allowZero: false)
             }) {
                 timeouts.terraform = value
+            }
+            if let value = entries["rollback"].flatMap({
+                reader.duration($0, key: "timeouts.rollback", max: .seconds(3600), allowZero: false)
+            }) {
+                timeouts.rollback = value
             }
         }
         let environments = parseEnvironments(top["environments"])

@@ -94,6 +94,10 @@ public struct InitTemplate: Sendable {
             environments:
               \(env): { region: \(region), prometheus: "\(prometheus)" }
 
+            # How long one cloud call may take (a slow one is tried again, and each retry is printed), and
+            # a whole `rollback` before it stops and says what it tried (`rollback --timeout` overrides).
+            timeouts: { provider_call: 30s, terraform: 30m, rollback: 60s }
+
             services:
               \(service):
             \(target)

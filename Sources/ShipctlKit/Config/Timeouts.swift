@@ -6,6 +6,8 @@ public struct Timeouts: Sendable {
     public var providerCall: Duration = .seconds(30)
     /// `terraform apply`.
     public var terraform: Duration = .seconds(1800)
+    /// A whole `rollback`: after this it stops and says what it tried, rather than going silent.
+    public var rollback: Duration = .seconds(60)
 
     public init() {}
 }

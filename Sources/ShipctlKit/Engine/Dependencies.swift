@@ -20,6 +20,8 @@ public struct Dependencies: Sendable {
     public var readers: [any JournalReader] = []
     /// Who tells the `notify:` targets how each deployment ended; nil when the configuration names none.
     public var notifier: Notifier?
+    /// Where each deployment's trace goes; nil unless an OTLP endpoint is set in the environment.
+    public var traces: TraceExporter?
 
     public init(
         runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,
@@ -46,20 +48,38 @@ public struct Dependencies: Sendable {
     }
 
     /// Runs `body` with the journal of the deployment `log` writes and, once it is over however it ended,
-    /// notifies the targets that asked for that ending (nothing when `notifying` is false: a dry run).
+    /// notifies the targets that asked for that ending and exports its trace (neither in a dry run, when
+    /// `following` is false). Both come after the revert and the end record, and neither changes the outcome.
     func telling<T>(
-        _ log: DeploymentRecorder, notifying: Bool = true, _ body: (DeploymentJournal) async throws(ShipctlError) -> T
+        _ log: DeploymentRecorder, following: Bool = true, _ body: (DeploymentJournal) async throws(ShipctlError) -> T
     ) async throws(ShipctlError) -> T {
-        let story = notifying ? notifier?.follow(log.scope.service) : nil
-        var journal = journal(log)
-        if let story { journal = DeploymentJournal(log: log, readers: journal.readers + [story]) }
+        let story = following ? notifier?.follow(log.scope.service) : nil
+        let trace =
+            following
+            ? traces?.begin(deployment: log.deployment, service: log.scope.service, env: log.scope.env, actor: actor)
+            : nil
+        let journal = DeploymentJournal(
+            log: log, readers: journal(log).readers + (story.map { [$0] } ?? []), trace: trace)
         let result: Result<T, ShipctlError>
         do throws(ShipctlError) {
-            result = .success(try await body(journal))
+            // Every process the deployment starts (terraform, a smoke `run`, the CLIs) is a child of its trace.
+            result = .success(
+                try await TraceContext.within(trace?.root) { () throws(ShipctlError) in try await body(journal) })
         } catch {
             result = .failure(error)
         }
-        if let story { await notifier?.deliver(story, to: journal, actor: actor, redactor: redactor) }
+        // Side by side, each with its own short deadline.
+        let (notifier, traces, actor, redactor, reporter) = (notifier, traces, actor, redactor, reporter)
+        await withTaskGroup(of: Void.self) { group in
+            if let story, let notifier {
+                group.addTask { await notifier.deliver(story, to: journal, actor: actor, redactor: redactor) }
+            }
+            if let trace, let traces {
+                group.addTask {
+                    if let warning = await traces.export(trace, redactor: redactor) { reporter.warning(warning) }
+                }
+            }
+        }
         return try result.get()
     }
 }

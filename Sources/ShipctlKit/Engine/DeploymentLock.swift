@@ -21,7 +21,7 @@ extension Dependencies {
         do throws(ShipctlError) {
             // The notifications go out after the deployment's end and before the lock is let go: their
             // records belong to the deployment that holds it.
-            result = .success(try await telling(log, notifying: locking, body))
+            result = .success(try await telling(log, following: locking, body))
         } catch {
             result = .failure(error)
         }

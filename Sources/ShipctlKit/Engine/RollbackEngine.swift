@@ -29,6 +29,48 @@ public struct RollbackEngine: Sendable {
     /// network) before it goes on without it, as it does when the database is down.
     public static let logStepLimit: Duration = .milliseconds(1500)
 
+    /// The rollback, stopped at `deadline` with what it tried: a cloud that accepts connections and never
+    /// answers must not leave on-call waiting minutes for nothing. What was already sent may still land.
+    public func rollback(_ options: RollbackOptions, within deadline: Duration) async throws(ShipctlError)
+        -> RollbackOutcome
+    {
+        let tried = LastRetry()
+        let outer = RetryNotice.listener
+        let first = FirstAnswer<Result<RollbackOutcome, ShipctlError>>()
+        let result = await first.wait { finish in
+            Task {
+                let listener: @Sendable (String) -> Void = {
+                    tried.note($0)
+                    outer?($0)
+                }
+                let outcome: Result<RollbackOutcome, ShipctlError>
+                do throws(ShipctlError) {
+                    outcome = .success(
+                        try await RetryNotice.reporting(to: listener) { () throws(ShipctlError) in
+                            try await rollback(options)
+                        })
+                } catch {
+                    outcome = .failure(error)
+                }
+                finish(outcome)
+            }
+            Task {
+                try? await Task.sleep(for: deadline)
+                finish(nil)
+            }
+        }
+        guard let result else {
+            let kind = options.abortOnly ? "abort" : "rollback"
+            throw .runtime(
+                "the \(kind) of \(service.name)/\(env.name) did not finish within \(DurationParser.format(deadline))"
+                    + (tried.last.map { "; the last try: \($0)" } ?? "; the provider has not answered"),
+                hint:
+                    "`shipctl status --service \(service.name) --env \(env.name)` shows where traffic is now; "
+                    + "run the \(kind) again, with a longer --timeout if the cloud is slow")
+        }
+        return try result.get()
+    }
+
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
         let provider = ServiceParts.provider(for: service, env: env, config: config, dependencies: dependencies)
         // `rollback` never waits for a lock, nor long for its log: it is the way out when everything else is stuck.

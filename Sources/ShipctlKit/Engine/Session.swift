@@ -20,6 +20,8 @@ public struct Session: Sendable {
             store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
         dependencies.spool = AuditSpool.beside(configPath: config.path)
         dependencies.notifier = Notifier(config: config, http: dependencies.http, environment: environment)
+        dependencies.traces = TraceExporter(environment: environment, http: dependencies.http)
+        for secret in dependencies.traces?.settings.secrets ?? [] { reporter.redactor.learn(secret) }
         return Session(config: config, dependencies: dependencies)
     }
 

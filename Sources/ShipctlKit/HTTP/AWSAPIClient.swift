@@ -80,6 +80,19 @@ struct AWSAPIClient: Sendable {
                 transient = retry.retryTimeouts || !error.description.contains("timed out")
             }
             guard transient, attempt < retry.maxAttempts else { return try outcome.get() }
+            let host = url.host ?? "the API"
+            switch outcome {
+            case .success(let answer):
+                RetryNotice.tell(
+                    "\(host) answered \(answer.errorKind ?? "HTTP \(answer.status)")", nextAttempt: attempt + 1,
+                    of: retry.maxAttempts)
+            case .failure(let error):
+                RetryNotice.tell(
+                    error.description.contains("timed out")
+                        ? "no answer from \(host) within \(DurationParser.format(timeout))"
+                        : "\(host) could not be reached (\(AnswerQuote.quote(error.description, limit: 200)))",
+                    nextAttempt: attempt + 1, of: retry.maxAttempts)
+            }
             // The backoff holds in a cancelled run too: a revert after a signal must not hammer a throttled API.
             let delay = retry.delay(beforeAttempt: attempt + 1)
             await Task { try? await Task.sleep(for: delay) }.value

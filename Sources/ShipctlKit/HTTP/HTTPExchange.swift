@@ -108,7 +108,7 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         if let error {
-            finish(.failure(.failed(error.localizedDescription)))
+            finish(.failure(Self.failure(of: error)))
             return
         }
         let (answer, data) = lock.withLock { (response ?? task.response as? HTTPURLResponse, body) }
@@ -136,5 +136,27 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         let scheme = url.scheme?.lowercased() ?? ""
         let port = url.port ?? (scheme == "https" ? 443 : 80)
         return "\(scheme)://\(url.host?.lowercased() ?? ""):\(port)"
+    }
+
+    /// What went wrong, in words: Foundation on Linux describes most network errors only by their code
+    /// (`NSURLErrorDomain error -1001`), which tells nobody at 3 a.m. what to check.
+    static func failure(of error: any Error) -> Failure {
+        guard let urlError = error as? URLError else { return .failed(error.localizedDescription) }
+        switch urlError.code {
+        case .timedOut: return .timedOut
+        case .cancelled: return .cancelled
+        case .cannotConnectToHost: return .failed("the connection was refused")
+        case .cannotFindHost, .dnsLookupFailed: return .failed("the host name could not be resolved")
+        case .networkConnectionLost: return .failed("the connection was closed before the answer was complete")
+        case .notConnectedToInternet: return .failed("this machine has no network connection")
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            return .failed(
+                "the TLS handshake failed (\(urlError.code.rawValue)): check the address and its certificate")
+        case .badServerResponse, .cannotParseResponse: return .failed("the answer was not valid HTTP")
+        default:
+            let text = urlError.localizedDescription
+            return .failed(text.contains("NSURLErrorDomain") ? "network error \(urlError.code.rawValue)" : text)
+        }
     }
 }

@@ -8,10 +8,17 @@ public struct DeploymentJournal: Sendable {
     /// The audit log's writer; it writes nothing in a dry run, which has no store.
     public let log: DeploymentRecorder
     public let readers: [any JournalReader]
+    /// The deployment's trace, when one is exported: a reader too, and the span each action's processes get.
+    let trace: DeploymentTrace?
 
     public init(log: DeploymentRecorder, readers: [any JournalReader]) {
+        self.init(log: log, readers: readers, trace: nil)
+    }
+
+    init(log: DeploymentRecorder, readers: [any JournalReader], trace: DeploymentTrace?) {
         self.log = log
         self.readers = readers
+        self.trace = trace
     }
 
     public var deployment: String { log.deployment }
@@ -67,7 +74,9 @@ public struct DeploymentJournal: Sendable {
         tell(announced)
         let started = ContinuousClock.now
         do {
-            let value = try await body(intent)
+            let value = try await TraceContext.within(trace?.context(of: announced)) { () throws(ShipctlError) in
+                try await body(intent)
+            }
             let done = entry(completed(value), .done(durationMs: (ContinuousClock.now - started).milliseconds))
             try await write(done, delivery)
             tell(done)
@@ -88,6 +97,7 @@ public struct DeploymentJournal: Sendable {
 
     private func tell(_ entry: JournalEntry) {
         for reader in readers { reader.read(entry) }
+        trace?.read(entry)
     }
 
     /// The entry's records, as its delivery asks; the last one written, for an intent a witness cites.

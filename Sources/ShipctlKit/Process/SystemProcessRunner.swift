@@ -33,13 +33,22 @@ public struct SystemProcessRunner: ProcessRunning {
                 result.duration = ContinuousClock.now - started
                 return result
             }
+            let program = ([request.executable] + request.arguments.prefix(2)).joined(separator: " ")
+            let why =
+                result.timedOut
+                ? "`\(program)` gave no answer within \(DurationParser.format(request.timeout))"
+                : "`\(program)` failed (\(AnswerQuote.quote(result.stderr, limit: 200)))"
+            RetryNotice.tell(why, nextAttempt: attempt + 1, of: request.retry.maxAttempts)
             await sleeper(request.retry.delay(beforeAttempt: attempt + 1))
             attempt += 1
         }
     }
 
     private func runOnce(_ request: ProcessRequest) async -> ProcessResult {
-        let environment = baseEnvironment.merging(request.environment) { $1 }
+        var merged = baseEnvironment.merging(request.environment) { $1 }
+        // A process started within a deployment's span continues its trace.
+        if let span = TraceContext.current { merged["TRACEPARENT"] = span.traceparent }
+        let environment = merged
         guard
             let path = Self.resolve(
                 request.executable, path: environment["PATH"], workingDirectory: request.workingDirectory)
