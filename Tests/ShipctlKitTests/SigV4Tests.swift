@@ -57,6 +57,34 @@ final class SigV4Tests: XCTestCase {
         }
     }
 
+    /// A PromQL query to Amazon Managed Service for Prometheus (service `aps`), its query string encoded as
+    /// the Prometheus reader encodes it: braces, quotes, brackets and a literal `+`.
+    func testAnAPSQueryIsSignedAsBotocoreSignsIt() async throws {
+        var components = try XCTUnwrap(
+            URLComponents(string: "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0123/api/v1/query"))
+        components.queryItems = [
+            URLQueryItem(name: "query", value: #"sum(rate(x{version="2",a!~"b|c"}[1m])) + 1 / 2"#),
+            URLQueryItem(name: "time", value: "1440938160.000"),
+        ]
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        let url = try XCTUnwrap(components.url)
+        let credentials = AWSCredentials(
+            accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: nil)
+        let ours = SigV4(credentials: credentials, region: "us-east-1", service: "aps")
+            .sign(method: "GET", url: url, headers: [:], body: Data(), date: Date(timeIntervalSince1970: 1_440_938_160))
+        let given: JSONValue = [
+            "method": "GET", "url": .string(url.absoluteString), "body": "", "headers": .object([:]),
+            "key": "AKIDEXAMPLE", "secret": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "service": "aps",
+            "region": "us-east-1", "amz_date": "20150830T123600Z",
+        ]
+        let result = await SystemProcessRunner().run(
+            ProcessRequest(
+                "python3", ["-c", Self.botocore, given.canonical], timeout: .seconds(30), retry: .never, mutating: false
+            ))
+        XCTAssertTrue(result.succeeded, result.stderr)
+        XCTAssertEqual(ours["Authorization"], result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// The Lambda REST calls: a GET with a query string, a PUT with a JSON body.
     func testRESTSignaturesAgreeWithBotocore() async throws {
         let date = Date(timeIntervalSince1970: 1_440_938_160)

@@ -145,6 +145,23 @@ public final class TestWorld: @unchecked Sendable {
         return (result.status, result.stdout + result.stderr)
     }
 
+    /// Starts an auth proxy in front of the world's Prometheus (`scripts/testworld/auth_proxy.py`) that
+    /// passes only requests whose Authorization header is `authorization`; returns its URL.
+    public func startAuthProxy(authorization: String) async throws -> String {
+        let result = await runner.run(
+            ProcessRequest(
+                "python3",
+                [
+                    Self.repositoryRoot.appendingPathComponent("scripts/testworld/world.py").path, "auth-proxy",
+                    "--dir", directory.path, "--authorization", authorization,
+                ],
+                timeout: .seconds(60), retry: .never, mutating: true))
+        guard result.succeeded, let url = result.stdout.split(separator: "\n").last.map(String.init) else {
+            throw TestWorldError("world.py auth-proxy failed: \(result.stderr)")
+        }
+        return url
+    }
+
     /// Stops one peer (`prometheus`, `simulator`, `moto`, `postgres`) mid-test.
     public func stop(_ peer: String) async {
         _ = await runner.run(

@@ -6,6 +6,9 @@ simulator and Prometheus, each on a free 127.0.0.1 port.
                                               start, wait until ready, write DIR/world.json and DIR/world.env
   world.py postgres --dir DIR                 start only PostgreSQL (for the state-backend tests and benchmarks)
   world.py stop --dir DIR NAME                stop one peer (moto, simulator, prometheus, postgres)
+  world.py auth-proxy --dir DIR --authorization VALUE
+                                              start an auth proxy in front of the world's Prometheus that
+                                              passes only requests with that Authorization header; prints its URL
   world.py pause-postgres --dir DIR [--seconds S]   stop PostgreSQL at once, start it again after S seconds
   world.py history --dir DIR FILE             backfill an OpenMetrics FILE into the world's Prometheus
                                               (promtool tsdb create-blocks-from openmetrics, then a restart
@@ -316,6 +319,20 @@ def kill(*pids):
             time.sleep(0.05)
 
 
+def auth_proxy(args):
+    state = load(args.dir)
+    port = free_port()
+    name = f"auth-proxy-{port}"
+    state["pids"][name] = spawn(
+        [sys.executable, f"{HERE}/auth_proxy.py", "--port", str(port), "--upstream", state["prometheus"],
+         "--authorization", args.authorization], os.path.join(args.dir, f"{name}.log"))
+    with open(os.path.join(args.dir, "world.json"), "w") as f:
+        json.dump(state, f, indent=2)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/fake/requests")
+    print(url)
+
+
 def load(d):
     with open(os.path.join(d, "world.json")) as f:
         return json.load(f)
@@ -471,6 +488,10 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("file")
     p.set_defaults(func=history)
+    p = sub.add_parser("auth-proxy")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--authorization", required=True)
+    p.set_defaults(func=auth_proxy)
     p = sub.add_parser("stop")
     p.add_argument("--dir", required=True)
     p.add_argument("name")

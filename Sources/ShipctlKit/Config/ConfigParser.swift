@@ -75,9 +75,11 @@ struct ConfigParser {
             let region = fields["region"].flatMap { reader.name($0, key: "\(key).region") }
             var environment = EnvironmentConfig(name: name, region: region)
             for endpoint in endpoints {
-                environment.metricEndpoints[endpoint] = fields[endpoint].flatMap {
-                    reader.url($0, key: "\(key).\(endpoint)")
+                guard let given = fields[endpoint].flatMap({ parseEndpoint($0, key: "\(key).\(endpoint)") }) else {
+                    continue
                 }
+                environment.metricEndpoints[endpoint] = given.url
+                environment.metricAuth[endpoint] = given.auth
             }
             result[name] = environment
         }

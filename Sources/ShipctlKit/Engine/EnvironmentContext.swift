@@ -16,6 +16,10 @@ public struct EnvironmentContext: Sendable {
     public let environment: [String: String]
     /// The address of each metrics backend that needs one, by its key (`prometheus`).
     public var metricEndpoints: [String: String] = [:]
+    /// How each of those is asked when it sits behind auth (`auth:`), by the same key.
+    public var metricAuth: [String: MetricEndpointAuth] = [:]
+    /// Tokens printed by a `bearer_command`, shared by every query of this context.
+    let tokens = MetricTokenCache()
     /// Where relative paths in the configuration start: the folder of `shipctl.yaml`.
     public var baseDirectory: String = "."
     /// How long one provider call may take (`timeouts.provider_call`).

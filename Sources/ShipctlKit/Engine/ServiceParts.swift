@@ -11,6 +11,7 @@ public enum ServiceParts {
             runner: dependencies.runner, http: dependencies.http, awsAPI: dependencies.http,
             redactor: dependencies.redactor, region: env.region, environment: dependencies.environment)
         context.metricEndpoints = env.metricEndpoints
+        context.metricAuth = env.metricAuth
         context.baseDirectory = URL(fileURLWithPath: config.path).deletingLastPathComponent().path
         context.callTimeout = config.timeouts.providerCall
         context.now = dependencies.clock.wallNow

@@ -144,9 +144,16 @@ public struct PrometheusQuery: BackendQuery {
         }
         let response: HTTPResponse
         do {
-            response = try await context.http.get(url, timeout: timeout)
+            response = try await context.metricGet(url, endpoint: Self.address, timeout: timeout)
         } catch {
             return .failure(MetricBackendProblem(message: "Prometheus at \(baseURL) is unreachable: \(error)"))
+        }
+        if response.status == 401 || response.status == 403 {
+            return .failure(
+                MetricBackendProblem(
+                    message:
+                        "Prometheus at \(baseURL) refused the query (HTTP \(response.status)): check the environment's `auth:` and its credentials"
+                ))
         }
         guard let answer = try? JSONDecoder().decode(Envelope<Payload>.self, from: response.body) else {
             return .failure(
@@ -218,7 +225,8 @@ public struct PrometheusQuery: BackendQuery {
         }
         var answered = false
         while clock.now() < deadline, !Task.isCancelled {
-            if let response = try? await context.http.get(url, timeout: min(Self.timeout, deadline - clock.now())),
+            if let response = try? await context.metricGet(
+                url, endpoint: Self.address, timeout: min(Self.timeout, deadline - clock.now())),
                 let targets = try? JSONDecoder().decode(Targets.self, from: response.body), targets.status == "success",
                 let active = targets.data?.activeTargets.filter({ $0.health == "up" })
             {
