@@ -8,7 +8,8 @@ struct Plan: AsyncParsableCommand {
         discussion: """
             Runs terraform init and plan (never apply) and reads the live split; changes nothing, takes no lock and \
             writes no audit record, so it is safe beside a running promote. A plan that destroys or replaces \
-            resources is called out: promote stops on it unless given --yes.
+            resources is called out: promote stops on it unless given --yes. Exits 1 when the live split of a \
+            target the plan does not create cannot be read, with the cause.
 
             Example: shipctl plan --service api --env prod
             """
@@ -30,6 +31,8 @@ struct Plan: AsyncParsableCommand {
             } else {
                 reporter.line(report.text)
             }
+            // The plan is shown either way; an unreadable split of a target that should exist is a failure.
+            if let failure = report.liveSplitFailure { throw failure }
         }
     }
 }

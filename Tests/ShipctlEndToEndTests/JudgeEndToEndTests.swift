@@ -92,7 +92,7 @@ final class JudgeEndToEndTests: WorldTestCase {
         for _ in 0..<300 where !analysed && promote.isRunning {
             try await Task.sleep(for: .milliseconds(100))
             analysed =
-                (try? world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.analysis }.count ?? 0) ?? 0
+                (try? world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.analysis }.count) ?? 0
                 >= 3
         }
         XCTAssertTrue(analysed, "the canary never got to its analysis")

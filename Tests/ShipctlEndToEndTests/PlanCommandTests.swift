@@ -43,7 +43,9 @@ final class PlanCommandTests: XCTestCase {
         let lines = fresh.stdout.split(separator: "\n").map(String.init)
         // The function does not exist before the first apply: the live split cannot be read yet.
         let liveLine = lines.first { $0.hasPrefix("live now: ") } ?? ""
-        XCTAssertTrue(liveLine.hasPrefix("live now: unreadable — "), liveLine)
+        XCTAssertTrue(
+            liveLine.hasPrefix("live now: unreadable (expected: terraform creates resources first) — "), liveLine)
+        XCTAssertTrue(liveLine.contains("micro-app-api"), "the cause is kept whole: \(liveLine)")
         let terraformLine: String = "terraform in " + infra.path + ": 4 to add, 0 to change, 0 to destroy, 0 to replace"
         let expected: [String] = [
             "plan for api/prod (nothing changed, no lock taken)",
@@ -105,6 +107,22 @@ final class PlanCommandTests: XCTestCase {
             $0.hasPrefix("shipctl-plan-")
         }
         XCTAssertEqual(planFiles, [], "plan left its plan file behind")
+
+        // Nothing creates this function: an unreadable split is a failure, and the CLI's own words say why.
+        let missing = try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      api:
+                        provider: lambda
+                        lambda: { function: no-such-app, alias: live }
+                    """, prometheus: false), folder: "missing")
+        let unreadable = await world.shipctl(["plan", "--service", "api", "--env", "prod"], config: missing)
+        XCTAssertEqual(unreadable.status, 1, unreadable.output)
+        let unreadableLine =
+            unreadable.stdout.split(separator: "\n").first { $0.hasPrefix("live now: ") }.map(String.init) ?? ""
+        XCTAssertTrue(unreadableLine.hasPrefix("live now: unreadable — "), unreadable.stdout)
+        XCTAssertTrue(unreadableLine.contains("ResourceNotFoundException"), unreadable.stdout)
+        XCTAssertTrue(unreadable.stderr.contains("ResourceNotFoundException"), unreadable.stderr)
     }
 
     /// An alias whose version follows the function (no `ignore_changes`): applied inside a promote, terraform

@@ -71,6 +71,23 @@ public struct PlanReport: Sendable {
             flags: service.onFailure.flags.map { $0.filled(placeholders) })
     }
 
+    /// Why the live split could not be read, when that is a problem: a plan that creates
+    /// resources may create the target itself, so its split is not there to read yet.
+    public var liveSplitFailure: ShipctlError? {
+        guard case .failure(let error) = live else { return nil }
+        if let terraform, !terraform.adds.isEmpty { return nil }
+        return error
+    }
+
+    /// The whole message on one line, without the hint: a CLI's message often sits on the
+    /// lines after "exited with status N:", and a plan reader needs it.
+    static func cause(of error: ShipctlError) -> String {
+        error.description.split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("hint:") }
+            .joined(separator: " ")
+    }
+
     private static func stepText(_ step: CanaryStep) -> String {
         "\(Percent.format(step.weight))%" + (step.pause > .zero ? " for \(DurationParser.format(step.pause))" : "")
     }
@@ -91,10 +108,9 @@ public struct PlanReport: Sendable {
         lines.append("version: \(versionSource)")
         switch live {
         case .success(let split): lines.append("live now: \(split.description)")
-        // Only the problem: the hint names provider commands, which is not what a plan reader is after.
         case .failure(let error):
-            lines.append(
-                "live now: unreadable — " + (error.description.split(separator: "\n").first.map(String.init) ?? ""))
+            let expected = liveSplitFailure == nil ? " (expected: terraform creates resources first)" : ""
+            lines.append("live now: unreadable\(expected) — " + Self.cause(of: error))
         }
         lines.append("steps: " + steps.map(Self.stepText).joined(separator: " → "))
         if !smoke.isEmpty { lines.append("smoke before traffic and at each step: " + smoke.joined(separator: ", ")) }
