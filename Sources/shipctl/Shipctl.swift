@@ -14,7 +14,7 @@ struct Shipctl: AsyncParsableCommand {
             """,
         subcommands: [
             Promote.self, Resume.self, Abort.self, Rollback.self, Status.self, Preview.self, Audit.self, Report.self,
-            Analyze.self, Plan.self, Flags.self, State.self, ConfigCommand.self, Init.self, Stats.self,
+            Analyze.self, Plan.self, Doctor.self, Flags.self, State.self, ConfigCommand.self, Init.self, Stats.self,
         ]
     )
 

@@ -18,11 +18,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) { reporter throws(ShipctlError) in
             let session = try Session.open(global, reporter)
-            let services =
-                try service.map { name throws(ShipctlError) in [try session.service(name)] } ?? session.config.services
-            let envs =
-                try env.map { name throws(ShipctlError) in [try session.environment(name)] }
-                ?? session.config.environments.values.sorted { $0.name < $1.name }
+            let (services, envs) = try session.selection(service: service, env: env)
             var unreadable: [String] = []
             for service in services {
                 for env in envs {

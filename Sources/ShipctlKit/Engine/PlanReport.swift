@@ -79,15 +79,6 @@ public struct PlanReport: Sendable {
         return error
     }
 
-    /// The whole message on one line, without the hint: a CLI's message often sits on the
-    /// lines after "exited with status N:", and a plan reader needs it.
-    static func cause(of error: ShipctlError) -> String {
-        error.description.split(separator: "\n")
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("hint:") }
-            .joined(separator: " ")
-    }
-
     private static func stepText(_ step: CanaryStep) -> String {
         "\(Percent.format(step.weight))%" + (step.pause > .zero ? " for \(DurationParser.format(step.pause))" : "")
     }
@@ -110,7 +101,7 @@ public struct PlanReport: Sendable {
         case .success(let split): lines.append("live now: \(split.description)")
         case .failure(let error):
             let expected = liveSplitFailure == nil ? " (expected: terraform creates resources first)" : ""
-            lines.append("live now: unreadable\(expected) — " + Self.cause(of: error))
+            lines.append("live now: unreadable\(expected) — " + error.summary)
         }
         lines.append("steps: " + steps.map(Self.stepText).joined(separator: " → "))
         if !smoke.isEmpty { lines.append("smoke before traffic and at each step: " + smoke.joined(separator: ", ")) }

@@ -32,6 +32,17 @@ public struct Session: Sendable {
         (try self.service(service), try environment(env))
     }
 
+    /// The services and environments a command over several acts on: the one named, or all of them.
+    public func selection(service: String?, env: String?) throws(ShipctlError) -> (
+        services: [ServiceConfig], envs: [EnvironmentConfig]
+    ) {
+        let services = try service.map { name throws(ShipctlError) in [try self.service(name)] } ?? config.services
+        let envs =
+            try env.map { name throws(ShipctlError) in [try environment(name)] }
+            ?? config.environments.values.sorted { $0.name < $1.name }
+        return (services, envs)
+    }
+
     public func service(_ name: String) throws(ShipctlError) -> ServiceConfig {
         guard let service = config.service(named: name) else {
             throw .usage(

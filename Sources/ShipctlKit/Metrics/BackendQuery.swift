@@ -26,9 +26,13 @@ public protocol BackendQuery: Sendable {
         -> Bool?
     /// The values from `start` to `end`, one every `step`: what `read` would have answered at each of those times.
     func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange
+    /// When the query found no series: which part of it matched nothing, when this backend can tell (`doctor`).
+    func explainNoData(_ context: EnvironmentContext) async -> String?
 }
 
 extension BackendQuery {
+    public func explainNoData(_ context: EnvironmentContext) async -> String? { nil }
+
     public static var endpoint: MetricEndpoint? { nil }
 
     /// A backend that cannot tell when it has new data: wait the whole limit.

@@ -28,4 +28,8 @@ public struct ConfiguredMetricSource: MetricSource {
     public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
         await query.backend.readRange(from: start, to: end, step: step, context: context)
     }
+
+    public func explainNoData(_ query: MetricQuery) async -> String? {
+        await query.backend.explainNoData(context)
+    }
 }

@@ -15,9 +15,13 @@ public protocol MetricSource: Sendable {
     /// The query's values from `start` to `end`, one every `step` (for replaying an analysis
     /// over history); what the instant `read` would have answered at each of those times.
     func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange
+    /// When `query` found no series: which part of it matched nothing, in words, when the backend can tell.
+    func explainNoData(_ query: MetricQuery) async -> String?
 }
 
 extension MetricSource {
+    public func explainNoData(_ query: MetricQuery) async -> String? { nil }
+
     /// A source that cannot tell when it has new data: wait the whole limit.
     public func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async
         -> Bool?

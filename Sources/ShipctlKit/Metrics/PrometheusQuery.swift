@@ -125,7 +125,7 @@ public struct PrometheusQuery: BackendQuery {
     }
 
     /// One API call: the payload, or why there is none (unreachable, not the API's JSON, rejected).
-    private func ask<Payload: Decodable>(
+    func ask<Payload: Decodable>(
         _ path: String, _ items: [URLQueryItem], timeout: Duration, as payload: Payload.Type,
         context: EnvironmentContext
     ) async -> Result<Payload, MetricBackendProblem> {

@@ -20,12 +20,25 @@ public protocol ProviderTarget: Sendable {
     func provider(_ context: EnvironmentContext) -> any TrafficProvider
     /// The traffic of this target that a terraform resource change would move, if any.
     func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover?
+    /// Read-only checks (`doctor`) that this target can be deployed from here through `provider`,
+    /// whose live split was read as `split`: whose credentials, the target, and each permission a
+    /// promote needs — probed where a harmless read exists, named where none does.
+    func preflight(
+        _ provider: any TrafficProvider, split: Result<TrafficSplit, ShipctlError>, _ context: EnvironmentContext
+    ) async -> [DoctorCheck]
     /// Which target this is in `context`, as history and locks are keyed: the kind, then
     /// account or project, region, and resource, so that no other target's records decide for it.
     func identity(_ context: EnvironmentContext) -> String
 }
 
 extension ProviderTarget {
+    /// A platform with nothing to check beyond its split.
+    public func preflight(
+        _ provider: any TrafficProvider, split: Result<TrafficSplit, ShipctlError>, _ context: EnvironmentContext
+    ) async -> [DoctorCheck] {
+        [DoctorCheck.split(split, of: provider.target, missing: "create it, then run `shipctl doctor` again")]
+    }
+
     /// A platform whose traffic terraform does not describe.
     public func trafficTakeover(_ change: TerraformResourceChange) -> TrafficTakeover? { nil }
 }

@@ -76,6 +76,23 @@ public enum ShipctlError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The message on one line without its hint: a CLI's own words often sit on the lines
+    /// after "exited with status N:", and a one-line report needs them.
+    public var summary: String {
+        description.split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("hint:") }
+            .joined(separator: " ")
+    }
+
+    /// What to do about it, when the error knows.
+    public var hint: String? {
+        switch self {
+        case .usage(_, let hint), .runtime(_, let hint): return hint
+        default: return nil
+        }
+    }
+
     private func withHint(_ message: String, _ hint: String?) -> String {
         guard let hint else { return message }
         return "\(message)\n  hint: \(hint)"

@@ -1,0 +1,142 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// `shipctl doctor` against the test world: moto behind the aws CLI, the real Prometheus scraping the
+/// traffic simulator, the Cloud Run fake behind gcloud. A setup that is ready passes; each broken part
+/// is named with its fix, and nothing is changed.
+final class DoctorTests: WorldTestCase {
+    func config(function: String, alias: String = "live", status: String = "error") throws -> String {
+        try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      api:
+                        provider: lambda
+                        lambda: { function: \(function), alias: \(alias) }
+                        strategy: { steps: [ { weight: 50, pause: 3s }, { weight: 100 } ] }
+                        analysis:
+                          metrics:
+                            - name: error-rate
+                              prometheus: sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}",status="\(status)"}[1m])) / sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}"}[1m]))
+                              max: 0.02
+                        on_failure:
+                          flags:
+                            - { ssm: "/doctor-app/{{env}}/MODEL", value: small-llm }
+                    """))
+    }
+
+    func lines(_ run: ShipctlRun) -> [String] { run.stdout.split(separator: "\n").map(String.init) }
+
+    func testAReadySetupPassesAndEachBrokenPartIsNamedWithItsFix() async throws {
+        try await world.createFunction("doctor-app", versions: 2)
+        _ = try await world.aws([
+            "ssm", "put-parameter", "--name", "/doctor-app/prod/MODEL", "--value", "big-llm", "--type", "String",
+        ])
+        let ready = try config(function: "doctor-app")
+        // The simulator finds a new function and Prometheus scrapes its series within seconds.
+        var run = await world.shipctl(["doctor"], config: ready)
+        for _ in 0..<30 where run.status != 0 {
+            try await Task.sleep(for: .seconds(1))
+            run = await world.shipctl(["doctor"], config: ready)
+        }
+        XCTAssertEqual(run.status, 0, run.output)
+        let shown = lines(run)
+        XCTAssertEqual(shown.first, "api/prod — lambda doctor-app:live")
+        for line in [
+            "  ✓ credentials: arn:aws:sts::123456789012:user/moto (account 123456789012), "
+                + "from AWS_ACCESS_KEY_ID in the environment (long-lived keys)",
+            "  ✓ region: us-east-1, from the environment's `region:`",
+            "  ✓ lambda doctor-app:live: serving 100% on 1",
+            "  ✓ lambda:GetAlias: allowed (the alias was read)",
+            "  ✓ lambda:GetFunctionConfiguration: allowed (version 1 was read)",
+            "  · lambda:UpdateAlias: needed for every traffic step, the revert and rollback; no harmless call shows it",
+            "  ✓ gate error-rate: stable version 1 reads 0 (max 0.02)",
+            "  ✓ flag ssm /doctor-app/prod/MODEL: readable, now big-llm",
+            "  ✓ audit log: reachable; 0 records verify",
+            "  ✓ lock api/prod: free",
+        ] {
+            XCTAssertTrue(shown.contains(line), "missing \(line) in\n\(run.stdout)")
+        }
+        XCTAssertEqual(
+            shown.last, "doctor: everything a promote needs is in place (· marks what no harmless call can show)")
+
+        // A label value the app never exports: the matcher is named, with the values the label has.
+        let wrongLabel = await world.shipctl(["doctor"], config: try config(function: "doctor-app", status: "failed"))
+        XCTAssertEqual(wrongLabel.status, 1, wrongLabel.output)
+        let gate = lines(wrongLabel).first { $0.hasPrefix("  ✗ gate error-rate: ") } ?? ""
+        XCTAssertTrue(
+            gate.hasPrefix(
+                "  ✗ gate error-rate: no data for stable version 1: `status=\"failed\"` matches no series of "
+                    + "`llm_requests_total` with function=\"doctor-app\", version=\"1\"; its values there: \"error\", \"ok\""
+            ), wrongLabel.stdout)
+        XCTAssertTrue(wrongLabel.stderr.contains("1 check(s) failed"), wrongLabel.stderr)
+
+        // An alias that does not exist: its fix creates it; the gates cannot be asked without a stable version.
+        let noAlias = await world.shipctl(
+            ["doctor", "--json"], config: try config(function: "doctor-app", alias: "missing"))
+        XCTAssertEqual(noAlias.status, 1, noAlias.output)
+        let report = JSONValue.parse(noAlias.stdout.split(separator: "\n").first.map(String.init) ?? "")
+        XCTAssertEqual(report?["event"]?.stringValue, "doctor", noAlias.stdout)
+        XCTAssertEqual(report?["failures"]?.doubleValue, 1, noAlias.stdout)
+        let checks = report?["sections"]?.arrayValue?.first?["checks"]?.arrayValue ?? []
+        let alias = checks.first { $0["subject"]?.stringValue == "lambda doctor-app:missing" }
+        XCTAssertEqual(alias?["status"]?.stringValue, "failed")
+        XCTAssertEqual(
+            alias?["fix"]?.stringValue,
+            "create the alias: `aws lambda create-alias --function-name doctor-app --name missing --function-version 1`, "
+                + "or let terraform create it")
+        let gateCheck = checks.first { $0["subject"]?.stringValue == "gate error-rate" }
+        XCTAssertEqual(gateCheck?["status"]?.stringValue, "not-probed")
+
+        // No credentials anywhere: the first check says so and what to do.
+        var bare = world.environment
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
+            bare.removeValue(forKey: key)
+        }
+        bare["AWS_CONFIG_FILE"] = world.directory.appendingPathComponent("no-aws-config").path
+        bare["AWS_SHARED_CREDENTIALS_FILE"] = world.directory.appendingPathComponent("no-aws-credentials").path
+        bare["AWS_EC2_METADATA_DISABLED"] = "true"
+        let anonymous = await ShipctlRun.run(["doctor", "--config", ready], environment: bare, timeout: .seconds(120))
+        XCTAssertEqual(anonymous.status, 1, anonymous.output)
+        let credentials = lines(anonymous).first { $0.hasPrefix("  ✗ credentials: ") } ?? ""
+        XCTAssertTrue(credentials.contains("sts get-caller-identity"), anonymous.stdout)
+        XCTAssertTrue(credentials.contains("Unable to locate credentials"), anonymous.stdout)
+        XCTAssertTrue(
+            anonymous.stdout.contains("      fix: give this shell credentials: in GitHub Actions "), anonymous.stdout)
+
+        // Read-only: nothing was written and the alias is as it was.
+        XCTAssertEqual((try? world.auditRecords().count) ?? 0, 0)
+        let live = try await world.alias("doctor-app")
+        XCTAssertEqual(live.version, "1")
+        XCTAssertTrue(live.weights.isEmpty)
+        let flag = try await world.ssmValue("/doctor-app/prod/MODEL")
+        XCTAssertEqual(flag, "big-llm")
+    }
+
+    func testACloudRunServiceIsCheckedThroughGcloud() async throws {
+        let revisions = try await world.createCloudRunService("doctor-chat", revisions: 2)
+        let config = try world.writeConfig(
+            SampleConfig.inWorld(
+                services: """
+                      chat:
+                        provider: cloudrun
+                        cloudrun: { service: doctor-chat, region: us-central1 }
+                        strategy: { steps: [ { weight: 100 } ] }
+                    """, prometheus: false))
+        let run = await world.shipctl(["doctor"], config: config)
+        XCTAssertEqual(run.status, 0, run.output)
+        let shown = lines(run)
+        for line in [
+            "chat/prod — cloudrun doctor-chat (us-central1)",
+            "  ✓ credentials: gcloud makes tokens from an access token in CLOUDSDK_AUTH_ACCESS_TOKEN",
+            "  ✓ project: shipctl-test, from CLOUDSDK_CORE_PROJECT; region us-central1",
+            "  ✓ cloudrun doctor-chat (us-central1): serving 100% on \(revisions[0])",
+            "  ✓ run.services.get: allowed (the service was read)",
+            "  ✓ gates: none configured: each step only waits its pause",
+        ] {
+            XCTAssertTrue(shown.contains(line), "missing \(line) in\n\(run.stdout)")
+        }
+        XCTAssertFalse(run.output.contains("fake-access-token"), "the token is never shown")
+    }
+}
