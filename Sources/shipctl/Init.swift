@@ -27,7 +27,11 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Cloud Run: the service.") var cloudrunService: String?
     @Option(help: "The region (default: us-east-1 for Lambda, us-central1 for Cloud Run).") var region: String?
     @Option(help: "Cloud Run: the project (default: gcloud's).") var project: String?
-    @Option(help: "The Prometheus that watches this environment.") var prometheus: String = "http://127.0.0.1:9090"
+    @Option(
+        help: """
+            A Prometheus that watches this environment (default: none for Lambda, whose gates read CloudWatch; \
+            Google Cloud Managed Service for Prometheus for Cloud Run).
+            """) var prometheus: String?
     @Flag(help: "Overwrite an existing file.") var force = false
     @Flag(help: "Machine output: one JSON object per line on stdout.") var json = false
 

@@ -60,6 +60,15 @@ final class DoctorTests: WorldTestCase {
         }
         XCTAssertEqual(
             shown.last, "doctor: everything a promote needs is in place (· marks what no harmless call can show)")
+        // Both ways shipctl reaches AWS name it (the signed Lambda API, the aws CLI's sts call), so the
+        // world's check of every action against docs/permissions/aws-iam-policy.json sees them.
+        let called = world.awsActions()
+        for action in [
+            "lambda:GetAlias", "lambda:GetFunctionConfiguration", "sts:GetCallerIdentity", "ssm:GetParameter",
+        ] {
+            XCTAssertTrue(called.contains(action), "\(action) not among \(called)")
+        }
+        XCTAssertFalse(called.contains("ssm:PutParameter"), "the test's own setup is not counted as shipctl's")
 
         // A label value the app never exports: the matcher is named, with the values the label has.
         let wrongLabel = await world.shipctl(["doctor"], config: try config(function: "doctor-app", status: "failed"))
@@ -138,5 +147,50 @@ final class DoctorTests: WorldTestCase {
             XCTAssertTrue(shown.contains(line), "missing \(line) in\n\(run.stdout)")
         }
         XCTAssertFalse(run.output.contains("fake-access-token"), "the token is never shown")
+    }
+
+    /// The configuration `init` writes for a Lambda gates on CloudWatch's own per-version metrics: on a function
+    /// that has served nothing, doctor names each gate and why it cannot be judged yet; once Lambda's metrics
+    /// for stable exist, both gates read.
+    func testTheInitTemplateGatesOnWhatEveryLambdaHas() async throws {
+        try await world.createFunction("doctor-template", versions: 2)
+        let config = world.directory.appendingPathComponent("init.yaml").path
+        let written = await world.shipctl(
+            ["init", "--provider", "lambda", "--function", "doctor-template"], config: config)
+        XCTAssertEqual(written.status, 0, written.output)
+
+        let quiet = await world.shipctl(["doctor"], config: config)
+        XCTAssertEqual(quiet.status, 1, quiet.output)
+        let dimensions = "{FunctionName=doctor-template,Resource=doctor-template:live,ExecutedVersion=1}"
+        for line in [
+            "  ✗ gate errors: stable version 1 served no requests in the last 5m — "
+                + "`AWS/Lambda Invocations Sum/60s \(dimensions)`",
+            "  ✗ gate duration: `AWS/Lambda Duration Average/60s \(dimensions)` could not be read: "
+                + "CloudWatch returned no datapoints for Duration in the last 120s",
+        ] {
+            XCTAssertTrue(lines(quiet).contains(line), "missing \(line) in\n\(quiet.stdout)")
+        }
+
+        let dimensionList: JSONValue = [
+            ["Name": "FunctionName", "Value": "doctor-template"],
+            ["Name": "Resource", "Value": "doctor-template:live"],
+            ["Name": "ExecutedVersion", "Value": "1"],
+        ]
+        let datums: JSONValue = [
+            ["MetricName": "Invocations", "Dimensions": dimensionList, "Value": 40],
+            ["MetricName": "Errors", "Dimensions": dimensionList, "Value": 1],
+            ["MetricName": "Duration", "Dimensions": dimensionList, "Value": 120, "Unit": "Milliseconds"],
+        ]
+        try await world.aws([
+            "cloudwatch", "put-metric-data", "--namespace", "AWS/Lambda", "--metric-data", datums.canonical,
+        ])
+        let served = await world.shipctl(["doctor"], config: config)
+        let shown = lines(served)
+        XCTAssertTrue(
+            shown.contains { $0.hasPrefix("  ✓ gate errors: stable version 1: 40 in the last 5m, judged ") },
+            served.stdout)
+        XCTAssertTrue(
+            shown.contains { $0.hasPrefix("  ✓ gate duration: stable version 1 reads 120 (") }, served.stdout)
+        XCTAssertEqual(served.status, 0, served.output)
     }
 }

@@ -28,6 +28,12 @@ final class InitCommandTests: XCTestCase {
         )
         let written = try String(contentsOfFile: folder + "/shipctl.yaml", encoding: .utf8)
         XCTAssertTrue(written.contains("lambda: { function: micro-app-api, alias: live }"), written)
+        // Gates on what every Lambda has: CloudWatch's per-version metrics, errors judged against stable.
+        XCTAssertTrue(
+            written.contains(
+                "failures: { namespace: AWS/Lambda, metric: Errors, stat: Sum, dimensions: { FunctionName: micro-app-api, "
+                    + "Resource: \"micro-app-api:live\", ExecutedVersion: \"{{version}}\" } }"), written)
+        XCTAssertFalse(written.contains("\n      prometheus:"), "no Prometheus gate unless one is given")
         let validLambda = await run(["config", "validate"], in: folder)
         XCTAssertEqual(validLambda.status, 0, validLambda.output)
         // Like every command, under --json it says so in one JSON object per line.
@@ -49,6 +55,15 @@ final class InitCommandTests: XCTestCase {
         XCTAssertTrue(
             try String(contentsOfFile: folder + "/cloudrun.yaml", encoding: .utf8)
                 .contains("cloudrun: { service: recs, region: us-central1, project: my-proj }"))
+        let cloudRunYAML = try String(contentsOfFile: folder + "/cloudrun.yaml", encoding: .utf8)
+        for expected in [
+            "url: \"https://monitoring.googleapis.com/v1/projects/my-proj/location/global/prometheus\"",
+            "auth: { bearer_command: [gcloud, auth, print-access-token] }",
+            "total: sum(increase(run_googleapis_com:request_count{monitored_resource=\"cloud_run_revision\","
+                + "service_name=\"recs\",revision_name=\"{{version}}\"}[{{window}}]))",
+        ] {
+            XCTAssertTrue(cloudRunYAML.contains(expected), "missing \(expected) in\n\(cloudRunYAML)")
+        }
         let plan = await run(["plan", "--help"], in: folder)
         XCTAssertEqual(plan.status, 0)
 

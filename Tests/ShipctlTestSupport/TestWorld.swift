@@ -34,6 +34,8 @@ public final class TestWorld: @unchecked Sendable {
     /// the log where it prints every span it receives.
     public let collectorURL: String?
     public let collectorLog: String?
+    /// Where moto writes each AWS action shipctl called (`service:Action` a line; `moto_logged.py`).
+    public let awsActionsLog: String
     private let runner = SystemProcessRunner()
 
     public init(prometheus: Bool = true, postgres: Bool = false, collector: Bool = false) async throws {
@@ -65,6 +67,7 @@ public final class TestWorld: @unchecked Sendable {
         postgresPort = state["postgres"]?["port"]?.doubleValue.map { Int($0) }
         collectorURL = state["collector"]?["url"]?.stringValue
         collectorLog = state["collector"]?["log"]?.stringValue
+        awsActionsLog = state["aws_actions"]?.stringValue ?? ""
         var env = ProcessInfo.processInfo.environment
         if case .object(let worldEnvironment)? = state["env"] {
             for (key, value) in worldEnvironment where key.hasPrefix("CLOUDSDK_") { env[key] = value.stringValue }
@@ -121,7 +124,24 @@ public final class TestWorld: @unchecked Sendable {
         }
     }
 
+    /// The AWS actions shipctl called in this world so far, a line each, in order.
+    public func awsActions() -> [String] {
+        ((try? String(contentsOfFile: awsActionsLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// Stops the world. A test in which shipctl called an AWS action the documented policy does not
+    /// grant fails here: the policy users copy would have refused that call.
     public func shutdown() async {
+        do {
+            let unlisted = try AWSPermissionPolicy.load().unlisted(awsActions())
+            if !unlisted.isEmpty {
+                XCTFail(
+                    "shipctl called AWS actions docs/permissions/aws-iam-policy.json does not grant: "
+                        + unlisted.joined(separator: ", "))
+            }
+        } catch {
+            XCTFail("the AWS policy could not be read: \(error)")
+        }
         _ = await runner.run(
             ProcessRequest(
                 "python3",
@@ -191,9 +211,11 @@ public final class TestWorld: @unchecked Sendable {
     /// Runs the real aws CLI against moto; throws unless it succeeds.
     @discardableResult
     public func aws(_ arguments: [String]) async throws -> String {
+        // Named as the test's own call, so the log of shipctl's AWS actions leaves it out.
         let result = await SystemProcessRunner(environment: environment).run(
             ProcessRequest(
-                "aws", arguments + ["--output", "json"], timeout: .seconds(60), retry: .never, mutating: true))
+                "aws", arguments + ["--output", "json"], environment: ["AWS_SDK_UA_APP_ID": "shipctl-test-world"],
+                timeout: .seconds(60), retry: .never, mutating: true))
         guard result.succeeded else {
             throw TestWorldError("aws \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start and stop the shipctl test world: moto_server (AWS APIs), the traffic
+"""Start and stop the shipctl test world: moto_server (AWS APIs; moto_logged.py), the traffic
 simulator and Prometheus, each on a free 127.0.0.1 port.
 
   world.py up   --dir DIR [--no-prometheus] [--postgres] [--collector]
@@ -190,7 +190,10 @@ def up(args):
 def start_world(args, d, state):
 
     moto_port = free_port()
-    state["pids"]["moto"] = spawn(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], f"{d}/moto.log")
+    # moto_server itself, logging each AWS action shipctl calls to aws-actions.log (the permissions test).
+    state["pids"]["moto"] = spawn([sys.executable, f"{HERE}/moto_logged.py", "--port", str(moto_port),
+                                   "--actions", f"{d}/aws-actions.log"], f"{d}/moto.log")
+    state["aws_actions"] = f"{d}/aws-actions.log"
     endpoint = f"http://127.0.0.1:{moto_port}"
     wait_http(f"{endpoint}/moto-api/")
     # Lambda invocations must not need Docker; moto wants this before any function exists.

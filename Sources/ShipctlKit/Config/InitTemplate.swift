@@ -18,11 +18,12 @@ public struct InitTemplate: Sendable {
     public var target: String
     public var alias: String
     public var project: String?
-    public var prometheus: String
+    /// The Prometheus that watches the environment; nil for the cloud's own metrics.
+    public var prometheus: String?
 
     public init(
         provider: Platform, service: String, env: String, region: String, target: String,
-        alias: String, project: String?, prometheus: String
+        alias: String, project: String?, prometheus: String?
     ) {
         self.provider = provider
         self.service = service
@@ -51,6 +52,7 @@ public struct InitTemplate: Sendable {
                 )
             }
         }
+        guard let prometheus else { return }
         guard let url = URL(string: prometheus), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
             !prometheus.contains(where: { $0 == "\"" || $0 == "\\" || $0.isNewline })
         else {
@@ -61,80 +63,169 @@ public struct InitTemplate: Sendable {
     }
 
     public var yaml: String {
-        let target: String
+        """
+        # shipctl configuration, written by `shipctl init`. Check it with `shipctl config validate`, check the
+        # account with `shipctl doctor`, see what a promote would do with `shipctl plan --service \(service) --env \(env)`.
+        version: 1
+
+        # Audit log and state: on local disk here; for a team, a shared Postgres:
+        #   state: { url: "${SHIPCTL_STATE_URL}" }
+        state:
+          dir: .shipctl
+
+        \(environments)
+
+        # How long one cloud call may take (a slow one is tried again, and each retry is printed), and
+        # a whole `rollback` before it stops and says what it tried (`rollback --timeout` overrides).
+        timeouts: { provider_call: 30s, terraform: 30m, rollback: 60s }
+
+        services:
+          \(service):
+        \(targetBlock)
+            # Uncomment when terraform publishes the version to promote:
+            # terraform:
+            #   dir: infra/envs/{{env}}
+            #   vars: { git_sha: "${GIT_SHA:-dev}" }
+            #   version_output: \(provider == .lambda ? "function_version" : "revision_name")
+            # Traffic on the new version, step by step; each pause is watched by the metrics below.
+            # Or a preset: `preset: Canary10Percent5Minutes` (also Linear10PercentEvery1Minute, AllAtOnce, ...).
+            strategy:
+              steps:
+                - { weight: 10, pause: 5m }
+                - { weight: 50, pause: 5m }
+                - { weight: 100 }
+            smoke:
+        \(smoke)
+            analysis:
+              # The cloud's own metrics come once a minute, a minute or two late: evaluate every 30 s and
+              # allow six evaluations (3 minutes) without a datapoint before reverting.
+              interval: 30s
+              failure_limit: 1           # failed evaluations tolerated; one more reverts
+              inconclusive_limit: 6      # empty results or backend errors tolerated
+              # Judged metrics compare the canary with the stable version serving beside it, on evidence.
+              judge:
+                confidence: 0.98
+                min_requests: 50         # canary requests before a step may advance
+                max_extension: 10m       # how long a step may wait for them past its pause
+                on_insufficient: revert  # or hold (left for `shipctl resume`), or continue
+              metrics:
+        \(metrics)
+            on_failure:
+              revert: true
+              # Flags to flip when a canary fails (also `shipctl flags set NAME=VALUE`), e.g.
+              # flags:
+              #   - { ssm: "/\(service)/{{env}}/MODEL_PROVIDER", value: small-llm }
+              #   - { unleash: { url: "https://unleash.example.com", project: default, feature: new-recs, environment: production, token: "${UNLEASH_TOKEN}" }, enabled: false }
+              #   - { launchdarkly: { project: default, flag: new-recs, environment: production, token: "${LD_TOKEN}" }, enabled: false }
+
+        """
+    }
+
+    private var environments: String {
         switch provider {
         case .lambda:
-            target = """
-                    provider: lambda
-                    # The function and the alias whose routing shipctl shifts; the alias must exist.
-                    lambda: { function: \(self.target), alias: \(alias) }
+            let prometheus = self.prometheus.map { ", prometheus: \"\($0)\"" } ?? ""
+            return """
+                # Where each environment runs. The gates read CloudWatch, which every Lambda has; to gate on what
+                # your app exports, give the environment a Prometheus: prometheus: "http://prometheus.internal:9090"
+                environments:
+                  \(env): { region: \(region)\(prometheus) }
                 """
         case .cloudrun:
-            target = """
-                    provider: cloudrun
-                    # The Cloud Run service whose revision traffic shipctl shifts.
-                    cloudrun: { service: \(self.target), region: \(region)\(project.map { ", project: \($0)" } ?? "") }
+            let url =
+                prometheus
+                ?? "https://monitoring.googleapis.com/v1/projects/\(project ?? "PROJECT_ID")/location/global/prometheus"
+            let auth = prometheus == nil ? "\n      auth: { bearer_command: [gcloud, auth, print-access-token] }" : ""
+            return """
+                # Where each environment runs. The gates read Cloud Run's own request metrics in PromQL from
+                # Google Cloud Managed Service for Prometheus, with gcloud's token (roles/monitoring.viewer).
+                environments:
+                  \(env):
+                    region: \(region)
+                    prometheus:
+                      url: "\(url)"\(auth)
                 """
         }
-        let smoke =
-            provider == .lambda
-            ? "      # Invoke the new version directly before any user traffic reaches it.\n      - { name: invoke, invoke: { payload: '{\"ping\": true}' } }"
-            : "      # A request to the new revision before any user traffic reaches it (replace the URL).\n      - { name: health, http: { url: \"https://example.com/health\", status: 200, timeout: 5s } }"
-        return """
-            # shipctl configuration, written by `shipctl init`. Check it with `shipctl config validate`,
-            # see what a promote would do with `shipctl plan --service \(service) --env \(env)`.
-            version: 1
+    }
 
-            # Audit log and state: on local disk here; for a team, a shared Postgres:
-            #   state: { url: "postgres://deploy@db/shipctl" }
-            state:
-              dir: .shipctl
+    private var targetBlock: String {
+        switch provider {
+        case .lambda:
+            return """
+                    provider: lambda
+                    # The function and the alias whose routing shipctl shifts; the alias must exist.
+                    lambda: { function: \(target), alias: \(alias) }
+                """
+        case .cloudrun:
+            return """
+                    provider: cloudrun
+                    # The Cloud Run service whose revision traffic shipctl shifts.
+                    cloudrun: { service: \(target), region: \(region)\(project.map { ", project: \($0)" } ?? "") }
+                """
+        }
+    }
 
-            # Where each environment runs and which Prometheus watches it.
-            environments:
-              \(env): { region: \(region), prometheus: "\(prometheus)" }
+    private var smoke: String {
+        switch provider {
+        case .lambda:
+            return """
+                      # Invoke the new version directly before any user traffic reaches it.
+                      - { name: invoke, invoke: { payload: '{"ping": true}' } }
+                """
+        case .cloudrun:
+            return """
+                      # A request to the new revision before any user traffic reaches it (replace the URL).
+                      - { name: health, http: { url: "https://example.com/health", status: 200, timeout: 5s } }
+                """
+        }
+    }
 
-            # How long one cloud call may take (a slow one is tried again, and each retry is printed), and
-            # a whole `rollback` before it stops and says what it tried (`rollback --timeout` overrides).
-            timeouts: { provider_call: 30s, terraform: 30m, rollback: 60s }
-
-            services:
-              \(service):
-            \(target)
-                # Uncomment when terraform publishes the version to promote:
-                # terraform:
-                #   dir: infra/envs/{{env}}
-                #   vars: { git_sha: "${GIT_SHA:-dev}" }
-                #   version_output: function_version
-                # Traffic on the new version, step by step; each pause is watched by the metrics below.
-                # Or a preset: `preset: Canary10Percent5Minutes` (also Linear10PercentEvery1Minute, AllAtOnce, ...).
-                strategy:
-                  steps:
-                    - { weight: 10, pause: 60s }
-                    - { weight: 50, pause: 120s }
-                    - { weight: 100 }
-                smoke:
-            \(smoke)
-                analysis:
-                  interval: 10s              # how often each metric is evaluated during a pause
-                  failure_limit: 1           # failed evaluations tolerated; one more reverts
-                  inconclusive_limit: 3      # empty results or backend errors tolerated
-                  metrics:
-                    # {{canary}} is the new version, {{stable}} the one serving now.
-                    - name: error-rate
-                      prometheus: sum(rate(llm_requests_total{version="{{canary}}",status="error"}[1m])) / sum(rate(llm_requests_total{version="{{canary}}"}[1m]))
-                      max: 0.02
-                    - name: p95-latency
-                      prometheus: histogram_quantile(0.95, sum(rate(llm_request_latency_seconds_bucket{version="{{canary}}"}[1m])) by (le))
-                      max: 2.5
-                on_failure:
-                  revert: true
-                  # Flags to flip when a canary fails (also `shipctl flags set NAME=VALUE`), e.g.
-                  # flags:
-                  #   - { ssm: "/\(service)/{{env}}/MODEL_PROVIDER", value: small-llm }
-                  #   - { unleash: { url: "https://unleash.example.com", project: default, feature: new-recs, environment: production, token: "${UNLEASH_TOKEN}" }, enabled: false }
-                  #   - { launchdarkly: { project: default, flag: new-recs, environment: production, token: "${LD_TOKEN}" }, enabled: false }
-
-            """
+    /// Gates on what every function or service has, each version read on its own, with the Prometheus
+    /// variant (what the app must export) for Lambda shown commented.
+    private var metrics: String {
+        switch provider {
+        case .lambda:
+            let dimensions =
+                "dimensions: { FunctionName: \(target), Resource: \"\(target):\(alias)\", ExecutedVersion: \"{{version}}\" }"
+            return """
+                        # An alias that splits traffic makes Lambda report each version apart (ExecutedVersion).
+                        # {{version}} is read as the canary's version, then as stable's.
+                        - name: errors
+                          cloudwatch:
+                            failures: { namespace: AWS/Lambda, metric: Errors, stat: Sum, \(dimensions) }
+                            total: { namespace: AWS/Lambda, metric: Invocations, stat: Sum, \(dimensions) }
+                          max_increase: 50%          # the canary's error rate at most 1.5 x stable's
+                        - name: duration
+                          cloudwatch: { namespace: AWS/Lambda, metric: Duration, stat: Average, period: 60, \(dimensions.replacingOccurrences(of: "{{version}}", with: "{{canary}}")) }
+                          max_ratio_to_baseline: 1.5 # the canary's mean duration at most 1.5 x stable's ({{stable}})
+                        # With a Prometheus, gate on what the app exports instead: a counter llm_requests_total and
+                        # a histogram llm_request_latency_seconds, each labelled version (the Lambda version:
+                        # AWS_LAMBDA_FUNCTION_VERSION) and the counter status (ok or error):
+                        # - name: error-rate
+                        #   prometheus:
+                        #     failures: sum(increase(llm_requests_total{version="{{version}}",status="error"}[{{window}}]))
+                        #     total: sum(increase(llm_requests_total{version="{{version}}"}[{{window}}]))
+                        #   max_increase: 50%
+                        # - name: p95-latency
+                        #   prometheus: histogram_quantile(0.95, sum(rate(llm_request_latency_seconds_bucket{version="{{version}}"}[1m])) by (le))
+                        #   judge: mann-whitney
+                        #   max_increase: 25%
+                """
+        case .cloudrun:
+            let revision =
+                "monitored_resource=\"cloud_run_revision\",service_name=\"\(target)\",revision_name=\"{{version}}\""
+            return """
+                        # Cloud Run's request metrics, per revision: {{version}} is read as the canary's revision,
+                        # then as stable's.
+                        - name: server-errors
+                          prometheus:
+                            failures: sum(increase(run_googleapis_com:request_count{\(revision),response_code_class="5xx"}[{{window}}]))
+                            total: sum(increase(run_googleapis_com:request_count{\(revision)}[{{window}}]))
+                          max_increase: 50%          # the canary's 5xx rate at most 1.5 x stable's
+                        - name: p95-latency-ms
+                          prometheus: histogram_quantile(0.95, sum(rate(run_googleapis_com:request_latencies_bucket{\(revision.replacingOccurrences(of: "{{version}}", with: "{{canary}}"))}[5m])) by (le))
+                          max_ratio_to_baseline: 1.5 # at most 1.5 x stable's ({{stable}})
+                """
+        }
     }
 }

@@ -24,7 +24,8 @@ enum GateProbe {
         case .inconclusive(let reason):
             return .failed(
                 subject, "\(shown) could not be read: \(reason)",
-                fix: "check the environment's metrics address and `auth:`, then run the query by hand")
+                fix: "a version that served no requests in that time has no datapoints: send it traffic; else check "
+                    + "the query's labels or dimensions and the environment's metrics address and `auth:`")
         case .noData:
             let why = await source.explainNoData(query) ?? "the query returned no series"
             return .failed(

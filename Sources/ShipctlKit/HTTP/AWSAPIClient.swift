@@ -10,6 +10,10 @@ struct AWSAPIClient: Sendable {
     let signer: SigV4
     let http: any HTTPClient
 
+    /// How shipctl names itself to AWS (`app/shipctl` in the User-Agent, for the API and the aws CLI alike),
+    /// so that CloudTrail tells its calls from any other tool's.
+    static let appID = "shipctl"
+
     /// A client when the environment holds credentials the API can be signed with;
     /// nil sends shipctl to the aws CLI, which knows every other credential source.
     static func from(service: String, environment: [String: String], region: String?, http: any HTTPClient)
@@ -58,7 +62,9 @@ struct AWSAPIClient: Sendable {
         }
         var attempt = 1
         while true {
-            let signed = signer.sign(method: method, url: url, headers: headers, body: body, date: Date())
+            var signed = signer.sign(method: method, url: url, headers: headers, body: body, date: Date())
+            // Left out of the signature, as the SDKs leave it: a proxy may rewrite it.
+            signed["User-Agent"] = "shipctl app/\(Self.appID)"
             let outcome: Result<Answer, ShipctlError>
             do {
                 outcome = .success(

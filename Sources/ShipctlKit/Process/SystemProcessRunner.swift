@@ -48,6 +48,10 @@ public struct SystemProcessRunner: ProcessRunning {
         var merged = baseEnvironment.merging(request.environment) { $1 }
         // A process started within a deployment's span continues its trace.
         if let span = TraceContext.current { merged["TRACEPARENT"] = span.traceparent }
+        // The aws CLI adds `app/shipctl` to its User-Agent, so CloudTrail shows which calls were shipctl's.
+        if (request.executable as NSString).lastPathComponent == "aws", merged["AWS_SDK_UA_APP_ID"] == nil {
+            merged["AWS_SDK_UA_APP_ID"] = AWSAPIClient.appID
+        }
         let environment = merged
         guard
             let path = Self.resolve(
