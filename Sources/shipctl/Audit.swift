@@ -46,7 +46,7 @@ struct Audit: AsyncParsableCommand {
                     if global.json {
                         reporter.json(record.json, event: "audit-record")
                     } else {
-                        reporter.line(Self.line(record))
+                        reporter.line(record.line)
                     }
                 }
                 if let bad = chain.firstBad {
@@ -62,15 +62,6 @@ struct Audit: AsyncParsableCommand {
             }
         }
 
-        /// One record as people read it, who acted included: incident triage asks who first.
-        static func line(_ record: AuditRecord) -> String {
-            let who = record.actor + (record.run.map { " (run \($0))" } ?? "")
-            let what = "[\(record.event.step)] \(record.action) \(record.phase.rawValue)"
-            let ended = record.outcome.map { " → \($0)" } ?? ""
-            let args = record.args.isEmpty ? "" : " " + JSONValue.object(record.args).canonical
-            let target = "\(record.service)/\(record.env) \(record.deployment)"
-            return "\(record.seq) \(record.ts) \(who) \(target) \(what)\(ended)\(args)"
-        }
     }
 
     struct Verify: AsyncParsableCommand {

@@ -102,4 +102,26 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(AnswerQuote.quote(word, limit: 10), "xxxxxxxxxx… (90 more characters)")
         XCTAssertEqual(AnswerQuote.quote(" \n "), "(nothing)")
     }
+
+    func testACutAnswerKeepsTheLastLineWhenItNamesTheError() throws {
+        let warnings = (1...20).map { "WARNING: the configuration file option number \($0) is deprecated" }
+        let error = "An error occurred (AccessDeniedException) when calling the UpdateAlias operation: not allowed"
+        let answer = (warnings + [error]).joined(separator: "\n")
+        let quoted = AnswerQuote.quote(answer, limit: 200)
+        XCTAssertTrue(quoted.hasPrefix("WARNING: the configuration file option number 1 is deprecated\n"), quoted)
+        XCTAssertTrue(quoted.hasSuffix(" … \(error)"), quoted)
+        XCTAssertLessThanOrEqual(quoted.count, 200 + 40, "the limit plus the note of what was left out")
+        // What is shown and what it says was left out add up to the whole answer.
+        let note = try XCTUnwrap(quoted.range(of: #" … \((\d+) characters left out\) … "#, options: .regularExpression))
+        let leftOut = Int(quoted[note].filter(\.isNumber)) ?? -1
+        XCTAssertEqual(quoted.count - quoted[note].count + leftOut, answer.count, quoted)
+        // Only an error is worth the room: a last line of more noise is not kept.
+        let noise = (warnings + ["done"]).joined(separator: "\n")
+        XCTAssertTrue(AnswerQuote.quote(noise, limit: 200).hasSuffix("more characters)"))
+        // A long error line is itself cut at a word's end, and says so.
+        let long = (warnings + ["Error: " + String(repeating: "denied ", count: 40)]).joined(separator: "\n")
+        let cut = AnswerQuote.quote(long, limit: 200)
+        XCTAssertTrue(cut.contains(" … Error: denied denied"), cut)
+        XCTAssertTrue(cut.hasSuffix("denied…"), cut)
+    }
 }

@@ -114,6 +114,11 @@ public enum JSONValue: Sendable, Equatable {
         if case .array(let items) = self { return items }
         return nil
     }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let fields) = self { return fields }
+        return nil
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

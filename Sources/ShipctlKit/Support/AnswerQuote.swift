@@ -9,13 +9,31 @@ public enum AnswerQuote {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return "(nothing)" }
         guard trimmed.count > limit else { return trimmed }
-        // At a word's end when one is near, so no word is shown half.
-        var shown = trimmed.prefix(limit)
+        // A CLI prints its warnings first and the error last: a cut from the start alone would keep the
+        // noise and drop the cause, so a last line that names an error is kept as well.
+        if let last = trimmed.split(separator: "\n").last.map(String.init), last.count < trimmed.count,
+            last.range(of: errorWords, options: [.regularExpression, .caseInsensitive]) != nil
+        {
+            let tail = cut(last, to: min(last.count, limit / 2))
+            let head = cut(trimmed, to: limit - tail.count)
+            let leftOut = trimmed.count - head.count - tail.count
+            return "\(head) … (\(leftOut) characters left out) … \(tail)\(tail.count < last.count ? "…" : "")"
+        }
+        let shown = cut(trimmed, to: limit)
+        return "\(shown)… (\(trimmed.count - shown.count) more characters)"
+    }
+
+    private static let errorWords = #"error|exception|denied|refused|failed|not found|invalid|unable"#
+
+    /// At most `limit` characters, ending at a word's end when one is near, so no word is shown half.
+    private static func cut(_ text: String, to limit: Int) -> Substring {
+        var shown = text.prefix(limit)
+        guard shown.count < text.count else { return shown }
         if let space = shown.lastIndex(where: \.isWhitespace),
             shown.distance(from: shown.startIndex, to: space) >= limit * 3 / 4
         {
             shown = shown[..<space]
         }
-        return "\(shown)… (\(trimmed.count - shown.count) more characters)"
+        return shown
     }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// `status --watch` on one runner follows a promote another runner started, through the team backend
+/// (the real PostgreSQL), until it ends, and exits as it ended.
+final class StatusWatchTests: WorldTestCase {
+    override class var startsPostgres: Bool { true }
+
+    /// Runner A promotes from its folder, runner B watches from its own; they share the database only.
+    func configs(function: String, steps: String) throws -> (a: String, b: String) {
+        let yaml = SampleConfig.inWorld(
+            services: LambdaPromoteTests.lambdaService(function: function, steps: steps)
+        ).replacingOccurrences(
+            of: "state: { dir: \"${SHIPCTL_STATE_DIR}\" }", with: "state: { url: \"${SHIPCTL_STATE_URL}\" }")
+        return (try world.writeConfig(yaml, folder: "runner-a"), try world.writeConfig(yaml, folder: "runner-b"))
+    }
+
+    /// Starts a promote on runner A and returns once runner B's status shows it in flight.
+    func startPromote(version: String, config: (a: String, b: String)) async throws -> Process {
+        let promote = try world.startShipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", version], config: config.a)
+        for _ in 0..<100 {
+            let status = await world.shipctl(
+                ["status", "--service", "api", "--env", "prod", "--json"], config: config.b)
+            if JSONValue.parse(status.stdout)?["in_flight"]?["deployment"]?.stringValue != nil { return promote }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        promote.terminate()
+        throw TestWorldError("the promote of version \(version) never showed in flight")
+    }
+
+    func watch(_ config: String) async -> ShipctlRun {
+        await world.shipctl(
+            ["status", "--service", "api", "--env", "prod", "--watch", "--every", "500ms"], config: config,
+            timeout: .seconds(150))
+    }
+
+    func testAPromoteOnAnotherRunnerIsFollowedToItsEndAndItsExitMirrored() async throws {
+        try await world.createFunction("watch-app", versions: 3)
+        let good = try configs(
+            function: "watch-app", steps: "          - { weight: 50, pause: 6s }\n          - { weight: 100 }")
+
+        // Nothing in flight: the status, and a word that there is nothing to follow.
+        let idle = await watch(good.b)
+        XCTAssertEqual(idle.status, 0, idle.output)
+        XCTAssertEqual(idle.stdout.split(separator: "\n").last, "nothing in flight to watch")
+
+        let promote = try await startPromote(version: "2", config: good)
+        let followed = await watch(good.b)
+        promote.waitUntilExit()
+        XCTAssertEqual(promote.terminationStatus, 0)
+        XCTAssertEqual(followed.status, 0, followed.output)
+        let lines = followed.stdout.split(separator: "\n").map(String.init)
+        let deployment = try XCTUnwrap(
+            lines.first { $0.hasPrefix("watching api/prod ") }?.split(separator: " ")[2], followed.stdout)
+        XCTAssertTrue(
+            lines.contains { $0.contains(" \(deployment) [step 2/2] traffic.complete result → ok") }, followed.stdout)
+        XCTAssertTrue(lines.contains("api/prod live traffic: 100% on 2"), followed.stdout)
+        XCTAssertEqual(
+            lines.last, "api/prod: deployment \(deployment) ended succeeded; live traffic: 100% on 2", followed.stdout)
+
+        // A canary that turns bad while it is followed: reverted, and the watch exits 3 with the reason.
+        let bad = try configs(
+            function: "watch-app", steps: "          - { weight: 10, pause: 90s }\n          - { weight: 100 }")
+        let reverted = try await startPromote(version: "3", config: bad)
+        let world: TestWorld = self.world
+        let arguments = ["status", "--service", "api", "--env", "prod", "--watch", "--every", "500ms", "--json"]
+        let watched = Task { await world.shipctl(arguments, config: bad.b, timeout: .seconds(150)) }
+        try await Task.sleep(for: .seconds(3))
+        try await world.setBehaviour(version: "3", errorRate: 0.5, function: "watch-app")
+        let revertedRun = await watched.value
+        reverted.waitUntilExit()
+        XCTAssertEqual(reverted.terminationStatus, 3)
+        XCTAssertEqual(revertedRun.status, 3, revertedRun.output)
+        let events = revertedRun.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+        XCTAssertEqual(events.count, revertedRun.stdout.split(separator: "\n").count, "every line is JSON")
+        XCTAssertTrue(
+            events.contains {
+                $0["event"]?.stringValue == "audit-record" && $0["action"]?.stringValue == "traffic.revert"
+            }, revertedRun.stdout)
+        let end = try XCTUnwrap(events.last { $0["event"]?.stringValue == "watch-end" }, revertedRun.stdout)
+        XCTAssertEqual(end["outcome"]?.stringValue, "rolled-back")
+        XCTAssertTrue(end["reason"]?.stringValue?.contains("error-rate") ?? false, "\(end)")
+        // Under --json the failure that carries the exit code is the last event, as for every command.
+        XCTAssertEqual(events.last?["event"]?.stringValue, "error")
+        XCTAssertTrue(
+            events.last?["message"]?.stringValue?.hasSuffix("traffic reverted to version 2") ?? false,
+            revertedRun.stdout)
+    }
+}
