@@ -187,6 +187,55 @@ final class PreviewTests: WorldTestCase {
             after.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0))?["pr"]?.doubleValue }, [21])
     }
 
+    /// A runner whose log never saw the previews (a fresh CI runner, where the nightly gc runs) finds them in
+    /// the cloud: the tagged secrets and the terraform workspaces. It tears down the expired one, keeps the
+    /// fresh one, and leaves alone a bare workspace nothing tells the expiry of.
+    func testAFreshRunnerFindsPreviewsInTheCloudAndCollectsTheExpiredOne() async throws {
+        let (config, dir) = try lightConfig()
+        for (pr, ttl) in [("30", "1s"), ("31", "72h")] {
+            let up = await world.shipctl(
+                ["preview", "up", "--pr", pr, "--ttl", ttl], config: config, timeout: .seconds(300))
+            XCTAssertEqual(up.status, 0, up.output)
+        }
+        let bare = await SystemProcessRunner(environment: world.environment).run(
+            ProcessRequest(
+                "terraform", ["workspace", "new", "pr-32", "-no-color"], workingDirectory: dir.path,
+                timeout: .seconds(60), retry: .never, mutating: true))
+        XCTAssertTrue(bare.succeeded, bare.stderr)
+        try await Task.sleep(for: .seconds(2))
+
+        var fresh = world.environment
+        fresh["SHIPCTL_STATE_DIR"] = world.directory.appendingPathComponent("fresh-runner-state").path
+        let list = await ShipctlRun.run(
+            ["preview", "list", "--json", "--config", config], environment: fresh, timeout: .seconds(300))
+        XCTAssertEqual(list.status, 0, list.output)
+        let listed = list.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+        let byPR = Dictionary(
+            uniqueKeysWithValues: listed.compactMap { entry in entry["pr"]?.doubleValue.map { ($0, entry) } })
+        XCTAssertEqual(byPR.keys.sorted(), [30, 31, 32], list.stdout)
+        XCTAssertEqual(byPR[30]?["found_in"], ["secrets", "terraform"])
+        XCTAssertEqual(byPR[30]?["status"]?.stringValue, "expired")
+        XCTAssertEqual(byPR[31]?["status"]?.stringValue, "active")
+        XCTAssertEqual(byPR[32]?["found_in"], ["terraform"])
+        XCTAssertEqual(byPR[32]?["status"]?.stringValue, "expiry unknown")
+
+        let gc = await ShipctlRun.run(
+            ["preview", "gc", "--config", config], environment: fresh, timeout: .seconds(300))
+        XCTAssertEqual(gc.status, 0, gc.output)
+        XCTAssertTrue(
+            gc.stdout.contains("tearing down preview pr-30 of api, created "), gc.stdout)
+        XCTAssertTrue(gc.stdout.contains("found in Secrets Manager, terraform workspace"), gc.stdout)
+        XCTAssertTrue(
+            gc.stdout.contains(
+                "left preview pr-32 of api alone: found only as terraform workspace, nothing tells when it expires"),
+            gc.stdout)
+        let remaining = try await workspaces(in: dir.path)
+        XCTAssertFalse(remaining.contains("pr-30"), "\(remaining)")
+        XCTAssertTrue(remaining.contains("pr-31") && remaining.contains("pr-32"), "\(remaining)")
+        let stored = try await secrets()
+        XCTAssertEqual(stored.keys.sorted(), ["light/pr-31/token"])
+    }
+
     func sync(_ event: String, payload: String, config: String) async throws -> ShipctlRun {
         let path = world.directory.appendingPathComponent("event-\(UUID().uuidString.prefix(6)).json")
         try payload.write(to: path, atomically: true, encoding: .utf8)

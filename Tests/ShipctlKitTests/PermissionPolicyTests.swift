@@ -6,7 +6,9 @@ import XCTest
 final class PermissionPolicyTests: XCTestCase {
     func testThePolicyGroupsItsActionsByCommand() throws {
         let policy = try AWSPermissionPolicy.load()
-        XCTAssertEqual(policy.statements.map(\.sid), ["Promote", "Rollback", "Metrics", "Flags", "Preview", "Doctor"])
+        XCTAssertEqual(
+            policy.statements.map(\.sid),
+            ["Promote", "Rollback", "Metrics", "Flags", "Preview", "PreviewDiscovery", "Doctor"])
         XCTAssertEqual(
             policy.statements.first { $0.sid == "Rollback" }?.actions, ["lambda:GetAlias", "lambda:UpdateAlias"],
             "rolling back needs only the alias")

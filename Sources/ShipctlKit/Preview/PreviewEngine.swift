@@ -99,10 +99,11 @@ public struct PreviewEngine: Sendable {
                     try await terraform.deleteWorkspace(workspace)
                 }
             }
-            for secret in secrets(pr: pr) {
-                try await secretStore.delete(name: secret.name)
+            var hadSecret = false
+            for secret in secrets(pr: pr) where try await secretStore.delete(name: secret.name) {
+                hadSecret = true
             }
-            guard hadWorkspace || recorded else {
+            guard hadWorkspace || recorded || hadSecret else {
                 try await journal.emit(.nothingToTearDown(pr: pr))
                 return false
             }

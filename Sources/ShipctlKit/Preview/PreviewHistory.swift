@@ -1,6 +1,6 @@
 import Foundation
 
-/// The previews that exist, derived from the audit log like every other state:
+/// The previews the audit log knows, derived from it like every other state:
 /// a `preview.up` opens or refreshes one, a `preview.down` closes it.
 public struct PreviewHistory: Sendable {
     public private(set) var previews: [PreviewState] = []
@@ -19,7 +19,8 @@ public struct PreviewHistory: Sendable {
                 var state =
                     open[key]
                     ?? PreviewState(
-                        service: record.service, pr: pr, created: at, updated: at, expiresAt: expires, outputs: [:])
+                        service: record.service, pr: pr, created: at, updated: at, expiresAt: expires, outputs: [:],
+                        foundIn: [.log])
                 state.updated = at
                 state.expiresAt = expires
                 if case .object(let outputs)? = record.args["outputs"] { state.outputs = outputs }

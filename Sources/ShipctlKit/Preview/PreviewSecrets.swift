@@ -30,11 +30,42 @@ struct PreviewSecrets: Sendable {
     }
 
     /// Deletes the secret at once (no recovery window: the preview is gone); a missing one is fine.
-    func delete(name: String) async throws(ShipctlError) {
+    /// True when there was one to delete.
+    @discardableResult
+    func delete(name: String) async throws(ShipctlError) -> Bool {
         let call = request(["delete-secret", "--secret-id", name, "--force-delete-without-recovery"])
         let result = await runner.run(call)
-        if result.succeeded || result.stderr.contains("ResourceNotFoundException") { return }
+        if result.succeeded { return true }
+        if result.stderr.contains("ResourceNotFoundException") { return false }
         throw .commandFailed(call, result, redactor: redactor)
+    }
+
+    /// The previews `put` tagged, as the secrets tell them: service, pull request, expiry, creation.
+    func previews() async throws(ShipctlError) -> [PreviewState] {
+        let result = try await runner.check(
+            request(["list-secrets", "--filters", "Key=tag-key,Values=shipctl-pr"]), redactor: redactor)
+        guard case .array(let secrets)? = JSONValue.parse(result.stdout)?["SecretList"] else {
+            throw .runtime(
+                "`aws secretsmanager list-secrets` answered without a SecretList: "
+                    + redactor.quote(result.stdout, limit: 200))
+        }
+        return secrets.compactMap { secret in
+            var tags: [String: String] = [:]
+            for pair in secret["Tags"]?.arrayValue ?? [] {
+                if let key = pair["Key"]?.stringValue { tags[key] = pair["Value"]?.stringValue }
+            }
+            guard tags["managed-by"] == "shipctl", let service = tags["shipctl-service"],
+                let pr = Checked.int(tags["shipctl-pr"].map(JSONValue.string), in: PreviewEngine.pullRequestNumbers)
+            else { return nil }
+            let created = secret["CreatedDate"].flatMap { date -> Date? in
+                // The CLI prints epoch seconds or an ISO 8601 time, depending on its version and settings.
+                if case .string(let text) = date { return Timestamp.parse(text) }
+                return date.doubleValue.flatMap { $0.isFinite ? Date(timeIntervalSince1970: $0) : nil }
+            }
+            return PreviewState(
+                service: service, pr: pr, created: created, updated: nil,
+                expiresAt: tags["expires-at"].flatMap(Timestamp.parse), outputs: [:], foundIn: [.secrets])
+        }
     }
 
     private func exists(_ name: String) async throws(ShipctlError) -> Bool {
@@ -48,7 +79,7 @@ struct PreviewSecrets: Sendable {
     private func request(_ arguments: [String]) -> ProcessRequest {
         ProcessRequest(
             "aws", (region.map { ["--region", $0] } ?? []) + ["secretsmanager"] + arguments + ["--output", "json"],
-            timeout: callTimeout, mutating: !arguments[0].hasPrefix("describe"))
+            timeout: callTimeout, mutating: !["describe", "list"].contains { arguments[0].hasPrefix($0) })
     }
 
     private func aws(_ arguments: [String]) async throws(ShipctlError) -> ProcessResult {

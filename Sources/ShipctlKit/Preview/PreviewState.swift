@@ -1,24 +1,56 @@
 import Foundation
 
-/// One preview environment as the audit log tells it.
+/// One preview environment, as the audit log and the cloud tell it.
 public struct PreviewState: Sendable {
     public var service: String
     public var pr: Int
-    public var created: Date
-    public var updated: Date
-    public var expiresAt: Date
+    /// When it was made: from the log, else when its secret was created; unknown for a bare workspace.
+    public var created: Date?
+    public var updated: Date?
+    /// From the log, else from its secret's `expires-at` tag; unknown for a bare workspace.
+    public var expiresAt: Date?
     public var outputs: [String: JSONValue]
+    /// Where it was found, in the order of `PreviewPlace.allCases`.
+    public var foundIn: [PreviewPlace]
 
-    public func age(at now: Date) -> TimeInterval { now.timeIntervalSince(created) }
-    public func isExpired(at now: Date) -> Bool { expiresAt <= now }
+    public init(
+        service: String, pr: Int, created: Date?, updated: Date?, expiresAt: Date?, outputs: [String: JSONValue],
+        foundIn: [PreviewPlace]
+    ) {
+        self.service = service
+        self.pr = pr
+        self.created = created
+        self.updated = updated
+        self.expiresAt = expiresAt
+        self.outputs = outputs
+        self.foundIn = foundIn
+    }
+
+    public func age(at now: Date) -> TimeInterval? { created.map { now.timeIntervalSince($0) } }
+    /// Past its expiry; a preview whose expiry nobody knows is not.
+    public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+
+    public func status(at now: Date) -> String {
+        expiresAt == nil ? "expiry unknown" : isExpired(at: now) ? "expired" : "active"
+    }
+
+    /// Everything one place knows added to what is known already; the log's word comes first.
+    public mutating func merge(_ other: PreviewState) {
+        created = created ?? other.created
+        updated = updated ?? other.updated
+        expiresAt = expiresAt ?? other.expiresAt
+        if outputs.isEmpty { outputs = other.outputs }
+        foundIn = PreviewPlace.allCases.filter { foundIn.contains($0) || other.foundIn.contains($0) }
+    }
 
     public func json(at now: Date) -> JSONValue {
         [
             "service": .string(service), "pr": .int(Int64(pr)),
-            "created": .string(Timestamp.format(created)),
-            "expires_at": .string(Timestamp.format(expiresAt)),
-            "age_seconds": .int(Checked.milliseconds(age(at: now)).map { $0 / 1000 } ?? 0),
-            "status": .string(isExpired(at: now) ? "expired" : "active"), "outputs": .object(outputs),
+            "created": created.map { .string(Timestamp.format($0)) } ?? .null,
+            "expires_at": expiresAt.map { .string(Timestamp.format($0)) } ?? .null,
+            "age_seconds": age(at: now).flatMap { Checked.milliseconds($0) }.map { .int($0 / 1000) } ?? .null,
+            "status": .string(status(at: now)), "outputs": .object(outputs),
+            "found_in": .array(foundIn.map { .string($0.rawValue) }),
         ]
     }
 }
