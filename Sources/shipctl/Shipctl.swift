@@ -24,8 +24,13 @@ struct Shipctl: AsyncParsableCommand {
     // offered on every subcommand too, where it swallows `promote --version V`.
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments == ["--version"] {
-            Reporter.standardOutput(version)
+        let json = arguments.contains("--json")
+        if arguments.filter({ $0 != "--json" }) == ["--version"] {
+            if json {
+                CommandOutput.reporter(json: true).json(["version": .string(version)], event: "version")
+            } else {
+                Reporter.standardOutput(version)
+            }
             return
         }
         do {
@@ -36,10 +41,15 @@ struct Shipctl: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // Help asked for under --json is one event too: every line of machine output is JSON.
+            if json, exitCode(for: error) == .success {
+                CommandOutput.reporter(json: true).json(["message": .string(fullMessage(for: error))], event: "help")
+                exit(withError: ExitCode.success)
+            }
             // A command line that does not parse is a usage error like any other:
             // exit 2, and under --json an error event, not ArgumentParser's 64 and plain text.
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            let reporter = CommandOutput.reporter(json: arguments.contains("--json"))
+            let reporter = CommandOutput.reporter(json: json)
             var message = fullMessage(for: error)
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             if let hint = relativeTimeHint(arguments) { message += "\n" + hint }

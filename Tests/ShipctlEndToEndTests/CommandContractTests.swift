@@ -85,7 +85,7 @@ final class CommandContractTests: XCTestCase {
             if let bar = word.firstIndex(of: "|") { word = String(word[..<bar]) }
             guard !word.isEmpty else { return nil }
             let option = index > 0 ? words[index - 1] : ""
-            if word == "N" { return option == "--pr" ? "42" : "4" }
+            if word == "N" || (option == "--pr" && word == "x") { return option == "--pr" ? "42" : "4" }
             if ["--ttl", "--max-age"].contains(option), word == "D" { return "24h" }
             return word
         }
@@ -100,7 +100,8 @@ final class CommandContractTests: XCTestCase {
         var arguments = arguments
         for _ in 0..<6 {
             // `shipctl --version` stands alone (it is answered before any parsing).
-            let config = arguments == ["--version"] ? [] : ["--config", "/nonexistent/shipctl.yaml"]
+            let config =
+                arguments.filter { $0 != "--json" } == ["--version"] ? [] : ["--config", "/nonexistent/shipctl.yaml"]
             let run = await ShipctlRun.run(arguments + config, environment: environment, timeout: .seconds(30))
             guard run.output.contains("Usage: shipctl") else { return nil }
             guard
@@ -226,5 +227,23 @@ final class CommandContractTests: XCTestCase {
             XCTAssertEqual(run.status, 2, run.output)
             XCTAssertTrue(run.stderr.contains("`\(flag)=-30m`"), run.stderr)
         }
+    }
+
+    /// Under --json even the version and the help are one event a line (ShipctlRun checks each against
+    /// docs/events.md); without it, the plain text people read.
+    func testTheVersionAndTheHelpUnderJSONAreEvents() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let version = await ShipctlRun.run(["--version", "--json"], environment: environment)
+        XCTAssertEqual(version.status, 0, version.output)
+        XCTAssertEqual(JSONValue.parse(version.stdout)?["version"]?.stringValue, "0.1.0", version.stdout)
+        let plain = await ShipctlRun.run(["--version"], environment: environment)
+        XCTAssertEqual(plain.stdout, "0.1.0\n")
+        let help = await ShipctlRun.run(["status", "--help", "--json"], environment: environment)
+        XCTAssertEqual(help.status, 0, help.output)
+        let lines = help.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, help.stdout)
+        let event = try XCTUnwrap(JSONValue.parse(String(lines[0])), help.stdout)
+        XCTAssertEqual(event["event"]?.stringValue, "help")
+        XCTAssertTrue(event["message"]?.stringValue?.contains("--watch") ?? false, help.stdout)
     }
 }
