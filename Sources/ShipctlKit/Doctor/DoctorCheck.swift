@@ -63,6 +63,13 @@ public struct DoctorCheck: Sendable, Equatable {
 }
 
 extension DoctorCheck {
+    /// Permissions only a change would show, each named with what needs it and where to grant it.
+    static func unprobed(_ permissions: [(String, String)], fix: String) -> [DoctorCheck] {
+        permissions.map { permission, use in
+            DoctorCheck(permission, .notProbed, "needed for \(use); no harmless call shows it", fix: fix)
+        }
+    }
+
     /// The target's live split as read through its provider, the first thing a promote does;
     /// `fix` is the advice when the target does not exist.
     public static func split(_ split: Result<TrafficSplit, ShipctlError>, of target: String, missing fix: String)

@@ -38,12 +38,8 @@ extension CloudRunTarget {
                 missing: "deploy the service first: `gcloud run deploy \(service) --region \(region) --image IMAGE`"))
         guard case .success = split else { return checks }
         checks.append(.ok("run.services.get", "allowed (the service was read)"))
-        for (permission, use) in Self.unprobedPermissions {
-            checks.append(
-                DoctorCheck(
-                    permission, .notProbed, "needed for \(use); no harmless call shows it",
-                    fix: "grant the roles docs/permissions/google-cloud-roles.md lists"))
-        }
+        checks += DoctorCheck.unprobed(
+            Self.unprobedPermissions, fix: "grant the roles docs/permissions/google-cloud-roles.md lists")
         return checks
     }
 

@@ -43,12 +43,8 @@ extension LambdaTarget {
         } catch {
             checks.append(.failed("lambda:GetFunctionConfiguration", error))
         }
-        for (action, use) in Self.unprobedPermissions {
-            checks.append(
-                DoctorCheck(
-                    action, .notProbed, "needed for \(use); no harmless call shows it",
-                    fix: "grant it as docs/permissions/aws-iam-policy.json does"))
-        }
+        checks += DoctorCheck.unprobed(
+            Self.unprobedPermissions, fix: "grant it as docs/permissions/aws-iam-policy.json does")
         return checks
     }
 }
