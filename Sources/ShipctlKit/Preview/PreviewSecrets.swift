@@ -30,9 +30,10 @@ struct PreviewSecrets: Sendable {
     }
 
     /// Deletes the secret at once (no recovery window: the preview is gone); a missing one is fine.
-    /// True when there was one to delete.
+    /// True when there was one to delete. Asked first: deleting a secret already deleted succeeds.
     @discardableResult
     func delete(name: String) async throws(ShipctlError) -> Bool {
+        guard try await exists(name) else { return false }
         let call = request(["delete-secret", "--secret-id", name, "--force-delete-without-recovery"])
         let result = await runner.run(call)
         if result.succeeded { return true }
