@@ -37,7 +37,7 @@ MEASURED = {
     "AnalysisConfirmationTests": 25, "JudgeEngineTests": 34, "ReportTests": 20, "ReleaseTarballTests": 20,
     "DatabaseOutageTests": 16, "InjectionTests": 15, "AnalyzeTests": 12, "CommandContractTests": 8,
     "JudgeBenchmarkTests": 7, "AuditChainTests": 2, "HostileInputTests": 3, "SigV4Tests": 1,
-    "ConfigValidateCommandTests": 1, "InitCommandTests": 1, "DoctorTests": 45, "StatusWatchTests": 50,
+    "ConfigValidateCommandTests": 1, "InitCommandTests": 1, "DoctorTests": 70, "StatusWatchTests": 50,
 }
 # The in-process unit test classes, and any other class not measured above that
 # is known to be quick, count as this; new end-to-end classes as DEFAULT_SECONDS.

@@ -69,6 +69,10 @@ final class DoctorTests: WorldTestCase {
             XCTAssertTrue(called.contains(action), "\(action) not among \(called)")
         }
         XCTAssertFalse(called.contains("ssm:PutParameter"), "the test's own setup is not counted as shipctl's")
+        // A policy trimmed of an action shipctl called would fail the world's check, naming it.
+        let policy = try AWSPermissionPolicy.load()
+        XCTAssertEqual(policy.unlisted(called), [])
+        XCTAssertEqual(policy.without("lambda:GetAlias").unlisted(called), ["lambda:GetAlias"])
 
         // A label value the app never exports: the matcher is named, with the values the label has.
         let wrongLabel = await world.shipctl(["doctor"], config: try config(function: "doctor-app", status: "failed"))
@@ -192,5 +196,65 @@ final class DoctorTests: WorldTestCase {
         XCTAssertTrue(
             shown.contains { $0.hasPrefix("  ✓ gate duration: stable version 1 reads 120 (") }, served.stdout)
         XCTAssertEqual(served.status, 0, served.output)
+    }
+
+    /// The README's demo setup passes as it is; then, one at a time, each part a promote leans on is broken
+    /// and named with its fix: Prometheus unreachable, the state database down, a flag service that refuses
+    /// the token.
+    func testTheDemoSetupPassesAndEachBrokenPartIsNamedWithItsFix() async throws {
+        // With the demo's model-toggle parameter.
+        try await world.createFunction("micro-app-api", versions: 2)
+        let demo = try String(
+            contentsOf: TestWorld.repositoryRoot.appendingPathComponent("examples/demo/shipctl.yaml"), encoding: .utf8)
+        let config = try world.writeConfig(demo)
+        var run = await world.shipctl(["doctor"], config: config)
+        for _ in 0..<30 where run.status != 0 {
+            try await Task.sleep(for: .seconds(1))
+            run = await world.shipctl(["doctor"], config: config)
+        }
+        XCTAssertEqual(run.status, 0, run.output)
+
+        func broken(_ yaml: String, environment: [String: String]? = nil) async throws -> [String] {
+            let run = await ShipctlRun.run(
+                ["doctor", "--config", try world.writeConfig(yaml)], environment: environment ?? world.environment,
+                timeout: .seconds(120))
+            XCTAssertEqual(run.status, 1, run.output)
+            XCTAssertTrue(run.stderr.contains("check(s) failed"), run.stderr)
+            return lines(run)
+        }
+        func assertNamed(_ shown: [String], _ prefix: String, fix: String, line: UInt = #line) {
+            guard let index = shown.firstIndex(where: { $0.hasPrefix(prefix) }) else {
+                return XCTFail("no line starting \(prefix) in\n\(shown.joined(separator: "\n"))", line: line)
+            }
+            XCTAssertTrue(
+                shown.indices.contains(index + 1) && shown[index + 1].hasPrefix("      fix: \(fix)"),
+                "the fix under \(shown[index]) is not \(fix): \(shown.joined(separator: "\n"))", line: line)
+        }
+
+        var unreachable = world.environment
+        unreachable["PROMETHEUS_URL"] = "http://127.0.0.1:1"
+        assertNamed(
+            try await broken(demo, environment: unreachable), "  ✗ gate error-rate: ",
+            fix: "check that the metrics backend answers here at the environment's address")
+
+        let databaseDown = demo.replacingOccurrences(
+            of: "  dir: ${SHIPCTL_STATE_DIR:-.shipctl}",
+            with: "  url: \"postgres://deploy@127.0.0.1:1/shipctl?sslmode=disable\"")
+        XCTAssertNotEqual(databaseDown, demo)
+        let stateLines = try await broken(databaseDown)
+        XCTAssertTrue(
+            stateLines.contains { $0.hasPrefix("  ✗ audit log: ") && $0.contains("127.0.0.1:1") },
+            stateLines.joined(separator: "\n"))
+
+        let refusedToken = demo.replacingOccurrences(
+            of: "        - { ssm: \"/micro-app/{{env}}/MODEL_PROVIDER\", value: small-llm }",
+            with: "        - { ssm: \"/micro-app/{{env}}/MODEL_PROVIDER\", value: small-llm }\n"
+                + "        - { unleash: { url: \"\(world.flagServiceURL)\", project: default, feature: new-recs, "
+                + "environment: production, token: \"wrong-token-0451\" }, enabled: false }")
+        XCTAssertNotEqual(refusedToken, demo)
+        let flagLines = try await broken(refusedToken)
+        XCTAssertTrue(
+            flagLines.contains { $0.hasPrefix("  ✗ flag unleash new-recs: ") }, flagLines.joined(separator: "\n"))
+        XCTAssertFalse(flagLines.joined().contains("wrong-token-0451"), "the token is never shown")
     }
 }

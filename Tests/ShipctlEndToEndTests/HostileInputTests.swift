@@ -86,6 +86,19 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(run.stderr.hasPrefix("error: the live traffic split of api/prod could not be read"), run.stderr)
     }
 
+    /// A CLI that prints pages of warnings before its error: the quote keeps the start and the error line.
+    func testALongCLIMessageKeepsItsLastLineWhenThatNamesTheError() async throws {
+        let warnings = (1...30).map { "WARNING: option number \($0) in the configuration file is deprecated" }
+        let error = "An error occurred (AccessDeniedException) when calling the GetAlias operation: not authorized"
+        let run = await shipctl(
+            ["status", "--service", "api", "--env", "prod"],
+            try fake(["aws": .init(stderr: (warnings + [error]).joined(separator: "\n"), status: 255)]))
+        assertNoTrap(run, 1)
+        let live = run.stdout.split(separator: "\n").first { $0.hasPrefix("  live traffic:     unknown (") } ?? ""
+        XCTAssertTrue(live.contains("exited with status 255: WARNING: option number "), run.stdout)
+        XCTAssertTrue(live.contains(" characters left out) … \(error)"), run.stdout)
+    }
+
     func testAPullRequestNumberOutOfRangeIsRefusedAtTheDoor() async throws {
         let fake = try fake([
             "terraform": .init(stderr: "terraform must not run", status: 1),
@@ -95,9 +108,12 @@ final class HostileInputTests: XCTestCase {
         assertNoTrap(up, 2)
         XCTAssertTrue(up.stderr.contains("--pr 9223372036854775807 is not a pull request number"), up.stderr)
         XCTAssertTrue(fake.calls().isEmpty, "nothing ran: \(fake.calls())")
-        for command in [["preview", "list"], ["preview", "gc"]] {
-            assertNoTrap(await shipctl(command, fake), 0, command.joined(separator: " "))
-        }
+        assertNoTrap(await shipctl(["preview", "list"], fake), 0, "preview list")
+        // The cloud refused to be asked: gc must not pass for one that found nothing to collect.
+        let gc = await shipctl(["preview", "gc"], fake)
+        assertNoTrap(gc, 1, "preview gc")
+        XCTAssertTrue(
+            gc.stderr.contains("error: could not look for previews in the terraform workspaces of api"), gc.stderr)
     }
 
     func testPreviewRecordsWithAbsurdNumbersOrDatesAreSkippedNotCrashedOn() async throws {

@@ -46,16 +46,24 @@ final class HostilePeerTests: WorldTestCase {
             SampleConfig.oneStepInWorld(function: "silent-app") + "\ntimeouts: { provider_call: 2s, rollback: 9s }\n")
         world.environment["AWS_ENDPOINT_URL"] = "\(world.notifyURL)/hang"
         let run = await world.shipctl(
-            ["rollback", "--service", "api", "--env", "prod", "--to", "1", "--timeout", "7s"], config: config)
+            ["rollback", "--service", "api", "--env", "prod", "--to", "1", "--timeout", "5s"], config: config)
         XCTAssertEqual(run.status, 1, run.output)
         XCTAssertTrue(
             run.stderr.contains("warning: no answer from 127.0.0.1 within 2s; trying again (2/"), run.stderr)
         XCTAssertTrue(
             run.stderr.contains(
-                "error: the rollback of api/prod did not finish within 7s; the last try: no answer from 127.0.0.1 within 2s"
+                "error: the rollback of api/prod did not finish within 5s; the last try: no answer from 127.0.0.1 within 2s"
             ), run.stderr)
         XCTAssertTrue(run.stderr.contains("shipctl status --service api --env prod"), run.stderr)
         XCTAssertFalse(run.output.contains("NSURLErrorDomain"), run.output)
+        // Without --timeout, the configuration's `timeouts.rollback` is the deadline.
+        let configured = await world.shipctl(
+            ["rollback", "--service", "api", "--env", "prod", "--to", "1"], config: config)
+        XCTAssertEqual(configured.status, 1, configured.output)
+        XCTAssertTrue(
+            configured.stderr.contains("error: the rollback of api/prod did not finish within 9s"), configured.stderr)
+        XCTAssertTrue(
+            configured.stderr.contains("warning: no answer from 127.0.0.1 within 2s; trying again"), configured.stderr)
     }
 
     func testATricklingSmokeEndpointFailsAtItsDeadlineAndTheCanaryIsReverted() async throws {

@@ -25,6 +25,11 @@ public struct AWSPermissionPolicy: Sendable {
 
     public var actions: Set<String> { Set(statements.flatMap(\.actions)) }
 
+    /// The policy with `action` taken out of every statement: what a user who trimmed it too far has.
+    public func without(_ action: String) -> AWSPermissionPolicy {
+        AWSPermissionPolicy(statements: statements.map { ($0.sid, $0.actions.filter { $0 != action }) })
+    }
+
     /// The calls (`service:Action`, as `scripts/testworld/moto_logged.py` logs them) the policy does not
     /// grant, each once, sorted.
     public func unlisted(_ called: [String]) -> [String] {

@@ -24,8 +24,8 @@ enum GateProbe {
         case .inconclusive(let reason):
             return .failed(
                 subject, "\(shown) could not be read: \(reason)",
-                fix: "a version that served no requests in that time has no datapoints: send it traffic; else check "
-                    + "the query's labels or dimensions and the environment's metrics address and `auth:`")
+                fix: "check that the metrics backend answers here at the environment's address, with its `auth:`; "
+                    + "CloudWatch has no datapoints for a version that served no requests lately")
         case .noData:
             let why = await source.explainNoData(query) ?? "the query returned no series"
             return .failed(

@@ -40,9 +40,10 @@ public struct StatusReport: Sendable {
         switch live {
         case .success(let split): lines.append("  live traffic:     \(split.description)")
         case .failure(let error):
-            let reason = error.description.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                .joined(separator: " ")
-            lines.append("  live traffic:     unknown (\(AnswerQuote.quote(reason, limit: 600)))")
+            // Cut while the lines are still lines, so a last line naming the error is kept; then one line.
+            let reason = AnswerQuote.quote(error.description, limit: 600).split(separator: "\n")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+            lines.append("  live traffic:     unknown (\(reason))")
         }
         lines.append("  last-known-good:  \(history.lastKnownGood ?? "none recorded")")
         if let broken = history.untrustedFrom {

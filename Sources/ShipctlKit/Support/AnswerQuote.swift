@@ -11,7 +11,8 @@ public enum AnswerQuote {
         guard trimmed.count > limit else { return trimmed }
         // A CLI prints its warnings first and the error last: a cut from the start alone would keep the
         // noise and drop the cause, so a last line that names an error is kept as well.
-        if let last = trimmed.split(separator: "\n").last.map(String.init), last.count < trimmed.count,
+        if let last = trimmed.split(separator: "\n").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
+            last.count < trimmed.count,
             last.range(of: errorWords, options: [.regularExpression, .caseInsensitive]) != nil
         {
             let tail = cut(last, to: min(last.count, limit / 2))
