@@ -187,6 +187,8 @@ public struct InitTemplate: Sendable {
         case .lambda:
             let dimensions =
                 "dimensions: { FunctionName: \(target), Resource: \"\(target):\(alias)\", ExecutedVersion: \"{{version}}\" }"
+            // A fixed comparison reads the canary's own series (`max_ratio_to_baseline` then reads stable's).
+            let canaryDimensions = dimensions.replacingOccurrences(of: "{{version}}", with: "{{canary}}")
             return """
                         # An alias that splits traffic makes Lambda report each version apart (ExecutedVersion).
                         # {{version}} is read as the canary's version, then as stable's.
@@ -196,7 +198,7 @@ public struct InitTemplate: Sendable {
                             total: { namespace: AWS/Lambda, metric: Invocations, stat: Sum, \(dimensions) }
                           max_increase: 50%          # the canary's error rate at most 1.5 x stable's
                         - name: duration
-                          cloudwatch: { namespace: AWS/Lambda, metric: Duration, stat: Average, period: 60, \(dimensions.replacingOccurrences(of: "{{version}}", with: "{{canary}}")) }
+                          cloudwatch: { namespace: AWS/Lambda, metric: Duration, stat: Average, period: 60, \(canaryDimensions) }
                           max_ratio_to_baseline: 1.5 # the canary's mean duration at most 1.5 x stable's ({{stable}})
                         # With a Prometheus, gate on what the app exports instead: a counter llm_requests_total and
                         # a histogram llm_request_latency_seconds, each labelled version (the Lambda version:
@@ -214,6 +216,7 @@ public struct InitTemplate: Sendable {
         case .cloudrun:
             let revision =
                 "monitored_resource=\"cloud_run_revision\",service_name=\"\(target)\",revision_name=\"{{version}}\""
+            let canaryRevision = revision.replacingOccurrences(of: "{{version}}", with: "{{canary}}")
             return """
                         # Cloud Run's request metrics, per revision: {{version}} is read as the canary's revision,
                         # then as stable's.
@@ -223,7 +226,7 @@ public struct InitTemplate: Sendable {
                             total: sum(increase(run_googleapis_com:request_count{\(revision)}[{{window}}]))
                           max_increase: 50%          # the canary's 5xx rate at most 1.5 x stable's
                         - name: p95-latency-ms
-                          prometheus: histogram_quantile(0.95, sum(rate(run_googleapis_com:request_latencies_bucket{\(revision.replacingOccurrences(of: "{{version}}", with: "{{canary}}"))}[5m])) by (le))
+                          prometheus: histogram_quantile(0.95, sum(rate(run_googleapis_com:request_latencies_bucket{\(canaryRevision)}[5m])) by (le))
                           max_ratio_to_baseline: 1.5 # at most 1.5 x stable's ({{stable}})
                 """
         }
