@@ -180,10 +180,16 @@ final class DoctorTests: WorldTestCase {
             ["Name": "Resource", "Value": "doctor-template:live"],
             ["Name": "ExecutedVersion", "Value": "1"],
         ]
+        // Half a minute ago: CloudWatch (and moto) answer only for datapoints before the query's end, which is
+        // cut to the whole second, so a datapoint stamped in the second doctor reads in would not be counted.
+        let stamp = JSONValue.string(Timestamp.format(Date().addingTimeInterval(-30)))
         let datums: JSONValue = [
-            ["MetricName": "Invocations", "Dimensions": dimensionList, "Value": 40],
-            ["MetricName": "Errors", "Dimensions": dimensionList, "Value": 1],
-            ["MetricName": "Duration", "Dimensions": dimensionList, "Value": 120, "Unit": "Milliseconds"],
+            ["MetricName": "Invocations", "Dimensions": dimensionList, "Value": 40, "Timestamp": stamp],
+            ["MetricName": "Errors", "Dimensions": dimensionList, "Value": 1, "Timestamp": stamp],
+            [
+                "MetricName": "Duration", "Dimensions": dimensionList, "Value": 120, "Unit": "Milliseconds",
+                "Timestamp": stamp,
+            ],
         ]
         try await world.aws([
             "cloudwatch", "put-metric-data", "--namespace", "AWS/Lambda", "--metric-data", datums.canonical,
