@@ -41,8 +41,10 @@ let package = Package(
                 "ShipctlKit",
                 "ShipctlPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
+        .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
         .target(
             name: "ShipctlTestSupport",
             dependencies: ["ShipctlKit"],

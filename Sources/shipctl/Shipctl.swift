@@ -18,8 +18,6 @@ struct Shipctl: AsyncParsableCommand {
         ]
     )
 
-    static let version = "0.1.0"
-
     // `shipctl --version` by hand, not CommandConfiguration.version: that one is
     // offered on every subcommand too, where it swallows `promote --version V`.
     static func main() async {
@@ -27,9 +25,9 @@ struct Shipctl: AsyncParsableCommand {
         let json = arguments.contains("--json")
         if arguments.filter({ $0 != "--json" }) == ["--version"] {
             if json {
-                CommandOutput.reporter(json: true).json(["version": .string(version)], event: "version")
+                CommandOutput.reporter(json: true).json(BuildVersion.fields, event: "version")
             } else {
-                Reporter.standardOutput(version)
+                Reporter.standardOutput(BuildVersion.line)
             }
             return
         }

@@ -230,14 +230,22 @@ final class CommandContractTests: XCTestCase {
     }
 
     /// Under --json even the version and the help are one event a line (ShipctlRun checks each against
-    /// docs/events.md); without it, the plain text people read.
+    /// docs/events.md); without it, the plain text people read. The version names the commit of this
+    /// checkout the binary was built from.
     func testTheVersionAndTheHelpUnderJSONAreEvents() async throws {
         let environment = ProcessInfo.processInfo.environment
         let version = await ShipctlRun.run(["--version", "--json"], environment: environment)
         XCTAssertEqual(version.status, 0, version.output)
-        XCTAssertEqual(JSONValue.parse(version.stdout)?["version"]?.stringValue, "0.1.0", version.stdout)
+        let stamp = try XCTUnwrap(JSONValue.parse(version.stdout), version.stdout)
+        XCTAssertEqual(stamp["version"]?.stringValue, "0.1.0", version.stdout)
+        let head = await SystemProcessRunner(environment: environment).run(
+            ProcessRequest("git", ["-C", TestWorld.repositoryRoot.path, "rev-parse", "HEAD"], mutating: false))
+        XCTAssertEqual(head.status, 0, head.stderr)
+        let commit = head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(stamp["commit"]?.stringValue, commit, "built from another commit than this checkout's HEAD")
+        let modified = try XCTUnwrap(stamp["modified"]?.boolValue, version.stdout)
         let plain = await ShipctlRun.run(["--version"], environment: environment)
-        XCTAssertEqual(plain.stdout, "0.1.0\n")
+        XCTAssertEqual(plain.stdout, "0.1.0 (\(commit.prefix(12))\(modified ? ", modified" : ""))\n")
         let help = await ShipctlRun.run(["status", "--help", "--json"], environment: environment)
         XCTAssertEqual(help.status, 0, help.output)
         let lines = help.stdout.split(separator: "\n")
