@@ -336,6 +336,18 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
+    public func layout() async throws(ShipctlError) -> String? {
+        let logger = self.logger
+        return try await withConnection("reading the schema") { connection in
+            let version = try await Self.single(
+                Int.self, connection.query("SELECT coalesce(max(version), 0) FROM shipctl_schema", logger: logger))
+            let rows = try await Self.single(
+                Int.self, connection.query("SELECT count(*) FROM shipctl_locks", logger: logger))
+            return "version \(version ?? 0), as this shipctl expects; lock table shipctl_locks readable "
+                + "(\(rows ?? 0) row(s))"
+        }
+    }
+
     private static func holderRow(_ connection: PostgresConnection, _ scope: StateScope, logger: Logger) async throws
         -> String?
     {

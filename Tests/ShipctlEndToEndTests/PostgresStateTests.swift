@@ -520,8 +520,23 @@ final class PostgresStateTests: WorldTestCase {
         let config = try world.writeConfig(Self.config(function: "bad-db-app"))
         let first = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(first.status, 0, first.output)
+        // doctor shows the schema and the lock table, then names a schema this shipctl cannot read.
+        let healthy = await world.shipctl(["doctor"], config: config)
+        XCTAssertTrue(
+            healthy.stdout.contains(
+                "\n  ✓ schema: version 2, as this shipctl expects; lock table shipctl_locks readable ("),
+            healthy.stdout)
         let newer = await world.psql("INSERT INTO shipctl_schema (version) VALUES (99)")
         XCTAssertEqual(newer.status, 0, newer.output)
+        let doctor = await world.shipctl(["doctor"], config: config)
+        XCTAssertEqual(doctor.status, 1, doctor.output)
+        XCTAssertTrue(
+            doctor.stdout.contains("\n  ✗ audit log: ")
+                && doctor.stdout.contains(
+                    "schema version 99, newer than this shipctl understands (2)\n"
+                        + "      fix: upgrade shipctl on this machine"),
+            doctor.stdout)
+        XCTAssertFalse(doctor.stdout.contains("lock api/prod: free"), "a lock the store could not read is not free")
         let tooNew = await world.shipctl(
             ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         XCTAssertEqual(tooNew.status, 1, tooNew.output)

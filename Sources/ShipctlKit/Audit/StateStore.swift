@@ -30,9 +30,14 @@ public protocol StateStore: Sendable {
     /// From now on, no step of this store waits longer than `limit` for a server
     /// or a lock held elsewhere: it fails instead (a rollback does not wait on its log).
     func limitWaits(to limit: Duration) async
+    /// What `doctor` shows of the store's own layout beyond its log and locks (a database's schema version
+    /// and lock table); nil for a store with nothing more to show.
+    func layout() async throws(ShipctlError) -> String?
 }
 
 extension StateStore {
+    public func layout() async throws(ShipctlError) -> String? { nil }
+
     /// Checks the whole chain.
     public func verify() async throws(ShipctlError) -> AuditVerification {
         try await scan { _ in }

@@ -87,7 +87,7 @@ public struct DoctorReport: Sendable {
         }
     }
 
-    /// The audit log verifies, and each lock can be read.
+    /// The audit log verifies, the store's schema is one this shipctl reads, and each lock can be read.
     static func state(_ store: any StateStore, scopes: [StateScope]) async -> DoctorSection {
         var checks: [DoctorCheck] = []
         do {
@@ -102,7 +102,13 @@ public struct DoctorReport: Sendable {
                 checks.append(.ok("audit log", "reachable; \(verification.recordCount) records verify"))
             }
         } catch {
-            checks.append(.failed("audit log", error))
+            // Nothing more can be read from a store this cannot reach: its locks would only read as free.
+            return DoctorSection(title: "state — \(store.location)", checks: [.failed("audit log", error)])
+        }
+        do {
+            if let layout = try await store.layout() { checks.append(.ok("schema", layout)) }
+        } catch {
+            checks.append(.failed("schema", error))
         }
         for scope in scopes {
             let holder = await store.lockHolder(scope)
