@@ -135,4 +135,35 @@ final class NotificationTests: WorldTestCase {
         XCTAssertTrue(run.stderr.contains("could not notify slack at 127.0.0.1 after 1 try: HTTP 401"), run.stderr)
         XCTAssertFalse(run.output.contains(Self.slackToken))
     }
+
+    /// A receiver that never answers a rollback's notification: at `--timeout` the rollback, whose traffic is
+    /// back, ends as it ended (exit 0, the cut-off named), not as "did not finish".
+    func testARollbackWhoseTrafficIsBackIsNotReportedUnfinishedWhileAReceiverHangs() async throws {
+        try await world.createFunction("notify-rollback", versions: 2)
+        world.environment["SLACK_WEBHOOK_URL"] = "\(world.notifyURL)/hang/slack/\(Self.slackToken)"
+        let service = LambdaPromoteTests.lambdaService(
+            function: "notify-rollback", steps: "          - { weight: 100 }")
+        let config = try world.writeConfig(
+            SampleConfig.inWorld(services: service) + "\nnotify:\n  - { slack: \"${SLACK_WEBHOOK_URL}\" }\n")
+        let promoted = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+
+        let started = Date()
+        let rollback = await world.shipctl(
+            ["rollback", "--service", "api", "--env", "prod", "--timeout", "3s"], config: config)
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertEqual(rollback.status, 0, rollback.output)
+        XCTAssertFalse(rollback.stderr.contains("did not finish"), rollback.stderr)
+        XCTAssertTrue(
+            rollback.stderr.contains(
+                "the notifications and the trace export were still being sent at the 3s deadline and were cut off"),
+            rollback.stderr)
+        XCTAssertLessThan(elapsed, 10, "the rollback waited for the receiver: \(rollback.output)")
+        let alias = try await world.alias("notify-rollback")
+        XCTAssertEqual(alias.version, "1")
+        XCTAssertTrue(alias.weights.isEmpty)
+        let hung = try await received("/hang/slack")
+        XCTAssertFalse(hung.isEmpty, "the rollback's notification was sent")
+    }
 }

@@ -31,10 +31,14 @@ public struct RollbackEngine: Sendable {
 
     /// The rollback, stopped at `deadline` with what it tried: a cloud that accepts connections and never
     /// answers must not leave on-call waiting minutes for nothing. What was already sent may still land.
+    /// Once traffic has moved, the deadline ends only the notifications and the trace export still
+    /// running: the rollback is reported as it ended, never as unfinished.
     public func rollback(_ options: RollbackOptions, within deadline: Duration) async throws(ShipctlError)
         -> RollbackOutcome
     {
         let tried = LastRetry()
+        let traffic = SettledValue<Result<RollbackOutcome, ShipctlError>>()
+        let reporter = self.reporter
         let outer = RetryNotice.listener
         let first = FirstAnswer<Result<RollbackOutcome, ShipctlError>>()
         let result = await first.wait { finish in
@@ -47,7 +51,7 @@ public struct RollbackEngine: Sendable {
                 do throws(ShipctlError) {
                     outcome = .success(
                         try await RetryNotice.reporting(to: listener) { () throws(ShipctlError) in
-                            try await rollback(options)
+                            try await rollback(options, settling: traffic)
                         })
                 } catch {
                     outcome = .failure(error)
@@ -56,7 +60,13 @@ public struct RollbackEngine: Sendable {
             }
             Task {
                 try? await Task.sleep(for: deadline)
-                finish(nil)
+                if traffic.value != nil {
+                    reporter.warning(
+                        "the notifications and the trace export were still being sent at the "
+                            + "\(DurationParser.format(deadline)) deadline and were cut off; the audit log may "
+                            + "lack their records")
+                }
+                finish(traffic.value)
             }
         }
         guard let result else {
@@ -72,11 +82,19 @@ public struct RollbackEngine: Sendable {
     }
 
     public func rollback(_ options: RollbackOptions) async throws(ShipctlError) -> RollbackOutcome {
+        try await rollback(options, settling: nil)
+    }
+
+    /// The rollback, settling `traffic` as soon as the traffic call and its check have ended.
+    private func rollback(
+        _ options: RollbackOptions, settling traffic: SettledValue<Result<RollbackOutcome, ShipctlError>>?
+    ) async throws(ShipctlError) -> RollbackOutcome {
         let provider = ServiceParts.provider(for: service, env: env, config: config, dependencies: dependencies)
         // `rollback` never waits for a lock, nor long for its log: it is the way out when everything else is stuck.
         guard options.abortOnly else {
             await dependencies.store.limitWaits(to: Self.logStepLimit)
-            return try await revert(options, history: await readHistory(), journal: nil, provider: provider)
+            return try await revert(
+                options, history: await readHistory(), journal: nil, provider: provider, settling: traffic)
         }
         guard let inFlight = await readHistory()?.inFlight else { return nothingToAbort() }
         // `abort` takes the lock, so it cannot race a `resume` of the same deployment, nor
@@ -86,7 +104,7 @@ public struct RollbackEngine: Sendable {
             // What was read before the lock may have been finished by its previous holder.
             let history = await readHistory()
             guard history?.inFlight?.deployment == inFlight.deployment else { return nothingToAbort() }
-            return try await revert(options, history: history, journal: journal, provider: provider)
+            return try await revert(options, history: history, journal: journal, provider: provider, settling: traffic)
         }
     }
 
@@ -94,7 +112,7 @@ public struct RollbackEngine: Sendable {
     /// an abort's), or without one, a journal of its own.
     private func revert(
         _ options: RollbackOptions, history: DeploymentHistory?, journal: DeploymentJournal?,
-        provider: any TrafficProvider
+        provider: any TrafficProvider, settling traffic: SettledValue<Result<RollbackOutcome, ShipctlError>>?
     ) async throws(ShipctlError) -> RollbackOutcome {
         let inFlight = history?.inFlight
         let (target, liveVersion) = try await chooseTarget(options, history: history, provider: provider)
@@ -103,16 +121,21 @@ public struct RollbackEngine: Sendable {
             ?? DeploymentRecorder.newDeploymentID(
                 service: service.name, env: env.name, kind: options.abortOnly ? "abort" : "rollback")
         let from = inFlight?.canary ?? liveVersion ?? history?.lastKnownGood ?? "unknown"
-        if let journal {
-            return try await moveTraffic(
-                options, target: target, from: from, inFlight: inFlight, journal: journal, provider: provider)
+        let move = { (journal: DeploymentJournal) async throws(ShipctlError) -> RollbackOutcome in
+            do throws(ShipctlError) {
+                let outcome = try await moveTraffic(
+                    options, target: target, from: from, inFlight: inFlight, journal: journal, provider: provider)
+                traffic?.settle(.success(outcome))
+                return outcome
+            } catch {
+                traffic?.settle(.failure(error))
+                throw error
+            }
         }
+        if let journal { return try await move(journal) }
         let log = DeploymentRecorder(
             deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
-        return try await dependencies.telling(log) { journal throws(ShipctlError) in
-            try await moveTraffic(
-                options, target: target, from: from, inFlight: inFlight, journal: journal, provider: provider)
-        }
+        return try await dependencies.telling(log) { journal throws(ShipctlError) in try await move(journal) }
     }
 
     /// The recorded history, or nil (with a warning) when the store cannot be read:
