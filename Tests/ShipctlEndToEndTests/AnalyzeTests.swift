@@ -187,4 +187,43 @@ final class AnalyzeTests: WorldTestCase {
         XCTAssertEqual(calm.status, 0, calm.output)
         XCTAssertTrue(calm.stdout.contains("model-errors (max 5): 15 pass, 0 fail, 0 inconclusive"), calm.stdout)
     }
+
+    /// The judge's error rates are simulated with counts read through `PrometheusIncrease`; this holds that
+    /// model to the real Prometheus (a 2.x, as this machine has): the same samples and windows give the same
+    /// answers — a series whose
+    /// first sample is above zero, uneven scrapes, a counter reset, windows that reach an edge and ones that
+    /// do not, and one with a single sample (no answer).
+    func testTheIncreaseModelOfTheJudgeSimulationsAnswersAsPrometheusDoes() async throws {
+        let now = Int(Date().timeIntervalSince1970)
+        let start = now - 3 * 3600 - now % 60
+        let points: [(offset: Int, value: Double)] = [
+            (0, 1), (15, 5), (29, 9), (46, 10), (60, 2), (75, 6), (91, 6), (105, 11), (121, 14),
+        ]
+        let samples = points.map { PrometheusIncrease.Sample(time: Double(start + $0.offset), value: $0.value) }
+        try await world.backfillPrometheus(
+            (["# TYPE increase_model_check counter"]
+                + points.map { "increase_model_check_total \(Int($0.value)) \(start + $0.offset)" } + ["# EOF"])
+                .joined(separator: "\n") + "\n")
+        for (range, end) in [(30, 31), (60, 62), (45, 100), (121, 121), (20, 50), (90, 130), (300, 140), (10, 20)] {
+            let at = Double(start + end)
+            let answer = await SystemProcessRunner().run(
+                ProcessRequest(
+                    "curl",
+                    [
+                        "-sfG", "\(world.prometheusURL)/api/v1/query",
+                        "--data-urlencode", "query=increase(increase_model_check_total[\(range)s])",
+                        "--data-urlencode", "time=\(Int(at))",
+                    ], timeout: .seconds(10), retry: .never, mutating: false))
+            XCTAssertEqual(answer.status, 0, answer.stderr)
+            let result = try XCTUnwrap(JSONValue.parse(answer.stdout)?["data"]?["result"]?.arrayValue, answer.stdout)
+            let prometheus = result.first?["value"]?.arrayValue?.last?.stringValue.flatMap(Double.init)
+            let model = PrometheusIncrease.increase(samples, range: Double(range), end: at, release: .two)
+            XCTAssertEqual(
+                prometheus == nil, model == nil,
+                "[\(range)s] at +\(end): \(answer.stdout) vs \(String(describing: model))")
+            if let prometheus, let model {
+                XCTAssertEqual(model, prometheus, accuracy: 1e-9 * max(1, prometheus), "[\(range)s] at +\(end)")
+            }
+        }
+    }
 }

@@ -202,7 +202,8 @@ public struct InitTemplate: Sendable {
                           max_ratio_to_baseline: 1.5 # the canary's mean duration at most 1.5 x stable's ({{stable}})
                         # With a Prometheus, gate on what the app exports instead: a counter llm_requests_total and
                         # a histogram llm_request_latency_seconds, each labelled version (the Lambda version:
-                        # AWS_LAMBDA_FUNCTION_VERSION) and the counter status (ok or error):
+                        # AWS_LAMBDA_FUNCTION_VERSION) and the counter status (ok or error), both statuses
+                        # exported at 0 from the start (increase() cannot see a series' first count):
                         # - name: error-rate
                         #   prometheus:
                         #     failures: sum(increase(llm_requests_total{version="{{version}}",status="error"}[{{window}}]))
