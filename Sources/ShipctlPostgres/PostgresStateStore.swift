@@ -336,14 +336,14 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
+    /// The connection has checked the schema (brought it to this shipctl's version, or refused a newer
+    /// one), so only the lock table is left to read.
     public func layout() async throws(ShipctlError) -> String? {
         let logger = self.logger
-        return try await withConnection("reading the schema") { connection in
-            let version = try await Self.single(
-                Int.self, connection.query("SELECT coalesce(max(version), 0) FROM shipctl_schema", logger: logger))
+        return try await withConnection("reading the lock table") { connection in
             let rows = try await Self.single(
                 Int.self, connection.query("SELECT count(*) FROM shipctl_locks", logger: logger))
-            return "version \(version ?? 0), as this shipctl expects; lock table shipctl_locks readable "
+            return "version \(PostgresSchema.version), as this shipctl expects; lock table shipctl_locks readable "
                 + "(\(rows ?? 0) row(s))"
         }
     }

@@ -52,7 +52,8 @@ final class HostilePeerTests: WorldTestCase {
             run.stderr.contains("warning: no answer from 127.0.0.1 within 2s; trying again (2/"), run.stderr)
         XCTAssertTrue(
             run.stderr.contains(
-                "error: the rollback of api/prod did not finish within 5s; the last try: no answer from 127.0.0.1 within 2s"
+                "error: the rollback of api/prod did not finish within 5s; "
+                    + "the last try: no answer from 127.0.0.1 within 2s"
             ), run.stderr)
         XCTAssertTrue(run.stderr.contains("shipctl status --service api --env prod"), run.stderr)
         XCTAssertFalse(run.output.contains("NSURLErrorDomain"), run.output)

@@ -89,6 +89,7 @@ public struct DoctorReport: Sendable {
 
     /// The audit log verifies, the store's schema is one this shipctl reads, and each lock can be read.
     static func state(_ store: any StateStore, scopes: [StateScope]) async -> DoctorSection {
+        let title = "state — \(store.location)"
         var checks: [DoctorCheck] = []
         do {
             let verification = try await store.verify()
@@ -103,7 +104,7 @@ public struct DoctorReport: Sendable {
             }
         } catch {
             // Nothing more can be read from a store this cannot reach: its locks would only read as free.
-            return DoctorSection(title: "state — \(store.location)", checks: [.failed("audit log", error)])
+            return DoctorSection(title: title, checks: [.failed("audit log", error)])
         }
         do {
             if let layout = try await store.layout() { checks.append(.ok("schema", layout)) }
@@ -122,7 +123,7 @@ public struct DoctorReport: Sendable {
                     "a folder on this machine: other runners and laptops see neither its locks nor its log "
                         + "(set `state.url` to the team's database to share them)"))
         }
-        return DoctorSection(title: "state — \(store.location)", checks: checks)
+        return DoctorSection(title: title, checks: checks)
     }
 
     public var text: String {
