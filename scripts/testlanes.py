@@ -17,7 +17,7 @@ error lines, and for a class that died mid-test (a crash or a signal) the end
 of its output. With --failures FILE that summary is also appended to FILE, for
 a caller that runs more after this and prints it at its own end.
 
-    scripts/testlanes.py [--lanes N] [--skip CLASS ...] [--only CLASS ...] [--failures FILE]
+    scripts/testlanes.py [--lanes N] [--module NAME] [--skip CLASS ...] [--only CLASS ...] [--failures FILE]
 """
 import argparse
 import os
@@ -147,6 +147,7 @@ def leftovers():
 def main():
     parser = argparse.ArgumentParser(description="Run the XCTest classes in concurrent lanes.")
     parser.add_argument("--lanes", type=int, default=int(os.environ.get("SHIPCTL_TEST_LANES", "2")))
+    parser.add_argument("--module", help="run only the classes of this test module")
     parser.add_argument("--skip", nargs="*", default=[], help="class names to leave out")
     parser.add_argument("--only", nargs="*", default=[], help="run only these class names")
     parser.add_argument("--failures", help="append the failure summary to this file too")
@@ -154,7 +155,8 @@ def main():
 
     bundle = bundle_path()
     names = [n for n in classes(bundle) if n.split(".")[1] not in args.skip
-             and (not args.only or n.split(".")[1] in args.only)]
+             and (not args.only or n.split(".")[1] in args.only)
+             and (not args.module or n.split(".")[0] == args.module)]
     if not names:
         print("testlanes: no test class to run", file=sys.stderr)
         return 1

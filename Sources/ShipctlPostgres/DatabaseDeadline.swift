@@ -15,7 +15,7 @@ enum DatabaseDeadline {
         let race = Race<T>()
         return try await withCheckedThrowingContinuation { continuation in
             race.start(continuation)
-            let timer = Task {
+            let timer = Task.detached {
                 try? await Task.sleep(for: limit)
                 guard !Task.isCancelled,
                     race.finish(
@@ -28,7 +28,7 @@ enum DatabaseDeadline {
                 else { return }
                 try? await connection.close()
             }
-            Task {
+            Task.detached {
                 let result: Result<T, any Error>
                 do { result = .success(try await step()) } catch { result = .failure(error) }
                 timer.cancel()

@@ -9,7 +9,13 @@ import XCTest
 public final class TestWorld: @unchecked Sendable {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    public static var shipctlBinary: String { repositoryRoot.appendingPathComponent(".build/debug/shipctl").path }
+    /// The binary the end-to-end tests run: what users install, as `scripts/release` builds it (release
+    /// configuration, static standard library), never a debug build — optimised concurrency code can fail
+    /// where debug code does not. `scripts/test` points `SHIPCTL_BINARY` at the unpacked release tarball.
+    public static var shipctlBinary: String {
+        ProcessInfo.processInfo.environment["SHIPCTL_BINARY"]
+            ?? repositoryRoot.appendingPathComponent(".build-release/release/shipctl").path
+    }
 
     public let directory: URL
     public let awsEndpoint: String

@@ -42,7 +42,7 @@ public struct RollbackEngine: Sendable {
         let outer = RetryNotice.listener
         let first = FirstAnswer<Result<RollbackOutcome, ShipctlError>>()
         let result = await first.wait { finish in
-            Task {
+            _ = ShieldedTask.start {
                 let listener: @Sendable (String) -> Void = {
                     tried.note($0)
                     outer?($0)
@@ -58,7 +58,7 @@ public struct RollbackEngine: Sendable {
                 }
                 finish(outcome)
             }
-            Task {
+            _ = ShieldedTask.start {
                 try? await Task.sleep(for: deadline)
                 if traffic.value != nil {
                     reporter.warning(

@@ -11,7 +11,7 @@ struct FlagFlipper: Sendable {
     /// Starts the flips in their own task, so a traffic call can run beside them; the task tells how they went.
     func start(_ flips: [FlagFlip], placeholders: Placeholders, step: String) -> Task<ShipctlError?, Never>? {
         guard !flips.isEmpty else { return nil }
-        return Task {
+        return ShieldedTask.start {
             do throws(ShipctlError) {
                 try await apply(flips, placeholders: placeholders, step: step)
                 return nil

@@ -46,7 +46,7 @@ struct FlagServiceClient: Sendable {
                 }
             }
             // Not cut short by cancellation: a flip beside a revert must not hammer a throttled service.
-            await Task { try? await Task.sleep(for: wait) }.value
+            await ShieldedTask.sleep(for: wait)
             attempt += 1
         }
     }

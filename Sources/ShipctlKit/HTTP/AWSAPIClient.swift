@@ -101,7 +101,7 @@ struct AWSAPIClient: Sendable {
             }
             // The backoff holds in a cancelled run too: a revert after a signal must not hammer a throttled API.
             let delay = retry.delay(beforeAttempt: attempt + 1)
-            await Task { try? await Task.sleep(for: delay) }.value
+            await ShieldedTask.sleep(for: delay)
             attempt += 1
         }
     }

@@ -28,13 +28,13 @@ extension HTTPClient {
         _ method: String, _ url: URL, headers: [String: String], body: Data,
         timeout: Duration
     ) async throws(ShipctlError) -> HTTPResponse {
-        let outcome = await Task { () -> Result<HTTPResponse, ShipctlError> in
+        let outcome = await ShieldedTask.run { () -> Result<HTTPResponse, ShipctlError> in
             do throws(ShipctlError) {
                 return .success(try await send(method, url, headers: headers, body: body, timeout: timeout))
             } catch {
                 return .failure(error)
             }
-        }.value
+        }
         return try outcome.get()
     }
 }

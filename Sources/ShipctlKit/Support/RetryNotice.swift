@@ -5,7 +5,15 @@ import Foundation
 /// ("no answer from lambda.us-east-1.amazonaws.com within 10s; trying again (2/4)") instead of minutes
 /// of silence.
 public enum RetryNotice {
-    @TaskLocal public static var listener: (@Sendable (String) -> Void)?
+    /// The listener, boxed: an optimised build crashed pushing a task-local whose type is an optional
+    /// function (the specialised push got no type metadata for it); a struct's value pushes safely.
+    struct Listener: Sendable {
+        let hear: @Sendable (String) -> Void
+    }
+
+    @TaskLocal static var current: Listener?
+
+    public static var listener: (@Sendable (String) -> Void)? { current?.hear }
 
     static func tell(_ why: String, nextAttempt: Int, of attempts: Int) {
         listener?("\(why); trying again (\(nextAttempt)/\(attempts))")
@@ -15,6 +23,6 @@ public enum RetryNotice {
     public static func reporting<T>(
         to listener: @escaping @Sendable (String) -> Void, _ body: () async throws(ShipctlError) -> T
     ) async throws(ShipctlError) -> T {
-        try await $listener.withValue(listener, typed: body)
+        try await $current.withValue(Listener(hear: listener), typed: body)
     }
 }
