@@ -54,6 +54,21 @@ final class ConfigValidateCommandTests: XCTestCase {
         }
     }
 
+    /// `max_increase: 50` (no `%`) would mean 5000 % and switch the gate off: refused at its line with the fix.
+    func testABareIncreaseAboveOneIsRefusedWithThePercentItMeant() async throws {
+        let judged = Self.valid.replacingOccurrences(
+            of: "max: 0.02", with: "max: 0.02\n          max_increase: 50")
+        XCTAssertNotEqual(judged, Self.valid, "the sample config changed: this test no longer plants its mistake")
+        let run = try await validate(judged)
+        XCTAssertEqual(run.status, 2, run.output)
+        XCTAssertTrue(
+            run.stderr.contains("shipctl.yaml:18:25: services.api.analysis.metrics[0].max_increase"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("would mean 5000%; write 50% if that is what you meant"), run.stderr)
+        let fraction = try await validate(
+            Self.valid.replacingOccurrences(of: "max: 0.02", with: "max: 0.02\n          max_increase: 0.5"))
+        XCTAssertFalse(fraction.stderr.contains("a bare number is a fraction"), fraction.stderr)
+    }
+
     /// A misspelt value gets the nearest one it could have meant.
     func testAMisspeltProviderOrPresetIsMatchedToTheNearestName() async throws {
         let provider = try await validate(

@@ -177,5 +177,17 @@ final class LambdaPromoteTests: WorldTestCase {
         XCTAssertEqual(alias.version, "1")
         XCTAssertTrue(alias.weights.isEmpty)
         XCTAssertFalse(FileManager.default.fileExists(atPath: world.auditLogPath))
+        // Read alone, no line may pass for something done ("now 90% on 2", "is now last-known-good").
+        for line in run.stdout.split(separator: "\n") where !line.isEmpty {
+            XCTAssertTrue(line.hasPrefix(Reporter.dryRunMark), "a dry-run line that reads as done: \(line)")
+        }
+        let json = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2", "--dry-run", "--json"], config: config)
+        XCTAssertEqual(json.status, 0, json.output)
+        let events = json.stdout.split(separator: "\n").map { JSONValue.parse(String($0)) }
+        XCTAssertTrue(events.contains { $0?["event"]?.stringValue == "shift" }, json.stdout)
+        for (line, event) in zip(json.stdout.split(separator: "\n"), events) {
+            XCTAssertEqual(event?["dry_run"], .bool(true), "an event a script would believe: \(line)")
+        }
     }
 }

@@ -96,6 +96,22 @@ final class TraceTests: WorldTestCase {
         XCTAssertFalse(run.output.contains(Self.apiKey))
     }
 
+    /// A TRACEPARENT whose hex digits are fullwidth (`４` is a hex digit to `Character.isHexDigit`) is no
+    /// header at all: the deployment starts a trace of its own, and no child is handed the forged one.
+    func testATraceparentWithFullwidthDigitsIsRefused() async throws {
+        let (config, kept) = try await failingCanary(function: "trace-wide")
+        world.environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = try XCTUnwrap(world.collectorURL)
+        let fullwidth = "00-４bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        world.environment["TRACEPARENT"] = fullwidth
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(run.status, 3, run.output)
+        let traceparent = try String(contentsOfFile: kept, encoding: .utf8)
+        XCTAssertTrue(traceparent.allSatisfy(\.isASCII), "the forged header reached a child: \(traceparent)")
+        let own = try XCTUnwrap(TraceContext.parse(traceparent: traceparent), traceparent)
+        XCTAssertFalse(fullwidth.contains(own.traceID.dropFirst()), "the deployment continued the forged trace")
+    }
+
     func testAnEndpointThatNeverAnswersDelaysNeitherTheRevertNorTheExitCode() async throws {
         let (config, _) = try await failingCanary(function: "trace-hang")
         world.environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "\(world.notifyURL)/hang/v1/traces"

@@ -7,7 +7,7 @@ public struct EventsDocument: Sendable {
     /// The text of each event's section, by event name.
     public let sections: [String: String]
     /// Fields every line may carry whatever its event.
-    static let common: Set<String> = ["event", "schema", "message", "service"]
+    static let common: Set<String> = ["event", "schema", "message", "service", "dry_run"]
 
     public static let shared = EventsDocument(
         text: (try? String(

@@ -271,6 +271,19 @@ public final class TestWorld: @unchecked Sendable {
         guard result.succeeded else { throw TestWorldError("setting the traffic failed: \(result.stderr)") }
     }
 
+    /// Changes what the app exports for one version: `hidden` stops (or restarts) its series, `jump` adds that
+    /// much to its requests counter at once (a wrapped counter, an exporter's garbage).
+    public func setExporter(function: String, version: String, hidden: Bool? = nil, jump: Double = 0) async throws {
+        let body =
+            "{\"function\": \"\(function)\", \"version\": \"\(version)\", \"jump\": \(jump)"
+            + (hidden.map { ", \"hidden\": \($0)" } ?? "") + "}"
+        let result = await runner.run(
+            ProcessRequest(
+                "curl", ["-sf", "-XPOST", "\(simulatorURL)/exporter", "-d", body], timeout: .seconds(10),
+                retry: .never, mutating: true))
+        guard result.succeeded else { throw TestWorldError("changing the exporter failed: \(result.stderr)") }
+    }
+
     public func ssmValue(_ name: String) async throws -> String? {
         JSONValue.parse(try await aws(["ssm", "get-parameter", "--name", name]))?["Parameter"]?["Value"]?.stringValue
     }

@@ -16,6 +16,9 @@ POST /traffic {"function": F, "rps": 2, "arrivals": "poisson"} turns one functio
 (or, without "function", every one) down to a micro app's traffic: whole requests
 arriving at random (Poisson), each failing at its version's error rate, instead
 of the steady fractional flow that is the default.
+POST /exporter {"function": F, "version": V, "hidden": true} stops exporting
+that version's series (an app that does not export it); {"jump": X} adds X at
+once to its requests counter (a counter that wrapped, an exporter's garbage).
 """
 import argparse
 import json
@@ -42,6 +45,7 @@ class World:
         self.behaviour = {}  # (function or "*", version) -> dict
         self.counters = {}  # (function, version) -> dict of floats
         self.traffic = {}  # function or "*" -> {"rps": float, "poisson": bool}
+        self.hidden = set()  # (function, version) whose series are not exported
         self.random = random.Random(20261204)
 
     def update(self, source, routes, known):
@@ -116,6 +120,8 @@ class World:
         ]
         with self.lock:
             for (function, version), s in sorted(self.counters.items()):
+                if (function, version) in self.hidden:
+                    continue
                 lbl = f'function="{function}",version="{version}"'
                 lines.append(f'llm_requests_total{{{lbl},status="ok"}} {s["ok"]}')
                 lines.append(f'llm_requests_total{{{lbl},status="error"}} {s["error"]}')
@@ -221,6 +227,21 @@ def make_handler(world):
                     return
                 with world.lock:
                     world.traffic[body.get("function") or "*"] = setting
+                self.reply(200, json.dumps({"ok": True}))
+                return
+            if self.path == "/exporter":
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    key = (str(body["function"]), str(body["version"]))
+                    jump = float(body.get("jump", 0))
+                except (ValueError, KeyError) as error:
+                    self.reply(400, json.dumps({"error": str(error)}))
+                    return
+                with world.lock:
+                    if "hidden" in body:
+                        (world.hidden.add if body["hidden"] else world.hidden.discard)(key)
+                    world.series(*key)["ok"] += jump
                 self.reply(200, json.dumps({"ok": True}))
                 return
             if self.path != "/behaviour":

@@ -436,7 +436,18 @@ struct ConfigParser {
             }
             return percent / 100
         }
-        return reader.double(node, key: key, range: 0...100, what: "an increase (like 50% or 0.5)")
+        // A bare number is a fraction, one rule for every percentage: `50` would mean 5000 % and
+        // switch the gate off, so a bare number above 1 is refused with the percentage it was likely meant as.
+        guard let fraction = reader.double(node, key: key, what: "an increase (like 50% or 0.5)") else { return nil }
+        guard (0...1).contains(fraction) else {
+            let meant = YAMLReader.format(fraction)
+            reader.report(
+                node, key,
+                "a bare number is a fraction (0.5 means 50%), so \(meant) would mean \(YAMLReader.format(fraction * 100))%; "
+                    + "write \(meant)% if that is what you meant")
+            return nil
+        }
+        return fraction
     }
 
     /// `prometheus: { failures: Q, total: Q }`: the two queries of a metric judged by counts, each

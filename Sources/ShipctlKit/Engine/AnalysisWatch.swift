@@ -44,12 +44,18 @@ struct AnalysisWatch {
         // there is a new sample, so failure_limit is spent in seconds, not intervals.
         var confirming: [MetricConfig] = []
         var lastEvaluated = clock.wallNow()
+        // Rounds of evaluation made this step, against those its pause has room for.
+        var rounds = 0
+        let roundsDue = Int(pause.timeInterval / max(interval.timeInterval, 0.001))
         while true {
             let end = waitingFor.isEmpty ? deadline : deadline + judge.maxExtension
             let remaining = end - clock.now()
             // A failure still waiting for its confirmation keeps the step open past its pause
             // (by one interval at most): a gate never passes on an unconfirmed failure.
             guard remaining > .zero || !confirming.isEmpty else {
+                if let missing = Self.missingEvaluations(metrics, rounds: rounds, due: roundsDue, tally: &tally) {
+                    return missing
+                }
                 return waitingFor.isEmpty
                     ? .passed
                     : .insufficient(
@@ -88,6 +94,7 @@ struct AnalysisWatch {
                     MetricEvaluation.noNewSample(
                         metric, query: metric.source.filled(placeholders).display, waited: interval))
             }
+            rounds += 1
             let leftMs = max(Int64(0), (deadline - clock.now()).milliseconds)
             try await observer.evaluated(evaluations, label: label, confirming: !confirming.isEmpty, leftMs: leftMs)
             var stop: Ending?
@@ -105,8 +112,23 @@ struct AnalysisWatch {
             }
             let failed = Set(evaluations.filter { $0.verdict == .fail && !$0.dryRun && $0.judge == nil }.map(\.metric))
             confirming = due.filter { failed.contains($0.name) }
-            if clock.now() >= deadline && confirming.isEmpty && waitingFor.isEmpty { return .passed }
+            if clock.now() >= deadline && confirming.isEmpty && waitingFor.isEmpty {
+                return Self.missingEvaluations(metrics, rounds: rounds, due: roundsDue, tally: &tally) ?? .passed
+            }
         }
+    }
+
+    /// The failure that evaluations due in the step and never made add up to, if they pass the inconclusive
+    /// limit: a read that hangs past the interval must not leave a step with one look where it should have had four.
+    private static func missingEvaluations(
+        _ metrics: [MetricConfig], rounds: Int, due: Int, tally: inout AnalysisTally
+    ) -> Ending? {
+        for metric in metrics where !metric.dryRun {
+            if let reason = tally.recordMissing(metric.name, count: due - rounds, due: due) {
+                return .failed(metric: metric.name, reason: reason)
+            }
+        }
+        return nil
     }
 
     /// Waits for the confirming metrics' next samples; the names of those that got none, or nil when cancelled.

@@ -36,7 +36,10 @@ public struct CanaryEngine: Sendable {
     public func promote(_ options: PromoteOptions) async throws(ShipctlError) -> PromoteOutcome {
         var deps = dependencies
         if options.dryRun {
-            let print: @Sendable (String) -> Void = { [reporter] line in reporter.event("dry-run", line) }
+            deps.reporter = deps.reporter.dryRunning()
+            let print: @Sendable (String) -> Void = { [reporter = deps.reporter] line in
+                reporter.event("dry-run", line)
+            }
             deps.runner = DryRunProcessRunner(wrapping: deps.runner, redactor: deps.redactor, print: print)
             deps.parts = DryRunParts(wrapping: deps.parts, print: print)
         }

@@ -22,6 +22,8 @@ public struct Dependencies: Sendable {
     public var notifier: Notifier?
     /// Where each deployment's trace goes; nil unless an OTLP endpoint is set in the environment.
     public var traces: TraceExporter?
+    /// Tokens printed by a `bearer_command`, kept for the whole command: every step's reads share them.
+    let metricTokens = MetricTokenCache()
 
     public init(
         runner: any ProcessRunning, http: any HTTPClient, store: any StateStore, reporter: Reporter,

@@ -18,8 +18,8 @@ public struct EnvironmentContext: Sendable {
     public var metricEndpoints: [String: String] = [:]
     /// How each of those is asked when it sits behind auth (`auth:`), by the same key.
     public var metricAuth: [String: MetricEndpointAuth] = [:]
-    /// Tokens printed by a `bearer_command`, shared by every query of this context.
-    let tokens = MetricTokenCache()
+    /// Tokens printed by a `bearer_command`, shared by every query of the command (`Dependencies.metricTokens`).
+    var tokens = MetricTokenCache()
     /// Where relative paths in the configuration start: the folder of `shipctl.yaml`.
     public var baseDirectory: String = "."
     /// How long one provider call may take (`timeouts.provider_call`).

@@ -12,6 +12,7 @@ public enum ServiceParts {
             redactor: dependencies.redactor, region: env.region, environment: dependencies.environment)
         context.metricEndpoints = env.metricEndpoints
         context.metricAuth = env.metricAuth
+        context.tokens = dependencies.metricTokens
         context.baseDirectory = URL(fileURLWithPath: config.path).deletingLastPathComponent().path
         context.callTimeout = config.timeouts.providerCall
         context.now = dependencies.clock.wallNow

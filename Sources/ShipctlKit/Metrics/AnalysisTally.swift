@@ -13,6 +13,19 @@ public struct AnalysisTally: Sendable {
         self.inconclusiveLimit = inconclusiveLimit
     }
 
+    /// Records evaluations of `metric` that were due in a step and never ran (its reads took longer than the
+    /// interval) as inconclusive: a step never advances on evidence that was never read. Returns why the
+    /// canary must stop, if it must.
+    public mutating func recordMissing(_ metric: String, count: Int, due: Int) -> String? {
+        guard count > 0 else { return nil }
+        inconclusives[metric, default: 0] += count
+        let total = inconclusives[metric] ?? 0
+        guard total > inconclusiveLimit else { return nil }
+        return
+            "metric \(metric) was inconclusive \(total) time(s), over inconclusive_limit \(inconclusiveLimit): "
+            + "\(count) of the \(due) evaluations due in this step never ran (its reads took longer than the interval)"
+    }
+
     /// Records one evaluation; returns why the canary must stop, if it must.
     public mutating func record(_ evaluation: MetricEvaluation) -> String? {
         guard !evaluation.dryRun else { return nil }

@@ -84,6 +84,7 @@ public struct MetricEvaluator: Sendable {
         let queries = [
             filled(metric.source, canary), filled(total, canary), filled(metric.source, stable), filled(total, stable),
         ]
+        let names = ["canary failures", "canary total", "stable failures", "stable total"]
         var counts: [Double] = Array(repeating: 0, count: queries.count)
         let readings = await withTaskGroup(of: (Int, MetricReading).self) { group in
             for (index, query) in queries.enumerated() { group.addTask { (index, await source.read(query)) } }
@@ -98,11 +99,23 @@ public struct MetricEvaluator: Sendable {
             case .noData: counts[index] = 0
             case .inconclusive(let reason):
                 evaluation.verdict = .inconclusive
-                evaluation.reason =
-                    "\(["canary failures", "canary total", "stable failures", "stable total"][index]): \(reason)"
+                evaluation.reason = "\(names[index]): \(reason)"
                 evaluation.answered = false
                 return evaluation
             }
+        }
+        // A count no service could have reached in the window (a counter that wrapped at 2^64, an exporter's
+        // garbage) is left out: kept, it would be the ledger's high-water mark and hide every later count.
+        if let seconds = Double(window.dropLast()),
+            let index = counts.indices.first(where: { counts[$0] > Self.countCeiling(windowSeconds: seconds) })
+        {
+            evaluation.verdict = .inconclusive
+            evaluation.reason =
+                "\(names[index]) read \(MetricEvaluation.format(counts[index])) in \(window), beyond any possible "
+                + "rate (more than \(MetricEvaluation.format(Self.maximumRate)) a second): a counter that wrapped or "
+                + "an exporter's garbage; the reading is left out"
+            evaluation.answered = false
+            return evaluation
         }
         let test = ledger.observe(
             metric.name,
@@ -123,6 +136,12 @@ public struct MetricEvaluator: Sendable {
             evaluation.verdict = .fail
             evaluation.reason =
                 "the canary fails more than \(MetricEvaluation.format(allowed))× as often as stable, at \(JudgeEvidence.percent(config.confidence))"
+        } else if test.total.stableRequests == 0 {
+            // Nothing to compare with is no evidence that the canary is as good: never a pass.
+            evaluation.verdict = .waiting
+            evaluation.reason =
+                "stable has served no counted request since the canary started: the canary cannot be compared "
+                + "with it yet (check that the stable version's series match the query)"
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
             evaluation.reason = Self.waitingReason(
@@ -139,6 +158,12 @@ public struct MetricEvaluator: Sendable {
         }
         return evaluation
     }
+
+    /// More requests a second than any service judged by shipctl serves: a count above it is not a count.
+    static let maximumRate = 1_000_000.0
+
+    /// The highest count a window of `windowSeconds` can hold, with a minute's slack for scrapes and clocks.
+    static func countCeiling(windowSeconds: Double) -> Double { maximumRate * (windowSeconds + 60) }
 
     /// How far the canary is from the sample it needs, how long that takes at its traffic so far, and,
     /// for `min_requests: auto`, why that many.

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Tokens printed by a `bearer_command`, kept for a few minutes: a Google access token lives an hour,
-/// and starting `gcloud` for every query would cost a CPU-second each.
+/// and starting `gcloud` for every query would cost a CPU-second each. One cache serves a whole command
+/// (every step of a promote), so the command runs once per lifetime, not once per step.
 final class MetricTokenCache: @unchecked Sendable {
     static let lifetime: Duration = .seconds(300)
 
@@ -9,7 +10,9 @@ final class MetricTokenCache: @unchecked Sendable {
     private var tokens: [[String]: (token: String, fetched: ContinuousClock.Instant)] = [:]
 
     /// The token `command` prints, fetched again when it is older than `lifetime` or `fresh` asks for it.
-    func token(_ command: [String], fresh: Bool, context: EnvironmentContext) async -> Result<
+    /// The command runs within `deadline`, the read's own: a token command that hangs must cost the read
+    /// it serves, never several of the evaluations a step counts on.
+    func token(_ command: [String], fresh: Bool, deadline: Duration, context: EnvironmentContext) async -> Result<
         String, MetricBackendProblem
     > {
         if !fresh, let kept = lock.withLock({ tokens[command] }), ContinuousClock.now - kept.fetched < Self.lifetime {
@@ -20,8 +23,15 @@ final class MetricTokenCache: @unchecked Sendable {
         }
         let result = await context.runner.run(
             ProcessRequest(
-                program, Array(command.dropFirst()), workingDirectory: context.baseDirectory, timeout: .seconds(30),
-                retry: .standard, mutating: false))
+                program, Array(command.dropFirst()), workingDirectory: context.baseDirectory, timeout: deadline,
+                retry: .never, mutating: false))
+        if result.timedOut {
+            return .failure(
+                MetricBackendProblem(
+                    message:
+                        "the bearer_command `\(command.joined(separator: " "))` printed no token within "
+                        + "\(DurationParser.format(deadline)), the read's deadline"))
+        }
         let token = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.succeeded, !token.isEmpty, !token.contains(where: \.isNewline) else {
             return .failure(

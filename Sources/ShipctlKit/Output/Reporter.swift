@@ -16,6 +16,8 @@ public struct Reporter: Sendable {
     private let summaryPath: String?
     /// On a terminal a person watches: the status block that redraws in place.
     private var live: LiveView?
+    /// Speaking for a dry run: every line says nothing happened, every JSON object carries `dry_run: true`.
+    public private(set) var dryRun = false
 
     public init(
         mode: OutputMode, redactor: Redactor,
@@ -50,6 +52,15 @@ public struct Reporter: Sendable {
         return copy
     }
 
+    /// The same reporter for `--dry-run`: a line read alone ("now 90% on 2") must not pass for something done.
+    public func dryRunning() -> Reporter {
+        var copy = self
+        copy.dryRun = true
+        // The status block would show a split that never existed: plain, marked lines instead.
+        copy.live = nil
+        return copy
+    }
+
     /// One collapsible section holding lines that were already made safe (a service's transcript).
     public func group(_ title: String, replaying lines: [String]) {
         beginGroup(title)
@@ -57,7 +68,10 @@ public struct Reporter: Sendable {
         endGroup()
     }
 
-    private var prefix: String { label.map { "[\($0)] " } ?? "" }
+    private var prefix: String { (label.map { "[\($0)] " } ?? "") + (dryRun ? Self.dryRunMark : "") }
+
+    /// What begins every line of a dry run, for people.
+    public static let dryRunMark = "[dry run, nothing changed] "
 
     public static let standardOutput: @Sendable (String) -> Void = {
         FileHandle.standardOutput.write(Data(($0 + "\n").utf8))
@@ -109,7 +123,7 @@ public struct Reporter: Sendable {
         }
         emit(
             safe(
-                label == nil
+                prefix.isEmpty
                     ? text
                     : text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(
                         separator: "\n")))
@@ -126,6 +140,7 @@ public struct Reporter: Sendable {
         if case .object(let fields) = value { object = fields } else { object = ["value": value] }
         if object["event"] == nil { object["event"] = .string(event) }
         object["schema"] = .int(Self.schemaVersion)
+        if dryRun { object["dry_run"] = .bool(true) }
         out(redactor.redact(.object(object)).canonical)
     }
 
@@ -136,8 +151,8 @@ public struct Reporter: Sendable {
         if label != nil, mode != .json { return emit(TerminalText.defusingWorkflowCommands("\(prefix)── \(title)")) }
         switch mode {
         case .githubActions:
-            out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(title)))
-        case .human: emit(TerminalText.defusingWorkflowCommands("── \(title)"))
+            out("::group::" + TerminalText.workflowCommandData(TerminalText.defusingWorkflowCommands(prefix + title)))
+        case .human: emit(TerminalText.defusingWorkflowCommands("\(prefix)── \(title)"))
         case .json: break
         }
     }

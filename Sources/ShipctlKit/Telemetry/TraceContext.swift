@@ -40,7 +40,8 @@ public struct TraceContext: Sendable, Equatable {
     }
 
     private static func isHex(_ text: Substring, length: Int) -> Bool {
-        text.count == length && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        // ASCII only: `Character.isHexDigit` also takes fullwidth digits, which no header may carry.
+        text.utf8.count == length && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     private static func randomHex(bytes: Int) -> String {
