@@ -136,6 +136,71 @@ final class NotificationTests: WorldTestCase {
         XCTAssertFalse(run.output.contains(Self.slackToken))
     }
 
+    /// A webhook's address is a capability: a refused connection names its host, never its token or key.
+    /// A 307 is a failed delivery that says where it pointed: the POST is not sent again without its body.
+    func testACapabilityAddressStaysSecretAndARedirectIsAFailedDelivery() async throws {
+        try await world.createFunction("notify-edge", versions: 2)
+        try await world.setBehaviour(version: "2", errorRate: 0.5)
+        let (token, key) = ("hookToken7c1d9e2f", "fnKey0a8b7c6d5e")
+        let service =
+            LambdaPromoteTests.lambdaService(
+                function: "notify-edge", steps: "          - { weight: 50, pause: 30s }\n          - { weight: 100 }")
+                + """
+
+                    notify:
+                      - { webhook: "http://127.0.0.1:9/webhooks/8812/\(token)?code=\(key)", secret: "\(Self.webhookSecret)" }
+                      - { slack: "\(world.notifyURL)/redirect/slack/\(Self.slackToken)" }
+                """
+        let config = try world.writeConfig(SampleConfig.inWorld(services: service))
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertEqual(run.status, 3, run.output)
+        let records = try world.auditRecords().filter { $0["action"]?.stringValue == AuditAction.notify }
+        XCTAssertEqual(records.count, 2, "\(records)")
+        for secret in [token, key, Self.slackToken] {
+            XCTAssertFalse(run.output.contains(secret), "\(secret) in the output: \(run.output)")
+            XCTAssertFalse(records.contains { $0.canonical.contains(secret) }, "\(secret) in the log: \(records)")
+        }
+        let refused = try XCTUnwrap(records.first { $0["args"]?["target"]?.stringValue == "webhook" })
+        XCTAssertTrue(refused["args"]?["error"]?.stringValue?.contains("127.0.0.1") == true, "\(refused)")
+        let redirected = try XCTUnwrap(records.first { $0["args"]?["target"]?.stringValue == "slack" })
+        XCTAssertEqual(redirected["outcome"]?.stringValue, "failed", "\(redirected)")
+        XCTAssertTrue(
+            redirected["args"]?["error"]?.stringValue?.contains("HTTP 307: a redirect to") == true, "\(redirected)")
+        let landed = try await received("/landed")
+        XCTAssertTrue(landed.isEmpty, "the POST was sent again after the redirect: \(landed)")
+    }
+
+    /// The trace exporter's headers are credentials whatever their name: a collector's 307 to another origin
+    /// gets none of them (nor the trace), and a percent-encoded value is masked in what a smoke script prints.
+    func testTraceExportHeadersNeverFollowARedirectAndEncodedValuesAreMasked() async throws {
+        try await world.createFunction("trace-redirect", versions: 2)
+        let (teamKey, basic) = ("honeycombKey5f4e3d", "dXNlcjpwYXNzd29yZDE=")
+        world.environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "\(world.hostileURL)/redirect"
+        world.environment["OTEL_EXPORTER_OTLP_HEADERS"] = "x-honeycomb-team=\(teamKey),Authorization=Basic%20\(basic)"
+        let service = LambdaPromoteTests.lambdaService(function: "trace-redirect", steps: "          - { weight: 100 }")
+            .replacingOccurrences(
+                of: "- { name: invoke, invoke: { payload: '{\"ping\": true}' } }",
+                with: "- { name: env, run: [\"sh\", \"-c\", \"echo \\\"$OTEL_EXPORTER_OTLP_HEADERS\\\" >&2; exit 1\"] }"
+            )
+        let config = try world.writeConfig(SampleConfig.inWorld(services: service))
+        let run = await world.shipctl(
+            ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
+        XCTAssertNotEqual(run.status, 0, run.output)
+        XCTAssertTrue(
+            run.output.contains("OTEL") || run.output.contains("***"), "the smoke test printed: \(run.output)")
+        for secret in [teamKey, basic, "Basic%20\(basic)"] {
+            XCTAssertFalse(run.output.contains(secret), "\(secret) in the output: \(run.output)")
+        }
+        XCTAssertTrue(run.output.contains("HTTP 307, a redirect to 127.0.0.1"), run.output)
+        let exports = try await world.hostileRequests().filter {
+            $0["path"]?.stringValue?.hasPrefix("/redirect/v1/traces") == true
+        }
+        XCTAssertFalse(exports.isEmpty, "the trace was never sent")
+        XCTAssertEqual(
+            Set(exports.map { $0["port"]?.doubleValue ?? 0 }).count, 1, "followed to another origin: \(exports)")
+    }
+
     /// A receiver that never answers a rollback's notification: at `--timeout` the rollback, whose traffic is
     /// back, ends as it ended (exit 0, the cut-off named), not as "did not finish".
     func testARollbackWhoseTrafficIsBackIsNotReportedUnfinishedWhileAReceiverHangs() async throws {

@@ -11,6 +11,7 @@ segments of the path, so each test picks a behaviour by the URL it configures
                        exact path, then the last one again; a status of 429
                        comes with `Retry-After: 1`
   /hang/...            reads the request and never answers (for 120 s)
+  /redirect/...        307 to /landed/... on this same receiver
   anything else        200 `ok`, as Slack answers
   /fake/requests       every request so far: method, path, headers, body
 
@@ -67,6 +68,9 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) > 1 and parts[1] == "hang":
             time.sleep(120)
             return
+        if len(parts) > 1 and parts[1] == "redirect":
+            rest = "/".join(parts[2:])
+            return self.answer(307, "moved", headers=[("Location", f"/landed/{rest}")])
         if len(parts) > 2 and parts[1] == "answer":
             try:
                 statuses = [int(s) for s in parts[2].split(",")]

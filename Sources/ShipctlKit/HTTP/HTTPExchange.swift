@@ -33,7 +33,10 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
 
     /// Runs `request` to its end, its deadline, or the cancellation of the calling task.
     static func run(_ request: URLRequest, timeout: Duration, bodyLimit: Int) async -> Result<HTTPResponse, Failure> {
-        let credentialed = request.value(forHTTPHeaderField: "Authorization") != nil
+        // Every header a caller sets may be a credential (`x-honeycomb-team`, `api-key`), not only Authorization.
+        let credentialed = (request.allHTTPHeaderFields ?? [:]).keys.contains {
+            !Self.plainHeaders.contains($0.lowercased())
+        }
         let exchange = HTTPExchange(bodyLimit: bodyLimit, credentialed: credentialed)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout.timeInterval
@@ -118,9 +121,16 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         finish(.success(HTTPResponse(status: answer?.statusCode ?? 0, body: data, headers: headers)))
     }
 
+    /// Headers that carry nothing secret; any other a caller sets keeps a redirect at its origin.
+    static let plainHeaders: Set<String> = [
+        "accept", "accept-encoding", "content-type", "content-length", "user-agent",
+    ]
+
     /// A redirect is followed only where it keeps what the request protects:
-    /// never from https to http, and with credentials only to the same origin.
-    /// Refused, the redirect itself is the answer the caller sees.
+    /// never from https to http, with credentials only to the same origin, and
+    /// only for a read: a POST sent again after a redirect goes out without its
+    /// body (a notification "delivered" empty). Refused, the redirect itself is
+    /// the answer the caller sees.
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
@@ -129,7 +139,8 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         let to = request.url
         let downgrade = from?.scheme?.lowercased() == "https" && to?.scheme?.lowercased() != "https"
         let sameOrigin = from.map(Self.origin) == to.map(Self.origin)
-        completionHandler(downgrade || (credentialed && !sameOrigin) ? nil : request)
+        let read = ["GET", "HEAD"].contains(task.originalRequest?.httpMethod?.uppercased() ?? "GET")
+        completionHandler(!read || downgrade || (credentialed && !sameOrigin) ? nil : request)
     }
 
     private static func origin(_ url: URL) -> String {

@@ -15,4 +15,11 @@ public struct HTTPResponse: Sendable {
         self.body = body
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { $1 }
     }
+
+    /// For a 3xx that was not followed: what it pointed at, by host only (a location may carry a token).
+    public var refusedRedirect: String? {
+        guard (300..<400).contains(status) else { return nil }
+        let host = headers["location"].flatMap { URL(string: $0)?.host } ?? "an address it did not name"
+        return "a redirect to \(host), which shipctl does not follow for a delivery"
+    }
 }

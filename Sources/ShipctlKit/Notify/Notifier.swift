@@ -85,7 +85,7 @@ public struct Notifier: Sendable {
                     delivery.error = nil
                     return delivery
                 }
-                let answer = String(decoding: response.body.prefix(200), as: UTF8.self)
+                let answer = response.refusedRedirect ?? String(decoding: response.body.prefix(200), as: UTF8.self)
                 delivery.error = "HTTP \(response.status)" + (answer.isEmpty ? "" : ": \(answer)")
                 // Only a busy or broken receiver may answer otherwise next time; a refusal stays a refusal.
                 again = response.status == 429 || response.status >= 500
@@ -94,7 +94,10 @@ public struct Notifier: Sendable {
                 }
             } catch {
                 delivery.status = nil
-                delivery.error = error.description
+                // The address is a capability (a webhook's token in its path or query): only its host is told.
+                delivery.error = [target.url.absoluteString, URLText.withoutPassword(target.url)].reduce(
+                    error.description
+                ) { $0.replacingOccurrences(of: $1, with: target.host) }
             }
             delivery.error = delivery.error.map { TerminalText.neutralised(redactor.redact($0), keepNewlines: false) }
             guard again, delivery.tries < tries, deadline - (ContinuousClock.now - started) > pause else { break }

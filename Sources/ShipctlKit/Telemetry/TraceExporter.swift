@@ -35,7 +35,7 @@ public struct TraceExporter: Sendable {
                 let response = try await http.send(
                     "POST", settings.endpoint, headers: headers, body: body, timeout: tryTimeout)
                 if (200..<300).contains(response.status) { return nil }
-                why = "HTTP \(response.status)"
+                why = "HTTP \(response.status)" + (response.refusedRedirect.map { ", \($0)" } ?? "")
                 guard response.status == 429 || response.status >= 500 else { break }
             } catch {
                 why = error.description
