@@ -86,6 +86,27 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(run.stderr.hasPrefix("error: the live traffic split of api/prod could not be read"), run.stderr)
     }
 
+    /// A flag file of 64 MiB (a path pointed at the wrong file, a planted one) is refused at the cap every
+    /// answer and every output has, not parsed whole: parsed, a 1 GiB file took 3.4 GiB.
+    func testAFlagFileBeyondTheCapIsRefusedNotParsedWhole() async throws {
+        let flags = directory.appendingPathComponent("flags.json")
+        var document = Data("{\"flags\": {\"model\": {\"defaultVariant\": \"big\"}}, \"pad\": \"".utf8)
+        document.append(Data(repeating: UInt8(ascii: "a"), count: 64 << 20))
+        document.append(Data("\"}".utf8))
+        try document.write(to: flags)
+        try SampleConfig.lambdaAPI(
+            """
+                strategy: { preset: AllAtOnce }
+                on_failure:
+                  flags:
+                    - { file: flags.json, flag: model, variant: small }
+            """
+        ).write(to: configPath, atomically: true, encoding: .utf8)
+        let run = await shipctl(["flags", "list", "--service", "api", "--env", "prod"], try fake([:]))
+        assertNoTrap(run, 1)
+        XCTAssertTrue(run.output.contains("holds more than 16 MiB; shipctl reads no more than that"), run.output)
+    }
+
     /// A CLI that prints pages of warnings before its error: the quote keeps the start and the error line.
     func testALongCLIMessageKeepsItsLastLineWhenThatNamesTheError() async throws {
         let warnings = (1...30).map { "WARNING: option number \($0) in the configuration file is deprecated" }

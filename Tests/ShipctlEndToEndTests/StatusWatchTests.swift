@@ -89,4 +89,24 @@ final class StatusWatchTests: WorldTestCase {
             events.last?["message"]?.stringValue?.hasSuffix("traffic reverted to version 2") ?? false,
             revertedRun.stdout)
     }
+
+    /// A watch that looks every 8 s at a promote writing a dozen records between two looks prints every
+    /// one of them, in order: no record of the deployment is skipped.
+    func testEveryRecordSinceTheLastLookIsPrintedInOrder() async throws {
+        try await world.createFunction("watch-burst", versions: 2)
+        let steps = (1...9).map { "          - { weight: \($0 * 10), pause: 1s }" }.joined(separator: "\n")
+        let config = try configs(function: "watch-burst", steps: steps + "\n          - { weight: 100 }")
+        let promote = try await startPromote(version: "2", config: config)
+        let run = await world.shipctl(
+            ["status", "--service", "api", "--env", "prod", "--watch", "--every", "8s", "--json"], config: config.b,
+            timeout: .seconds(150))
+        promote.waitUntilExit()
+        XCTAssertEqual(run.status, 0, run.output)
+        let printed = run.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+            .filter { $0["event"]?.stringValue == "audit-record" }.compactMap { $0["seq"]?.doubleValue }
+        let first = try XCTUnwrap(printed.first, run.stdout)
+        let last = try XCTUnwrap(printed.last, run.stdout)
+        XCTAssertGreaterThan(printed.count, 12, "the promote wrote fewer records than a burst needs: \(printed)")
+        XCTAssertEqual(printed, Array(stride(from: first, through: last, by: 1)), "records skipped or out of order")
+    }
 }

@@ -105,7 +105,14 @@ public struct StatusWatch: Sendable {
             return nil
         }
         followed.problem = nil
-        for record in report.history.events where record.seq > followed.seen {
+        // Every record since the last look, in order: the history keeps only the newest few, and a burst
+        // between two looks (a revert, its flag flips, the finish) must not be skipped.
+        let (service, env, seen) = (report.service, report.env, followed.seen)
+        let fresh =
+            (try? await dependencies.store.records { line in
+                (line.seq ?? 0) > seen && line.field("service") == service && line.field("env") == env
+            }) ?? report.history.events.filter { $0.seq > seen }
+        for record in fresh {
             reporter.event("audit-record", record.line, record.json.objectValue ?? [:])
             followed.seen = record.seq
         }

@@ -47,7 +47,7 @@ public struct FileFlag: FlagTarget {
     }
 
     private func load(_ file: String) throws(ShipctlError) -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: file) else {
+        guard let data = try CappedFile.read(file, what: "flag file") else {
             throw .runtime(
                 "flag file \(file) does not exist", hint: "create it with a `flags` object, as flagd reads it")
         }

@@ -37,7 +37,7 @@ enum SharedFileUpdate {
         }
         defer { flock(lock, LOCK_UN) }
 
-        guard let current = FileManager.default.contents(atPath: target) else {
+        guard let current = try CappedFile.read(target, what: what) else {
             throw .runtime("cannot read \(what) \(target)")
         }
         let bytes = try change(current)
