@@ -72,7 +72,8 @@ public actor PostgresStateStore: StateStore {
                     (seq, prev) = (lastSeq, lastHash)
                 }
                 let (record, line) = AuditRecord.make(
-                    event: event, seq: seq + 1, prev: prev, actor: writer.name, run: writer.run, now: Date())
+                    event: event, seq: seq + 1, prev: prev, actor: (event.actor ?? writer).name,
+                    run: (event.actor ?? writer).run, now: Date())
                 try await transaction.query(
                     """
                     INSERT INTO shipctl_audit (seq, prev, hash, service, env, deployment, action, line)

@@ -64,10 +64,29 @@ struct Init: AsyncParsableCommand {
             } catch {
                 throw .runtime("cannot write \(config): \(error.localizedDescription)")
             }
+            if let ignored = try Self.ignoreSpool(besides: config) { reporter.line(ignored) }
             reporter.line(
                 "wrote \(config) for \(provider.rawValue) service \(service) in \(env); next: `shipctl config validate --config \(config)`"
             )
         }
+    }
+
+    /// Adds `.shipctl/` to the `.gitignore` beside the configuration (made when there is none): the folder
+    /// holds this machine's locks and spool, which must never come from a repository. Says what it did.
+    static func ignoreSpool(besides config: String) throws(ShipctlError) -> String? {
+        let path = URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent(".gitignore").path
+        let current = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let lines = current.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !lines.contains(where: { [".shipctl", ".shipctl/", "/.shipctl", "/.shipctl/"].contains($0) }) else {
+            return nil
+        }
+        let text = current + (current.isEmpty || current.hasSuffix("\n") ? "" : "\n") + ".shipctl/\n"
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .runtime("cannot write \(path): \(error.localizedDescription)")
+        }
+        return "added .shipctl/ (this machine's locks and spool) to \(path)"
     }
 
     /// Reads an answer on a terminal; elsewhere a missing flag is a usage error.

@@ -20,6 +20,9 @@ struct PreviewList: AsyncParsableCommand {
             let inventory = try await PreviewInventory.gather(
                 config: session.config, env: env, services: services, dependencies: session.dependencies)
             for place in inventory.unreachable { reporter.warning("could not look for previews in \(place)") }
+            for secret in inventory.foreign {
+                reporter.warning("left alone: the secret \(secret); it says nothing of a preview's expiry")
+            }
             let previews = inventory.previews
             let now = Date()
             if target.global.json {

@@ -107,6 +107,24 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(run.output.contains("holds more than 16 MiB; shipctl reads no more than that"), run.output)
     }
 
+    /// A `.shipctl/` tracked by git lets whoever can push plant lines in the spool: doctor names it and the fix.
+    func testDoctorFlagsASpoolFolderTrackedByGit() async throws {
+        let spool = directory.appendingPathComponent(".shipctl")
+        try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
+        try "{}\n".write(to: spool.appendingPathComponent("spool.jsonl"), atomically: true, encoding: .utf8)
+        let git = SystemProcessRunner()
+        for arguments in [["init", "-q"], ["add", ".shipctl/spool.jsonl"]] {
+            let result = await git.run(
+                ProcessRequest("git", arguments, workingDirectory: directory.path, retry: .never, mutating: true))
+            XCTAssertTrue(result.succeeded, result.stderr)
+        }
+        let fake = try fake([:])
+        let path = "\(fake.environment["PATH"] ?? ""):/usr/bin:/bin"
+        let run = await shipctl(["doctor", "--service", "api", "--env", "prod"], fake, extra: ["PATH": path])
+        XCTAssertTrue(run.stdout.contains(".shipctl/ is tracked by git"), run.output)
+        XCTAssertTrue(run.stdout.contains("git rm -r --cached .shipctl"), run.output)
+    }
+
     /// A CLI that prints pages of warnings before its error: the quote keeps the start and the error line.
     func testALongCLIMessageKeepsItsLastLineWhenThatNamesTheError() async throws {
         let warnings = (1...30).map { "WARNING: option number \($0) in the configuration file is deprecated" }

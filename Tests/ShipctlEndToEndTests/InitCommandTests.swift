@@ -22,10 +22,14 @@ final class InitCommandTests: XCTestCase {
         let lambda = await run(
             ["init", "--provider", "lambda", "--function", "micro-app-api", "--alias", "live"], in: folder)
         XCTAssertEqual(lambda.status, 0, lambda.output)
+        let ignore = URL(fileURLWithPath: folder).appendingPathComponent(".gitignore").standardized.path
         XCTAssertEqual(
             lambda.stdout,
-            "wrote shipctl.yaml for lambda service api in prod; next: `shipctl config validate --config shipctl.yaml`\n"
+            "added .shipctl/ (this machine's locks and spool) to \(ignore)\n"
+                + "wrote shipctl.yaml for lambda service api in prod; next: `shipctl config validate --config shipctl.yaml`\n"
         )
+        // The spool and the locks never come from a repository; said once, not again.
+        XCTAssertEqual(try String(contentsOfFile: ignore, encoding: .utf8), ".shipctl/\n")
         let written = try String(contentsOfFile: folder + "/shipctl.yaml", encoding: .utf8)
         XCTAssertTrue(written.contains("lambda: { function: micro-app-api, alias: live }"), written)
         // Gates on what every Lambda has: CloudWatch's per-version metrics, errors judged against stable.

@@ -202,6 +202,12 @@ final class PreviewTests: WorldTestCase {
                 "terraform", ["workspace", "new", "pr-32", "-no-color"], workingDirectory: dir.path,
                 timeout: .seconds(60), retry: .never, mutating: true))
         XCTAssertTrue(bare.succeeded, bare.stderr)
+        // Any job allowed to create and tag secrets plants one saying the live pr-31 has expired.
+        _ = try await world.aws([
+            "secretsmanager", "create-secret", "--name", "planted/pr-31", "--secret-string", "x", "--tags",
+            "Key=managed-by,Value=shipctl", "Key=shipctl-service,Value=api", "Key=shipctl-pr,Value=31",
+            "Key=expires-at,Value=2020-01-01T00:00:00Z",
+        ])
         try await Task.sleep(for: .seconds(2))
 
         var fresh = world.environment
@@ -229,11 +235,13 @@ final class PreviewTests: WorldTestCase {
             gc.stdout.contains(
                 "left preview pr-32 of api alone: found only as terraform workspace, nothing tells when it expires"),
             gc.stdout)
+        XCTAssertTrue(gc.output.contains("left alone: the secret planted/pr-31"), gc.output)
+        XCTAssertFalse(gc.stdout.contains("tearing down preview pr-31"), gc.stdout)
         let remaining = try await workspaces(in: dir.path)
         XCTAssertFalse(remaining.contains("pr-30"), "\(remaining)")
         XCTAssertTrue(remaining.contains("pr-31") && remaining.contains("pr-32"), "\(remaining)")
         let stored = try await secrets()
-        XCTAssertEqual(stored.keys.sorted(), ["light/pr-31/token"])
+        XCTAssertEqual(stored.keys.sorted(), ["light/pr-31/token", "planted/pr-31"])
     }
 
     func sync(_ event: String, payload: String, config: String) async throws -> ShipctlRun {

@@ -31,9 +31,10 @@ final class AuditSpoolTests: XCTestCase {
         let store = InMemoryStateStore()
         try await store.append(event(AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))
         let happened = Date(timeIntervalSince1970: 1_800_000_000)
-        try spool.keep(event(AuditAction.trafficRevert, phase: .intent, args: ["to": "1"]), at: happened)
+        try spool.keep(event(AuditAction.trafficRevert, phase: .intent, args: ["to": "1"]), at: happened, log: "memory")
         try spool.keep(
-            event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: happened)
+            event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: happened,
+            log: "memory")
         XCTAssertEqual(spool.pendingCount, 2)
 
         store.refuseAppends(true)
@@ -57,7 +58,9 @@ final class AuditSpoolTests: XCTestCase {
     func testTheEndOfADeploymentAnotherRunnerFinishedIsNotWritten() async throws {
         let store = InMemoryStateStore()
         try await store.append(event(AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))
-        try spool.keep(event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: Date())
+        try spool.keep(
+            event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: Date(),
+            log: "memory")
         try await store.append(event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "cancelled"))
 
         let delivery = await spool.deliver(to: store)
@@ -67,15 +70,57 @@ final class AuditSpoolTests: XCTestCase {
         XCTAssertEqual(spool.pendingCount, 0)
     }
 
+    /// Lines planted in the checkout (a forged end of another runner's deployment, a rollback to a version
+    /// never released) are not signed by this machine's key: refused, moved aside, never in the chain. A
+    /// line of an action no revert writes is refused even when signed; one of another log waits for it.
+    func testPlantedLinesAreRefusedAndALineOfAnotherLogWaitsForIt() async throws {
+        let store = InMemoryStateStore()
+        try await store.append(event(AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let forged = JSONValue.object([
+            "at": .string(Timestamp.format(Date())), "deployment": "d1", "service": "api", "env": "prod", "step": "s",
+            "phase": "info", "action": .string(AuditAction.deploymentFinish), "args": .object([:]),
+            "outcome": "succeeded", "actor": "mallory", "log": "memory",
+            "mac": .string(String(repeating: "0", count: 64)),
+        ]).canonical
+        try (forged + "\n").write(toFile: spool.path, atomically: true, encoding: .utf8)
+        try spool.keep(event(AuditAction.deploymentStart), at: Date(), log: "memory")
+        try spool.keep(event(AuditAction.trafficRevert, args: ["to": "1"]), at: Date(), log: "elsewhere")
+        let delivery = await spool.deliver(to: store)
+        XCTAssertEqual(delivery.refused, 2)
+        XCTAssertEqual(delivery.written, 0)
+        XCTAssertEqual(delivery.elsewhere, 1)
+        XCTAssertEqual(delivery.remaining, 0)
+        XCTAssertEqual(store.actions, ["deployment.start info"])
+        XCTAssertEqual(spool.pendingCount(for: "elsewhere"), 1)
+        let refused = try String(contentsOfFile: spool.refusedPath, encoding: .utf8)
+        XCTAssertTrue(refused.contains("mallory"), refused)
+    }
+
+    /// The record written later names who acted, not who delivered it.
+    func testAKeptRecordNamesWhoActed() async throws {
+        let alice = AuditSpool(path: spool.path, actor: Actor(name: "alice", run: "1001"))
+        try alice.keep(event(AuditAction.rollback, args: ["to": "1"], outcome: "ok"), at: Date(), log: "memory")
+        let store = InMemoryStateStore()
+        let delivery = await AuditSpool(path: spool.path, actor: Actor(name: "bob", run: "2002")).deliver(to: store)
+        XCTAssertEqual(delivery.written, 1)
+        XCTAssertEqual(store.all.last?.actor, "alice")
+        XCTAssertEqual(store.all.last?.run, "1001")
+    }
+
     /// A line torn by a crash mid-write is not read as a record; the whole ones before it are.
     func testATornLastLineIsLeftOut() async throws {
-        try spool.keep(event(AuditAction.trafficRevert, phase: .result, args: ["to": "1"], outcome: "ok"), at: Date())
+        try spool.keep(
+            event(AuditAction.trafficRevert, phase: .result, args: ["to": "1"], outcome: "ok"), at: Date(),
+            log: "memory")
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: spool.path))
         handle.seekToEndOfFile()
         handle.write(Data(#"{"action":"deployment.fin"#.utf8))
         try handle.close()
         XCTAssertEqual(spool.pendingCount, 1)
-        try spool.keep(event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: Date())
+        try spool.keep(
+            event(AuditAction.deploymentFinish, args: ["version": "1"], outcome: "rolled-back"), at: Date(),
+            log: "memory")
         XCTAssertEqual(spool.pendingCount, 3, "the torn line stays apart from the next record")
         let store = InMemoryStateStore()
         try await store.append(event(AuditAction.deploymentStart, args: ["stable": "1", "canary": "2"]))

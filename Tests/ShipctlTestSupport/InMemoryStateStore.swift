@@ -48,7 +48,8 @@ public final class InMemoryStateStore: StateStore, @unchecked Sendable {
         if refused { throw .runtime("cannot reach the state database memory") }
         return lock.withLock {
             let (record, line) = AuditRecord.make(
-                event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: actor.name, run: actor.run,
+                event: event, seq: Int64(lines.count + 1), prev: lastHash, actor: (event.actor ?? actor).name,
+                run: (event.actor ?? actor).run,
                 now: Date())
             lines.append(line)
             lastHash = record.hash

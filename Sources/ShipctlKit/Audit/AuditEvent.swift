@@ -16,6 +16,9 @@ public struct AuditEvent: Sendable {
     public var args: [String: JSONValue]
     public var outcome: String?
     public var durationMs: Int64?
+    /// Who took the action, when not the process writing the record: a record kept in the spool is written
+    /// later, often by another run, and keeps the actor and CI run that acted.
+    public var actor: Actor?
 
     public init(
         deployment: String, service: String, env: String, step: String, phase: Phase, action: String,

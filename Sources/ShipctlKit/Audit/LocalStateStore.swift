@@ -49,7 +49,8 @@ public struct LocalStateStore: StateStore {
         defer { flock(fd, LOCK_UN) }
         let tail = try readTail(fd)
         let (record, line) = AuditRecord.make(
-            event: event, seq: tail.seq + 1, prev: tail.hash, actor: actor.name, run: actor.run, now: now())
+            event: event, seq: tail.seq + 1, prev: tail.hash, actor: (event.actor ?? actor).name,
+            run: (event.actor ?? actor).run, now: now())
         try writeAll(fd, Array((line + "\n").utf8))
         guard fsync(fd) == 0 else { throw ioError("cannot flush \(auditPath) to disk") }
         return record

@@ -19,8 +19,37 @@ public struct DoctorReport: Sendable {
                 scopes.append(ServiceParts.scope(for: service, env: env, config: config, dependencies: dependencies))
             }
         }
-        sections.append(await state(dependencies.store, scopes: scopes))
+        var stateSection = await state(dependencies.store, scopes: scopes)
+        stateSection.checks += await spool(config: config, dependencies: dependencies)
+        sections.append(stateSection)
         return DoctorReport(sections: sections)
+    }
+
+    /// The checkout's `.shipctl/`: kept out of git (a spool anyone can push to is a way into the log), and
+    /// how many kept records wait in it.
+    static func spool(config: ShipctlConfig, dependencies: Dependencies) async -> [DoctorCheck] {
+        let folder = URL(fileURLWithPath: config.path).deletingLastPathComponent().path
+        var checks: [DoctorCheck] = []
+        let tracked = await dependencies.runner.run(
+            ProcessRequest(
+                "git", ["ls-files", "--", ".shipctl"], workingDirectory: folder, timeout: .seconds(10),
+                retry: .never, mutating: false))
+        if tracked.succeeded, !tracked.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            checks.append(
+                .failed(
+                    "spool", ".shipctl/ is tracked by git: whoever can push can plant lines in the spool",
+                    fix: "git rm -r --cached .shipctl && echo .shipctl/ >> .gitignore"))
+        }
+        if let spool = dependencies.spool {
+            let waiting = spool.pendingCount(for: dependencies.store.location)
+            if waiting > 0 {
+                checks.append(
+                    .ok(
+                        "spool",
+                        "\(waiting) kept record(s) wait in \(spool.path) for the next command that takes a lock"))
+            }
+        }
+        return checks
     }
 
     /// One service in one environment: the platform's own checks, then each gate, terraform and each flag.

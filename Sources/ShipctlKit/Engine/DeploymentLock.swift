@@ -48,6 +48,12 @@ extension Dependencies {
         while true {
             let delivery = await spool.deliver(to: store)
             written += delivery.written
+            if delivery.refused > 0 {
+                reporter.warning(
+                    "\(delivery.refused) line(s) of \(spool.path) were refused: not signed by this machine's spool key "
+                        + "(\(spool.keyPath)) or of an action no revert writes; they are moved to \(spool.refusedPath) "
+                        + "and were not written to the audit log")
+            }
             if delivery.dropped > 0 {
                 reporter.warning(
                     "\(delivery.dropped) kept deployment end(s) were not written: "

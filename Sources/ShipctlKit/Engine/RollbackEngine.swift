@@ -134,7 +134,8 @@ public struct RollbackEngine: Sendable {
         }
         if let journal { return try await move(journal) }
         let log = DeploymentRecorder(
-            deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor)
+            deployment: deployment, scope: scope, store: dependencies.store, redactor: dependencies.redactor,
+            spool: dependencies.spool)
         return try await dependencies.telling(log) { journal throws(ShipctlError) in try await move(journal) }
     }
 

@@ -18,7 +18,8 @@ public struct Session: Sendable {
         var dependencies = Dependencies(
             runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
             store: store, reporter: reporter, actor: .current(environment: environment), environment: environment)
-        dependencies.spool = AuditSpool.beside(configPath: config.path)
+        dependencies.spool = AuditSpool.beside(
+            configPath: config.path, environment: dependencies.environment, actor: dependencies.actor)
         dependencies.notifier = Notifier(config: config, http: dependencies.http, environment: environment)
         dependencies.traces = TraceExporter(environment: environment, http: dependencies.http)
         for secret in dependencies.traces?.settings.secrets ?? [] { reporter.redactor.learn(secret) }

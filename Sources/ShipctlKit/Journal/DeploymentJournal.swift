@@ -33,8 +33,8 @@ public struct DeploymentJournal: Sendable {
         /// the flags beside it, the end of a deployment): a record the log cannot take now waits in the
         /// spool; the readers hear so, starting with `regardless`.
         case kept(regardless: String)
-        /// `rollback`, the way out when everything else is stuck: written if the log answers, else the
-        /// readers hear so and the rollback goes on.
+        /// `rollback`, the way out when everything else is stuck: written if the log answers, else kept in
+        /// the spool without asking the log again; the readers hear so and the rollback goes on.
         case bestEffort
     }
 
@@ -111,11 +111,7 @@ public struct DeploymentJournal: Sendable {
             case .kept(let regardless):
                 await log.recordOrKeep(event) { tell(self.entry(.logUnwritten("\(regardless): \($0)"), .happened)) }
             case .bestEffort:
-                do {
-                    written = try await log.record(event)
-                } catch {
-                    tell(self.entry(.logUnwritten("could not write the audit log: \(error.description)"), .happened))
-                }
+                written = await log.recordOrKeepQuickly(event) { tell(self.entry(.logUnwritten($0), .happened)) }
             }
         }
         return written

@@ -68,9 +68,31 @@ public struct DeploymentRecorder: Sendable {
             do { try await store.append(event) } catch { failure = error }
         }
         guard let failure else { return }
-        guard let spool else { return unwritten("the audit log cannot be written (\(failure.description))") }
+        keep(event, failure: failure, unwritten: unwritten)
+    }
+
+    /// For a rollback, the way out when everything else is stuck: written if the log answers at once, else
+    /// kept in the spool like a revert's records — after the first that could not be written, without
+    /// asking the log again, so the rollback waits on it once.
+    public func recordOrKeepQuickly(_ event: AuditEvent, unwritten: (String) -> Void) async -> AuditRecord? {
+        guard let store else { return nil }
+        let event = prepared(event)
+        if let spool, spool.pendingCount(for: store.location) > 0 {
+            keep(event, failure: .runtime("earlier records of this rollback wait in the spool"), unwritten: unwritten)
+            return nil
+        }
         do {
-            try spool.keep(event, at: Date())
+            return try await store.append(event)
+        } catch {
+            keep(event, failure: error, unwritten: unwritten)
+            return nil
+        }
+    }
+
+    private func keep(_ event: AuditEvent, failure: ShipctlError, unwritten: (String) -> Void) {
+        guard let spool, let store else { return unwritten("the audit log cannot be written (\(failure.description))") }
+        do {
+            try spool.keep(event, at: Date(), log: store.location)
             unwritten(
                 "the audit log cannot be written (\(failure.description)); the record waits in \(spool.path) until it answers"
             )

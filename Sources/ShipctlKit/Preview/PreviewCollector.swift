@@ -19,6 +19,9 @@ public struct PreviewCollector: Sendable {
             config: config, env: env, services: services, dependencies: dependencies)
         let reporter = dependencies.reporter
         for place in inventory.unreachable { reporter.warning("could not look for previews in \(place)") }
+        for secret in inventory.foreign {
+            reporter.warning("left alone: the secret \(secret); it says nothing of a preview's expiry")
+        }
         let previews = inventory.previews
         let due = previews.filter { preview in
             preview.isExpired(at: now)

@@ -126,6 +126,12 @@ public struct PreviewEngine: Sendable {
             runner: dependencies.runner, redactor: dependencies.redactor)
     }
 
+    /// The names of the secrets `preview up` makes for `service`'s pull request `pr`.
+    public static func secretNames(of service: ServiceConfig, env: EnvironmentConfig, pr: Int) -> [String] {
+        let fill = Placeholders(["pr": String(pr), "service": service.name, "env": env.name])
+        return (service.preview?.secrets ?? []).map { fill.fill($0.name) }
+    }
+
     private func secrets(pr: Int) -> [PreviewConfig.Secret] {
         let fill = placeholders(pr: pr)
         return preview.secrets.map { PreviewConfig.Secret(name: fill.fill($0.name), tokenBudget: $0.tokenBudget) }

@@ -7,6 +7,9 @@ public struct PreviewInventory: Sendable {
     public let previews: [PreviewState]
     /// The places that could not be asked, each with why: what they hold is missing from `previews`.
     public let unreachable: [String]
+    /// Secrets tagged as a preview's that are not among the secrets its service's `preview up` makes (anyone
+    /// allowed to create and tag secrets can plant one): named, and never evidence of a preview's expiry.
+    public let foreign: [String]
 
     public static func gather(
         config: ShipctlConfig, env: EnvironmentConfig, services: [ServiceConfig], dependencies: Dependencies
@@ -16,13 +19,25 @@ public struct PreviewInventory: Sendable {
             names.contains($0.service)
         }
         var unreachable: [String] = []
+        var foreign: [String] = []
         var cloud: [PreviewState] = []
         if services.contains(where: { !($0.preview?.secrets.isEmpty ?? true) }) {
             let secrets = PreviewSecrets(
                 region: env.region, callTimeout: config.timeouts.providerCall, runner: dependencies.runner,
                 redactor: dependencies.redactor)
             do {
-                cloud += try await secrets.previews().filter { names.contains($0.service) }
+                for (name, preview) in try await secrets.previews() where names.contains(preview.service) {
+                    let own = services.first { $0.name == preview.service }.map {
+                        PreviewEngine.secretNames(of: $0, env: env, pr: preview.pr)
+                    }
+                    if own?.contains(name) == true {
+                        cloud.append(preview)
+                    } else {
+                        foreign.append(
+                            "\(name) (tagged as pull request \(preview.pr) of \(preview.service), "
+                                + "which makes no secret of that name)")
+                    }
+                }
             } catch {
                 unreachable.append("Secrets Manager (\(error.description))")
             }
@@ -59,6 +74,6 @@ public struct PreviewInventory: Sendable {
                 found.append(entry)
             }
         }
-        return PreviewInventory(previews: found, unreachable: unreachable)
+        return PreviewInventory(previews: found, unreachable: unreachable, foreign: foreign)
     }
 }

@@ -41,8 +41,9 @@ struct PreviewSecrets: Sendable {
         throw .commandFailed(call, result, redactor: redactor)
     }
 
-    /// The previews `put` tagged, as the secrets tell them: service, pull request, expiry, creation.
-    func previews() async throws(ShipctlError) -> [PreviewState] {
+    /// The previews `put` tagged, as the secrets tell them: service, pull request, expiry, creation, each
+    /// with the secret's name (whether `put` could have made it is for the caller, who knows the config).
+    func previews() async throws(ShipctlError) -> [(secret: String, preview: PreviewState)] {
         let result = try await runner.check(
             request(["list-secrets", "--filters", "Key=tag-key,Values=shipctl-pr"]), redactor: redactor)
         guard case .array(let secrets)? = JSONValue.parse(result.stdout)?["SecretList"] else {
@@ -50,7 +51,7 @@ struct PreviewSecrets: Sendable {
                 "`aws secretsmanager list-secrets` answered without a SecretList: "
                     + redactor.quote(result.stdout, limit: 200))
         }
-        return secrets.compactMap { secret in
+        return secrets.compactMap { secret -> (String, PreviewState)? in
             var tags: [String: String] = [:]
             for pair in secret["Tags"]?.arrayValue ?? [] {
                 if let key = pair["Key"]?.stringValue { tags[key] = pair["Value"]?.stringValue }
@@ -58,14 +59,18 @@ struct PreviewSecrets: Sendable {
             guard tags["managed-by"] == "shipctl", let service = tags["shipctl-service"],
                 let pr = Checked.int(tags["shipctl-pr"].map(JSONValue.string), in: PreviewEngine.pullRequestNumbers)
             else { return nil }
+            let name = secret["Name"]?.stringValue ?? ""
             let created = secret["CreatedDate"].flatMap { date -> Date? in
                 // The CLI prints epoch seconds or an ISO 8601 time, depending on its version and settings.
                 if case .string(let text) = date { return Timestamp.parse(text) }
                 return date.doubleValue.flatMap { $0.isFinite ? Date(timeIntervalSince1970: $0) : nil }
             }
-            return PreviewState(
-                service: service, pr: pr, created: created, updated: nil,
-                expiresAt: tags["expires-at"].flatMap(Timestamp.parse), outputs: [:], foundIn: [.secrets])
+            return (
+                name,
+                PreviewState(
+                    service: service, pr: pr, created: created, updated: nil,
+                    expiresAt: tags["expires-at"].flatMap(Timestamp.parse), outputs: [:], foundIn: [.secrets])
+            )
         }
     }
 

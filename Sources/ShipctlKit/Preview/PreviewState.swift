@@ -38,7 +38,11 @@ public struct PreviewState: Sendable {
     public mutating func merge(_ other: PreviewState) {
         created = created ?? other.created
         updated = updated ?? other.updated
-        expiresAt = expiresAt ?? other.expiresAt
+        // The log knows the expiry `up` set last; without it, the latest expiry any of the preview's own secrets
+        // carries is the newest `up`'s (an earlier tag never shortens a preview's life).
+        if !foundIn.contains(.log) || expiresAt == nil {
+            expiresAt = [expiresAt, other.expiresAt].compactMap { $0 }.max()
+        }
         if outputs.isEmpty { outputs = other.outputs }
         foundIn = PreviewPlace.allCases.filter { foundIn.contains($0) || other.foundIn.contains($0) }
     }
