@@ -32,14 +32,15 @@ MEASURED = {
     "JudgeEndToEndTests": 476, "InterruptionTests": 193, "PostgresStateTests": 187,
     "SecretsAndProviderFaultTests": 147, "PlanCommandTests": 135, "PreviewTests": 185, "CloudRunPromoteTests": 89,
     "HostilePeerTests": 88, "LambdaPromoteTests": 67, "TerraformPromoteTests": 58, "FanOutTests": 52,
-    "HostileAnswersTests": 49, "NotificationTests": 65, "TraceTests": 40, "MetricAuthTests": 45, "LiveViewTests": 46,
+    "HostileAnswersTests": 49, "TraceTests": 55, "MetricAuthTests": 45, "LiveViewTests": 46,
     "CloudWatchGateTests": 41, "FaultTests": 40,
     "FlagCommandTests": 36, "HostileConfigTests": 34, "LockTakeoverRaceTests": 30, "WitnessTests": 24,
     "AnalysisConfirmationTests": 25, "JudgeEngineTests": 34, "ReportTests": 20, "ReleaseTarballTests": 20,
     "DatabaseOutageTests": 16, "InjectionTests": 15, "AnalyzeTests": 18, "CommandContractTests": 15,
     "JudgeBenchmarkTests": 7, "JudgeLedgerSimulationTests": 11, "AuditChainTests": 2, "HostileInputTests": 3,
     "SigV4Tests": 1,
-    "ConfigValidateCommandTests": 1, "InitCommandTests": 1, "DoctorTests": 70, "StatusWatchTests": 50,
+    "ConfigValidateCommandTests": 1, "InitCommandTests": 1, "DoctorTests": 70, "StatusWatchTests": 80,
+    "GateInputTests": 85, "SpoolTests": 10, "NotificationTests": 90,
 }
 # The in-process unit test classes, and any other class not measured above that
 # is known to be quick, count as this; new end-to-end classes as DEFAULT_SECONDS.
