@@ -174,6 +174,11 @@ final class DoctorTests: WorldTestCase {
         ] {
             XCTAssertTrue(lines(quiet).contains(line), "missing \(line) in\n\(quiet.stdout)")
         }
+        // CloudWatch's own cause and fix, not a Prometheus address and an `auth:` CloudWatch does not have.
+        let durationFix = try XCTUnwrap(
+            lines(quiet).drop { !$0.hasPrefix("  ✗ gate duration: ") }.dropFirst().first, quiet.stdout)
+        XCTAssertTrue(durationFix.contains("fix: send the version some traffic and run doctor again"), durationFix)
+        XCTAssertFalse(durationFix.contains("auth:"), durationFix)
 
         let dimensionList: JSONValue = [
             ["Name": "FunctionName", "Value": "doctor-template"],

@@ -16,6 +16,24 @@ final class GateInputTests: WorldTestCase {
                   max_increase: 50%
         """
 
+    private static let threshold = """
+              metrics:
+                - name: error-rate
+                  prometheus: sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}",status="error"}[10s])) / sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}"}[10s]))
+                  max: 0.05
+        """
+
+    /// The canary was reverted (exit 3, the alias back on version 1) and the output says why.
+    private func assertReverted(
+        _ run: ShipctlRun, _ function: String, saying reason: String, file: StaticString = #filePath, line: UInt = #line
+    ) async throws {
+        XCTAssertEqual(run.status, 3, run.output, file: file, line: line)
+        XCTAssertTrue(run.output.contains(reason), run.output, file: file, line: line)
+        let alias = try await world.alias(function)
+        XCTAssertEqual(alias.version, "1", run.output, file: file, line: line)
+        XCTAssertTrue(alias.weights.isEmpty, "\(alias.weights)", file: file, line: line)
+    }
+
     private func config(function: String, steps: String, analysis: String, prometheus: String? = nil) throws
         -> String
     {
@@ -56,11 +74,7 @@ final class GateInputTests: WorldTestCase {
                 """ + "\n" + Self.judged)
         let run = await world.shipctl(
             ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
-        XCTAssertEqual(run.status, 3, run.output)
-        XCTAssertTrue(run.output.contains("stable has served no counted request"), run.output)
-        let alias = try await world.alias("no-stable")
-        XCTAssertEqual(alias.version, "1", run.output)
-        XCTAssertTrue(alias.weights.isEmpty, "\(alias.weights)")
+        try await assertReverted(run, "no-stable", saying: "stable has served no counted request")
     }
 
     /// Stable's counter jumps by 2^64 mid-canary, then the canary fails 73 % of its requests against
@@ -85,10 +99,7 @@ final class GateInputTests: WorldTestCase {
         try await Task.sleep(for: .milliseconds(2500))
         try await world.setBehaviour(version: "2", errorRate: 0.73, function: "wrapped")
         let run = await promote.value
-        XCTAssertEqual(run.status, 3, run.output)
-        XCTAssertTrue(run.output.contains("beyond any possible rate"), run.output)
-        let alias = try await world.alias("wrapped")
-        XCTAssertEqual(alias.version, "1", run.output)
+        try await assertReverted(run, "wrapped", saying: "beyond any possible rate")
     }
 
     /// A `bearer_command` that hangs gets the read's 5 s, not 30 s: a 20 s step at a 5 s interval has its
@@ -101,18 +112,11 @@ final class GateInputTests: WorldTestCase {
             analysis: """
                       interval: 5s
                       inconclusive_limit: 3
-                      metrics:
-                        - name: error-rate
-                          prometheus: sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}",status="error"}[10s])) / sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}"}[10s]))
-                          max: 0.05
-                """,
+                """ + "\n" + Self.threshold,
             prometheus: "{ url: \"${PROMETHEUS_URL}\", auth: { bearer_command: [sleep, \"60\"] } }")
         let run = await world.shipctl(
             ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config, timeout: .seconds(120))
-        XCTAssertEqual(run.status, 3, run.output)
-        XCTAssertTrue(run.output.contains("printed no token within 5s, the read's deadline"), run.output)
-        let alias = try await world.alias("token-hang")
-        XCTAssertEqual(alias.version, "1", run.output)
+        try await assertReverted(run, "token-hang", saying: "printed no token within 5s, the read's deadline")
     }
 
     /// The token a `bearer_command` prints serves every step of a promote: the command runs once.
@@ -124,11 +128,7 @@ final class GateInputTests: WorldTestCase {
             steps: "[ { weight: 10, pause: 3s }, { weight: 50, pause: 3s }, { weight: 100 } ]",
             analysis: """
                       interval: 1s
-                      metrics:
-                        - name: error-rate
-                          prometheus: sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}",status="error"}[10s])) / sum(rate(llm_requests_total{function="{{function}}",version="{{canary}}"}[10s]))
-                          max: 0.05
-                """,
+                """ + "\n" + Self.threshold,
             prometheus:
                 "{ url: \"${PROMETHEUS_URL}\", auth: { bearer_command: [sh, -c, \"echo run >> \(count); echo t0ken\"] } }"
         )

@@ -244,6 +244,37 @@ final class PreviewTests: WorldTestCase {
         XCTAssertEqual(stored.keys.sorted(), ["light/pr-31/token", "planted/pr-31"])
     }
 
+    /// `up` says when each terraform phase starts and, past 5 s, that it is still running; `up` again without
+    /// `--ttl` keeps the life the preview was given; no plan is left in the terraform folder, where it would
+    /// be committed or applied by someone later.
+    func testUpSaysWhatRunsKeepsItsExpiryAndLeavesNoPlanBehind() async throws {
+        let (config, dir) = try lightConfig()
+        let slow =
+            "\nresource \"terraform_data\" \"slow\" {\n  provisioner \"local-exec\" { command = \"sleep 7\" }\n}\n"
+        let main = dir.appendingPathComponent("main.tf")
+        try (try String(contentsOf: main, encoding: .utf8) + slow).write(to: main, atomically: true, encoding: .utf8)
+        func expiry() async throws -> String? {
+            let list = await world.shipctl(["preview", "list", "--json"], config: config, timeout: .seconds(120))
+            return list.stdout.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+                .first { $0["pr"]?.doubleValue == 40 }?["expires_at"]?.stringValue
+        }
+        let first = await world.shipctl(
+            ["preview", "up", "--pr", "40", "--ttl", "24h"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.stdout.contains("terraform apply in \(dir.path) started"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("terraform apply still running after 5s"), first.stdout)
+        let given = try await expiry()
+        XCTAssertNotNil(given)
+        let again = await world.shipctl(["preview", "up", "--pr", "40"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(again.status, 0, again.output)
+        let kept = try await expiry()
+        XCTAssertEqual(kept, given, "up without --ttl moved the expiry")
+        let down = await world.shipctl(["preview", "down", "--pr", "40"], config: config, timeout: .seconds(300))
+        XCTAssertEqual(down.status, 0, down.output)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tfplan") }
+        XCTAssertEqual(left, [], "plan files left in the terraform folder")
+    }
+
     func sync(_ event: String, payload: String, config: String) async throws -> ShipctlRun {
         let path = world.directory.appendingPathComponent("event-\(UUID().uuidString.prefix(6)).json")
         try payload.write(to: path, atomically: true, encoding: .utf8)

@@ -95,6 +95,38 @@ final class ReportTests: WorldTestCase {
             picture["colors"]?.doubleValue ?? 0, 20, "a blank or single-colour screenshot: \(stats.stdout)")
         XCTAssertGreaterThan(picture["non_white"]?.doubleValue ?? 0, 0.02, "next to nothing drawn: \(stats.stdout)")
         XCTAssertGreaterThan(picture["red"]?.doubleValue ?? 0, 50, "the failure is not marked in red: \(stats.stdout)")
+
+        // At 1024 px, as laid out by Chromium: no axis label runs past its chart, no time cell wraps. A copy
+        // of the page measures itself (the page itself runs no script) and writes what it found into the DOM.
+        let measure = """
+            <script>
+            const outside = [], wrapped = [];
+            for (const svg of document.querySelectorAll('svg.chart')) {
+              const width = svg.viewBox.baseVal.width;
+              for (const label of svg.querySelectorAll('text')) {
+                const box = label.getBBox();
+                if (box.x < 0 || box.x + box.width > width) outside.push(label.textContent);
+              }
+            }
+            for (const cell of document.querySelectorAll('td:first-child, td:nth-child(2)')) {
+              const text = document.createRange();
+              text.selectNodeContents(cell);
+              if (cell.textContent.startsWith('+') && text.getClientRects().length > 1) wrapped.push(cell.textContent);
+            }
+            document.body.setAttribute('data-outside', JSON.stringify(outside));
+            document.body.setAttribute('data-wrapped', JSON.stringify(wrapped));
+            </script>
+            """
+        let measured = world.directory.appendingPathComponent("measured.html").path
+        try html.replacingOccurrences(of: "</body>", with: measure + "</body>").write(
+            toFile: measured, atomically: true, encoding: .utf8)
+        let laidOut = try await chromium(["--dump-dom", "--window-size=1024,1400"], page: measured)
+        func found(_ name: String) -> String {
+            laidOut.range(of: "\(name)=\"[^\"]*\"", options: .regularExpression).map { String(laidOut[$0]) }
+                ?? "nothing"
+        }
+        XCTAssertEqual(found("data-outside"), "data-outside=\"[]\"", "axis labels outside their chart")
+        XCTAssertEqual(found("data-wrapped"), "data-wrapped=\"[]\"", "time cells that wrap")
     }
 
     func testReportWithoutAnyDeploymentSaysSoAndExitsTwo() async throws {

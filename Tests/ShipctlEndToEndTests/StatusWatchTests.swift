@@ -90,6 +90,44 @@ final class StatusWatchTests: WorldTestCase {
             revertedRun.stdout)
     }
 
+    /// On a terminal, `status --watch` prints lines people read: none wider than 160 columns, no JSON, and
+    /// no number with more than four significant digits (an evaluation was once a 600-column JSON line).
+    func testOnATerminalTheWatchPrintsShortHumanLines() async throws {
+        try await world.createFunction("watch-tty", versions: 2)
+        let config = try configs(
+            function: "watch-tty", steps: "          - { weight: 50, pause: 6s }\n          - { weight: 100 }")
+        let promote = try await startPromote(version: "2", config: config)
+        let typescript = world.directory.appendingPathComponent("watch-typescript").path
+        let command = [
+            TestWorld.shipctlBinary, "status", "--service", "api", "--env", "prod", "--watch", "--every", "1s",
+            "--config", config.b,
+        ].map { "'\($0)'" }.joined(separator: " ")
+        var environment = world.environment
+        environment["TERM"] = "xterm-256color"
+        let run = await SystemProcessRunner(environment: environment).run(
+            ProcessRequest(
+                "script", ["-q", "-e", "-c", command, typescript], timeout: .seconds(120), retry: .never,
+                mutating: true))
+        promote.waitUntilExit()
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let lines = try String(contentsOfFile: typescript, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
+            .split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix("Script started on ") && !$0.hasPrefix("Script done on ") }
+        XCTAssertTrue(lines.contains { $0.contains("traffic.shift") }, lines.joined(separator: "\n"))
+        let decimal = try NSRegularExpression(pattern: #"(?<![\d.:T-])\d+\.\d+(?:e[-+]?\d+)?"#)
+        for line in lines {
+            XCTAssertLessThanOrEqual(line.count, 160, line)
+            XCTAssertFalse(line.contains("{\"") || line.contains("\":"), "JSON on a terminal: \(line)")
+            let range = NSRange(line.startIndex..., in: line)
+            for match in decimal.matches(in: line, range: range) {
+                let number = (line as NSString).substring(with: match.range)
+                let mantissa = number.split(separator: "e").first.map(String.init) ?? number
+                let digits = mantissa.filter(\.isNumber).drop { $0 == "0" }
+                XCTAssertLessThanOrEqual(digits.count, 4, "\(number) in: \(line)")
+            }
+        }
+    }
+
     /// A watch that looks every 8 s at a promote writing a dozen records between two looks prints every
     /// one of them, in order: no record of the deployment is skipped.
     func testEveryRecordSinceTheLastLookIsPrintedInOrder() async throws {

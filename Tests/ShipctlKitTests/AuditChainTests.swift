@@ -93,6 +93,19 @@ final class AuditChainTests: XCTestCase {
         XCTAssertEqual(value4, 6)
     }
 
+    /// One record reads as one: "1 record before it verifies", not "1 records before it verify".
+    func testATornLineAfterOneRecordIsCountedInWords() async throws {
+        let store = try makeStore()
+        try await store.append(
+            AuditEvent(deployment: "d1", service: "api", env: "prod", step: "x", phase: .info, action: "note"))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: store.auditPath))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"action\":\"traffic.sh".utf8))
+        try handle.close()
+        let reason = try await store.verify().firstBad?.reason ?? ""
+        XCTAssertTrue(reason.hasSuffix("; 1 record before it verifies"), reason)
+    }
+
     func testASecretInArgsIsNotWrittenWhenRecordedThroughTheRecorder() async throws {
         let store = try makeStore()
         let recorder = DeploymentRecorder(

@@ -149,7 +149,8 @@ public struct LocalStateStore: StateStore {
                     ? bad
                     : (
                         bad.seq,
-                        "the last line is incomplete (a write was cut short); the \(verifier.count) records before it verify"
+                        "the last line is incomplete (a write was cut short); "
+                            + "\(Counted.phrase(verifier.count, "record")) before it \(verifier.count <= 1 ? "verifies" : "verify")"
                     )
                 return false
             }

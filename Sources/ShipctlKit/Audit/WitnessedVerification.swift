@@ -43,7 +43,9 @@ public struct WitnessedVerification: Sendable {
             let seq = bad.seq.map { "seq \($0), " } ?? ""
             throw .runtime(
                 "audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
-                hint: "\(chain.recordCount) records before it verify; restore the log from a trusted copy")
+                hint:
+                    "\(Counted.phrase(chain.recordCount, "record")) before it "
+                    + "\(chain.recordCount <= 1 ? "verifies" : "verify"); restore the log from a trusted copy")
         }
         if let twice = finishedTwice.first {
             throw .runtime(

@@ -24,8 +24,7 @@ enum GateProbe {
         case .inconclusive(let reason):
             return .failed(
                 subject, "\(shown) could not be read: \(reason)",
-                fix: "check that the metrics backend answers here at the environment's address, with its `auth:`; "
-                    + "CloudWatch has no datapoints for a version that served no requests lately")
+                fix: type(of: query.backend).fix(unreadable: reason))
         case .noData:
             let why = await source.explainNoData(query) ?? "the query returned no series"
             return .failed(

@@ -28,10 +28,16 @@ public protocol BackendQuery: Sendable {
     func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange
     /// When the query found no series: which part of it matched nothing, when this backend can tell (`doctor`).
     func explainNoData(_ context: EnvironmentContext) async -> String?
+    /// What to do when a read was inconclusive for `reason`, in this backend's own terms (`doctor`).
+    static func fix(unreadable reason: String) -> String
 }
 
 extension BackendQuery {
     public func explainNoData(_ context: EnvironmentContext) async -> String? { nil }
+
+    public static func fix(unreadable reason: String) -> String {
+        "check that the metrics backend answers here at the environment's address, with its `auth:`"
+    }
 
     public static var endpoint: MetricEndpoint? { nil }
 

@@ -29,6 +29,14 @@ public struct CloudWatchQuery: BackendQuery {
         self.dimensions = dimensions
     }
 
+    /// CloudWatch answers a version that served nothing lately with no datapoints, not with zero.
+    public static func fix(unreadable reason: String) -> String {
+        reason.contains("no datapoints")
+            ? "send the version some traffic and run doctor again: CloudWatch has datapoints only for a version "
+                + "that served requests in the period (Lambda's metrics arrive a minute or more after them)"
+            : "check the AWS credentials and region here, and that the metric, namespace and dimensions exist"
+    }
+
     public static func parse(_ entry: ConfigEntry) -> CloudWatchQuery? {
         guard
             let settings = entry.settings(

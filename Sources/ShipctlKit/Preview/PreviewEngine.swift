@@ -43,7 +43,12 @@ public struct PreviewEngine: Sendable {
     /// Creates the preview, or updates it in place when it exists.
     public func up(pr: Int, ttl: Duration? = nil, now: Date = Date()) async throws(ShipctlError) {
         try await holdingLock(pr: pr) { journal throws(ShipctlError) in
-            let expires = now.addingTimeInterval((ttl ?? preview.ttl).timeInterval)
+            // Updating a preview keeps the life it was given, unless a new --ttl says otherwise.
+            let known = try? await PreviewHistory.read(from: dependencies.store).preview(service: service.name, pr: pr)
+            let kept = known?.expiresAt.flatMap { $0 > now ? $0 : nil }
+            let expires =
+                ttl.map { now.addingTimeInterval($0.timeInterval) } ?? kept
+                ?? now.addingTimeInterval(preview.ttl.timeInterval)
             let terraform = try terraform(pr: pr)
             reporter.beginGroup(
                 "preview pr-\(pr) of \(service.name): terraform in \(terraform.directory), workspace \(terraform.workspace ?? "")"
@@ -123,7 +128,8 @@ public struct PreviewEngine: Sendable {
             directory: config.resolvePath(fill.fill(preview.terraform.dir)),
             variables: preview.terraform.vars.map { ($0.name, fill.fill($0.value)) },
             applyTimeout: config.timeouts.terraform, workspace: Self.workspace(pr: pr),
-            runner: dependencies.runner, redactor: dependencies.redactor)
+            runner: AnnouncingProcessRunner(base: dependencies.runner, say: { [reporter] in reporter.line($0) }),
+            redactor: dependencies.redactor)
     }
 
     /// The names of the secrets `preview up` makes for `service`'s pull request `pr`.

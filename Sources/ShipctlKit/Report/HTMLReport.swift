@@ -242,6 +242,7 @@ public enum HTMLReport {
         table { border-collapse: collapse; width: 100%; font-size: 0.85em; }
         th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #e3e6ea; padding: 4px 6px; }
         td:last-child { word-break: break-word; }
+        td:not(:last-child) { white-space: nowrap; }
         tr.fail td, tr.failed td { background: #fdf0ef; }
         @media (max-width: 600px) { body { padding: 8px; font-size: 14px; } th:nth-child(5), td:nth-child(5) { display: none; } }
         @media print { body { max-width: none; } .scroll { overflow: visible; } .outcome { break-inside: avoid; } article, svg { break-inside: avoid; } }

@@ -49,8 +49,10 @@ struct SVGChart {
         let span = end.timeIntervalSince(start)
         for fraction in [0.0, 0.25, 0.5, 0.75, 1.0] {
             let at = start.addingTimeInterval(span * fraction)
+            // The end labels lean inwards, so none runs past the chart's edge.
+            let anchor = fraction == 0 ? "start" : fraction == 1 ? "end" : "middle"
             parts.append(
-                "<text class=\"axis\" x=\"\(coordinate(x(at)))\" y=\"\(coordinate(bottomY + 18))\" text-anchor=\"middle\">+\(Self.seconds(span * fraction))</text>"
+                "<text class=\"axis\" x=\"\(coordinate(x(at)))\" y=\"\(coordinate(bottomY + 18))\" text-anchor=\"\(anchor)\">+\(Self.seconds(span * fraction))</text>"
             )
         }
         parts.append(

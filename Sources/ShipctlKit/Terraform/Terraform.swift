@@ -50,9 +50,24 @@ public struct Terraform: Sendable {
             redactor: redactor)
     }
 
-    /// Plans into `file` (default: one per workspace, which `apply` then takes).
+    /// Where plans shipctl makes for itself are written: never in the configuration's folder, where a plan
+    /// left behind would be committed, or applied by someone else later.
+    static let planFolder = FileManager.default.temporaryDirectory.appendingPathComponent("shipctl-plans").path
+
+    /// Plans into `file` (default: a file of shipctl's own, which `apply` takes and then removes; a plan with
+    /// no changes is removed at once).
     public func plan(into file: String? = nil) async throws(ShipctlError) -> PlanSummary {
-        let planFile = file ?? workspace.map { "shipctl-\($0).tfplan" } ?? "shipctl.tfplan"
+        let planFile: String
+        if let file {
+            planFile = file
+        } else {
+            try? FileManager.default.createDirectory(
+                atPath: Self.planFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            planFile = "\(Self.planFolder)/\(workspace ?? "default")-\(UUID().uuidString.prefix(8)).tfplan"
+        }
+        let owned = file == nil
+        var keep = false
+        defer { if owned && !keep { try? FileManager.default.removeItem(atPath: planFile) } }
         let arguments =
             ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=\(planFile)"] + variableArguments
         let planRequest = request(arguments, timeout: .seconds(600), mutating: false)
@@ -69,10 +84,17 @@ public struct Terraform: Sendable {
         else {
             throw .runtime("could not read `terraform show -json \(planFile)` in \(directory)")
         }
+        keep = summary.hasChanges
         return summary
     }
 
     public func apply(_ plan: PlanSummary) async throws(ShipctlError) {
+        // A plan is applied once: shipctl's own is removed however the apply ends.
+        defer {
+            if plan.planFile.hasPrefix(Self.planFolder + "/") {
+                try? FileManager.default.removeItem(atPath: plan.planFile)
+            }
+        }
         _ = try await runner.check(
             request(
                 ["apply", "-input=false", "-no-color", "-auto-approve", plan.planFile],
