@@ -40,7 +40,7 @@ MEASURED = {
     "JudgeBenchmarkTests": 7, "JudgeLedgerSimulationTests": 11, "AuditChainTests": 2, "HostileInputTests": 3,
     "SigV4Tests": 1,
     "ConfigValidateCommandTests": 1, "InitCommandTests": 1, "DoctorTests": 70, "StatusWatchTests": 80,
-    "GateInputTests": 85, "SpoolTests": 10, "NotificationTests": 90,
+    "GateInputTests": 85, "SpoolTests": 10, "NotificationTests": 90, "DemoTests": 35,
 }
 # The in-process unit test classes, and any other class not measured above that
 # is known to be quick, count as this; new end-to-end classes as DEFAULT_SECONDS.
