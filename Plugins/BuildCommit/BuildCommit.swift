@@ -3,8 +3,8 @@ import PackagePlugin
 
 /// Stamps the commit a binary is built from into the `shipctl` module, so `shipctl --version` can say which
 /// code runs. The command's inputs are git's record of the checked-out commit and every source file of the
-/// package with its manifest, so a new commit, a checkout or an edit runs it again; it rewrites the stamp only when the text
-/// changes, so nothing is compiled again for an edit that leaves the stamp as it was.
+/// package with its manifest, so a new commit, a checkout or an edit runs it again; it rewrites the stamp
+/// only when the text changes, so nothing is compiled again for an edit that leaves the stamp as it was.
 @main
 struct BuildCommit: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

@@ -52,6 +52,17 @@ final class GateInputTests: WorldTestCase {
         return try world.writeConfig(yaml)
     }
 
+    /// A canary judged by counts at 50 % for `pause`, then 100 %, evaluated every second.
+    private func judgedConfig(function: String, pause: String, inconclusiveLimit: Int? = nil) throws -> String {
+        try config(
+            function: function, steps: "[ { weight: 50, pause: \(pause) }, { weight: 100 } ]",
+            analysis: """
+                      interval: 1s
+                \(inconclusiveLimit.map { "      inconclusive_limit: \($0)\n" } ?? "")\
+                      judge: { confidence: 0.98, min_requests: 5, max_extension: 4s, on_insufficient: revert }
+                """ + "\n" + Self.judged)
+    }
+
     /// Waits until the alias routes part of the traffic to the canary.
     private func canaryLive(_ function: String) async throws {
         for _ in 0..<100 {
@@ -66,12 +77,7 @@ final class GateInputTests: WorldTestCase {
         try await world.createFunction("no-stable", versions: 2)
         try await world.setExporter(function: "no-stable", version: "1", hidden: true)
         try await world.setBehaviour(version: "2", errorRate: 1.0, function: "no-stable")
-        let config = try config(
-            function: "no-stable", steps: "[ { weight: 50, pause: 5s }, { weight: 100 } ]",
-            analysis: """
-                      interval: 1s
-                      judge: { confidence: 0.98, min_requests: 5, max_extension: 4s, on_insufficient: revert }
-                """ + "\n" + Self.judged)
+        let config = try judgedConfig(function: "no-stable", pause: "5s")
         let run = await world.shipctl(
             ["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)
         try await assertReverted(run, "no-stable", saying: "stable has served no counted request")
@@ -83,13 +89,7 @@ final class GateInputTests: WorldTestCase {
     func testACounterThatJumpsBeyondAnyRateIsInconclusiveNotAHighWaterMark() async throws {
         try await world.createFunction("wrapped", versions: 2)
         try await world.setBehaviour(version: "1", errorRate: 0.02, function: "wrapped")
-        let config = try config(
-            function: "wrapped", steps: "[ { weight: 50, pause: 12s }, { weight: 100 } ]",
-            analysis: """
-                      interval: 1s
-                      inconclusive_limit: 2
-                      judge: { confidence: 0.98, min_requests: 5, max_extension: 4s, on_insufficient: revert }
-                """ + "\n" + Self.judged)
+        let config = try judgedConfig(function: "wrapped", pause: "12s", inconclusiveLimit: 2)
         let world: TestWorld = world
         let promote = Task {
             await world.shipctl(["promote", "--service", "api", "--env", "prod", "--version", "2"], config: config)

@@ -149,8 +149,7 @@ public struct LocalStateStore: StateStore {
                     ? bad
                     : (
                         bad.seq,
-                        "the last line is incomplete (a write was cut short); "
-                            + "\(Counted.phrase(verifier.count, "record")) before it \(verifier.count <= 1 ? "verifies" : "verify")"
+                        "the last line is incomplete (a write was cut short); \(Counted.verifyingBefore(verifier.count))"
                     )
                 return false
             }

@@ -43,9 +43,7 @@ public struct WitnessedVerification: Sendable {
             let seq = bad.seq.map { "seq \($0), " } ?? ""
             throw .runtime(
                 "audit record \(seq)line \(bad.line) does not verify: \(bad.reason)",
-                hint:
-                    "\(Counted.phrase(chain.recordCount, "record")) before it "
-                    + "\(chain.recordCount <= 1 ? "verifies" : "verify"); restore the log from a trusted copy")
+                hint: "\(Counted.verifyingBefore(chain.recordCount)); restore the log from a trusted copy")
         }
         if let twice = finishedTwice.first {
             throw .runtime(

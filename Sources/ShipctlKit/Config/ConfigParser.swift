@@ -443,8 +443,8 @@ struct ConfigParser {
             let meant = YAMLReader.format(fraction)
             reader.report(
                 node, key,
-                "a bare number is a fraction (0.5 means 50%), so \(meant) would mean \(YAMLReader.format(fraction * 100))%; "
-                    + "write \(meant)% if that is what you meant")
+                "a bare number is a fraction (0.5 means 50%), so \(meant) would mean "
+                    + "\(YAMLReader.format(fraction * 100))%; write \(meant)% if that is what you meant")
             return nil
         }
         return fraction

@@ -8,7 +8,8 @@ extension EnvironmentContext {
         guard let auth = metricAuth[endpoint.key] else { return try await http.get(url, timeout: timeout) }
         let end = ContinuousClock.now + timeout
         func get(fresh: Bool) async throws(ShipctlError) -> HTTPResponse {
-            // The first token command gets the read's whole deadline (the read has not begun); a second one what is left.
+            // The first token command gets the read's whole deadline (the read has not begun); a second one
+            // what is left of it.
             let headers = try await headers(auth, url: url, fresh: fresh, timeout: fresh ? end - .now : timeout)
             let left = end - ContinuousClock.now
             guard left > .zero else {

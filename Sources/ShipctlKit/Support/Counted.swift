@@ -9,4 +9,9 @@ enum Counted {
         default: return "\(count) \(plural ?? noun + "s")"
         }
     }
+
+    /// What still holds before a broken record: "1 record before it verifies", "5 records before it verify".
+    static func verifyingBefore(_ count: Int) -> String {
+        "\(phrase(count, "record")) before it \(count <= 1 ? "verifies" : "verify")"
+    }
 }
