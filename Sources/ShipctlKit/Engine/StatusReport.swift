@@ -24,9 +24,13 @@ public struct StatusReport: Sendable {
         } catch {
             live = .failure(error)
         }
-        return StatusReport(
+        var report = StatusReport(
             service: service.name, env: env.name, target: target, live: live, history: history,
             lockHolder: await dependencies.store.lockHolder(scope))
+        // A promote that ended while the split was read released its lock after the history was read: only a
+        // deployment still in flight once the lock is seen free was interrupted.
+        if report.interrupted { report.history = try await dependencies.store.history(scope) }
+        return report
     }
 
     /// An in-flight deployment whose lock holder is gone was interrupted.
