@@ -19,6 +19,8 @@ final class RateRatioTestTests: XCTestCase {
         var totals = RateRatioTest.Increment(canaryRequests: 0, canaryFailures: 0, stableRequests: 0, stableFailures: 0)
         let requestsNeeded = 30.0
 
+        func holdsEvidence(_ ratio: Double) -> Bool { false }
+
         mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
             totals.canaryRequests += increment.canaryRequests
             totals.canaryFailures += increment.canaryFailures
@@ -111,5 +113,68 @@ final class RateRatioTestTests: XCTestCase {
         XCTAssertEqual(test.total.stableFailures, 0)
         XCTAssertTrue(test.evidence.isFinite)
         XCTAssertFalse(test.rejects)
+    }
+
+    /// Evaluations in which one version served nothing: their failures are folded into the next comparison,
+    /// not dropped. Before, a canary failing every request between stable's requests was never caught.
+    func testAnIncrementWhereOneVersionServedNothingIsFoldedIntoTheNext() {
+        var test = RateRatioTest(allowedRatio: 1, confidence: 0.98)
+        for _ in 0..<6 {
+            test.observe(.init(canaryRequests: 2, canaryFailures: 2, stableRequests: 0, stableFailures: 0))
+            test.observe(.init(canaryRequests: 0, canaryFailures: 0, stableRequests: 2, stableFailures: 0))
+        }
+        XCTAssertEqual(test.total.canaryFailures, 12)
+        XCTAssertTrue(test.rejects, "12 of 12 canary requests failed against 0 of 12: evidence \(test.evidence)")
+    }
+
+    /// How often a 10x regression is caught must not depend on how finely it is looked at: at 1 s,
+    /// most evaluations at 2 requests/s have one version without a request.
+    func testTenfoldRegressionsAreCaughtAlikeAtOneAndFiveSecondIntervals() {
+        var caught: [Double] = []
+        for interval in [1.0, 5.0] {
+            var traffic = Traffic()
+            traffic.canaryFailureRate = 0.2
+            traffic.interval = interval
+            let endings = CanarySimulation.endings(traffic, canaries: 2000, seed: 21) { Self.judge(minRequests: 30) }
+            caught.append(Self.share(endings, \.isReverted))
+        }
+        print("10x regressions caught at a 1 s interval \(caught[0] * 100) %, at 5 s \(caught[1] * 100) %")
+        XCTAssertEqual(caught[0], caught[1], accuracy: 0.06)
+    }
+
+    /// The mirror bound: a canary as good as stable is shown to fail less than 4x as often within minutes at
+    /// 1 request/s a side, and one that truly fails 4x as often is shown below 4 at most 5 % of the time,
+    /// however long it is watched (here 30 minutes at 5 s evaluations).
+    func testTheUpperBoundProvesAGoodCanaryAndRarelyABadOne() {
+        var random = SeededRandom(seed: 5)
+        func proven(ratio: Double, canaries: Int) -> (share: Double, medianSeconds: Double) {
+            var times: [Double] = []
+            for _ in 0..<canaries {
+                var test = RateRatioTest(allowedRatio: 1, confidence: 0.98, advanceConfidence: 0.95)
+                for tick in 1...360 {
+                    let canary = random.poisson(5)
+                    let stable = random.poisson(5)
+                    test.observe(
+                        .init(
+                            canaryRequests: Double(canary),
+                            canaryFailures: Double(random.binomial(canary, 0.02 * ratio)),
+                            stableRequests: Double(stable), stableFailures: Double(random.binomial(stable, 0.02))))
+                    if test.provesBelow(4) {
+                        XCTAssertLessThan(test.upperBound, 4.01, "the bound and the test agree")
+                        times.append(Double(tick) * 5)
+                        break
+                    }
+                }
+            }
+            let sorted = times.sorted()
+            return (Double(times.count) / Double(canaries), sorted.isEmpty ? .infinity : sorted[sorted.count / 2])
+        }
+        let good = proven(ratio: 1, canaries: 400)
+        let bad = proven(ratio: 4, canaries: 400)
+        print(
+            "shown below 4x within 30 min: good \(good.share * 100) % (median \(good.medianSeconds) s), 4x \(bad.share * 100) %"
+        )
+        XCTAssertGreaterThan(good.share, 0.95)
+        XCTAssertLessThanOrEqual(bad.share, 0.05)
     }
 }

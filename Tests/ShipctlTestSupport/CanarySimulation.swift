@@ -3,24 +3,32 @@ import ShipctlKit
 
 /// Canaries simulated at a micro app's traffic, for the judge's error rates: Poisson arrivals split
 /// between the versions by the step's weight, failures drawn per request, evaluated every `interval`;
-/// a step advances when its pause has passed and the gate has seen the canary requests it needs.
+/// a step advances when its pause has passed and the gate has seen the canary requests it needs (or,
+/// for a step with `evidence`, once the gate shows it, until the canary's `ceiling`).
 public enum CanarySimulation {
     public struct Traffic: Sendable {
         public var requestsPerSecond = 2.0
         public var stableFailureRate = 0.02
         public var canaryFailureRate = 0.02
         public var steps: [(weight: Double, pause: Double)] = [(0.2, 20), (0.6, 20)]
+        /// Per step, the `evidence: Nx` it waits for (nil: `min_requests`), in the order of `steps`.
+        public var evidence: [Double?] = []
         public var interval = 2.0
         public var maxExtension = 300.0
+        public var ceiling = 1800.0
+        /// An upstream outage that multiplies both versions' failure rates from a moment drawn uniformly in this range.
+        public var outage: (from: ClosedRange<Double>, factor: Double)?
 
         public init() {}
     }
 
     /// How one simulated canary ended, and after how many seconds.
     public enum Ending: Equatable, Sendable {
-        case promoted
+        /// At 100 % after this many seconds.
+        case promoted(Double)
         case reverted(Double)
         case insufficient
+        case ceiling
 
         public var isReverted: Bool {
             if case .reverted = self { return true }
@@ -34,40 +42,74 @@ public enum CanarySimulation {
         mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool
         /// Canary requests (in all) before a step may advance.
         var requestsNeeded: Double { get }
+        /// Whether the counts so far show the canary failing less than `ratio` times as often as stable.
+        func holdsEvidence(_ ratio: Double) -> Bool
+    }
+
+    /// What one canary cost: how it ended, and the failed requests beyond stable's rate in its first hour
+    /// (the canary's share while it ran, everyone's once promoted).
+    public struct Result: Sendable {
+        public var ending: Ending
+        public var excessFailures: Double
     }
 
     /// Runs one canary through its steps.
-    public static func run<G: Gate>(_ traffic: Traffic, random: inout SeededRandom, gate: inout G) -> Ending {
+    public static func run<G: Gate>(_ traffic: Traffic, random: inout SeededRandom, gate: inout G) -> Result {
         var elapsed = 0.0
         var canaryRequests = 0.0
-        for step in traffic.steps {
+        var excess = 0.0
+        let outageAt = traffic.outage.map {
+            $0.from.lowerBound + random.uniform() * ($0.from.upperBound - $0.from.lowerBound)
+        }
+        func rates() -> (stable: Double, canary: Double) {
+            let factor = outageAt.map { elapsed >= $0 ? traffic.outage?.factor ?? 1 : 1 } ?? 1
+            return (min(traffic.stableFailureRate * factor, 1), min(traffic.canaryFailureRate * factor, 1))
+        }
+        for (index, step) in traffic.steps.enumerated() {
+            let evidence = index < traffic.evidence.count ? traffic.evidence[index] : nil
             var inStep = 0.0
             while true {
+                let (stableRate, canaryRate) = rates()
                 let canary = random.poisson(traffic.requestsPerSecond * step.weight * traffic.interval)
                 let stable = random.poisson(traffic.requestsPerSecond * (1 - step.weight) * traffic.interval)
                 let increment = RateRatioTest.Increment(
                     canaryRequests: Double(canary),
-                    canaryFailures: Double(random.binomial(canary, traffic.canaryFailureRate)),
+                    canaryFailures: Double(random.binomial(canary, canaryRate)),
                     stableRequests: Double(stable),
-                    stableFailures: Double(random.binomial(stable, traffic.stableFailureRate)))
+                    stableFailures: Double(random.binomial(stable, stableRate)))
                 elapsed += traffic.interval
                 inStep += traffic.interval
                 canaryRequests += increment.canaryRequests
-                if gate.evaluate(increment) { return .reverted(elapsed) }
-                if inStep >= step.pause && canaryRequests >= gate.requestsNeeded { break }
-                if inStep >= step.pause + traffic.maxExtension { return .insufficient }
+                excess += increment.canaryRequests * (canaryRate - stableRate)
+                if gate.evaluate(increment) { return Result(ending: .reverted(elapsed), excessFailures: excess) }
+                if let evidence {
+                    if inStep >= step.pause && gate.holdsEvidence(evidence) { break }
+                    if elapsed >= traffic.ceiling { return Result(ending: .ceiling, excessFailures: excess) }
+                } else {
+                    if inStep >= step.pause && canaryRequests >= gate.requestsNeeded { break }
+                    if inStep >= step.pause + traffic.maxExtension {
+                        return Result(ending: .insufficient, excessFailures: excess)
+                    }
+                }
             }
         }
-        return .promoted
+        let (stableRate, canaryRate) = rates()
+        excess += max(0, 3600 - elapsed) * traffic.requestsPerSecond * (canaryRate - stableRate)
+        return Result(ending: .promoted(elapsed), excessFailures: excess)
     }
 
     /// Runs `canaries` canaries, each with a fresh gate.
-    public static func endings<G: Gate>(_ traffic: Traffic, canaries: Int, seed: UInt64, gate: () -> G) -> [Ending] {
+    public static func results<G: Gate>(_ traffic: Traffic, canaries: Int, seed: UInt64, gate: () -> G) -> [Result] {
         var random = SeededRandom(seed: seed)
         return (0..<canaries).map { _ in
             var fresh = gate()
             return run(traffic, random: &random, gate: &fresh)
         }
+    }
+
+    /// How each of `canaries` canaries ended.
+    public static func endings<G: Gate>(_ traffic: Traffic, canaries: Int, seed: UInt64, gate: () -> G) -> [Ending] {
+        results(traffic, canaries: canaries, seed: seed, gate: gate).map(\.ending)
     }
 
     /// The judge: the sequential test against 1 + `maxIncrease`, with `min_requests` fixed or auto.
@@ -77,8 +119,12 @@ public enum CanarySimulation {
 
         public init(config: JudgeConfig, maxIncrease: Double = 0.5) {
             self.config = config
-            test = RateRatioTest(allowedRatio: 1 + maxIncrease, confidence: config.confidence)
+            test = RateRatioTest(
+                allowedRatio: 1 + maxIncrease, confidence: config.confidence,
+                advanceConfidence: config.advanceConfidence)
         }
+
+        public func holdsEvidence(_ ratio: Double) -> Bool { test.provesBelow(ratio) }
 
         public mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
             test.observe(increment)
@@ -87,28 +133,6 @@ public enum CanarySimulation {
 
         public var requestsNeeded: Double {
             Double(config.requiredRequests(allowedRatio: test.allowedRatio, stableRate: test.stableRate))
-        }
-    }
-
-    /// The best a sequential test at the same confidence can hope for: a sequential probability
-    /// ratio test (Wald 1945) that knows the canary's true rate ratio, the alternative no real
-    /// judge knows, against the same null 1 + `maxIncrease`, with the same `min_requests`.
-    public struct Oracle: Gate {
-        private let allowedRatio: Double, trueRatio: Double, threshold: Double
-        private var logLikelihoodRatio = 0.0
-        public let requestsNeeded: Double
-
-        public init(trueRatio: Double, maxIncrease: Double, confidence: Double = 0.98, minRequests: Double = 30) {
-            self.trueRatio = trueRatio
-            allowedRatio = 1 + maxIncrease
-            threshold = log(1 / (1 - confidence))
-            requestsNeeded = minRequests
-        }
-
-        public mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
-            logLikelihoodRatio += RateRatioTest.logLikelihoodRatio(
-                increment, alternative: trueRatio, null: allowedRatio)
-            return logLikelihoodRatio >= threshold
         }
     }
 
@@ -139,5 +163,8 @@ public enum CanarySimulation {
         }
 
         public var requestsNeeded: Double { 0 }
+
+        /// A threshold has no notion of evidence: a step with `evidence` advances on its pause alone.
+        public func holdsEvidence(_ ratio: Double) -> Bool { true }
     }
 }

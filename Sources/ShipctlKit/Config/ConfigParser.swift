@@ -137,6 +137,15 @@ struct ConfigParser {
             ]
         let smoke = fields["smoke"].map { parseSmoke($0, key: "\(key).smoke") } ?? []
         let analysis = fields["analysis"].map { parseAnalysis($0, key: "\(key).analysis") } ?? .defaults
+        if steps.contains(where: { $0.evidence != nil }),
+            !analysis.metrics.contains(where: { $0.total != nil && !$0.dryRun })
+        {
+            reader.report(
+                fields["strategy"], "\(key).strategy",
+                "a step with `evidence` needs a metric judged by its counts under `analysis.metrics` (`failures` and "
+                    + "`total` queries with `max_increase`): the evidence is the canary's failure rate against stable's"
+            )
+        }
         let onFailure = fields["on_failure"].map { parseOnFailure($0, key: "\(key).on_failure") } ?? .defaults
         let preview = fields["preview"].flatMap { parsePreview($0, key: "\(key).preview") }
         let notify = fields["notify"].map { parseNotify($0, key: "\(key).notify") } ?? []
@@ -246,7 +255,9 @@ struct ConfigParser {
         var steps: [CanaryStep] = []
         for (index, item) in items.prefix(100).enumerated() {
             let stepKey = "\(key).steps[\(index)]"
-            guard let step = reader.mapping(item, key: stepKey, allowed: ["weight", "pause"], required: ["weight"])
+            guard
+                let step = reader.mapping(
+                    item, key: stepKey, allowed: ["weight", "pause", "evidence"], required: ["weight"])
             else { continue }
             guard let weightNode = step["weight"],
                 let weight = reader.double(weightNode, key: "\(stepKey).weight", range: 0.1...100, what: "a percentage")
@@ -258,12 +269,34 @@ struct ConfigParser {
                     "weights must increase from step to step; \(Percent.format(previous.weight)) is followed by \(Percent.format(weight))"
                 )
             }
-            if let pause { steps.append(CanaryStep(weight: weight, pause: pause)) }
+            let evidence = step["evidence"].flatMap { parseEvidence($0, key: "\(stepKey).evidence") }
+            if let node = step["evidence"], weight >= 100 {
+                reader.report(
+                    node, "\(stepKey).evidence",
+                    "a step at 100 % leaves no stable version to compare with; give `evidence` to a step before it")
+            }
+            if let pause { steps.append(CanaryStep(weight: weight, pause: pause, evidence: evidence)) }
         }
         if let last = steps.last, last.weight < 100 {
             steps.append(CanaryStep(weight: 100, pause: .zero))
         }
         return steps
+    }
+
+    /// `4x` (or `4×`, or `4`): how many times as often as stable the canary may be shown not to fail.
+    private func parseEvidence(_ node: Node, key: String) -> Double? {
+        var text = ""
+        if case .scalar(let scalar) = node { text = scalar.string }
+        let number = text.hasSuffix("x") || text.hasSuffix("×") ? String(text.dropLast()) : text
+        guard number.allSatisfy({ "0123456789.".contains($0) }), let value = Double(number), value > 1, value <= 100
+        else {
+            reader.report(
+                node, key,
+                "expected a multiple of stable's failure rate above 1 and at most 100, like `4x`, got \(reader.describe(node))"
+            )
+            return nil
+        }
+        return value
     }
 
     private func parseSmoke(_ node: Node, key: String) -> [SmokeTest] {
@@ -384,8 +417,31 @@ struct ConfigParser {
         var judge = JudgeConfig.defaults
         guard
             let fields = reader.mapping(
-                node, key: key, allowed: ["confidence", "min_requests", "power", "max_extension", "on_insufficient"])
+                node, key: key,
+                allowed: [
+                    "confidence", "advance_confidence", "ceiling", "on_ceiling", "min_requests", "power",
+                    "max_extension", "on_insufficient",
+                ])
         else { return judge }
+        if let node = fields["advance_confidence"],
+            let value = reader.double(node, key: "\(key).advance_confidence", range: 0.5...0.9999, what: "a confidence")
+        {
+            judge.advanceConfidence = value
+        }
+        if let node = fields["ceiling"], let value = reader.duration(node, key: "\(key).ceiling", max: .seconds(86_400))
+        {
+            judge.ceiling = value
+        }
+        if let node = fields["on_ceiling"] {
+            if case .scalar(let scalar) = node, let value = JudgeConfig.OnInsufficient(rawValue: scalar.string) {
+                judge.onCeiling = value
+            } else {
+                reader.report(
+                    node, "\(key).on_ceiling",
+                    "expected one of \(JudgeConfig.OnInsufficient.allCases.map(\.rawValue).joined(separator: ", ")), "
+                        + "got \(reader.describe(node))")
+            }
+        }
         if let node = fields["confidence"],
             let value = reader.double(node, key: "\(key).confidence", range: 0.5...0.9999, what: "a confidence")
         {

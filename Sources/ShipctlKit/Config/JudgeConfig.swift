@@ -10,7 +10,7 @@ public struct JudgeConfig: Sendable, Equatable {
         case auto
     }
 
-    /// What a step does when its extension ran out before the evidence came.
+    /// What a canary does when the evidence did not come in time (`on_insufficient`, `on_ceiling`).
     public enum OnInsufficient: String, Sendable, Equatable, CaseIterable {
         /// Traffic back to stable, as for a failed gate.
         case revert
@@ -21,6 +21,12 @@ public struct JudgeConfig: Sendable, Equatable {
     }
 
     public var confidence: Double = 0.98
+    /// The confidence at which a step's `evidence: Nx` is shown (an upper bound on the rate ratio).
+    public var advanceConfidence: Double = 0.95
+    /// The longest a canary may wait for its steps' evidence, from its first step on; then `onCeiling`.
+    public var ceiling: Duration = .seconds(1800)
+    /// What a canary that reached its ceiling does: hold by default (resumable), revert, or continue.
+    public var onCeiling: OnInsufficient = .hold
     public var minRequests: MinRequests = .count(50)
     /// The chance `min_requests: auto` aims for of catching a canary at twice the allowed increase.
     public var power: Double = 0.8

@@ -109,40 +109,48 @@ public struct AnalysisReplay: Sendable {
         var tally = fresh
         var outcome = Outcome(version: version, baseline: baseline, from: start, to: end, evaluations: 0, metrics: [])
         let steps = service.steps.enumerated().compactMap { index, step in
-            step.pause > .zero ? (label: CanaryRun.label(index, of: service.steps.count), pause: step.pause) : nil
+            step.isWatched ? (label: CanaryRun.label(index, of: service.steps.count), step: step) : nil
         }
         var next = 0
         while clock.wallNow() < end {
             if Task.isCancelled { throw .interrupted("analyze was interrupted") }
             let label: String
-            let pause: Duration
+            var step: CanaryStep
             if next < steps.count {
-                (label, pause) = steps[next]
+                (label, step) = steps[next]
             } else {
                 // Past the steps the canary would have been promoted; the rest of the window is still judged, for tuning.
                 if outcome.stepsEnded == nil { outcome.stepsEnded = clock.wallNow() }
-                (label, pause) = ("after the steps", .seconds(end.timeIntervalSince(clock.wallNow())))
+                (label, step) = ("after the steps", CanaryStep(weight: 100, pause: .zero))
             }
             next += 1
-            let stepEnd = clock.now() + pause
+            // A step waiting for evidence may take the rest of the window; it ends when the evidence is shown.
+            let rest = Duration.seconds(end.timeIntervalSince(clock.wallNow()))
+            let stepEnd = clock.now() + (step.evidence == nil && next <= steps.count ? step.pause : rest)
             // A failure is noted and the watch goes on with a fresh tally, so the whole window is summed up.
             while true {
                 let left = min(stepEnd - clock.now(), .seconds(end.timeIntervalSince(clock.wallNow())))
                 guard left > .zero, !Task.isCancelled else { break }
-                let ending = try await watch.watch(pause: left, label: label, tally: &tally, observer: observer)
+                step.pause = step.evidence == nil ? left : min(step.pause, left)
+                let ending = try await watch.watch(step: step, label: label, tally: &tally, observer: observer)
                 if case .failed(let metric, let reason) = ending {
                     if outcome.tripped == nil { outcome.tripped = (clock.wallNow(), metric, reason) }
                     tally = fresh
                     continue
                 }
-                if case .insufficient(let reason) = ending {
+                let lacking: (action: JudgeConfig.OnInsufficient, reason: String)? =
+                    switch ending {
+                    case .insufficient(let reason): (analysis.judge.onInsufficient, "insufficient evidence: \(reason)")
+                    case .ceiling(let reason): (analysis.judge.onCeiling, "ceiling reached: \(reason)")
+                    case .passed, .failed: nil
+                    }
+                if let lacking {
                     let judged = analysis.metrics.filter { $0.isJudged && !$0.dryRun }.map(\.name).joined(
                         separator: ", ")
-                    switch analysis.judge.onInsufficient {
+                    switch lacking.action {
                     case .revert where outcome.tripped == nil:
-                        outcome.tripped = (clock.wallNow(), judged, "insufficient evidence: \(reason)")
-                    case .hold where outcome.held == nil:
-                        outcome.held = (clock.wallNow(), "insufficient evidence: \(reason)")
+                        outcome.tripped = (clock.wallNow(), judged, lacking.reason)
+                    case .hold where outcome.held == nil: outcome.held = (clock.wallNow(), lacking.reason)
                     default: break
                     }
                 }

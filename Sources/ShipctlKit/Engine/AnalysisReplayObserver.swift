@@ -20,7 +20,8 @@ final class AnalysisReplayObserver: AnalysisWatchObserver, @unchecked Sendable {
         }
     }
 
-    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) async throws(ShipctlError) {}
+    func waitingPastPause(label: String, waitingFor: [String], upTo: Duration, then: String) async throws(ShipctlError)
+    {}
 
     func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)
         async throws(ShipctlError)
@@ -39,7 +40,7 @@ final class AnalysisReplayObserver: AnalysisWatchObserver, @unchecked Sendable {
         _ evaluation: MetricEvaluation, at: Date, metric: MetricConfig, to summary: inout AnalysisReplay.MetricSummary
     ) {
         switch evaluation.verdict {
-        case .pass: summary.passes += 1
+        case .pass, .proven: summary.passes += 1
         case .inconclusive:
             summary.inconclusives += 1
             if !evaluation.answered {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The watch over one step's pause: an evaluation of every metric each `interval`, a failed
-/// metric confirmed at its next sample, the judge's metrics waiting for evidence past the pause
-/// (up to `max_extension`), the failure and inconclusive limits. A live canary runs it on the
+/// The watch over one step: an evaluation of every metric each `interval`, a failed metric
+/// confirmed at its next sample, the judge's metrics waiting for evidence past the pause (a step's
+/// `evidence: Nx` until the canary's `ceiling`; else `min_requests` up to `max_extension`), the
+/// failure and inconclusive limits. A live canary runs it on the
 /// real clock against the metrics backend; `analyze` runs the same watch on a clock that starts
 /// in the past against the backend's history, so a replay decides as the canary would have.
 struct AnalysisWatch {
@@ -13,6 +14,8 @@ struct AnalysisWatch {
         case failed(metric: String, reason: String)
         /// The judge still lacked the canary requests it needs when the step's extension ran out.
         case insufficient(String)
+        /// A step's evidence was still not shown when the canary reached its ceiling.
+        case ceiling(String)
     }
 
     let analysis: AnalysisConfig
@@ -23,11 +26,14 @@ struct AnalysisWatch {
     let placeholders: Placeholders
     let baseline: Placeholders
 
-    /// Watches the metrics for `pause` — longer, up to `judge.max_extension`, while a judged
-    /// metric waits for the canary requests it needs — and says how it ended.
-    func watch(pause: Duration, label: String, tally: inout AnalysisTally, observer: some AnalysisWatchObserver)
+    /// Watches the metrics for the step's pause — longer while a judged metric waits for the step's
+    /// evidence (up to the canary's ceiling) or for the canary requests it needs (up to `max_extension`) —
+    /// and says how it ended. A metric once shown to hold the evidence stays shown: the bound holds at
+    /// every evaluation at once, so the lowest it has been is as valid as the last.
+    func watch(step: CanaryStep, label: String, tally: inout AnalysisTally, observer: some AnalysisWatchObserver)
         async throws(ShipctlError) -> Ending
     {
+        let pause = step.pause
         let metrics = analysis.metrics
         let evaluator = MetricEvaluator(source: source)
         let deadline = clock.now() + pause
@@ -36,8 +42,12 @@ struct AnalysisWatch {
         // Judged metrics lacking requests, and why, as of the last evaluation: while any does, the step waits past its pause.
         var waitingFor: [String] = judged.map { "\($0.name): not evaluated yet" }
         var announcedWait = false
+        var proven: Set<String> = []
         // The judge's window opens when the first step's watch begins, right after the canary got its traffic.
         let since = ledger.start(at: clock.wallNow())
+        // A step waiting for evidence waits until the canary's ceiling, counted from that start.
+        let ceiling = clock.now() + (judge.ceiling - .seconds(clock.wallNow().timeIntervalSince(since)))
+        let extended = step.evidence != nil ? max(ceiling, deadline) : deadline + judge.maxExtension
         let interval = analysis.interval
         var next = clock.now() + interval
         // Metrics that failed their last evaluation: they are evaluated again as soon as
@@ -48,7 +58,7 @@ struct AnalysisWatch {
         var rounds = 0
         let roundsDue = Int(pause.timeInterval / max(interval.timeInterval, 0.001))
         while true {
-            let end = waitingFor.isEmpty ? deadline : deadline + judge.maxExtension
+            let end = waitingFor.isEmpty ? deadline : extended
             let remaining = end - clock.now()
             // A failure still waiting for its confirmation keeps the step open past its pause
             // (by one interval at most): a gate never passes on an unconfirmed failure.
@@ -56,14 +66,21 @@ struct AnalysisWatch {
                 if let missing = Self.missingEvaluations(metrics, rounds: rounds, due: roundsDue, tally: &tally) {
                     return missing
                 }
-                return waitingFor.isEmpty
-                    ? .passed
-                    : .insufficient(
-                        waitingFor.joined(separator: "; ") + " after \(DurationParser.format(judge.maxExtension)) more")
+                if waitingFor.isEmpty { return .passed }
+                let lacking = waitingFor.joined(separator: "; ")
+                return step.evidence != nil
+                    ? .ceiling(
+                        "\(lacking) when the canary reached its ceiling of \(DurationParser.format(judge.ceiling))")
+                    : .insufficient("\(lacking) after \(DurationParser.format(judge.maxExtension)) more")
             }
             if !waitingFor.isEmpty, !announcedWait, clock.now() >= deadline {
                 announcedWait = true
-                try await observer.waitingPastPause(label: label, waitingFor: waitingFor, judge: judge)
+                let then =
+                    step.evidence != nil
+                    ? "the canary's ceiling, then on_ceiling: \(judge.onCeiling.rawValue)"
+                    : "max_extension, then on_insufficient: \(judge.onInsufficient.rawValue)"
+                try await observer.waitingPastPause(
+                    label: label, waitingFor: waitingFor, upTo: max(extended - clock.now(), .zero), then: then)
             }
             if await observer.shouldStop() { return .passed }
             var due = metrics
@@ -88,7 +105,7 @@ struct AnalysisWatch {
             lastEvaluated = clock.wallNow()
             let window = "\(max(1, Int(clock.wallNow().timeIntervalSince(since).rounded(.up))))s"
             var evaluations = await evaluate(
-                due.filter { !stale.contains($0.name) }, evaluator: evaluator, window: window)
+                due.filter { !stale.contains($0.name) }, evaluator: evaluator, window: window, proving: step.evidence)
             for metric in due where stale.contains(metric.name) {
                 evaluations.append(
                     MetricEvaluation.noNewSample(
@@ -106,9 +123,12 @@ struct AnalysisWatch {
             if let stop { return stop }
             // A judged metric keeps waiting until the canary has had the requests it needs; one that could not be read keeps its state.
             for evaluation in evaluations
-            where evaluation.verdict != .inconclusive && judged.contains(where: { $0.name == evaluation.metric }) {
+            where evaluation.verdict != .inconclusive && judged.contains(where: { $0.name == evaluation.metric })
+                && !proven.contains(evaluation.metric)
+            {
                 waitingFor.removeAll { $0.hasPrefix("\(evaluation.metric): ") }
                 if evaluation.verdict == .waiting { waitingFor.append("\(evaluation.metric): \(evaluation.reason)") }
+                if evaluation.verdict == .proven { proven.insert(evaluation.metric) }
             }
             let failed = Set(evaluations.filter { $0.verdict == .fail && !$0.dryRun && $0.judge == nil }.map(\.metric))
             confirming = due.filter { failed.contains($0.name) }
@@ -159,8 +179,8 @@ struct AnalysisWatch {
     }
 
     /// One round: every due metric evaluated at once, answers in the order of the configuration.
-    private func evaluate(_ metrics: [MetricConfig], evaluator: MetricEvaluator, window: String) async
-        -> [MetricEvaluation]
+    private func evaluate(_ metrics: [MetricConfig], evaluator: MetricEvaluator, window: String, proving: Double?)
+        async -> [MetricEvaluation]
     {
         let (ledger, judge, placeholders, baseline) = (ledger, analysis.judge, placeholders, baseline)
         return await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
@@ -179,7 +199,8 @@ struct AnalysisWatch {
                     return (
                         position,
                         await evaluator.judge(
-                            metric, placeholders: placeholders, window: window, ledger: ledger, config: judge)
+                            metric, placeholders: placeholders, window: window, ledger: ledger, config: judge,
+                            evidence: proving)
                     )
                 }
             }

@@ -16,31 +16,37 @@ extension CanaryRun {
         case .passed: break
         case .failed(_, let reason): return .reverting(reason: reason)
         case .insufficient(let reason):
-            if let next = try await insufficient(context, reason: reason, label: label) { return next }
+            if let next = try await insufficient(context, reason: reason, label: label, ceiling: false) {
+                return next
+            }
+        case .ceiling(let reason):
+            if let next = try await insufficient(context, reason: reason, label: label, ceiling: true) { return next }
         }
         if index + 1 < service.steps.count { return .shift(step: index + 1) }
         try await journal.emit(.promoted(version: context.canary, previous: context.stable))
         return .done(.succeeded)
     }
 
-    /// `on_insufficient`: the revert, a hold that `resume` continues, or the next step (nil).
-    func insufficient(_ context: StepContext, reason: String, label: String) async throws(ShipctlError) -> CanaryEngine
-        .Phase?
+    /// `on_insufficient` (or, at the canary's ceiling, `on_ceiling`): the revert, a hold that `resume`
+    /// continues, or the next step (nil).
+    func insufficient(_ context: StepContext, reason: String, label: String, ceiling: Bool)
+        async throws(ShipctlError) -> CanaryEngine.Phase?
     {
         let judge = service.analysis.judge
+        let action = ceiling ? judge.onCeiling : judge.onInsufficient
+        let (key, what) = ceiling ? ("on_ceiling", "ceiling reached") : ("on_insufficient", "insufficient evidence")
         try await journal.emit(
             .insufficientEvidence(
                 step: label, metrics: service.analysis.metrics.filter { $0.isJudged && !$0.dryRun }.map(\.name),
-                reason: reason, onInsufficient: judge.onInsufficient.rawValue))
-        switch judge.onInsufficient {
+                reason: reason, action: action.rawValue, ceiling: ceiling))
+        switch action {
         case .revert:
-            return .reverting(reason: "insufficient evidence: \(reason)")
+            return .reverting(reason: "\(what): \(reason)")
         case .hold:
-            let held = try await hold(context, reason: "insufficient evidence: \(reason)")
-            throw .interrupted("\(label): insufficient evidence (\(reason)); on_insufficient is hold\n\(held)")
+            let held = try await hold(context, reason: "\(what): \(reason)")
+            throw .interrupted("\(label): \(what) (\(reason)); \(key) is hold\n\(held)")
         case .continue:
-            reporter.warning(
-                "\(label): insufficient evidence (\(reason)); on_insufficient is continue: going on without it")
+            reporter.warning("\(label): \(what) (\(reason)); \(key) is continue: going on without it")
             return nil
         }
     }
@@ -49,7 +55,7 @@ extension CanaryRun {
     func watch(_ context: StepContext, step: CanaryStep, label: String, tally: inout AnalysisTally)
         async throws(ShipctlError) -> AnalysisWatch.Ending
     {
-        guard step.pause > .zero else { return .passed }
+        guard step.isWatched else { return .passed }
         if options.dryRun {
             for metric in service.analysis.metrics {
                 let query = metric.source.filled(context.placeholders).display
@@ -64,17 +70,15 @@ extension CanaryRun {
         let watch = AnalysisWatch(
             analysis: service.analysis, source: source, clock: dependencies.clock, ledger: judgeLedger,
             placeholders: context.placeholders, baseline: context.baseline)
-        return try await watch.watch(pause: step.pause, label: label, tally: &tally, observer: self)
+        return try await watch.watch(step: step, label: label, tally: &tally, observer: self)
     }
 }
 
 /// A live canary's watch: every evaluation reported and recorded; the lock asked after each interval.
 extension CanaryRun: AnalysisWatchObserver {
-    func waitingPastPause(label: String, waitingFor: [String], judge: JudgeConfig) async throws(ShipctlError) {
-        try await journal.emit(
-            .waitingForEvidence(
-                step: label, waitingFor: waitingFor, maxExtension: judge.maxExtension,
-                onInsufficient: judge.onInsufficient.rawValue))
+    func waitingPastPause(label: String, waitingFor: [String], upTo: Duration, then: String) async throws(ShipctlError)
+    {
+        try await journal.emit(.waitingForEvidence(step: label, waitingFor: waitingFor, upTo: upTo, then: then))
     }
 
     func evaluated(_ evaluations: [MetricEvaluation], label: String, confirming: Bool, leftMs: Int64)

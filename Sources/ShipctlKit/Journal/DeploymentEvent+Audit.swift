@@ -62,15 +62,16 @@ extension DeploymentEvent {
                 return AuditForm(
                     action: AuditAction.analysis, step: step, args: args, outcome: evaluation.verdict.rawValue)
             }
-        case .insufficientEvidence(let step, let metrics, let reason, let onInsufficient):
+        case .insufficientEvidence(let step, let metrics, let reason, let action, let ceiling):
+            let verdict = ceiling ? "ceiling" : "insufficient evidence"
             return metrics.map { metric in
                 AuditForm(
                     action: AuditAction.analysis, step: step,
                     args: [
-                        "metric": .string(metric), "verdict": "insufficient evidence", "reason": .string(reason),
-                        "on_insufficient": .string(onInsufficient),
+                        "metric": .string(metric), "verdict": .string(verdict), "reason": .string(reason),
+                        ceiling ? "on_ceiling" : "on_insufficient": .string(action),
                     ],
-                    outcome: "insufficient evidence")
+                    outcome: verdict)
             }
         case .reverted(_, let to, let from, let reason):
             return [

@@ -65,14 +65,13 @@ extension DeploymentEvent {
                     "step": .string(step), "metrics": .array(evaluations.map { .object($0.auditArgs) }),
                     "confirming": .bool(confirming), "left_ms": .int(leftMs),
                 ])
-        case .waitingForEvidence(let step, let waitingFor, let maxExtension, let onInsufficient):
+        case .waitingForEvidence(let step, let waitingFor, let upTo, let then):
             return .event(
                 kind: "waiting",
                 message:
                     "\(step): the pause is over but the judge lacks evidence (\(waitingFor.joined(separator: "; "))); "
-                    + "waiting up to \(DurationParser.format(maxExtension)) more, "
-                    + "then on_insufficient: \(onInsufficient)",
-                fields: ["step": .string(step), "max_extension_ms": .int(maxExtension.milliseconds)])
+                    + "waiting up to \(DurationParser.format(upTo)) more (\(then))",
+                fields: ["step": .string(step), "max_extension_ms": .int(upTo.milliseconds), "then": .string(then)])
         case .gateFailed(let canary, let reason):
             return .event(
                 kind: "gate-failed", message: "canary of version \(canary) stopped: \(reason)",

@@ -17,8 +17,11 @@ public enum DeploymentEvent: Sendable {
     case smokeTested(
         test: String, step: String, version: String, passed: Bool, cancelled: Bool, detail: String, durationMs: Int64)
     case evaluated(step: String, evaluations: [MetricEvaluation], confirming: Bool, leftMs: Int64)
-    case waitingForEvidence(step: String, waitingFor: [String], maxExtension: Duration, onInsufficient: String)
-    case insufficientEvidence(step: String, metrics: [String], reason: String, onInsufficient: String)
+    /// `then`: what ends the wait and what follows it ("max_extension, then on_insufficient: revert").
+    case waitingForEvidence(step: String, waitingFor: [String], upTo: Duration, then: String)
+    /// The evidence did not come in time: after `max_extension` (`on_insufficient` decides) or, for a step
+    /// with `evidence`, at the canary's ceiling (`on_ceiling` decides); `action` is what that key says.
+    case insufficientEvidence(step: String, metrics: [String], reason: String, action: String, ceiling: Bool)
     case gateFailed(canary: String, reason: String)
     case reverted(target: String, to: String, from: String, reason: String)
     case held(step: String, reason: String, live: String, outcome: String)

@@ -17,6 +17,11 @@ public struct JudgeEvidence: Sendable, Equatable {
     public var threshold: Double
     /// Canary requests a step needs before it may advance.
     public var minRequests: Int
+    /// For a step with `evidence: Nx`: N, and the upper bound on the ratio at `advanceConfidence` (nil while
+    /// failures say nothing yet).
+    public var evidenceRatio: Double?
+    public var upperBound: Double?
+    public var advanceConfidence: Double?
 
     public init(
         canaryRequests: Double, canaryFailures: Double, stableRequests: Double, stableFailures: Double,
@@ -35,6 +40,15 @@ public struct JudgeEvidence: Sendable, Equatable {
         self.minRequests = minRequests
     }
 
+    /// The same, for a step that waits for `evidence: Nx`.
+    public func proving(_ ratio: Double, upperBound: Double, at advanceConfidence: Double) -> JudgeEvidence {
+        var evidence = self
+        evidence.evidenceRatio = ratio
+        evidence.upperBound = upperBound.isFinite ? upperBound : nil
+        evidence.advanceConfidence = advanceConfidence
+        return evidence
+    }
+
     /// Read back from an audit record (`args.judge`); nil when a number is missing.
     public init?(json: JSONValue) {
         func number(_ key: String) -> Double? { json[key]?.doubleValue }
@@ -51,6 +65,9 @@ public struct JudgeEvidence: Sendable, Equatable {
             lowerBound: lowerBound, allowedRatio: allowedRatio, confidence: confidence, evidence: evidence,
             threshold: threshold,
             minRequests: minRequests)
+        if let ratio = number("evidence_ratio"), let advance = number("advance_confidence") {
+            self = proving(ratio, upperBound: number("ratio_upper_bound") ?? .infinity, at: advance)
+        }
     }
 
     public var canaryRate: Double? { canaryRequests > 0 ? canaryFailures / canaryRequests : nil }
@@ -65,6 +82,10 @@ public struct JudgeEvidence: Sendable, Equatable {
         return
             "canary \(share(canaryFailures, canaryRequests, canaryRate)) failed, stable \(share(stableFailures, stableRequests, stableRate)); "
             + "rate ratio ≥ \(MetricEvaluation.format(lowerBound)) at \(Self.percent(confidence)) (allowed \(MetricEvaluation.format(allowedRatio)))"
+            + (evidenceRatio.map { ratio in
+                "; < \(upperBound.map(MetricEvaluation.format) ?? "∞") at \(Self.percent(advanceConfidence ?? 0)) "
+                    + "(evidence needs < \(MetricEvaluation.format(ratio)))"
+            } ?? "")
     }
 
     public var json: JSONValue {
@@ -76,6 +97,11 @@ public struct JudgeEvidence: Sendable, Equatable {
             "evidence": .number(evidence), "evidence_needed": .number(threshold),
             "min_requests": .int(Int64(minRequests)),
         ]
+        if let evidenceRatio, let advanceConfidence {
+            fields["evidence_ratio"] = .number(evidenceRatio)
+            fields["advance_confidence"] = .number(advanceConfidence)
+            fields["ratio_upper_bound"] = upperBound.map(JSONValue.number) ?? .null
+        }
         if let canaryRate { fields["canary_rate"] = .number(canaryRate) }
         if let stableRate { fields["stable_rate"] = .number(stableRate) }
         return .object(fields)

@@ -36,9 +36,14 @@ final class JudgeLedger: @unchecked Sendable {
     }
 
     /// Folds in the cumulative counts of one evaluation; returns the test as it now stands.
-    func observe(_ metric: String, cumulative: Counts, allowedRatio: Double, confidence: Double) -> RateRatioTest {
+    func observe(
+        _ metric: String, cumulative: Counts, allowedRatio: Double, confidence: Double, advanceConfidence: Double = 0.95
+    ) -> RateRatioTest {
         lock.withLock {
-            var test = tests[metric] ?? RateRatioTest(allowedRatio: allowedRatio, confidence: confidence)
+            var test =
+                tests[metric]
+                ?? RateRatioTest(
+                    allowedRatio: allowedRatio, confidence: confidence, advanceConfidence: advanceConfidence)
             let before = seen[metric] ?? Counts()
             // Whole counts, and never fewer than before.
             func count(_ value: Double, _ previous: Double) -> Double {

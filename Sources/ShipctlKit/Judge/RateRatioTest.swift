@@ -24,10 +24,23 @@ import Foundation
 ///
 /// Inverting the test at every ρ0 gives a lower confidence bound on ρ that holds at every
 /// evaluation at once (a confidence sequence): the boundary between the ρ0 it rejects and those it does not.
+///
+/// The mirror proves a step's evidence (`evidence: Nx`): the null is ρ ≥ N, the alternatives are
+/// ρk = N / multiple, and the same product with ρk < N has expectation at most 1 under any ρ ≥ N
+/// (linear in the true p, 1 at p(N), decreasing in p). So "the canary fails less than N times as
+/// often as stable" is shown when that mixture reaches 1/(1 − advance_confidence), wrong for a
+/// canary at N or worse with probability at most 1 − advance_confidence however long it is watched;
+/// inverted, it is the upper bound of the same kind of confidence sequence.
+///
+/// An increment in which one version served nothing carries no comparison, but its failures do:
+/// it is folded into the next one instead of being dropped. Whether to fold depends only on the
+/// request counts, which the failures do not influence, so every factor above keeps its property.
 public struct RateRatioTest: Sendable {
     /// ρ0: the highest ratio of the canary's failure rate to stable's that passes.
     public let allowedRatio: Double
     public let confidence: Double
+    /// The confidence at which a step's evidence (an upper bound on ρ) is shown.
+    public let advanceConfidence: Double
     /// One evaluation's new counts (the increase since the one before).
     public struct Increment: Sendable, Equatable {
         public var canaryRequests: Double
@@ -41,6 +54,14 @@ public struct RateRatioTest: Sendable {
             self.stableRequests = stableRequests
             self.stableFailures = stableFailures
         }
+
+        func adding(_ other: Increment) -> Increment {
+            Increment(
+                canaryRequests: canaryRequests + other.canaryRequests,
+                canaryFailures: canaryFailures + other.canaryFailures,
+                stableRequests: stableRequests + other.stableRequests,
+                stableFailures: stableFailures + other.stableFailures)
+        }
     }
 
     /// The alternatives, as multiples of ρ0 from 1.25 to 32 (geometric, 16 of them), equally
@@ -50,10 +71,13 @@ public struct RateRatioTest: Sendable {
 
     private var increments: [Increment] = []
     private var logLikelihoodRatios: [Double]
+    /// Counts of evaluations in which one version served nothing, waiting to join the next that compares.
+    private var pending: Increment?
 
-    public init(allowedRatio: Double, confidence: Double) {
+    public init(allowedRatio: Double, confidence: Double, advanceConfidence: Double = 0.95) {
         self.allowedRatio = allowedRatio
         self.confidence = confidence
+        self.advanceConfidence = advanceConfidence
         logLikelihoodRatios = Array(repeating: 0, count: Self.alternatives.count)
     }
 
@@ -75,11 +99,17 @@ public struct RateRatioTest: Sendable {
         total.canaryFailures += clean.canaryFailures
         total.stableRequests += clean.stableRequests
         total.stableFailures += clean.stableFailures
-        guard clean.canaryFailures + clean.stableFailures > 0 else { return }
-        increments.append(clean)
+        let folded = pending.map { $0.adding(clean) } ?? clean
+        guard folded.canaryRequests > 0, folded.stableRequests > 0 else {
+            pending = folded
+            return
+        }
+        pending = nil
+        guard folded.canaryFailures + folded.stableFailures > 0 else { return }
+        increments.append(folded)
         for (index, multiple) in Self.alternatives.enumerated() {
             logLikelihoodRatios[index] += Self.logLikelihoodRatio(
-                clean, alternative: allowedRatio * multiple, null: allowedRatio)
+                folded, alternative: allowedRatio * multiple, null: allowedRatio)
         }
     }
 
@@ -93,20 +123,45 @@ public struct RateRatioTest: Sendable {
 
     /// The ratio of the canary's failure rate to stable's is at least this, at `confidence`, at
     /// every evaluation at once; above `allowedRatio` when the test rejects. Zero until failures say more.
-    public var lowerBound: Double {
-        func rejected(_ null: Double) -> Bool {
-            let logs = Self.alternatives.map { multiple in
-                increments.reduce(0) { $0 + Self.logLikelihoodRatio($1, alternative: null * multiple, null: null) }
-            }
-            return Self.mixture(logs) >= threshold
+    public var lowerBound: Double { bound { self.rejected(null: $0) } ?? 0 }
+
+    /// The ratio is below this, at `advanceConfidence`, at every evaluation at once; infinite until
+    /// failures say more. A step's `evidence: Nx` holds once it is below N.
+    public var upperBound: Double { provesBelow(1e4) ? bound { !self.provesBelow($0) } ?? 1e-3 : .infinity }
+
+    /// The mixture likelihood ratio against "ρ ≥ ratio": the evidence that the canary fails less than
+    /// `ratio` times as often as stable.
+    public func evidence(below ratio: Double) -> Double {
+        Self.mixture(
+            Self.alternatives.map { multiple in
+                increments.reduce(0) { $0 + Self.logLikelihoodRatio($1, alternative: ratio / multiple, null: ratio) }
+            })
+    }
+
+    /// 1/α for a step's evidence.
+    public var advanceThreshold: Double { 1 / max(1 - advanceConfidence, 1e-12) }
+
+    /// Whether the counts show, at `advanceConfidence`, that the canary fails less than `ratio` times as often.
+    public func provesBelow(_ ratio: Double) -> Bool { evidence(below: ratio) >= advanceThreshold }
+
+    private func rejected(null: Double) -> Bool {
+        let logs = Self.alternatives.map { multiple in
+            increments.reduce(0) { $0 + Self.logLikelihoodRatio($1, alternative: null * multiple, null: null) }
         }
+        return Self.mixture(logs) >= threshold
+    }
+
+    /// The boundary, between 1e-3 and 1e4 on a log scale, below which `holds` is true: nil when it holds
+    /// nowhere, 1e4 when everywhere. Each side's set is an interval for these mixtures in practice; a
+    /// bisection finds its edge to within 1e-5 of the ratio.
+    private func bound(_ holds: (Double) -> Bool) -> Double? {
         var low = 1e-3
         var high = 1e4
-        guard rejected(low) else { return 0 }
-        if rejected(high) { return high }
-        for _ in 0..<40 {
+        guard holds(low) else { return nil }
+        if holds(high) { return high }
+        for _ in 0..<24 {
             let middle = (low * high).squareRoot()
-            if rejected(middle) { low = middle } else { high = middle }
+            if holds(middle) { low = middle } else { high = middle }
         }
         return low
     }

@@ -30,7 +30,7 @@ public struct AnalysisTally: Sendable {
     public mutating func record(_ evaluation: MetricEvaluation) -> String? {
         guard !evaluation.dryRun else { return nil }
         switch evaluation.verdict {
-        case .pass, .waiting:
+        case .pass, .waiting, .proven:
             return nil
         case .fail where evaluation.judge != nil:
             // The judge's test is valid at every look, so its first rejection decides: no limit, no confirmation.

@@ -6,6 +6,8 @@ public struct MetricEvaluation: Sendable {
         case pass, fail, inconclusive
         /// A judged metric whose canary has had too few requests to pass yet; never counted as inconclusive.
         case waiting = "waiting for evidence"
+        /// A judged metric that shows the step's evidence: the canary fails less than `evidence: Nx` times as often.
+        case proven
     }
 
     public var metric: String
@@ -32,10 +34,11 @@ public struct MetricEvaluation: Sendable {
         let base = baseline.map { ", baseline \(Self.format($0))" } ?? ""
         let mark = dryRun ? " [dry run]" : ""
         if let evidence = judge?.summary ?? shift?.summary {
-            return "\(metric): \(evidence): \(verdict.rawValue)\(mark)" + (verdict == .pass ? "" : " — \(reason)")
+            return "\(metric): \(evidence): \(verdict.rawValue)\(mark)"
+                + (verdict == .pass || verdict == .proven ? "" : " — \(reason)")
         }
         return "\(metric) = \(shown)\(base) (\(threshold)): \(verdict.rawValue)\(mark)"
-            + (verdict == .pass ? "" : " — \(reason)")
+            + (verdict == .pass || verdict == .proven ? "" : " — \(reason)")
     }
 
     public var auditArgs: [String: JSONValue] {

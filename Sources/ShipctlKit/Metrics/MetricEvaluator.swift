@@ -67,7 +67,7 @@ public struct MetricEvaluator: Sendable {
     /// test. Fails when the test rejects; waits for evidence until the canary has had enough requests.
     func judge(
         _ metric: MetricConfig, placeholders: Placeholders, window: String, ledger: JudgeLedger,
-        config: JudgeConfig
+        config: JudgeConfig, evidence proving: Double? = nil
     ) async -> MetricEvaluation {
         let allowed = 1 + (metric.maxIncrease ?? 0)
         let canary = placeholders.values["canary"] ?? ""
@@ -122,14 +122,16 @@ public struct MetricEvaluator: Sendable {
             cumulative: .init(
                 canaryRequests: counts[1], canaryFailures: counts[0], stableRequests: counts[3],
                 stableFailures: counts[2]),
-            allowedRatio: allowed, confidence: config.confidence)
+            allowedRatio: allowed, confidence: config.confidence, advanceConfidence: config.advanceConfidence)
         let needed = config.requiredRequests(allowedRatio: allowed, stableRate: test.stableRate)
         let evidence = JudgeEvidence(
             canaryRequests: test.total.canaryRequests, canaryFailures: test.total.canaryFailures,
             stableRequests: test.total.stableRequests, stableFailures: test.total.stableFailures,
             lowerBound: test.lowerBound, allowedRatio: allowed, confidence: config.confidence,
             evidence: test.evidence, threshold: test.threshold, minRequests: needed)
-        evaluation.judge = evidence
+        evaluation.judge =
+            proving.map { evidence.proving($0, upperBound: test.upperBound, at: config.advanceConfidence) }
+            ?? evidence
         evaluation.value = test.canaryRate
         evaluation.baseline = test.stableRate
         if test.rejects {
@@ -142,6 +144,18 @@ public struct MetricEvaluator: Sendable {
             evaluation.reason =
                 "stable has served no counted request since the canary started: the canary cannot be compared "
                 + "with it yet (check that the stable version's series match the query)"
+        } else if let proving {
+            let bound = evaluation.judge?.upperBound.map(MetricEvaluation.format) ?? "not bounded yet"
+            let shown = "the canary fails less than \(MetricEvaluation.format(proving))× as often as stable"
+            if test.provesBelow(proving) {
+                evaluation.verdict = .proven
+                evaluation.reason = "\(shown), at \(JudgeEvidence.percent(config.advanceConfidence)) (ratio < \(bound))"
+            } else {
+                evaluation.verdict = .waiting
+                evaluation.reason =
+                    "not yet shown that \(shown): the ratio is below \(bound) at "
+                    + "\(JudgeEvidence.percent(config.advanceConfidence)), the step needs below \(MetricEvaluation.format(proving))"
+            }
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
             evaluation.reason = Self.waitingReason(

@@ -168,7 +168,7 @@ public final class LiveView: @unchecked Sendable {
         lines.append(traffic)
         let width = metrics.map { $0.name.count }.max() ?? 0
         for metric in metrics {
-            let colour = metric.verdict == "pass" ? "32" : (metric.verdict == "fail" ? "31" : "33")
+            let colour = ["pass", "proven"].contains(metric.verdict) ? "32" : (metric.verdict == "fail" ? "31" : "33")
             let name = safe(metric.name).padding(toLength: max(width, 1), withPad: " ", startingAt: 0)
             lines.append(
                 "  \(name)  \(safe(metric.value)) (\(safe(metric.threshold))) \u{1B}[\(colour)m\(safe(metric.verdict))\u{1B}[0m"

@@ -132,7 +132,10 @@ public enum HTMLReport {
                         point.at, chart.low, className: "inconclusive", title: "\(offset): no value — \(point.reason)"))
             }
         }
-        let counts = ["pass", "fail", "inconclusive", "waiting for evidence", "insufficient evidence"].compactMap {
+        let counts = [
+            "pass", "proven", "fail", "inconclusive", "waiting for evidence", "insufficient evidence", "ceiling",
+        ]
+        .compactMap {
             verdict in
             let count = series.points.filter { $0.verdict == verdict }.count
             return count > 0 || verdict == "pass" || verdict == "fail" ? "\(count) \(verdict)" : nil
@@ -215,8 +218,8 @@ public enum HTMLReport {
 
     /// The verdicts the stylesheet draws, and their class names.
     static let verdictClasses = [
-        "pass": "pass", "fail": "fail", "inconclusive": "inconclusive", "waiting for evidence": "waiting",
-        "insufficient evidence": "insufficient",
+        "pass": "pass", "proven": "pass", "fail": "fail", "inconclusive": "inconclusive",
+        "waiting for evidence": "waiting", "insufficient evidence": "insufficient", "ceiling": "insufficient",
     ]
 
     static let style = """

@@ -1,0 +1,150 @@
+import Foundation
+import ShipctlKit
+import ShipctlTestSupport
+import XCTest
+
+/// Steps that advance on evidence (`evidence: 4x`), through the engine on a manual clock against simulated
+/// micro-app traffic: a good canary advances once the judge shows it fails less than 4x as often as stable,
+/// a bad one is reverted first, and a canary too quiet to show anything stops at its ceiling as `on_ceiling` says.
+final class EvidenceStepTests: XCTestCase {
+    static func config(ceiling: String = "30m", onCeiling: String = "hold", pause: String = "") throws
+        -> ShipctlConfig
+    {
+        try ConfigLoader(environment: [:]).parse(
+            yaml: yaml(ceiling: ceiling, onCeiling: onCeiling, pause: pause), path: "/nonexistent/shipctl.yaml")
+    }
+
+    static func yaml(ceiling: String = "30m", onCeiling: String = "hold", pause: String = "") -> String {
+        """
+        version: 1
+        environments:
+          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: api, alias: live }
+            strategy: { steps: [ { weight: 50, evidence: 4x\(pause) }, { weight: 100 } ] }
+            analysis:
+              interval: 5s
+              judge: { confidence: 0.98, advance_confidence: 0.95, ceiling: \(ceiling), on_ceiling: \(onCeiling) }
+              metrics:
+                - name: error-rate
+                  prometheus:
+                    failures: 'fails{version="{{version}}"}[{{window}}]'
+                    total: 'reqs{version="{{version}}"}[{{window}}]'
+                  max_increase: 0%
+        """
+    }
+
+    func load(_ yaml: String) throws(ShipctlError) -> ShipctlConfig {
+        try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "shipctl.yaml")
+    }
+
+    func testEvidenceAndTheCeilingLoadAndMistakesNameTheirKey() throws {
+        let config = try Self.config(ceiling: "20m", onCeiling: "revert", pause: ", pause: 1m")
+        let service = try XCTUnwrap(config.service(named: "api"))
+        XCTAssertEqual(service.steps.first, CanaryStep(weight: 50, pause: .seconds(60), evidence: 4))
+        XCTAssertEqual(service.analysis.judge.ceiling, .seconds(1200))
+        XCTAssertEqual(service.analysis.judge.onCeiling, .revert)
+        XCTAssertEqual(service.analysis.judge.advanceConfidence, 0.95)
+        XCTAssertEqual(JudgeConfig.defaults.onCeiling, .hold)
+        XCTAssertEqual(JudgeConfig.defaults.ceiling, .seconds(1800))
+
+        let valid = SampleConfig.valid
+        let mistakes: [(String, String, String)] = [
+            ("{ weight: 10, pause: 60s }", "{ weight: 10, evidence: 0.5x }", "steps[0].evidence"),
+            ("{ weight: 10, pause: 60s }", "{ weight: 10, evidence: lots }", "steps[0].evidence"),
+            (
+                "- { weight: 50, pause: 2m }", "- { weight: 50, pause: 2m }\n        - { weight: 100, evidence: 4x }",
+                "steps[2].evidence"
+            ),
+        ]
+        for (from, to, key) in mistakes {
+            let yaml = valid.replacingOccurrences(of: from, with: to)
+            XCTAssertNotEqual(yaml, valid, "the sample has \(from)")
+            XCTAssertThrowsError(try load(yaml), to) { XCTAssertTrue("\($0)".contains(key), "\($0)") }
+        }
+        // Evidence needs a metric judged by its counts: the sample's metrics are thresholds.
+        let unjudged = valid.replacingOccurrences(
+            of: "{ weight: 10, pause: 60s }", with: "{ weight: 10, evidence: 4x }")
+        XCTAssertThrowsError(try load(unjudged)) {
+            XCTAssertTrue("\($0)".contains("a step with `evidence` needs a metric judged by its counts"), "\($0)")
+        }
+        let badCeiling = Self.yaml().replacingOccurrences(of: "on_ceiling: hold", with: "on_ceiling: wait")
+        XCTAssertThrowsError(try load(badCeiling)) { XCTAssertTrue("\($0)".contains("judge.on_ceiling"), "\($0)") }
+    }
+
+    /// A good canary: every step's evaluation is recorded, the last with the proof, and the version serves everyone.
+    func testAGoodCanaryAdvancesOnceItsEvidenceIsShown() async throws {
+        let run = try await JudgeEngineTests.promote(try Self.config(), seed: 4)
+        XCTAssertNil(run.error, "\(run.output.suffix(5))")
+        XCTAssertEqual(run.provider.split.stable, "2")
+        let analyses = run.store.all.filter { $0.action == AuditAction.analysis }
+        let proven = try XCTUnwrap(analyses.last { $0.outcome == "proven" }, "\(analyses.map(\.outcome))")
+        let judge = try XCTUnwrap(proven.args["judge"])
+        XCTAssertEqual(judge["evidence_ratio"]?.doubleValue, 4)
+        XCTAssertLessThan(judge["ratio_upper_bound"]?.doubleValue ?? .infinity, 4)
+        XCTAssertTrue(analyses.dropLast().allSatisfy { $0.outcome == "waiting for evidence" })
+        let said = try XCTUnwrap(run.output.last { $0.contains("\"event\":\"analysis\"") })
+        XCTAssertTrue(said.contains("(evidence needs < 4)"), said)
+        XCTAssertLessThan(run.clock.offset, .seconds(1800), "promoted before the ceiling")
+    }
+
+    /// A canary failing ten times as often is reverted while its step still waits for evidence.
+    func testATenfoldRegressionIsRevertedBeforeItsEvidence() async throws {
+        let run = try await JudgeEngineTests.promote(try Self.config(), canary: 0.2, seed: 4)
+        guard case .gatesFailed(let reason, let revertedTo)? = run.error else {
+            return XCTFail("expected a revert: \(String(describing: run.error))")
+        }
+        XCTAssertEqual(revertedTo, "1")
+        XCTAssertTrue(reason.contains("rate ratio ≥"), reason)
+        XCTAssertFalse(run.store.all.contains { $0.outcome == "proven" })
+    }
+
+    /// Too little traffic to show anything by the ceiling: held (exit 5, resumable, split kept), or reverted.
+    func testACanaryThatReachesItsCeilingEndsAsOnCeilingSays() async throws {
+        let held = try await JudgeEngineTests.promote(try Self.config(ceiling: "2m"), rate: 0.2, seed: 9)
+        XCTAssertEqual(held.error?.exitCode, 5, "\(String(describing: held.error))")
+        XCTAssertTrue("\(held.error.map { "\($0)" } ?? "")".contains("on_ceiling is hold"))
+        XCTAssertEqual(held.provider.split.canaryPercent, 50, "the split is kept")
+        let history = try await held.store.history(.apiProd)
+        XCTAssertNotNil(history.inFlight, "resume can continue it")
+        let ceiling = try XCTUnwrap(held.store.all.last { $0.outcome == "ceiling" })
+        XCTAssertEqual(ceiling.args["on_ceiling"]?.stringValue, "hold")
+        XCTAssertTrue(
+            held.output.contains { $0.contains("waiting up to") && $0.contains("on_ceiling: hold") }, "\(held.output)")
+        XCTAssertLessThan(held.clock.offset, .seconds(200), "held at the ceiling, not later")
+
+        let reverted = try await JudgeEngineTests.promote(
+            try Self.config(ceiling: "2m", onCeiling: "revert"), rate: 0.2, seed: 9)
+        guard case .gatesFailed(let reason, _)? = reverted.error else {
+            return XCTFail("expected a revert: \(String(describing: reverted.error))")
+        }
+        XCTAssertTrue(reason.hasPrefix("ceiling reached"), reason)
+        XCTAssertEqual(reverted.provider.split.stable, "1")
+    }
+
+    /// A few hundred canaries through the engine at 2 requests/s, 2 % background: good versions are rarely
+    /// reverted and mostly promoted within minutes; 4x regressions are mostly reverted before 100 %.
+    func testGoodVersionsAdvanceAndFourfoldRegressionsAreCaughtThroughTheEngine() async throws {
+        let config = try Self.config()
+        let canaries = 100
+        var goodReverted = 0
+        var badReverted = 0
+        var minutes: [Double] = []
+        for seed in 0..<UInt64(canaries) {
+            let good = try await JudgeEngineTests.promote(config, seed: 50_000 + seed)
+            if good.error == nil { minutes.append(good.clock.offset.timeInterval / 60) } else { goodReverted += 1 }
+            let bad = try await JudgeEngineTests.promote(config, canary: 0.08, seed: 60_000 + seed)
+            if case .gatesFailed? = bad.error { badReverted += 1 }
+        }
+        minutes.sort()
+        let median = minutes.isEmpty ? .infinity : minutes[minutes.count / 2]
+        print(
+            "evidence 4x through the engine, of \(canaries): good reverted \(goodReverted), promoted in a median "
+                + String(format: "%.1f", median) + " min; 4x regressions reverted \(badReverted)")
+        XCTAssertLessThanOrEqual(goodReverted, 5)
+        XCTAssertGreaterThanOrEqual(badReverted, 85)
+        XCTAssertLessThan(median, 30)
+    }
+}
