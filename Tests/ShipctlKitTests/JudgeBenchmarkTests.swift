@@ -41,6 +41,7 @@ final class JudgeBenchmarkTests: XCTestCase {
         traffic.interval = 5
         traffic.steps = [(0.5, 0)]
         traffic.evidence = [4]
+        traffic.historyMinutes = 60
         return traffic
     }
 
@@ -60,15 +61,18 @@ final class JudgeBenchmarkTests: XCTestCase {
             "|---|---|---|---|",
         ]
         var design: [String: Cell] = [:]
-        let rows: [(String, Double, Bool)] = [
-            ("good", 1, false), ("good, both versions' failures doubled 30-180 s in", 1, true), ("2x", 2, false),
-            ("4x", 4, false), ("10x", 10, false),
+        let rows: [(String, Double, Bool, Double)] = [
+            ("good", 1, false, 1), ("good, both versions' failures doubled 30-180 s in", 1, true, 1),
+            ("good, stable failing 1.5x its history already", 1, false, 1.5),
+            ("good, stable failing 2x its history already", 1, false, 2), ("2x", 2, false, 1), ("4x", 4, false, 1),
+            ("10x", 10, false, 1),
         ]
-        for (label, multiple, outage) in rows {
-            let seed = UInt64(multiple * 1000) + (outage ? 1 : 0)
+        for (label, multiple, outage, degraded) in rows {
+            let seed = UInt64(multiple * 1000) + (outage ? 1 : 0) + UInt64(degraded * 10)
             var cells: [Cell] = []
             for var traffic in [Self.evidenceSteps(), Self.oldSteps(), Self.oldSteps()] {
                 traffic.canaryFailureRate = traffic.stableFailureRate * multiple
+                traffic.historyFailureRate = traffic.stableFailureRate / degraded
                 if outage { traffic.outage = (30...180, 2) }
                 let maxIncrease = traffic.evidence.isEmpty ? 0.5 : 0
                 let results =

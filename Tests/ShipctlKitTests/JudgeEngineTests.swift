@@ -46,14 +46,14 @@ final class JudgeEngineTests: XCTestCase {
     /// Promotes version 2 once, against traffic at `rate` requests/s with the given failure rates.
     static func promote(
         _ config: ShipctlConfig, rate: Double = 2, stable: Double = 0.02, canary: Double = 0.02, seed: UInt64,
-        quietUntil: Int = 0
+        quietUntil: Int = 0, history: (seconds: Int, failureRate: Double)? = nil
     ) async throws -> Run {
         let clock = ManualClock()
         let store = InMemoryStateStore()
         let provider = ScriptedTrafficProvider(target: "scripted api:live")
         let traffic = SimulatedTrafficCounts(
             clock: clock, provider: provider, requestsPerSecond: rate, failureRates: ["1": stable, "2": canary],
-            seed: seed, quietUntil: quietUntil)
+            seed: seed, quietUntil: quietUntil, history: history)
         let output = Transcript()
         let reporter = Reporter(
             mode: .json, redactor: Redactor(secrets: []), summaryPath: nil, out: { output.append($0) },

@@ -21,6 +21,8 @@ final class RateRatioTestTests: XCTestCase {
 
         func holdsEvidence(_ ratio: Double) -> Bool { false }
 
+        mutating func begin(history: StableHistory) {}
+
         mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
             totals.canaryRequests += increment.canaryRequests
             totals.canaryFailures += increment.canaryFailures

@@ -16,6 +16,10 @@ public enum CanarySimulation {
         public var interval = 2.0
         public var maxExtension = 300.0
         public var ceiling = 1800.0
+        /// Minutes of stable's history read before the canary (all traffic on stable), at
+        /// `historyFailureRate` (stable's own when nil: no change at the deploy).
+        public var historyMinutes = 0
+        public var historyFailureRate: Double?
         /// An upstream outage that multiplies both versions' failure rates from a moment drawn uniformly in this range.
         public var outage: (from: ClosedRange<Double>, factor: Double)?
 
@@ -44,6 +48,8 @@ public enum CanarySimulation {
         var requestsNeeded: Double { get }
         /// Whether the counts so far show the canary failing less than `ratio` times as often as stable.
         func holdsEvidence(_ ratio: Double) -> Bool
+        /// Stable's counts before the canary, read when it starts.
+        mutating func begin(history: StableHistory)
     }
 
     /// What one canary cost: how it ended, and the failed requests beyond stable's rate in its first hour
@@ -64,6 +70,14 @@ public enum CanarySimulation {
         func rates() -> (stable: Double, canary: Double) {
             let factor = outageAt.map { elapsed >= $0 ? traffic.outage?.factor ?? 1 : 1 } ?? 1
             return (min(traffic.stableFailureRate * factor, 1), min(traffic.canaryFailureRate * factor, 1))
+        }
+        if traffic.historyMinutes > 0 {
+            let pieces = (0..<traffic.historyMinutes).map { _ in
+                let requests = random.poisson(traffic.requestsPerSecond * 60)
+                let failures = random.binomial(requests, traffic.historyFailureRate ?? traffic.stableFailureRate)
+                return StableHistory.Piece(requests: Double(requests), failures: Double(failures))
+            }
+            gate.begin(history: StableHistory(pieces: pieces))
         }
         for (index, step) in traffic.steps.enumerated() {
             let evidence = index < traffic.evidence.count ? traffic.evidence[index] : nil
@@ -126,6 +140,12 @@ public enum CanarySimulation {
 
         public func holdsEvidence(_ ratio: Double) -> Bool { test.provesBelow(ratio) }
 
+        public mutating func begin(history: StableHistory) {
+            test = RateRatioTest(
+                allowedRatio: test.allowedRatio, confidence: test.confidence,
+                advanceConfidence: test.advanceConfidence, history: history)
+        }
+
         public mutating func evaluate(_ increment: RateRatioTest.Increment) -> Bool {
             test.observe(increment)
             return test.rejects
@@ -166,5 +186,7 @@ public enum CanarySimulation {
 
         /// A threshold has no notion of evidence: a step with `evidence` advances on its pause alone.
         public func holdsEvidence(_ ratio: Double) -> Bool { true }
+
+        public mutating func begin(history: StableHistory) {}
     }
 }

@@ -21,29 +21,40 @@ public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
     private var seconds: [Second] = []
     /// No request at all before this second: a service nobody calls for a while.
     private let quietUntil: Int
+    /// Seconds drawn before the clock's start, every request on the stable version: its history.
+    private let historySeconds: Int
 
     public init(
         clock: ManualClock, provider: ScriptedTrafficProvider, requestsPerSecond: Double,
         failureRates: [String: Double], seed: UInt64,
-        quietUntil: Int = 0
+        quietUntil: Int = 0, history: (seconds: Int, failureRate: Double)? = nil
     ) {
         self.clock = clock
         self.provider = provider
         self.requestsPerSecond = requestsPerSecond
         self.failureRates = failureRates
         self.quietUntil = quietUntil
+        historySeconds = history?.seconds ?? 0
         random = SeededRandom(seed: seed)
+        let stable = provider.split.stable
+        for _ in 0..<historySeconds {
+            let requests = random.poisson(requestsPerSecond)
+            seconds.append(
+                Second(
+                    requests: [stable: requests],
+                    failures: [stable: random.binomial(requests, history?.failureRate ?? 0)]))
+        }
     }
 
     /// Draws the seconds up to the clock's present, each with the split routed now.
     private func catchUp() {
-        let now = Int(clock.offset.timeInterval.rounded(.down))
+        let now = Int(clock.offset.timeInterval.rounded(.down)) + historySeconds
         let split = provider.split
         while seconds.count < now {
             var second = Second()
             let canaryShare = split.isSettled ? 0 : split.canaryPercent / 100
             let shares = [(split.stable, 1 - canaryShare)] + (split.canary.map { [($0, canaryShare)] } ?? [])
-            for (version, share) in shares where share > 0 && seconds.count >= quietUntil {
+            for (version, share) in shares where share > 0 && seconds.count >= quietUntil + historySeconds {
                 let requests = random.poisson(requestsPerSecond * share)
                 second.requests[version, default: 0] += requests
                 second.failures[version, default: 0] += random.binomial(requests, failureRates[version] ?? 0)
@@ -61,8 +72,27 @@ public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
 
     /// The counts as they were at `instant`, from the seconds drawn so far: `analyze` replaying the run.
     public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
-        let second = instant.timeIntervalSince(clock.date(at: .zero)).rounded(.down)
-        return lock.withLock { counts(query, before: Int(max(0, min(second, Double(seconds.count))))) }
+        lock.withLock { counts(query, before: index(of: instant)) }
+    }
+
+    /// The counts at each `step` from `start` to `end`, as a range query answers: a moment without a series is absent.
+    public func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        lock.withLock {
+            catchUp()
+            var samples: [Date: Double] = [:]
+            var at = start
+            while at <= end {
+                if case .value(let value) = counts(query, before: index(of: at)) { samples[at] = value }
+                at = at.addingTimeInterval(max(step.timeInterval, 1))
+            }
+            return .samples(samples)
+        }
+    }
+
+    /// The drawn seconds before `instant`.
+    private func index(of instant: Date) -> Int {
+        let second = instant.timeIntervalSince(clock.date(at: .zero)).rounded(.down) + Double(historySeconds)
+        return Int(max(0, min(second, Double(seconds.count))))
     }
 
     /// The query's count over its window of the seconds before `end`.

@@ -419,7 +419,7 @@ struct ConfigParser {
             let fields = reader.mapping(
                 node, key: key,
                 allowed: [
-                    "confidence", "advance_confidence", "ceiling", "on_ceiling", "min_requests", "power",
+                    "confidence", "advance_confidence", "history", "ceiling", "on_ceiling", "min_requests", "power",
                     "max_extension", "on_insufficient",
                 ])
         else { return judge }
@@ -427,6 +427,10 @@ struct ConfigParser {
             let value = reader.double(node, key: "\(key).advance_confidence", range: 0.5...0.9999, what: "a confidence")
         {
             judge.advanceConfidence = value
+        }
+        if let node = fields["history"], let value = reader.duration(node, key: "\(key).history", max: .seconds(86_400))
+        {
+            judge.history = value
         }
         if let node = fields["ceiling"], let value = reader.duration(node, key: "\(key).ceiling", max: .seconds(86_400))
         {

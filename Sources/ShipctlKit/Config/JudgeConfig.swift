@@ -23,6 +23,8 @@ public struct JudgeConfig: Sendable, Equatable {
     public var confidence: Double = 0.98
     /// The confidence at which a step's `evidence: Nx` is shown (an upper bound on the rate ratio).
     public var advanceConfidence: Double = 0.95
+    /// How far back stable's own counts are read when the canary starts, to join a step's evidence; zero: none.
+    public var history: Duration = .seconds(3600)
     /// The longest a canary may wait for its steps' evidence, from its first step on; then `onCeiling`.
     public var ceiling: Duration = .seconds(1800)
     /// What a canary that reached its ceiling does: hold by default (resumable), revert, or continue.

@@ -25,6 +25,8 @@ struct AnalysisWatch {
     let ledger: JudgeLedger
     let placeholders: Placeholders
     let baseline: Placeholders
+    /// Whether the judge reads stable's history when the canary starts: only steps with `evidence` use it.
+    var readsHistory = false
 
     /// Watches the metrics for the step's pause — longer while a judged metric waits for the step's
     /// evidence (up to the canary's ceiling) or for the canary requests it needs (up to `max_extension`) —
@@ -182,7 +184,9 @@ struct AnalysisWatch {
     private func evaluate(_ metrics: [MetricConfig], evaluator: MetricEvaluator, window: String, proving: Double?)
         async -> [MetricEvaluation]
     {
-        let (ledger, judge, placeholders, baseline) = (ledger, analysis.judge, placeholders, baseline)
+        let (ledger, judge, placeholders, baseline, readsHistory) = (
+            ledger, analysis.judge, placeholders, baseline, readsHistory
+        )
         return await withTaskGroup(of: (Int, MetricEvaluation).self) { group in
             for (position, metric) in metrics.enumerated() {
                 group.addTask {
@@ -200,7 +204,7 @@ struct AnalysisWatch {
                         position,
                         await evaluator.judge(
                             metric, placeholders: placeholders, window: window, ledger: ledger, config: judge,
-                            evidence: proving)
+                            evidence: proving, readsHistory: readsHistory)
                     )
                 }
             }

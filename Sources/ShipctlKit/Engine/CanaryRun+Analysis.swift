@@ -67,9 +67,10 @@ extension CanaryRun {
             return .passed
         }
         let source = ServiceParts.metricSource(config: engine.config, env: env, dependencies: dependencies)
-        let watch = AnalysisWatch(
+        var watch = AnalysisWatch(
             analysis: service.analysis, source: source, clock: dependencies.clock, ledger: judgeLedger,
             placeholders: context.placeholders, baseline: context.baseline)
+        watch.readsHistory = service.steps.contains { $0.evidence != nil }
         return try await watch.watch(step: step, label: label, tally: &tally, observer: self)
     }
 }

@@ -22,6 +22,10 @@ public struct JudgeEvidence: Sendable, Equatable {
     public var evidenceRatio: Double?
     public var upperBound: Double?
     public var advanceConfidence: Double?
+    /// Stable's history joined to the evidence so far (requests, failures), or why it was left out.
+    public var historyRequests: Double?
+    public var historyFailures: Double?
+    public var historyDropped: String?
 
     public init(
         canaryRequests: Double, canaryFailures: Double, stableRequests: Double, stableFailures: Double,
@@ -38,6 +42,15 @@ public struct JudgeEvidence: Sendable, Equatable {
         self.evidence = evidence
         self.threshold = threshold
         self.minRequests = minRequests
+    }
+
+    /// The same, with what of stable's history joined it.
+    public func joining(_ history: StableHistory?) -> JudgeEvidence {
+        var evidence = self
+        evidence.historyRequests = history?.joined.requests
+        evidence.historyFailures = history?.joined.failures
+        evidence.historyDropped = history?.dropped
+        return evidence
     }
 
     /// The same, for a step that waits for `evidence: Nx`.
@@ -68,6 +81,9 @@ public struct JudgeEvidence: Sendable, Equatable {
         if let ratio = number("evidence_ratio"), let advance = number("advance_confidence") {
             self = proving(ratio, upperBound: number("ratio_upper_bound") ?? .infinity, at: advance)
         }
+        historyRequests = number("history_requests")
+        historyFailures = number("history_failures")
+        historyDropped = json["history_dropped"]?.stringValue
     }
 
     public var canaryRate: Double? { canaryRequests > 0 ? canaryFailures / canaryRequests : nil }
@@ -85,7 +101,15 @@ public struct JudgeEvidence: Sendable, Equatable {
             + (evidenceRatio.map { ratio in
                 "; < \(upperBound.map(MetricEvaluation.format) ?? "∞") at \(Self.percent(advanceConfidence ?? 0)) "
                     + "(evidence needs < \(MetricEvaluation.format(ratio)))"
-            } ?? "")
+            } ?? "") + historyNote
+    }
+
+    /// What of stable's history the upper bound rests on, if any was read.
+    private var historyNote: String {
+        if let historyDropped { return "; stable's history left out: \(historyDropped)" }
+        guard let historyRequests else { return "" }
+        return "; with stable's history \(MetricEvaluation.format(historyFailures ?? 0))/"
+            + "\(MetricEvaluation.format(historyRequests)) joined"
     }
 
     public var json: JSONValue {
@@ -102,6 +126,11 @@ public struct JudgeEvidence: Sendable, Equatable {
             fields["advance_confidence"] = .number(advanceConfidence)
             fields["ratio_upper_bound"] = upperBound.map(JSONValue.number) ?? .null
         }
+        if let historyRequests, let historyFailures {
+            fields["history_requests"] = .number(historyRequests)
+            fields["history_failures"] = .number(historyFailures)
+        }
+        if let historyDropped { fields["history_dropped"] = .string(historyDropped) }
         if let canaryRate { fields["canary_rate"] = .number(canaryRate) }
         if let stableRate { fields["stable_rate"] = .number(stableRate) }
         return .object(fields)

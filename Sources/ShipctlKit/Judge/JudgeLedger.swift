@@ -13,6 +13,8 @@ final class JudgeLedger: @unchecked Sendable {
     /// The highest cumulative counts read per metric: `increase()` extrapolates and can dip; a dip adds nothing.
     private var seen: [String: Counts] = [:]
     private var started: Date?
+    /// Per metric, stable's history as read when the canary started (nil inside: none could be read).
+    private var histories: [String: StableHistory?] = [:]
     /// Per `mann-whitney` metric, the canary's and stable's values at each evaluation.
     private var samples: [String: (canary: [Double], stable: [Double])] = [:]
 
@@ -35,6 +37,15 @@ final class JudgeLedger: @unchecked Sendable {
         }
     }
 
+    /// When the judge's window opened, once it has.
+    var startedAt: Date? { lock.withLock { started } }
+
+    /// Whether `metric`'s history was read already (or found unreadable).
+    func hasHistory(_ metric: String) -> Bool { lock.withLock { histories[metric] != nil } }
+
+    /// Keeps what was read of `metric`'s history; it joins the test when the test is made.
+    func keep(history: StableHistory?, for metric: String) { lock.withLock { histories[metric] = .some(history) } }
+
     /// Folds in the cumulative counts of one evaluation; returns the test as it now stands.
     func observe(
         _ metric: String, cumulative: Counts, allowedRatio: Double, confidence: Double, advanceConfidence: Double = 0.95
@@ -43,7 +54,8 @@ final class JudgeLedger: @unchecked Sendable {
             var test =
                 tests[metric]
                 ?? RateRatioTest(
-                    allowedRatio: allowedRatio, confidence: confidence, advanceConfidence: advanceConfidence)
+                    allowedRatio: allowedRatio, confidence: confidence, advanceConfidence: advanceConfidence,
+                    history: histories[metric] ?? nil)
             let before = seen[metric] ?? Counts()
             // Whole counts, and never fewer than before.
             func count(_ value: Double, _ previous: Double) -> Double {

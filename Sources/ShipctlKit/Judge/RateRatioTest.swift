@@ -70,14 +70,21 @@ public struct RateRatioTest: Sendable {
     static let alternatives: [Double] = (0..<16).map { 1.25 * pow(32 / 1.25, Double($0) / 15) }
 
     private var increments: [Increment] = []
+    /// What the mirrored test reads: the same increments with stable's history joined while it holds.
+    private var advancing: [Increment] = []
+    /// Stable's counts before the canary (`judge.history`), if any were read.
+    public private(set) var history: StableHistory?
     private var logLikelihoodRatios: [Double]
     /// Counts of evaluations in which one version served nothing, waiting to join the next that compares.
     private var pending: Increment?
 
-    public init(allowedRatio: Double, confidence: Double, advanceConfidence: Double = 0.95) {
+    public init(
+        allowedRatio: Double, confidence: Double, advanceConfidence: Double = 0.95, history: StableHistory? = nil
+    ) {
         self.allowedRatio = allowedRatio
         self.confidence = confidence
         self.advanceConfidence = advanceConfidence
+        self.history = history
         logLikelihoodRatios = Array(repeating: 0, count: Self.alternatives.count)
     }
 
@@ -105,12 +112,34 @@ public struct RateRatioTest: Sendable {
             return
         }
         pending = nil
+        join(folded)
         guard folded.canaryFailures + folded.stableFailures > 0 else { return }
         increments.append(folded)
         for (index, multiple) in Self.alternatives.enumerated() {
             logLikelihoodRatios[index] += Self.logLikelihoodRatio(
                 folded, alternative: allowedRatio * multiple, null: allowedRatio)
         }
+    }
+
+    /// Adds an increment to what the mirrored test reads, with the history's pieces due now; once the guard
+    /// trips, that is the concurrent increments alone from the start.
+    private mutating func join(_ folded: Increment) {
+        guard var joining = history, joining.dropped == nil else {
+            if folded.canaryFailures + folded.stableFailures > 0 { advancing.append(folded) }
+            return
+        }
+        let piece = joining.take(upTo: total.canaryRequests)
+        let holds = joining.holds(
+            stableRequests: folded.stableRequests, stableFailures: folded.stableFailures, beside: piece)
+        history = joining
+        guard holds else {
+            advancing = increments + (folded.canaryFailures + folded.stableFailures > 0 ? [folded] : [])
+            return
+        }
+        var joined = folded
+        joined.stableRequests += piece.requests
+        joined.stableFailures += piece.failures
+        if joined.canaryFailures + joined.stableFailures > 0 { advancing.append(joined) }
     }
 
     /// The mixture likelihood ratio M against ρ0: the evidence that the canary is worse than allowed.
@@ -134,7 +163,7 @@ public struct RateRatioTest: Sendable {
     public func evidence(below ratio: Double) -> Double {
         Self.mixture(
             Self.alternatives.map { multiple in
-                increments.reduce(0) { $0 + Self.logLikelihoodRatio($1, alternative: ratio / multiple, null: ratio) }
+                advancing.reduce(0) { $0 + Self.logLikelihoodRatio($1, alternative: ratio / multiple, null: ratio) }
             })
     }
 

@@ -28,6 +28,11 @@ struct HistorySource: MetricSource {
         }
     }
 
+    /// Stable's history before a replayed canary is read from the backend as it would be live.
+    func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange {
+        await base.readRange(query, from: start, to: end, step: step)
+    }
+
     /// History cannot say when the backend scraped: a confirmation waits the whole limit, as for a
     /// backend that cannot tell, and reads the value one interval on.
     func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool?

@@ -67,7 +67,7 @@ public struct MetricEvaluator: Sendable {
     /// test. Fails when the test rejects; waits for evidence until the canary has had enough requests.
     func judge(
         _ metric: MetricConfig, placeholders: Placeholders, window: String, ledger: JudgeLedger,
-        config: JudgeConfig, evidence proving: Double? = nil
+        config: JudgeConfig, evidence proving: Double? = nil, readsHistory: Bool = false
     ) async -> MetricEvaluation {
         let allowed = 1 + (metric.maxIncrease ?? 0)
         let canary = placeholders.values["canary"] ?? ""
@@ -117,6 +117,18 @@ public struct MetricEvaluator: Sendable {
             evaluation.answered = false
             return evaluation
         }
+        if readsHistory, config.history >= .seconds(60), !ledger.hasHistory(metric.name),
+            let since = ledger.startedAt
+        {
+            // Each piece is a minute: the queries with `{{window}}` a minute long, read at each minute's end.
+            func minute(_ query: MetricQuery) -> MetricQuery {
+                query.filled(Placeholders(placeholders.values.merging(["version": stable, "window": "60s"]) { $1 }))
+            }
+            ledger.keep(
+                history: await stableHistory(
+                    failures: minute(metric.source), total: minute(total), before: since, over: config.history),
+                for: metric.name)
+        }
         let test = ledger.observe(
             metric.name,
             cumulative: .init(
@@ -130,8 +142,9 @@ public struct MetricEvaluator: Sendable {
             lowerBound: test.lowerBound, allowedRatio: allowed, confidence: config.confidence,
             evidence: test.evidence, threshold: test.threshold, minRequests: needed)
         evaluation.judge =
-            proving.map { evidence.proving($0, upperBound: test.upperBound, at: config.advanceConfidence) }
-            ?? evidence
+            proving.map {
+                evidence.proving($0, upperBound: test.upperBound, at: config.advanceConfidence).joining(test.history)
+            } ?? evidence
         evaluation.value = test.canaryRate
         evaluation.baseline = test.stableRate
         if test.rejects {
@@ -171,6 +184,24 @@ public struct MetricEvaluator: Sendable {
                 "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
         }
         return evaluation
+    }
+
+    /// Stable's counts in each minute of `duration` before `since`, read as one range per query (each query's
+    /// window a minute); nil when the backend cannot read ranges or answered none.
+    func stableHistory(failures: MetricQuery, total: MetricQuery, before since: Date, over duration: Duration) async
+        -> StableHistory?
+    {
+        let piece = Duration.seconds(60)
+        let from = since.addingTimeInterval(-duration.timeInterval + piece.timeInterval)
+        async let failed = source.readRange(failures, from: from, to: since, step: piece)
+        async let served = source.readRange(total, from: from, to: since, step: piece)
+        guard case .samples(let totals) = await served, !totals.isEmpty,
+            case .samples(let failures) = await failed
+        else { return nil }
+        return StableHistory(
+            pieces: totals.keys.sorted().map {
+                StableHistory.Piece(requests: totals[$0] ?? 0, failures: failures[$0] ?? 0)
+            })
     }
 
     /// More requests a second than any service judged by shipctl serves: a count above it is not a count.
