@@ -70,6 +70,16 @@ final class EvidenceStepTests: XCTestCase {
         XCTAssertThrowsError(try load(unjudged)) {
             XCTAssertTrue("\($0)".contains("a step with `evidence` needs a metric judged by its counts"), "\($0)")
         }
+        // The older keys still load, each with a word naming what replaces it; the new ones load in silence.
+        XCTAssertEqual(config.warnings, [])
+        let older = try load(
+            Self.yaml().replacingOccurrences(
+                of: "on_ceiling: hold }", with: "on_ceiling: hold, min_requests: auto, on_insufficient: revert }"))
+        XCTAssertEqual(
+            older.warnings.map(\.key),
+            ["services.api.analysis.judge.min_requests", "services.api.analysis.judge.on_insufficient"])
+        XCTAssertTrue(older.warnings.first?.description.contains("give a step `evidence: 4x` instead") == true)
+        XCTAssertTrue(older.warnings.allSatisfy { $0.line == 11 }, "\(older.warnings)")
         let badCeiling = Self.yaml().replacingOccurrences(of: "on_ceiling: hold", with: "on_ceiling: wait")
         XCTAssertThrowsError(try load(badCeiling)) { XCTAssertTrue("\($0)".contains("judge.on_ceiling"), "\($0)") }
     }

@@ -57,7 +57,7 @@ struct ConfigParser {
         guard reader.issues.isEmpty else { return nil }
         return ShipctlConfig(
             path: path, stateDir: stateDir, stateURL: stateURL, environments: environments, services: services,
-            secrets: reader.secrets, timeouts: timeouts, notify: notify)
+            secrets: reader.secrets, timeouts: timeouts, notify: notify, warnings: reader.warnings)
     }
 
     private func parseEnvironments(_ node: Node?) -> [String: EnvironmentConfig] {
@@ -455,6 +455,16 @@ struct ConfigParser {
             let value = reader.double(node, key: "\(key).power", range: 0.5...0.99, what: "a power")
         {
             judge.power = value
+        }
+        let older = [
+            "min_requests": "give a step `evidence: 4x` instead: it advances once the judge shows the canary fails "
+                + "less than 4x as often as stable, as soon as the traffic shows it (`min_requests: auto` asks for "
+                + "more requests than a step gets at a few a second, and its default on_insufficient reverts)",
+            "max_extension": "steps with `evidence` wait up to the judge's `ceiling` (30m) instead",
+            "on_insufficient": "steps with `evidence` end at the judge's `ceiling` as `on_ceiling` says instead",
+        ]
+        for (name, instead) in older.sorted(by: { $0.key < $1.key }) where fields[name] != nil {
+            reader.warn(fields[name], "\(key).\(name)", "`\(name)` is the older way to let a step advance; \(instead)")
         }
         if let node = fields["min_requests"] {
             if case .scalar(let scalar) = node, scalar.string == "auto" {

@@ -87,12 +87,13 @@ public struct InitTemplate: Sendable {
             #   dir: infra/envs/{{env}}
             #   vars: { git_sha: "${GIT_SHA:-dev}" }
             #   version_output: \(provider == .lambda ? "function_version" : "revision_name")
-            # Traffic on the new version, step by step; each pause is watched by the metrics below.
-            # Or a preset: `preset: Canary10Percent5Minutes` (also Linear10PercentEvery1Minute, AllAtOnce, ...).
+            # Traffic on the new version, step by step, watched by the metrics below. A step with `evidence`
+            # advances once the judge shows the canary fails less than 4x as often as stable (at a few
+            # requests a second: minutes); a `pause` is a minimum time. Or a preset:
+            # `preset: Canary10Percent5Minutes` (also Linear10PercentEvery1Minute, AllAtOnce, ...).
             strategy:
               steps:
-                - { weight: 10, pause: 5m }
-                - { weight: 50, pause: 5m }
+                - { weight: 50, evidence: 4x }
                 - { weight: 100 }
             smoke:
         \(smoke)
@@ -104,10 +105,11 @@ public struct InitTemplate: Sendable {
               inconclusive_limit: 6      # empty results or backend errors tolerated
               # Judged metrics compare the canary with the stable version serving beside it, on evidence.
               judge:
-                confidence: 0.98
-                min_requests: 50         # canary requests before a step may advance
-                max_extension: 10m       # how long a step may wait for them past its pause
-                on_insufficient: revert  # or hold (left for `shipctl resume`), or continue
+                confidence: 0.98           # revert once the canary is shown worse than allowed, at this confidence
+                advance_confidence: 0.95   # a step's `evidence` holds at this confidence
+                history: 60m               # stable's own last hour joins the evidence (0 turns it off)
+                ceiling: 30m               # the longest a canary waits for its evidence
+                on_ceiling: hold           # then hold (left for `shipctl resume`), revert, or continue
               metrics:
         \(metrics)
             on_failure:

@@ -15,6 +15,8 @@ public struct ShipctlConfig: Sendable {
     public var timeouts = Timeouts()
     /// The top-level `notify:` targets: every service's endings go there.
     public var notify: [NotifyTarget] = []
+    /// What loaded but deserves a word (older keys with a newer replacement); every command says them once.
+    public var warnings: [ConfigIssue] = []
 
     public func service(named name: String) -> ServiceConfig? {
         services.first { $0.name == name }

@@ -15,6 +15,16 @@ final class YAMLReader {
         self.interpolator = interpolator
     }
 
+    /// What loads but deserves a word: older keys with a newer replacement. Said once per message.
+    private(set) var warnings: [ConfigIssue] = []
+
+    func warn(_ node: Node?, _ key: String, _ message: String) {
+        guard !warnings.contains(where: { $0.message == message }) else { return }
+        let mark = node?.mark
+        warnings.append(
+            ConfigIssue(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, key: key, message: message))
+    }
+
     func report(_ node: Node?, _ key: String, _ message: String) {
         let mark = node?.mark
         issues.append(

@@ -14,6 +14,7 @@ public struct Session: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ShipctlError) -> Session {
         let config = try ConfigLoader(environment: environment).load(path: configPath, teaching: reporter.redactor)
+        for warning in config.warnings { reporter.warning(warning.description) }
         let store = try backends.open(config, actor: .current(environment: environment), environment: environment)
         var dependencies = Dependencies(
             runner: SystemProcessRunner(environment: environment), http: URLSessionHTTPClient(),
