@@ -174,16 +174,32 @@ public struct MetricEvaluator: Sendable {
             evaluation.reason = Self.waitingReason(
                 have: test.total.canaryRequests, needed: needed, window: window, allowed: allowed,
                 stableRate: test.stableRate, config: config)
-        } else if let max = metric.max, let rate = test.canaryRate, rate > max {
+        }
+        if evaluation.verdict != .fail, let broken = Self.brokenLimit(metric, test: test, confidence: config.confidence)
+        {
             evaluation.verdict = .fail
-            evaluation.reason =
-                "the canary's rate \(MetricEvaluation.format(rate)) is above max \(MetricEvaluation.format(max))"
-        } else if let min = metric.min, let rate = test.canaryRate, rate < min {
-            evaluation.verdict = .fail
-            evaluation.reason =
-                "the canary's rate \(MetricEvaluation.format(rate)) is below min \(MetricEvaluation.format(min))"
+            evaluation.reason = broken
         }
         return evaluation
+    }
+
+    /// Why a judged metric's `max` or `min` is shown broken on the canary's counts at the confidence, if it is.
+    static func brokenLimit(_ metric: MetricConfig, test: RateRatioTest, confidence: Double) -> String? {
+        let (failures, requests) = (test.total.canaryFailures, test.total.canaryRequests)
+        let rate = MetricEvaluation.format(test.canaryRate ?? 0)
+        let shown =
+            "\(MetricEvaluation.format(failures))/\(MetricEvaluation.format(requests)), at \(JudgeEvidence.percent(confidence))"
+        if let max = metric.max,
+            RateLimitTest.breaks(max, above: true, failures: failures, requests: requests, confidence: confidence)
+        {
+            return "the canary's rate \(rate) is shown above max \(MetricEvaluation.format(max)) (\(shown))"
+        }
+        if let min = metric.min,
+            RateLimitTest.breaks(min, above: false, failures: failures, requests: requests, confidence: confidence)
+        {
+            return "the canary's rate \(rate) is shown below min \(MetricEvaluation.format(min)) (\(shown))"
+        }
+        return nil
     }
 
     /// Stable's counts in each minute of `duration` before `since`, read as one range per query (each query's
