@@ -155,6 +155,33 @@ final class EvidenceStepTests: XCTestCase {
         XCTAssertLessThanOrEqual(degradedReverted, 1, "stable failing 2x its history reverts good canaries")
     }
 
+    /// `plan` reads stable's last hour and says per evidence step how long a good version will likely take and
+    /// after how many canary requests a regression would be caught.
+    func testPlanSaysHowLongEachEvidenceStepWillLikelyTake() async throws {
+        let clock = ManualClock()
+        let traffic = SimulatedTrafficCounts(
+            clock: clock, provider: ScriptedTrafficProvider(target: "scripted api:live"), requestsPerSecond: 2,
+            failureRates: [:], seed: 1, history: (3600, 0.02))
+        let service = try XCTUnwrap(try Self.config().service(named: "api"))
+        let forecast = try await PlanReport.forecast(service: service, stable: "1", source: traffic)
+        XCTAssertTrue(forecast.traffic.hasPrefix("stable 1 over the last 1h: 2 requests/s, 2"), forecast.traffic)
+        let step = try XCTUnwrap(forecast.steps[0])
+        XCTAssertEqual(step.goodMedian ?? 0, 150, accuracy: 90, step.text)
+        XCTAssertGreaterThan(step.goodP90 ?? 0, step.goodMedian ?? .infinity)
+        XCTAssertLessThan(step.requestsToCatch10x ?? .infinity, step.requestsToCatch4x ?? 0, step.text)
+        XCTAssertTrue(step.text.hasPrefix("a version as good as stable shows it in ~"), step.text)
+
+        let quiet = SimulatedTrafficCounts(
+            clock: clock, provider: ScriptedTrafficProvider(target: "scripted api:live"), requestsPerSecond: 2,
+            failureRates: [:], seed: 1)
+        do {
+            _ = try await PlanReport.forecast(service: service, stable: "1", source: quiet)
+            XCTFail("no traffic to forecast from")
+        } catch {
+            XCTAssertTrue(error.description.contains("served no counted request over the last 1h"), error.description)
+        }
+    }
+
     /// A hundred canaries of each kind through the engine at 2 requests/s, 2 % background, with stable's last
     /// hour: good versions are rarely reverted and promoted within minutes; 4x regressions are mostly reverted
     /// before 100 % (the figures at 2000 a cell are `JudgeBenchmarkTests`').

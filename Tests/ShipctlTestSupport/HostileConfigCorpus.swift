@@ -1,4 +1,5 @@
 import Foundation
+import ShipctlKit
 
 /// A reproducible corpus of `shipctl.yaml` files that are each invalid by
 /// construction: a full valid config with one or two values swapped for wrong

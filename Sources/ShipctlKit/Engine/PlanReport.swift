@@ -19,6 +19,9 @@ public struct PlanReport: Sendable {
     public var gates: [(name: String, threshold: String, query: String)]
     public var analysis: AnalysisConfig
     public var flags: [FlagFlip]
+    /// For steps with `evidence`: stable's traffic over the judge's history, and per such step (by index) how
+    /// long its evidence will likely take; or why it could not be said.
+    public var forecast: Result<(traffic: String, steps: [Int: EvidenceForecast]), ShipctlError>?
 
     public static func gather(
         config: ShipctlConfig, service: ServiceConfig, env: EnvironmentConfig, version: String?,
@@ -62,13 +65,67 @@ public struct PlanReport: Sendable {
         let placeholders = Placeholders.deployment(
             service: service, env: env, canary: "{{canary}}", stable: "{{stable}}")
         let takeovers = summary.map { TrafficTakeover.find(in: $0.resources, for: service.target) } ?? []
+        var forecast: Result<(traffic: String, steps: [Int: EvidenceForecast]), ShipctlError>?
+        if service.steps.contains(where: { $0.evidence != nil }) {
+            do {
+                forecast = .success(
+                    try await Self.forecast(
+                        service: service, stable: try live.get().stable,
+                        source: ServiceParts.metricSource(config: config, env: env, dependencies: dependencies)))
+            } catch {
+                forecast = .failure(error)
+            }
+        }
         return PlanReport(
             service: service.name, env: env.name, terraform: summary, terraformDirectory: directory,
             takeovers: takeovers,
             versionSource: source,
             live: live, steps: service.steps, smoke: service.smoke.map(\.name), gates: gates,
             analysis: service.analysis,
-            flags: service.onFailure.flags.map { $0.filled(placeholders) })
+            flags: service.onFailure.flags.map { $0.filled(placeholders) }, forecast: forecast)
+    }
+
+    /// Reads stable's requests and failures over the judge's history through the first judged count metric,
+    /// and simulates each evidence step at that traffic.
+    public static func forecast(service: ServiceConfig, stable: String, source: any MetricSource)
+        async throws(ShipctlError)
+        -> (traffic: String, steps: [Int: EvidenceForecast])
+    {
+        let judge = service.analysis.judge
+        guard let metric = service.analysis.metrics.first(where: { $0.total != nil && !$0.dryRun }),
+            let total = metric.total
+        else { throw .runtime("no judged count metric to read stable's traffic from", hint: nil) }
+        let seconds = max(judge.history.timeInterval, 60)
+        let placeholders = Placeholders([
+            "service": service.name, "version": stable, "stable": stable, "window": "\(Int(seconds))s",
+        ])
+        async let served = source.read(total.filled(placeholders))
+        async let failed = source.read(metric.source.filled(placeholders))
+        guard case .value(let requests) = await served, requests > 0, requests.isFinite else {
+            throw .runtime(
+                "stable (\(stable)) served no counted request over the last \(DurationParser.format(judge.history)) "
+                    + "through \(metric.name)", hint: nil)
+        }
+        let failures: Double
+        if case .value(let read) = await failed, read.isFinite {
+            failures = min(max(read, 0), requests)
+        } else {
+            failures = 0
+        }
+        let perSecond = requests / seconds
+        let rate = failures / requests
+        var steps: [Int: EvidenceForecast] = [:]
+        for (index, step) in service.steps.enumerated() {
+            guard let evidence = step.evidence else { continue }
+            steps[index] = EvidenceForecast.simulate(
+                requestsPerSecond: perSecond, failureRate: max(rate, 0.001), weight: step.weight,
+                evidence: evidence, judge: judge, maxIncrease: metric.maxIncrease ?? 0,
+                interval: service.analysis.interval)
+        }
+        let traffic =
+            "stable \(stable) over the last \(DurationParser.format(judge.history)): "
+            + "\(String(format: "%.2g", perSecond)) requests/s, \(JudgeEvidence.percent(rate)) failing (\(metric.name))"
+        return (traffic, steps)
     }
 
     /// Why the live split could not be read, when that is a problem: a plan that creates
@@ -81,6 +138,7 @@ public struct PlanReport: Sendable {
 
     private static func stepText(_ step: CanaryStep) -> String {
         "\(Percent.format(step.weight))%" + (step.pause > .zero ? " for \(DurationParser.format(step.pause))" : "")
+            + (step.evidence.map { " until shown < \(MetricEvaluation.format($0))x" } ?? "")
     }
 
     public var text: String {
@@ -104,6 +162,16 @@ public struct PlanReport: Sendable {
             lines.append("live now: unreadable\(expected) — " + error.summary)
         }
         lines.append("steps: " + steps.map(Self.stepText).joined(separator: " → "))
+        switch forecast {
+        case .success(let forecast)?:
+            lines.append("evidence at \(forecast.traffic), ceiling \(DurationParser.format(analysis.judge.ceiling)):")
+            for (index, step) in forecast.steps.sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(CanaryRun.label(index, of: steps.count)): \(step.text)")
+            }
+        case .failure(let error)?:
+            lines.append("evidence: how long it will take is unknown: \(error.summary)")
+        case nil: break
+        }
         if !smoke.isEmpty { lines.append("smoke before traffic and at each step: " + smoke.joined(separator: ", ")) }
         if gates.isEmpty {
             lines.append("gates: none (each step only waits its pause)")
@@ -123,7 +191,16 @@ public struct PlanReport: Sendable {
         var object: [String: JSONValue] = [
             "event": "plan", "service": .string(service), "env": .string(env), "version_source": .string(versionSource),
             "steps": .array(
-                steps.map { ["weight": .number($0.weight), "pause_seconds": .number($0.pause.timeInterval)] }),
+                steps.enumerated().map { index, step in
+                    var fields: [String: JSONValue] = [
+                        "weight": .number(step.weight), "pause_seconds": .number(step.pause.timeInterval),
+                    ]
+                    if let evidence = step.evidence { fields["evidence"] = .number(evidence) }
+                    if case .success(let forecast)? = forecast, let expected = forecast.steps[index] {
+                        fields["expected"] = expected.json
+                    }
+                    return .object(fields)
+                }),
             "smoke": .array(smoke.map(JSONValue.string)),
             "gates": .array(
                 gates.map {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A reproducible random number generator (SplitMix64), with the draws traffic simulations need.
+/// A reproducible random number generator (SplitMix64), with the draws traffic simulations need: the
+/// forecasts `plan` makes of a step's evidence, and the tests' simulated canaries.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
