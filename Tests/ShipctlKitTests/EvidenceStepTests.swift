@@ -15,25 +15,10 @@ final class EvidenceStepTests: XCTestCase {
     }
 
     static func yaml(ceiling: String = "30m", onCeiling: String = "hold", pause: String = "") -> String {
-        """
-        version: 1
-        environments:
-          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-        services:
-          api:
-            provider: lambda
-            lambda: { function: api, alias: live }
-            strategy: { steps: [ { weight: 50, evidence: 4x\(pause) }, { weight: 100 } ] }
-            analysis:
-              interval: 5s
-              judge: { confidence: 0.98, advance_confidence: 0.95, ceiling: \(ceiling), on_ceiling: \(onCeiling) }
-              metrics:
-                - name: error-rate
-                  prometheus:
-                    failures: 'fails{version="{{version}}"}[{{window}}]'
-                    total: 'reqs{version="{{version}}"}[{{window}}]'
-                  max_increase: 0%
-        """
+        JudgeEngineTests.yaml(
+            steps: "{ weight: 50, evidence: 4x\(pause) }, { weight: 100 }", interval: "5s",
+            judge: "confidence: 0.98, advance_confidence: 0.95, ceiling: \(ceiling), on_ceiling: \(onCeiling)",
+            maxIncrease: "0%")
     }
 
     func load(_ yaml: String) throws(ShipctlError) -> ShipctlConfig {

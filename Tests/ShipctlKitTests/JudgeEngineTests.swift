@@ -10,27 +10,40 @@ final class JudgeEngineTests: XCTestCase {
         minRequests: String = "30", maxExtension: String = "5m", onInsufficient: String = "revert",
         dryRun: Bool = false
     ) throws -> ShipctlConfig {
-        let yaml = """
-            version: 1
-            environments:
-              prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-            services:
-              api:
-                provider: lambda
-                lambda: { function: api, alias: live }
-                strategy: { steps: [ { weight: 20, pause: 20s }, { weight: 60, pause: 20s }, { weight: 100 } ] }
-                analysis:
-                  interval: 2s
-                  judge: { confidence: 0.98, min_requests: \(minRequests), max_extension: \(maxExtension), on_insufficient: \(onInsufficient) }
-                  metrics:
-                    - name: error-rate
-                      prometheus:
-                        failures: 'fails{version="{{version}}"}[{{window}}]'
-                        total: 'reqs{version="{{version}}"}[{{window}}]'
-                      max_increase: 50%
-                      dry_run: \(dryRun)
-            """
-        return try ConfigLoader(environment: [:]).parse(yaml: yaml, path: "/nonexistent/shipctl.yaml")
+        try ConfigLoader(environment: [:]).parse(
+            yaml: yaml(
+                steps: "{ weight: 20, pause: 20s }, { weight: 60, pause: 20s }, { weight: 100 }", interval: "2s",
+                judge:
+                    "confidence: 0.98, min_requests: \(minRequests), max_extension: \(maxExtension), "
+                    + "on_insufficient: \(onInsufficient)",
+                maxIncrease: "50%", dryRun: dryRun),
+            path: "/nonexistent/shipctl.yaml")
+    }
+
+    /// One Lambda service `api` judged on the simulation's counts, with these steps and `judge:` entries.
+    static func yaml(steps: String, interval: String, judge: String, maxIncrease: String, dryRun: Bool = false)
+        -> String
+    {
+        """
+        version: 1
+        environments:
+          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+        services:
+          api:
+            provider: lambda
+            lambda: { function: api, alias: live }
+            strategy: { steps: [ \(steps) ] }
+            analysis:
+              interval: \(interval)
+              judge: { \(judge) }
+              metrics:
+                - name: error-rate
+                  prometheus:
+                    failures: 'fails{version="{{version}}"}[{{window}}]'
+                    total: 'reqs{version="{{version}}"}[{{window}}]'
+                  max_increase: \(maxIncrease)
+                  dry_run: \(dryRun)
+        """
     }
 
     struct Run {
