@@ -140,4 +140,60 @@ final class JudgeEndToEndTests: WorldTestCase {
         XCTAssertGreaterThan(tripped, jumped.addingTimeInterval(-1), replay.stdout)
         XCTAssertLessThanOrEqual(tripped, reverted.addingTimeInterval(1), replay.stdout)
     }
+
+    /// Steps on evidence through the binary: `plan` says the step waits for its evidence and how long that
+    /// will likely take at stable's traffic; at 0.2 requests/s a canary cannot show it before a one-minute
+    /// ceiling and is held (exit 5, split kept, recorded as `ceiling`); once traffic comes, `resume` carries
+    /// it on to 100 % as soon as its evidence is shown.
+    func testTheCeilingHoldsAQuietCanaryAndResumeCarriesItOnOnceTrafficComes() async throws {
+        try await world.createFunction("judge-ceiling", versions: 2)
+        try await world.setMicroAppTraffic(requestsPerSecond: 0.2)
+        for version in ["1", "2"] { try await world.setBehaviour(version: version, errorRate: 0.02) }
+        let service = """
+              ceiling-app:
+                provider: lambda
+                lambda: { function: judge-ceiling, alias: live }
+                strategy: { steps: [ { weight: 50, evidence: 4x }, { weight: 100 } ] }
+                analysis:
+                  interval: 2s
+                  judge: { ceiling: 60s, on_ceiling: hold, history: 0s }
+                  metrics:
+                    - name: error-rate
+                      prometheus:
+                        failures: sum(increase(llm_requests_total{function="judge-ceiling",version="{{version}}",status="error"}[{{window}}]))
+                        total: sum(increase(llm_requests_total{function="judge-ceiling",version="{{version}}"}[{{window}}]))
+                      max_increase: 0%
+            """
+        let config = try world.writeConfig(SampleConfig.inWorld(services: service))
+        try await Task.sleep(for: .seconds(5))
+        let target = ["--service", "ceiling-app", "--env", "prod"]
+        let plan = await world.shipctl(["plan"] + target + ["--version", "2"], config: config)
+        XCTAssertEqual(plan.status, 0, plan.output)
+        XCTAssertTrue(plan.stdout.contains("50% until shown < 4x → 100%"), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("evidence at stable 1 over the last 1m: "), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("step 1/2: a version as good as stable shows it in ~"), plan.stdout)
+
+        let held = await world.shipctl(
+            ["promote"] + target + ["--version", "2"], config: config, timeout: .seconds(180))
+        XCTAssertEqual(held.status, 5, held.output)
+        XCTAssertTrue(
+            held.output.contains("ceiling reached") && held.output.contains("on_ceiling is hold"), held.output)
+        let alias = try await world.alias("judge-ceiling")
+        XCTAssertEqual(alias.weights["2"] ?? 0, 0.5, accuracy: 0.001, "the split is kept: \(alias)")
+        XCTAssertTrue(
+            try world.auditRecords().contains {
+                $0["action"]?.stringValue == AuditAction.analysis && $0["outcome"]?.stringValue == "ceiling"
+            })
+
+        try await world.setMicroAppTraffic(requestsPerSecond: 50)
+        let resumed = await world.shipctl(["resume"] + target, config: config, timeout: .seconds(180))
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        let after = try await world.alias("judge-ceiling")
+        XCTAssertEqual(after.version, "2", resumed.output)
+        XCTAssertTrue(after.weights.isEmpty)
+        XCTAssertTrue(
+            try world.auditRecords().contains {
+                $0["action"]?.stringValue == AuditAction.analysis && $0["outcome"]?.stringValue == "proven"
+            })
+    }
 }

@@ -103,7 +103,7 @@ public struct PlanReport: Sendable {
         async let failed = source.read(metric.source.filled(placeholders))
         guard case .value(let requests) = await served, requests > 0, requests.isFinite else {
             throw .runtime(
-                "stable (\(stable)) served no counted request over the last \(DurationParser.format(judge.history)) "
+                "stable (\(stable)) served no counted request over the last \(DurationParser.format(.seconds(seconds))) "
                     + "through \(metric.name)", hint: nil)
         }
         let failures: Double
@@ -123,7 +123,7 @@ public struct PlanReport: Sendable {
                 interval: service.analysis.interval)
         }
         let traffic =
-            "stable \(stable) over the last \(DurationParser.format(judge.history)): "
+            "stable \(stable) over the last \(DurationParser.format(.seconds(seconds))): "
             + "\(String(format: "%.2g", perSecond)) requests/s, \(JudgeEvidence.percent(rate)) failing (\(metric.name))"
         return (traffic, steps)
     }
