@@ -432,7 +432,8 @@ struct ConfigParser {
         {
             judge.history = value
         }
-        if let node = fields["ceiling"], let value = reader.duration(node, key: "\(key).ceiling", max: .seconds(86_400), allowZero: false)
+        if let node = fields["ceiling"],
+            let value = reader.duration(node, key: "\(key).ceiling", max: .seconds(86_400), allowZero: false)
         {
             judge.ceiling = value
         }
