@@ -108,4 +108,44 @@ final class MannWhitneyShiftTests: XCTestCase {
         XCTAssertEqual(verdicts.last, "pass")
         XCTAssertFalse(verdicts.contains("inconclusive"))
     }
+
+    /// The comparison is rerun at every evaluation. Rerun at full confidence, it finds a shift between equal
+    /// versions more and more often as the looks add up; with each look spending its share of the error
+    /// (`1 − confidence` · 6/(π²k²) at the k-th), good versions stay within 1 − confidence over all looks.
+    func testRepeatedLooksAtEqualValuesStayWithinTheConfidence() {
+        var random = SeededRandom(seed: 17)
+        let canaries = 120
+        var spent = 0
+        var rerun = 0
+        for _ in 0..<canaries {
+            var canary: [Double] = []
+            var stable: [Double] = []
+            var (spentFound, rerunFound) = (false, false)
+            for _ in 1...40 {
+                canary.append(0.3 + random.uniform() * 0.2)
+                stable.append(0.3 + random.uniform() * 0.2)
+                guard canary.count >= MannWhitneyShift.minimumSamples else { continue }
+                let k = Double(canary.count - MannWhitneyShift.minimumSamples + 1)
+                let perLook = 1 - 0.02 * 6 / (Double.pi * Double.pi * k * k)
+                if !spentFound,
+                    let shift = MannWhitneyShift.compare(canary: canary, stable: stable, confidence: perLook),
+                    shift.exceeds(0, direction: .increase)
+                {
+                    spentFound = true
+                }
+                if !rerunFound, let shift = MannWhitneyShift.compare(canary: canary, stable: stable, confidence: 0.98),
+                    shift.exceeds(0, direction: .increase)
+                {
+                    rerunFound = true
+                }
+            }
+            spent += spentFound ? 1 : 0
+            rerun += rerunFound ? 1 : 0
+        }
+        print(
+            "equal values, 40 looks: a shift found in \(spent) of \(canaries) with the error spent, \(rerun) rerun at 0.98"
+        )
+        XCTAssertLessThanOrEqual(Double(spent) / Double(canaries), 0.02)
+        XCTAssertGreaterThan(rerun, spent)
+    }
 }

@@ -282,9 +282,13 @@ public struct MetricEvaluator: Sendable {
         let samples = ledger.sample(metric.name, canary: values[0], stable: values[1])
         evaluation.value = values[0]
         evaluation.baseline = values[1]
+        // The test is run again at every evaluation: the k-th look spends (1 − confidence)·6/(π²k²) of the error
+        // allowed, which sums to 1 − confidence over every look there will ever be (a union bound), so looking
+        // often does not add false reverts as rerunning a fixed-sample test at full confidence does.
+        let look = Double(max(1, min(samples.canary.count, samples.stable.count) - MannWhitneyShift.minimumSamples + 1))
+        let perLook = 1 - (1 - config.confidence) * 6 / (Double.pi * Double.pi * look * look)
         guard
-            let shift = MannWhitneyShift.compare(
-                canary: samples.canary, stable: samples.stable, confidence: config.confidence)
+            let shift = MannWhitneyShift.compare(canary: samples.canary, stable: samples.stable, confidence: perLook)
         else {
             evaluation.verdict = .waiting
             evaluation.reason = "no sample yet"
@@ -300,7 +304,7 @@ public struct MetricEvaluator: Sendable {
             evaluation.verdict = .fail
             evaluation.reason =
                 "the canary's values moved beyond the allowed \(MetricEvaluation.format(allowed)) from stable's, at "
-                + JudgeEvidence.percent(config.confidence)
+                + "\(JudgeEvidence.percent(config.confidence)) over every look (this look at \(JudgeEvidence.percent(perLook)))"
         }
         return evaluation
     }
