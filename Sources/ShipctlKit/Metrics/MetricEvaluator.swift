@@ -117,8 +117,10 @@ public struct MetricEvaluator: Sendable {
             evaluation.answered = false
             return evaluation
         }
+        // Only a query over `{{window}}` reads as separate minutes: a CloudWatch range repeats its latest datapoint
+        // where one is late, and a piece counted twice would overstate what the history shows.
         if readsHistory, config.history >= .seconds(60), !ledger.hasHistory(metric.name),
-            let since = ledger.startedAt
+            metric.source.display.contains("{{window}}"), let since = ledger.startedAt
         {
             // Each piece is a minute: the queries with `{{window}}` a minute long, read at each minute's end.
             func minute(_ query: MetricQuery) -> MetricQuery {
