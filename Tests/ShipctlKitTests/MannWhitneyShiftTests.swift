@@ -143,7 +143,8 @@ final class MannWhitneyShiftTests: XCTestCase {
             rerun += rerunFound ? 1 : 0
         }
         print(
-            "equal values, 40 looks: a shift found in \(spent) of \(canaries) with the error spent, \(rerun) rerun at 0.98"
+            "equal values, 40 looks: a shift found in \(spent) of \(canaries) with the error spent, "
+                + "\(rerun) rerun at 0.98"
         )
         XCTAssertLessThanOrEqual(Double(spent) / Double(canaries), 0.02)
         XCTAssertGreaterThan(rerun, spent)

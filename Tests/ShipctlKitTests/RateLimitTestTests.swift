@@ -36,7 +36,8 @@ final class RateLimitTestTests: XCTestCase {
         let atLimit = share(failing: 0.05, canaries: 2000, seed: 2, raw: false)
         let bad = share(failing: 0.2, canaries: 2000, seed: 3, raw: false)
         print(
-            "max 0.05: good (2 %) failed raw \(goodRaw * 100) %, judged \(good * 100) %; at 5 % \(atLimit * 100) %; 20 % caught \(bad * 100) %"
+            "max 0.05: good (2 %) failed raw \(goodRaw * 100) %, judged \(good * 100) %; "
+                + "at 5 % \(atLimit * 100) %; 20 % caught \(bad * 100) %"
         )
         XCTAssertGreaterThan(goodRaw, 0.1, "the raw comparison fails good versions")
         XCTAssertLessThanOrEqual(good, 0.02)

@@ -149,7 +149,8 @@ public struct LocalStateStore: StateStore {
                     ? bad
                     : (
                         bad.seq,
-                        "the last line is incomplete (a write was cut short); \(Counted.verifyingBefore(verifier.count))"
+                        "the last line is incomplete (a write was cut short); "
+                            + Counted.verifyingBefore(verifier.count)
                     )
                 return false
             }

@@ -292,7 +292,8 @@ struct ConfigParser {
         else {
             reader.report(
                 node, key,
-                "expected a multiple of stable's failure rate above 1 and at most 100, like `4x`, got \(reader.describe(node))"
+                "expected a multiple of stable's failure rate above 1 and at most 100, like `4x`, "
+                    + "got \(reader.describe(node))"
             )
             return nil
         }

@@ -15,4 +15,6 @@ public struct ServiceConfig: Sendable {
 
     /// The `provider:` kind: `lambda`, `cloudrun`, …
     public var provider: String { type(of: target).kind }
+    /// Whether a step waits for the judge's evidence: then its judge reads stable's history and `plan` forecasts it.
+    public var waitsForEvidence: Bool { steps.contains { $0.evidence != nil } }
 }

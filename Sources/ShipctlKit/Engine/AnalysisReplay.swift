@@ -104,7 +104,7 @@ public struct AnalysisReplay: Sendable {
         var watch = AnalysisWatch(
             analysis: analysis, source: HistorySource(base: base, prefetched: histories, clock: clock), clock: clock,
             ledger: JudgeLedger(), placeholders: canary, baseline: stable)
-        watch.readsHistory = service.steps.contains { $0.evidence != nil }
+        watch.readsHistory = service.waitsForEvidence
         let observer = AnalysisReplayObserver(metrics: analysis.metrics, placeholders: canary, clock: clock, end: end)
         let fresh = AnalysisTally(failureLimit: analysis.failureLimit, inconclusiveLimit: analysis.inconclusiveLimit)
         var tally = fresh

@@ -70,7 +70,7 @@ extension CanaryRun {
         var watch = AnalysisWatch(
             analysis: service.analysis, source: source, clock: dependencies.clock, ledger: judgeLedger,
             placeholders: context.placeholders, baseline: context.baseline)
-        watch.readsHistory = service.steps.contains { $0.evidence != nil }
+        watch.readsHistory = service.waitsForEvidence
         return try await watch.watch(step: step, label: label, tally: &tally, observer: self)
     }
 }

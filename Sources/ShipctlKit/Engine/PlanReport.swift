@@ -66,7 +66,7 @@ public struct PlanReport: Sendable {
             service: service, env: env, canary: "{{canary}}", stable: "{{stable}}")
         let takeovers = summary.map { TrafficTakeover.find(in: $0.resources, for: service.target) } ?? []
         var forecast: Result<(traffic: String, steps: [Int: EvidenceForecast]), ShipctlError>?
-        if service.steps.contains(where: { $0.evidence != nil }) {
+        if service.waitsForEvidence {
             do {
                 forecast = .success(
                     try await Self.forecast(
@@ -103,7 +103,8 @@ public struct PlanReport: Sendable {
         async let failed = source.read(metric.source.filled(placeholders))
         guard case .value(let requests) = await served, requests > 0, requests.isFinite else {
             throw .runtime(
-                "stable (\(stable)) served no counted request over the last \(DurationParser.format(.seconds(seconds))) "
+                "stable (\(stable)) served no counted request over the last "
+                    + "\(DurationParser.format(.seconds(seconds))) "
                     + "through \(metric.name)", hint: nil)
         }
         let failures: Double

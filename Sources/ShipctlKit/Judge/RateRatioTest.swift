@@ -102,10 +102,7 @@ public struct RateRatioTest: Sendable {
         let clean = Increment(
             canaryRequests: max(count(increment.canaryRequests), canaryFailures), canaryFailures: canaryFailures,
             stableRequests: max(count(increment.stableRequests), stableFailures), stableFailures: stableFailures)
-        total.canaryRequests += clean.canaryRequests
-        total.canaryFailures += clean.canaryFailures
-        total.stableRequests += clean.stableRequests
-        total.stableFailures += clean.stableFailures
+        total = total.adding(clean)
         let folded = pending.map { $0.adding(clean) } ?? clean
         guard folded.canaryRequests > 0, folded.stableRequests > 0 else {
             pending = folded

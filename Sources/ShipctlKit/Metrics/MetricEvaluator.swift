@@ -169,7 +169,8 @@ public struct MetricEvaluator: Sendable {
                 evaluation.verdict = .waiting
                 evaluation.reason =
                     "not yet shown that \(shown): the ratio is below \(bound) at "
-                    + "\(JudgeEvidence.percent(config.advanceConfidence)), the step needs below \(MetricEvaluation.format(proving))"
+                    + "\(JudgeEvidence.percent(config.advanceConfidence)), "
+                    + "the step needs below \(MetricEvaluation.format(proving))"
             }
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
@@ -190,7 +191,8 @@ public struct MetricEvaluator: Sendable {
         let (failures, requests) = (test.total.canaryFailures, test.total.canaryRequests)
         let rate = MetricEvaluation.format(test.canaryRate ?? 0)
         let shown =
-            "\(MetricEvaluation.format(failures))/\(MetricEvaluation.format(requests)), at \(JudgeEvidence.percent(confidence))"
+            "\(MetricEvaluation.format(failures))/\(MetricEvaluation.format(requests)), "
+            + "at \(JudgeEvidence.percent(confidence))"
         if let max = metric.max,
             RateLimitTest.breaks(max, above: true, failures: failures, requests: requests, confidence: confidence)
         {
@@ -306,7 +308,8 @@ public struct MetricEvaluator: Sendable {
             evaluation.verdict = .fail
             evaluation.reason =
                 "the canary's values moved beyond the allowed \(MetricEvaluation.format(allowed)) from stable's, at "
-                + "\(JudgeEvidence.percent(config.confidence)) over every look (this look at \(JudgeEvidence.percent(perLook)))"
+                + "\(JudgeEvidence.percent(config.confidence)) over every look "
+                + "(this look at \(JudgeEvidence.percent(perLook)))"
         }
         return evaluation
     }

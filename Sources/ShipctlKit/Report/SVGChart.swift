@@ -52,7 +52,8 @@ struct SVGChart {
             // The end labels lean inwards, so none runs past the chart's edge.
             let anchor = fraction == 0 ? "start" : fraction == 1 ? "end" : "middle"
             parts.append(
-                "<text class=\"axis\" x=\"\(coordinate(x(at)))\" y=\"\(coordinate(bottomY + 18))\" text-anchor=\"\(anchor)\">+\(Self.seconds(span * fraction))</text>"
+                "<text class=\"axis\" x=\"\(coordinate(x(at)))\" y=\"\(coordinate(bottomY + 18))\" "
+                    + "text-anchor=\"\(anchor)\">+\(Self.seconds(span * fraction))</text>"
             )
         }
         parts.append(
