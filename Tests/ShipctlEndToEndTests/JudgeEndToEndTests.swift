@@ -24,49 +24,111 @@ final class JudgeEndToEndTests: WorldTestCase {
         """
     }
 
-    /// Five versions as healthy as stable all reach 100 %; five failing a fifth of their requests are
-    /// all reverted, each with the judge's evidence in the output and in the audit log. At 2 requests/s
-    /// that takes minutes: stable fails about once a minute, and telling 10x from the allowed 1.5x at
-    /// 0.98 needs a few hundred canary requests (at a 50 % step, the in-process simulation catches
-    /// 92 % of such canaries by 200 requests and 98.7 % by 300); the ten canaries run at once.
-    func testGoodVersionsArePromotedAndBadOnesRevertedAtTwoRequestsASecond() async throws {
-        let good = (0..<5).map { "judge-good-\($0)" }
-        let bad = (0..<5).map { "judge-bad-\($0)" }
-        try await world.createFunctions(good + bad, versions: 2)
-        try await world.setMicroAppTraffic(requestsPerSecond: 2)
+    /// A service as the SPEC's example configures it: one step of 50 % that advances on `evidence: 4x`, then
+    /// 100 %; the judge's defaults written out (stable's last hour, a 30-minute ceiling); the error counters
+    /// named raw, read by shipctl at the canary's start and at each evaluation and differenced.
+    static func evidenceService(_ name: String, function: String) -> String {
+        """
+          \(name):
+            provider: lambda
+            lambda: { function: \(function), alias: live }
+            strategy:
+              steps:
+                - { weight: 50, evidence: 4x }
+                - { weight: 100 }
+            analysis:
+              interval: 5s
+              judge: { confidence: 0.98, advance_confidence: 0.95, history: 60m, ceiling: 30m, on_ceiling: hold }
+              metrics:
+                - name: error-rate
+                  prometheus:
+                    failures: llm_requests_total{function="{{function}}",version="{{version}}",status="error"}
+                    total: llm_requests_total{function="{{function}}",version="{{version}}"}
+                  max_increase: 0%
+        """
+    }
+
+    /// At a micro app's traffic (5 requests/s per function, Poisson, 2 % of requests failing on every
+    /// version), seven canaries at once: three versions as healthy as stable are promoted once the judge
+    /// shows them failing less than 4x as often as stable; three failing a fifth of their requests are
+    /// reverted before 100 %, each with its evidence in the output and the audit log; and one whose errors
+    /// rise together with stable's (an upstream outage, both versions at 20 % from 10 s into the canary)
+    /// is not reverted. The SPEC's `slow-requests` metric is left out: the simulator serves every request of
+    /// a version at one latency, so no request is slow and no ratio of slow requests can be shown.
+    func testGoodVersionsAdvanceOnEvidenceBadOnesAreRevertedAndAnOutageRevertsNothing() async throws {
+        let good = (0..<3).map { "judge-good-\($0)" }
+        let bad = (0..<3).map { "judge-bad-\($0)" }
+        let outage = "judge-outage"
+        let all = good + bad + [outage]
+        try await world.createFunctions(all, versions: 2)
+        try await world.setMicroAppTraffic(requestsPerSecond: 5)
         for version in ["1", "2"] { try await world.setBehaviour(version: version, errorRate: 0.02) }
         for function in bad { try await world.setBehaviour(version: "2", errorRate: 0.2, function: function) }
-        // The judge's first windows are a few seconds long: they must not reach back into the world's
-        // default flow of 50 requests/s without failures, which would add some 25 flawless requests to stable.
+        let name = { (function: String) in function.replacingOccurrences(of: "judge-", with: "") }
+        let config = try world.writeConfig(
+            SampleConfig.inWorld(
+                services: all.map { Self.evidenceService(name($0), function: $0) }.joined(separator: "\n")))
         try await Task.sleep(for: .seconds(5))
-        let services = (good + bad).map { Self.service($0.replacingOccurrences(of: "judge-", with: ""), function: $0) }
-        let config = try world.writeConfig(SampleConfig.inWorld(services: services.joined(separator: "\n")))
 
-        let versions = (good + bad).flatMap { ["--version", "\($0.replacingOccurrences(of: "judge-", with: ""))=2"] }
-        let run = await world.shipctl(
-            ["promote", "--all", "--max-parallel", "10", "--env", "prod"] + versions, config: config,
-            timeout: .seconds(900))
-        XCTAssertEqual(run.status, 3, run.output)
-        for function in good {
-            let alias = try await world.alias(function)
-            XCTAssertEqual(alias.version, "2", "\(function) is as healthy as stable: \(run.output)")
+        let output = world.directory.appendingPathComponent("evidence.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        let promote = try world.startShipctl(
+            ["promote", "--all", "--max-parallel", "7", "--env", "prod"]
+                + all.flatMap { ["--version", "\(name($0))=2"] }, config: config, output: handle)
+        // The outage begins 10 s after the canary got its share.
+        var shifted: Date?
+        for _ in 0..<600 where shifted == nil && promote.isRunning {
+            if let weight = try? await world.alias(outage).weights["2"], weight > 0 { shifted = Date() }
+            try await Task.sleep(for: .milliseconds(200))
         }
-        for function in bad {
-            let alias = try await world.alias(function)
-            XCTAssertEqual(alias.version, "1", "\(function) fails a fifth of its requests: \(run.output)")
-            XCTAssertTrue(alias.weights.isEmpty)
+        XCTAssertNotNil(shifted, "the outage's canary never got traffic")
+        try await Task.sleep(for: .seconds(10))
+        let outageBegan = Date()
+        for version in ["1", "2"] {
+            try await world.setBehaviour(version: version, errorRate: 0.2, function: outage)
         }
+        let deadline = Date().addingTimeInterval(600)
+        while promote.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(500)) }
+        if promote.isRunning { promote.terminate() }
+        promote.waitUntilExit()
+        try handle.close()
+        let said = try String(contentsOf: output, encoding: .utf8)
+        XCTAssertEqual(promote.terminationStatus, 3, "three reverted: \(said)")
+
         let records = try world.auditRecords()
-        for function in bad {
-            let service = function.replacingOccurrences(of: "judge-", with: "")
-            let failed = records.last {
-                $0["service"]?.stringValue == service && $0["action"]?.stringValue == AuditAction.analysis
-                    && $0["outcome"]?.stringValue == "fail"
+        func evaluations(_ function: String, _ outcome: String) -> [JSONValue] {
+            records.filter {
+                $0["service"]?.stringValue == name(function) && $0["action"]?.stringValue == AuditAction.analysis
+                    && $0["outcome"]?.stringValue == outcome
             }
-            let judge = try XCTUnwrap(failed?["args"]?["judge"], "\(service) has no failed judged evaluation")
-            XCTAssertGreaterThan(judge["ratio_lower_bound"]?.doubleValue ?? 0, 1.5, "\(judge)")
-            XCTAssertTrue(run.output.contains("\(service):") && run.output.contains("rate ratio ≥"), run.output)
         }
+        for function in good + [outage] {
+            let alias = try await world.alias(function)
+            XCTAssertEqual(alias.version, "2", "\(function) is as healthy as stable: \(said)")
+            XCTAssertTrue(alias.weights.isEmpty)
+            let proof = try XCTUnwrap(evaluations(function, "proven").first?["args"]?["judge"], "\(function)")
+            XCTAssertLessThan(proof["ratio_upper_bound"]?.doubleValue ?? .infinity, 4, "\(proof)")
+            XCTAssertGreaterThan(proof["canary_requests"]?.doubleValue ?? 0, 0, "\(proof)")
+        }
+        XCTAssertTrue(said.contains("fails less than 4× as often as stable"), said)
+        // The outage's canary was proven after the outage began: it was watched through it.
+        let proven = evaluations(outage, "proven").first?["ts"]?.stringValue.flatMap(Timestamp.parse)
+        XCTAssertGreaterThan(try XCTUnwrap(proven), outageBegan, "proven before the outage began: \(said)")
+        XCTAssertTrue(evaluations(outage, "fail").isEmpty, "a shared outage failed a gate: \(said)")
+        for function in bad {
+            let alias = try await world.alias(function)
+            XCTAssertEqual(alias.version, "1", "\(function) fails a fifth of its requests: \(said)")
+            XCTAssertTrue(alias.weights.isEmpty)
+            let judge = try XCTUnwrap(evaluations(function, "fail").last?["args"]?["judge"], "\(function)")
+            XCTAssertGreaterThan(judge["ratio_lower_bound"]?.doubleValue ?? 0, 1, "\(judge)")
+            XCTAssertFalse(
+                records.contains {
+                    $0["service"]?.stringValue == name(function)
+                        && $0["action"]?.stringValue == AuditAction.trafficComplete
+                }, "\(function) reached 100 %")
+        }
+        XCTAssertTrue(said.contains("rate ratio ≥"), said)
         let verify = await world.shipctl(["audit", "verify"], config: config)
         XCTAssertEqual(verify.status, 0, verify.output)
     }
@@ -160,8 +222,8 @@ final class JudgeEndToEndTests: WorldTestCase {
                   metrics:
                     - name: error-rate
                       prometheus:
-                        failures: sum(increase(llm_requests_total{function="judge-ceiling",version="{{version}}",status="error"}[{{window}}]))
-                        total: sum(increase(llm_requests_total{function="judge-ceiling",version="{{version}}"}[{{window}}]))
+                        failures: llm_requests_total{function="judge-ceiling",version="{{version}}",status="error"}
+                        total: llm_requests_total{function="judge-ceiling",version="{{version}}"}
                       max_increase: 0%
             """
         let config = try world.writeConfig(SampleConfig.inWorld(services: service))

@@ -18,7 +18,7 @@ final class EvidenceStepTests: XCTestCase {
         JudgeEngineTests.yaml(
             steps: "{ weight: 50, evidence: 4x\(pause) }, { weight: 100 }", interval: "5s",
             judge: "confidence: 0.98, advance_confidence: 0.95, ceiling: \(ceiling), on_ceiling: \(onCeiling)",
-            maxIncrease: "0%")
+            maxIncrease: "0%", raw: true)
     }
 
     func load(_ yaml: String) throws(ShipctlError) -> ShipctlConfig {
@@ -148,7 +148,8 @@ final class EvidenceStepTests: XCTestCase {
             clock: clock, provider: ScriptedTrafficProvider(target: "scripted api:live"), requestsPerSecond: 2,
             failureRates: [:], seed: 1, history: (3600, 0.02))
         let service = try XCTUnwrap(try Self.config().service(named: "api"))
-        let forecast = try await PlanReport.forecast(service: service, stable: "1", source: traffic)
+        let forecast = try await PlanReport.forecast(
+            service: service, stable: "1", source: traffic, now: clock.engineClock.wallNow())
         XCTAssertTrue(forecast.traffic.hasPrefix("stable 1 over the last 1h: 2 requests/s, 2"), forecast.traffic)
         let step = try XCTUnwrap(forecast.steps[0])
         XCTAssertEqual(step.goodMedian ?? 0, 150, accuracy: 90, step.text)
@@ -160,7 +161,8 @@ final class EvidenceStepTests: XCTestCase {
             clock: clock, provider: ScriptedTrafficProvider(target: "scripted api:live"), requestsPerSecond: 2,
             failureRates: [:], seed: 1)
         do {
-            _ = try await PlanReport.forecast(service: service, stable: "1", source: quiet)
+            _ = try await PlanReport.forecast(
+                service: service, stable: "1", source: quiet, now: clock.engineClock.wallNow())
             XCTFail("no traffic to forecast from")
         } catch {
             XCTAssertTrue(error.description.contains("served no counted request over the last 1h"), error.description)

@@ -20,30 +20,32 @@ final class JudgeEngineTests: XCTestCase {
             path: "/nonexistent/shipctl.yaml")
     }
 
-    /// One Lambda service `api` judged on the simulation's counts, with these steps and `judge:` entries.
-    static func yaml(steps: String, interval: String, judge: String, maxIncrease: String, dryRun: Bool = false)
-        -> String
-    {
-        """
-        version: 1
-        environments:
-          prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-        services:
-          api:
-            provider: lambda
-            lambda: { function: api, alias: live }
-            strategy: { steps: [ \(steps) ] }
-            analysis:
-              interval: \(interval)
-              judge: { \(judge) }
-              metrics:
-                - name: error-rate
-                  prometheus:
-                    failures: 'fails{version="{{version}}"}[{{window}}]'
-                    total: 'reqs{version="{{version}}"}[{{window}}]'
-                  max_increase: \(maxIncrease)
-                  dry_run: \(dryRun)
-        """
+    /// One Lambda service `api` judged on the simulation's counts, with these steps and `judge:` entries: raw
+    /// counters, or (`raw: false`) the older counts over `{{window}}`.
+    static func yaml(
+        steps: String, interval: String, judge: String, maxIncrease: String, dryRun: Bool = false, raw: Bool = false
+    ) -> String {
+        let range = raw ? "" : "[{{window}}]"
+        return """
+            version: 1
+            environments:
+              prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
+            services:
+              api:
+                provider: lambda
+                lambda: { function: api, alias: live }
+                strategy: { steps: [ \(steps) ] }
+                analysis:
+                  interval: \(interval)
+                  judge: { \(judge) }
+                  metrics:
+                    - name: error-rate
+                      prometheus:
+                        failures: 'fails{version="{{version}}"}\(range)'
+                        total: 'reqs{version="{{version}}"}\(range)'
+                      max_increase: \(maxIncrease)
+                      dry_run: \(dryRun)
+            """
     }
 
     struct Run {

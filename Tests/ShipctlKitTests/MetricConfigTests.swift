@@ -181,7 +181,7 @@ final class MetricConfigTests: XCTestCase {
     func testAWrongJudgeIsReportedAtItsLine() {
         let judged = "prometheus: { failures: f, total: t }"
         let cases: [(entry: String, message: String)] = [
-            ("{ name: e, \(judged) }", "needs `max_increase`"),
+            ("{ name: e, prometheus: { failures: f, total: 't[{{window}}]' } }", "must be read alike"),
             ("{ name: e, prometheus: up, max_increase: 50% }", "`max_increase` judges a metric by counts"),
             ("{ name: e, prometheus: { failures: f }, max_increase: 50% }", "required key `total` is missing"),
             ("{ name: e, prometheus: { failures: f, total: t, ratio: r }, max_increase: 50% }", "unknown key `ratio`"),

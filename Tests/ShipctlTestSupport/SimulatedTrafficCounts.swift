@@ -5,7 +5,8 @@ import ShipctlKit
 /// `requestsPerSecond`, split between the versions as the scripted provider routes them right
 /// then, each request failing with its version's probability. Answers the judge's count queries
 /// `fails{version="V"}[Ns]` and `reqs{version="V"}[Ns]` with the counts of the last N seconds, as
-/// `increase()` over `{{window}}` would; a version with no requests in the window has no series.
+/// `increase()` over `{{window}}` would, and the raw counters `fails{version="V"}` and `reqs{version="V"}`
+/// with every count so far; a version with no requests in the window has no series.
 public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
     private struct Second {
         var requests: [String: Int] = [:]
@@ -98,13 +99,14 @@ public final class SimulatedTrafficCounts: MetricSource, @unchecked Sendable {
     /// The query's count over its window of the seconds before `end`.
     private func counts(_ query: MetricQuery, before end: Int) -> MetricReading {
         let text = query.display
-        guard let version = Self.between(text, "version=\"", "\""),
-            let window = Self.between(text, "[", "s]").flatMap(Int.init)
-        else {
+        let window = Self.between(text, "[", "s]").flatMap(Int.init)
+        guard let version = Self.between(text, "version=\"", "\""), window != nil || !text.contains("[") else {
             return .inconclusive(
-                "the simulation answers only fails{version=\"V\"}[Ns] and reqs{version=\"V\"}[Ns], not \(text)")
+                "the simulation answers only fails{version=\"V\"}[Ns] and reqs{version=\"V\"}[Ns], or the raw "
+                    + "counters fails{version=\"V\"} and reqs{version=\"V\"}, not \(text)")
         }
-        let recent = seconds[..<end].suffix(max(window, 0))
+        // A raw counter holds every count since the simulation's first second.
+        let recent = window.map { seconds[..<end].suffix(max($0, 0)) } ?? seconds[..<end]
         let requests = recent.reduce(0) { $0 + ($1.requests[version] ?? 0) }
         guard requests > 0 else { return .noData("no series for version \(version)") }
         let counted = text.hasPrefix("fails") ? recent.reduce(0) { $0 + ($1.failures[version] ?? 0) } : requests

@@ -537,6 +537,17 @@ struct ConfigParser {
                 MetricQuery.init)
         }
         guard let failures = read("failures"), let total = read("total") else { return nil }
+        for (part, query) in [("failures", failures), ("total", total)] {
+            if let problem = query.backend.countsProblem { reader.report(parts[part], "\(path).\(part)", problem) }
+        }
+        if failures.backend.readsRawCounters != total.backend.readsRawCounters {
+            reader.report(
+                value, path,
+                "`failures` and `total` must be read alike: both raw counters, or both counted over `[{{window}}]`")
+        }
+        if let advice = failures.backend.countsAdvice ?? total.backend.countsAdvice {
+            reader.warn(value, path, advice)
+        }
         return (failures, total)
     }
 
@@ -598,11 +609,6 @@ struct ConfigParser {
                 node, key,
                 "a metric judged by `mann-whitney` needs `max_increase`: how far the canary's values may move from stable's "
                     + "median, like `max_increase: 25%`")
-        } else if counted && fields["max_increase"] == nil {
-            reader.report(
-                node, key,
-                "a metric judged by `failures` and `total` needs `max_increase`: how much higher than stable's "
-                    + "the canary's failure rate may be, like `max_increase: 50%`")
         } else if !counted, !mannWhitney, fields["judge"] == nil, let node = fields["max_increase"] {
             reader.report(
                 node, "\(key).max_increase",
@@ -618,7 +624,8 @@ struct ConfigParser {
         var metric = MetricConfig(
             name: name, source: source, max: max, min: min, maxRatioToBaseline: ratio, dryRun: dryRun)
         metric.total = total
-        metric.maxIncrease = increase
+        // Counts without `max_increase` allow none: any increase the judge proves reverts.
+        metric.maxIncrease = increase ?? (counted ? 0 : nil)
         metric.mannWhitney = mannWhitney
         metric.direction = direction
         return metric

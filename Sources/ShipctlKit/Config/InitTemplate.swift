@@ -204,12 +204,13 @@ public struct InitTemplate: Sendable {
                           max_ratio_to_baseline: 1.5 # the canary's mean duration at most 1.5 x stable's ({{stable}})
                         # With a Prometheus, gate on what the app exports instead: a counter llm_requests_total and
                         # a histogram llm_request_latency_seconds, each labelled version (the Lambda version:
-                        # AWS_LAMBDA_FUNCTION_VERSION) and the counter status (ok or error), both statuses
-                        # exported at 0 from the start (increase() cannot see a series' first count):
+                        # AWS_LAMBDA_FUNCTION_VERSION) and the counter status (ok or error). The counters are
+                        # named raw: shipctl reads them at the canary's start and at each evaluation and
+                        # differences each series itself (resets included), exactly:
                         # - name: error-rate
                         #   prometheus:
-                        #     failures: sum(increase(llm_requests_total{version="{{version}}",status="error"}[{{window}}]))
-                        #     total: sum(increase(llm_requests_total{version="{{version}}"}[{{window}}]))
+                        #     failures: llm_requests_total{version="{{version}}",status="error"}
+                        #     total: llm_requests_total{version="{{version}}"}
                         #   max_increase: 50%
                         # - name: p95-latency
                         #   prometheus: histogram_quantile(0.95, sum(rate(llm_request_latency_seconds_bucket{version="{{version}}"}[1m])) by (le))
@@ -222,7 +223,7 @@ public struct InitTemplate: Sendable {
             let canaryRevision = revision.replacingOccurrences(of: "{{version}}", with: "{{canary}}")
             return """
                         # Cloud Run's request metrics, per revision: {{version}} is read as the canary's revision,
-                        # then as stable's.
+                        # then as stable's. Cloud Monitoring's metrics are deltas, counted over the canary's time.
                         - name: server-errors
                           prometheus:
                             failures: sum(increase(run_googleapis_com:request_count{\(revision),response_code_class="5xx"}[{{window}}]))

@@ -5,6 +5,7 @@ import Foundation
 enum GateProbe {
     /// How far back a judged metric's `{{window}}` reaches for the check.
     static let window = "5m"
+    static let span: Duration = .seconds(300)
 
     static func check(
         _ metric: MetricConfig, service: ServiceConfig, env: EnvironmentConfig, stable: String?,
@@ -18,9 +19,15 @@ enum GateProbe {
         let placeholders = Placeholders.deployment(service: service, env: env, canary: stable, stable: stable)
         let filled = Placeholders(placeholders.values.merging(["version": stable, "window": window]) { $1 })
         // A judged metric counts requests: its total must see stable's; failures may rightly be none.
-        let query = (metric.isJudged ? metric.total ?? metric.source : metric.source).filled(filled)
+        let configured = metric.isJudged ? metric.total ?? metric.source : metric.source
+        let query = configured.filled(filled)
         let shown = "`\(query.display)`"
-        switch await source.read(query) {
+        let reading =
+            metric.total != nil
+            ? await MetricEvaluator(source: source).count(
+                configured, placeholders: filled, over: span, now: Date())
+            : await source.read(query)
+        switch reading {
         case .inconclusive(let reason):
             return .failed(
                 subject, "\(shown) could not be read: \(reason)",

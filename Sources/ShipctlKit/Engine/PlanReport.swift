@@ -71,7 +71,8 @@ public struct PlanReport: Sendable {
                 forecast = .success(
                     try await Self.forecast(
                         service: service, stable: try live.get().stable,
-                        source: ServiceParts.metricSource(config: config, env: env, dependencies: dependencies)))
+                        source: ServiceParts.metricSource(config: config, env: env, dependencies: dependencies),
+                        now: dependencies.clock.wallNow()))
             } catch {
                 forecast = .failure(error)
             }
@@ -87,7 +88,7 @@ public struct PlanReport: Sendable {
 
     /// Reads stable's requests and failures over the judge's history through the first judged count metric,
     /// and simulates each evidence step at that traffic.
-    public static func forecast(service: ServiceConfig, stable: String, source: any MetricSource)
+    public static func forecast(service: ServiceConfig, stable: String, source: any MetricSource, now: Date)
         async throws(ShipctlError)
         -> (traffic: String, steps: [Int: EvidenceForecast])
     {
@@ -96,11 +97,11 @@ public struct PlanReport: Sendable {
             let total = metric.total
         else { throw .runtime("no judged count metric to read stable's traffic from", hint: nil) }
         let seconds = max(judge.history.timeInterval, 60)
-        let placeholders = Placeholders([
-            "service": service.name, "version": stable, "stable": stable, "window": "\(Int(seconds))s",
-        ])
-        async let served = source.read(total.filled(placeholders))
-        async let failed = source.read(metric.source.filled(placeholders))
+        let placeholders = Placeholders(["service": service.name, "version": stable, "stable": stable])
+        let evaluator = MetricEvaluator(source: source)
+        let span = Duration.seconds(seconds)
+        async let served = evaluator.count(total, placeholders: placeholders, over: span, now: now)
+        async let failed = evaluator.count(metric.source, placeholders: placeholders, over: span, now: now)
         guard case .value(let requests) = await served, requests > 0, requests.isFinite else {
             throw .runtime(
                 "stable (\(stable)) served no counted request over the last "

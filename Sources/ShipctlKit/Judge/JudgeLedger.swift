@@ -10,11 +10,14 @@ final class JudgeLedger: @unchecked Sendable {
 
     private let lock = NSLock()
     private var tests: [String: RateRatioTest] = [:]
-    /// The highest cumulative counts read per metric: `increase()` extrapolates and can dip; a dip adds nothing.
+    /// The highest cumulative counts read per metric: `increase()` extrapolates and can dip; a dip adds nothing
+    /// (raw counters, differenced by their tallies, never dip).
     private var seen: [String: Counts] = [:]
     private var started: Date?
     /// Per metric, stable's history as read when the canary started (nil inside: none could be read).
     private var histories: [String: StableHistory?] = [:]
+    /// Per metric read as raw counters, each of its four queries' tally since the canary's start.
+    private var tallies: [String: [CounterTally]] = [:]
     /// Per `mann-whitney` metric, the canary's and stable's values at each evaluation.
     private var samples: [String: (canary: [Double], stable: [Double])] = [:]
 
@@ -45,6 +48,30 @@ final class JudgeLedger: @unchecked Sendable {
 
     /// Keeps what was read of `metric`'s history; it joins the test when the test is made.
     func keep(history: StableHistory?, for metric: String) { lock.withLock { histories[metric] = .some(history) } }
+
+    /// Whether `metric`'s raw counters were read at the canary's start.
+    func hasBaseline(_ metric: String) -> Bool { lock.withLock { tallies[metric] != nil } }
+
+    /// Keeps the raw counters read at the canary's start, in the judge's query order; the first reading stays.
+    func keep(baseline: [[String: Double]], for metric: String) {
+        lock.withLock {
+            if tallies[metric] == nil { tallies[metric] = baseline.map(CounterTally.init(baseline:)) }
+        }
+    }
+
+    /// Adds one evaluation's raw readings to `metric`'s tallies and returns each query's rise since the canary's
+    /// start; nil, keeping nothing, when there is no baseline yet or `plausible` refuses those rises (a garbage
+    /// reading kept would be every later reading's baseline).
+    func tally(_ metric: String, _ snapshots: [[String: Double]], plausible: ([Double]) -> Bool) -> [Double]? {
+        lock.withLock {
+            guard var kept = tallies[metric], kept.count == snapshots.count else { return nil }
+            for index in kept.indices { kept[index].add(snapshots[index]) }
+            let rises = kept.map(\.increase)
+            guard plausible(rises) else { return nil }
+            tallies[metric] = kept
+            return rises
+        }
+    }
 
     /// Folds in the cumulative counts of one evaluation; returns the test as it now stands.
     func observe(

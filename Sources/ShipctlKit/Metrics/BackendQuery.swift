@@ -26,6 +26,18 @@ public protocol BackendQuery: Sendable {
         -> Bool?
     /// The values from `start` to `end`, one every `step`: what `read` would have answered at each of those times.
     func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async -> MetricRange
+    /// The query's series now (as of `context.asOf` in a replay), each by its labels.
+    func readSeries(_ context: EnvironmentContext) async -> SeriesReading
+    /// The query's series from `start` to `end`, one sample every `step`.
+    func readSeriesRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
+        -> SeriesRange
+    /// Whether the query, judged as counts, names raw counters that shipctl differences itself; false when it
+    /// counts over `{{window}}` already.
+    var readsRawCounters: Bool { get }
+    /// A word on reading this query as counts, said once when the configuration loads; nil when none is due.
+    var countsAdvice: String? { get }
+    /// Why this query cannot be read as counts, if it cannot.
+    var countsProblem: String? { get }
     /// When the query found no series: which part of it matched nothing, when this backend can tell (`doctor`).
     func explainNoData(_ context: EnvironmentContext) async -> String?
     /// What to do when a read was inconclusive for `reason`, in this backend's own terms (`doctor`).
@@ -33,6 +45,20 @@ public protocol BackendQuery: Sendable {
 }
 
 extension BackendQuery {
+    public var readsRawCounters: Bool { false }
+    public var countsAdvice: String? { nil }
+    public var countsProblem: String? { nil }
+
+    public func readSeries(_ context: EnvironmentContext) async -> SeriesReading {
+        SeriesReading(await read(context))
+    }
+
+    public func readSeriesRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
+        -> SeriesRange
+    {
+        SeriesRange(await readRange(from: start, to: end, step: step, context: context))
+    }
+
     public func explainNoData(_ context: EnvironmentContext) async -> String? { nil }
 
     public static func fix(unreadable reason: String) -> String {

@@ -29,6 +29,18 @@ public struct ConfiguredMetricSource: MetricSource {
         await query.backend.readRange(from: start, to: end, step: step, context: context)
     }
 
+    public func readSeries(_ query: MetricQuery, asOf instant: Date?) async -> SeriesReading {
+        var context = context
+        if let instant { context.asOf = instant }
+        return await query.backend.readSeries(context)
+    }
+
+    public func readSeriesRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async
+        -> SeriesRange
+    {
+        await query.backend.readSeriesRange(from: start, to: end, step: step, context: context)
+    }
+
     public func explainNoData(_ query: MetricQuery) async -> String? {
         await query.backend.explainNoData(context)
     }

@@ -33,6 +33,15 @@ struct HistorySource: MetricSource {
         await base.readRange(query, from: start, to: end, step: step)
     }
 
+    /// A replay's raw counters as of the replay clock's time, or the moment asked for.
+    func readSeries(_ query: MetricQuery, asOf instant: Date?) async -> SeriesReading {
+        await base.readSeries(query, asOf: instant ?? clock.wallNow())
+    }
+
+    func readSeriesRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> SeriesRange {
+        await base.readSeriesRange(query, from: start, to: end, step: step)
+    }
+
     /// History cannot say when the backend scraped: a confirmation waits the whole limit, as for a
     /// backend that cannot tell, and reads the value one interval on.
     func awaitNewSample(for query: MetricQuery, after instant: Date, limit: Duration, clock: EngineClock) async -> Bool?

@@ -85,50 +85,34 @@ public struct MetricEvaluator: Sendable {
             filled(metric.source, canary), filled(total, canary), filled(metric.source, stable), filled(total, stable),
         ]
         let names = ["canary failures", "canary total", "stable failures", "stable total"]
-        var counts: [Double] = Array(repeating: 0, count: queries.count)
-        let readings = await withTaskGroup(of: (Int, MetricReading).self) { group in
-            for (index, query) in queries.enumerated() { group.addTask { (index, await source.read(query)) } }
-            var collected: [(Int, MetricReading)] = []
-            for await item in group { collected.append(item) }
-            return collected
-        }
-        for (index, reading) in readings {
-            switch reading {
-            case .value(let value): counts[index] = value
-            // No series yet: that version has served no request in the window.
-            case .noData: counts[index] = 0
-            case .inconclusive(let reason):
-                evaluation.verdict = .inconclusive
-                evaluation.reason = "\(names[index]): \(reason)"
-                evaluation.answered = false
-                return evaluation
-            }
-        }
-        // A count no service could have reached in the window (a counter that wrapped at 2^64, an exporter's
-        // garbage) is left out: kept, it would be the ledger's high-water mark and hide every later count.
-        if let seconds = Double(window.dropLast()),
-            let index = counts.indices.first(where: { counts[$0] > Self.countCeiling(windowSeconds: seconds) })
-        {
+        let raw = metric.source.backend.readsRawCounters && total.backend.readsRawCounters
+        let counted =
+            raw
+            ? await rawCounts(queries, names: names, metric: metric.name, ledger: ledger, window: window)
+            : await windowCounts(queries, names: names, window: window)
+        let counts: [Double]
+        switch counted {
+        case .success(let read): counts = read
+        case .failure(let problem):
             evaluation.verdict = .inconclusive
-            evaluation.reason =
-                "\(names[index]) read \(MetricEvaluation.format(counts[index])) in \(window), beyond any possible "
-                + "rate (more than \(MetricEvaluation.format(Self.maximumRate)) a second): a counter that wrapped or "
-                + "an exporter's garbage; the reading is left out"
+            evaluation.reason = problem.message
             evaluation.answered = false
             return evaluation
         }
-        // Only a query over `{{window}}` reads as separate minutes: a CloudWatch range repeats its latest datapoint
-        // where one is late, and a piece counted twice would overstate what the history shows.
+        // Raw counters and queries over `{{window}}` read as separate minutes; a CloudWatch range repeats its
+        // latest datapoint where one is late, and a piece counted twice would overstate what the history shows.
         if readsHistory, config.history >= .seconds(60), !ledger.hasHistory(metric.name),
-            metric.source.display.contains("{{window}}"), let since = ledger.startedAt
+            raw || metric.source.display.contains("{{window}}"), let since = ledger.startedAt
         {
-            // Each piece is a minute: the queries with `{{window}}` a minute long, read at each minute's end.
+            // Each piece is a minute: raw counters read at each minute's end and differenced, or the queries with
+            // `{{window}}` a minute long.
             func minute(_ query: MetricQuery) -> MetricQuery {
                 query.filled(Placeholders(placeholders.values.merging(["version": stable, "window": "60s"]) { $1 }))
             }
             ledger.keep(
                 history: await stableHistory(
-                    failures: minute(metric.source), total: minute(total), before: since, over: config.history),
+                    failures: minute(metric.source), total: minute(total), before: since, over: config.history,
+                    raw: raw),
                 for: metric.name)
         }
         let test = ledger.observe(
@@ -186,6 +170,116 @@ public struct MetricEvaluator: Sendable {
         return evaluation
     }
 
+    /// The four counts over `window`, each query summing its own (`increase(…[{{window}}])`, CloudWatch sums).
+    private func windowCounts(_ queries: [MetricQuery], names: [String], window: String) async
+        -> Result<[Double], MetricBackendProblem>
+    {
+        let readings = await Self.inParallel(queries) { await source.read($0) }
+        var counts: [Double] = []
+        for (index, reading) in readings.enumerated() {
+            switch reading {
+            case .value(let value): counts.append(value)
+            // No series yet: that version has served no request in the window.
+            case .noData: counts.append(0)
+            case .inconclusive(let reason): return .failure(MetricBackendProblem(message: "\(names[index]): \(reason)"))
+            }
+        }
+        // A count no service could have reached in the window (a counter that wrapped at 2^64, an exporter's
+        // garbage) is left out: kept, it would be the ledger's high-water mark and hide every later count.
+        if let index = counts.indices.first(where: { !Self.isPossible(counts[$0], in: window) }) {
+            return .failure(Self.impossible(names[index], counts[index], in: window))
+        }
+        return .success(counts)
+    }
+
+    /// The four counts since the canary's start from raw counters: read as they stood then (once) and now,
+    /// differenced series by series in the ledger's tallies.
+    private func rawCounts(
+        _ queries: [MetricQuery], names: [String], metric: String, ledger: JudgeLedger, window: String
+    ) async -> Result<[Double], MetricBackendProblem> {
+        func snapshots(asOf instant: Date?, _ what: String) async -> Result<[[String: Double]], MetricBackendProblem> {
+            var read: [[String: Double]] = []
+            for (index, reading) in await Self.inParallel(queries, { await source.readSeries($0, asOf: instant) })
+                .enumerated()
+            {
+                switch reading {
+                case .series(let series): read.append(series)
+                case .inconclusive(let reason):
+                    return .failure(MetricBackendProblem(message: "\(names[index])\(what): \(reason)"))
+                }
+            }
+            return .success(read)
+        }
+        if !ledger.hasBaseline(metric), let since = ledger.startedAt {
+            switch await snapshots(asOf: since, " at the canary's start") {
+            case .success(let baseline): ledger.keep(baseline: baseline, for: metric)
+            case .failure(let problem): return .failure(problem)
+            }
+        }
+        let now: [[String: Double]]
+        switch await snapshots(asOf: nil, "") {
+        case .success(let read): now = read
+        case .failure(let problem): return .failure(problem)
+        }
+        var refused: (name: String, count: Double)?
+        let rises = ledger.tally(metric, now) { rises in
+            refused = rises.indices.first { !Self.isPossible(rises[$0], in: window) }.map { (names[$0], rises[$0]) }
+            return refused == nil
+        }
+        if let refused { return .failure(Self.impossible(refused.name, refused.count, in: window)) }
+        guard let rises else {
+            return .failure(MetricBackendProblem(message: "the counters were not read at the canary's start yet"))
+        }
+        return .success(rises)
+    }
+
+    /// A count query's total over the `span` that ends now (`plan`'s forecast, `doctor`'s probe): raw counters
+    /// read as they stood `span` ago and now and differenced series by series, or a query over `{{window}}`
+    /// read once with the window that long. `query` is as configured: whether it names raw counters is read
+    /// before its placeholders are filled.
+    func count(_ query: MetricQuery, placeholders: Placeholders, over span: Duration, now: Date) async -> MetricReading
+    {
+        let seconds = max(1, Int(span.timeInterval.rounded()))
+        let filled = query.filled(Placeholders(placeholders.values.merging(["window": "\(seconds)s"]) { $1 }))
+        guard query.backend.readsRawCounters else { return await source.read(filled) }
+        async let then = source.readSeries(filled, asOf: now.addingTimeInterval(-Double(seconds)))
+        async let current = source.readSeries(filled, asOf: nil)
+        switch (await then, await current) {
+        case (.inconclusive(let reason), _), (_, .inconclusive(let reason)):
+            return .inconclusive(reason)
+        case (.series(let before), .series(let after)):
+            guard !after.isEmpty else { return .noData("the query returned no series") }
+            var tally = CounterTally(baseline: before)
+            tally.add(after)
+            return .value(tally.increase)
+        }
+    }
+
+    /// Reads every query at once; the answers in the queries' order.
+    private static func inParallel<Answer: Sendable>(
+        _ queries: [MetricQuery], _ read: @escaping @Sendable (MetricQuery) async -> Answer
+    ) async -> [Answer] {
+        await withTaskGroup(of: (Int, Answer).self) { group in
+            for (index, query) in queries.enumerated() { group.addTask { (index, await read(query)) } }
+            var collected: [(Int, Answer)] = []
+            for await item in group { collected.append(item) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Whether a count could have been reached over `window` (`"Ns"`).
+    private static func isPossible(_ count: Double, in window: String) -> Bool {
+        guard let seconds = Double(window.dropLast()) else { return true }
+        return count <= countCeiling(windowSeconds: seconds)
+    }
+
+    private static func impossible(_ name: String, _ count: Double, in window: String) -> MetricBackendProblem {
+        MetricBackendProblem(
+            message: "\(name) read \(MetricEvaluation.format(count)) in \(window), beyond any possible "
+                + "rate (more than \(MetricEvaluation.format(maximumRate)) a second): a counter that wrapped or "
+                + "an exporter's garbage; the reading is left out")
+    }
+
     /// Why a judged metric's `max` or `min` is shown broken on the canary's counts at the confidence, if it is.
     static func brokenLimit(_ metric: MetricConfig, test: RateRatioTest, confidence: Double) -> String? {
         let (failures, requests) = (test.total.canaryFailures, test.total.canaryRequests)
@@ -206,12 +300,27 @@ public struct MetricEvaluator: Sendable {
         return nil
     }
 
-    /// Stable's counts in each minute of `duration` before `since`, read as one range per query (each query's
-    /// window a minute); nil when the backend cannot read ranges or answered none.
-    func stableHistory(failures: MetricQuery, total: MetricQuery, before since: Date, over duration: Duration) async
-        -> StableHistory?
-    {
+    /// Stable's counts in each minute of `duration` before `since`, read as one range per query: raw counters
+    /// sampled at each minute's end and differenced series by series, or each query's window a minute long; nil
+    /// when the backend cannot read ranges or answered none.
+    func stableHistory(
+        failures: MetricQuery, total: MetricQuery, before since: Date, over duration: Duration, raw: Bool = false
+    ) async -> StableHistory? {
         let piece = Duration.seconds(60)
+        let minutes = Int(duration.timeInterval / piece.timeInterval)
+        if raw {
+            let times = (0...minutes).map { since.addingTimeInterval(Double($0 - minutes) * piece.timeInterval) }
+            async let failing = source.readSeriesRange(failures, from: times[0], to: since, step: piece)
+            async let serving = source.readSeriesRange(total, from: times[0], to: since, step: piece)
+            guard case .series(let served) = await serving, !served.isEmpty,
+                case .series(let failed) = await failing
+            else { return nil }
+            return StableHistory(
+                pieces: zip(CounterTally.pieces(of: served, at: times), CounterTally.pieces(of: failed, at: times)).map
+                {
+                    StableHistory.Piece(requests: $0, failures: $1)
+                })
+        }
         let from = since.addingTimeInterval(-duration.timeInterval + piece.timeInterval)
         async let failed = source.readRange(failures, from: from, to: since, step: piece)
         async let served = source.readRange(total, from: from, to: since, step: piece)

@@ -17,6 +17,10 @@ public protocol MetricSource: Sendable {
     func readRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> MetricRange
     /// When `query` found no series: which part of it matched nothing, in words, when the backend can tell.
     func explainNoData(_ query: MetricQuery) async -> String?
+    /// The query's series as of `instant` (now when nil), kept apart: raw counters are differenced one by one.
+    func readSeries(_ query: MetricQuery, asOf instant: Date?) async -> SeriesReading
+    /// The query's series from `start` to `end`, one sample every `step`, kept apart.
+    func readSeriesRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async -> SeriesRange
 }
 
 extension MetricSource {
@@ -36,5 +40,17 @@ extension MetricSource {
 
     public func read(_ query: MetricQuery, asOf instant: Date) async -> MetricReading {
         .inconclusive("this metric source cannot read the past")
+    }
+
+    /// A source that reads single values: each reading is one series.
+    public func readSeries(_ query: MetricQuery, asOf instant: Date?) async -> SeriesReading {
+        guard let instant else { return SeriesReading(await read(query)) }
+        return SeriesReading(await read(query, asOf: instant))
+    }
+
+    public func readSeriesRange(_ query: MetricQuery, from start: Date, to end: Date, step: Duration) async
+        -> SeriesRange
+    {
+        SeriesRange(await readRange(query, from: start, to: end, step: step))
     }
 }

@@ -67,14 +67,77 @@ public struct PrometheusQuery: BackendQuery {
         }
     }
 
-    public func read(_ context: EnvironmentContext) async -> MetricReading {
-        let data: Answer.Data
+    /// An instant query's answer: now, or as of `context.asOf` (the value an instant query would have had then).
+    private func instant(_ context: EnvironmentContext) async -> Result<Answer.Data, MetricBackendProblem> {
         var items = [URLQueryItem(name: "query", value: text)]
-        // As of a past moment: the value an instant query would have had then.
         if let asOf = context.asOf {
             items.append(URLQueryItem(name: "time", value: String(format: "%.3f", asOf.timeIntervalSince1970)))
         }
-        switch await ask("/api/v1/query", items, timeout: Self.timeout, as: Answer.Data.self, context: context) {
+        return await ask("/api/v1/query", items, timeout: Self.timeout, as: Answer.Data.self, context: context)
+    }
+
+    /// Each series of the answer by its labels; a series whose value is not a finite number is left out.
+    public func readSeries(_ context: EnvironmentContext) async -> SeriesReading {
+        switch await instant(context) {
+        case .failure(let problem):
+            return .inconclusive(problem.message)
+        case .success(let data):
+            switch data.result {
+            case .scalar(let pair):
+                guard pair.count == 2, case .text(let text) = pair[1], let value = Double(text), value.isFinite else {
+                    return .inconclusive("unexpected scalar shape")
+                }
+                return .series(["": value])
+            case .vector(let samples):
+                var series: [String: Double] = [:]
+                for sample in samples {
+                    guard let pair = sample.value, pair.count == 2, case .text(let text) = pair[1],
+                        let value = Double(text), value.isFinite
+                    else { continue }
+                    series[Self.key(sample.metric)] = value
+                }
+                return .series(series)
+            }
+        }
+    }
+
+    /// A series' name: its labels, sorted.
+    private static func key(_ labels: [String: String]?) -> String {
+        (labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.debugDescription)" }.joined(
+            separator: ",")
+    }
+
+    /// A query judged as counts without `{{window}}` names the counters themselves.
+    public var readsRawCounters: Bool { !text.contains("{{window}}") }
+
+    /// Cloud Monitoring's own metrics (`run_googleapis_com:request_count`) are deltas over periods, not counters:
+    /// counted over `{{window}}` they are read as they must be.
+    private var namesCloudMonitoringMetrics: Bool { text.contains("googleapis_com:") }
+
+    public var countsAdvice: String? {
+        guard text.contains("{{window}}"), !namesCloudMonitoringMetrics else { return nil }
+        return "counts read through `increase(…[{{window}}])` are extrapolated by Prometheus (a read can be a "
+            + "fraction of a request off, and a series' first count is never seen), which moves the judge's "
+            + "error rates off what its confidence promises; name the counters themselves "
+            + "(`failures: llm_requests_total{version=\"{{version}}\",status=\"error\"}`) and shipctl reads them "
+            + "raw at the canary's start and at each evaluation and differences them exactly"
+    }
+
+    public var countsProblem: String? {
+        if readsRawCounters, namesCloudMonitoringMetrics {
+            return "Cloud Monitoring's metrics (`…googleapis_com:…`) are deltas over periods, not counters: count "
+                + "them over the canary's time, like `sum(increase(run_googleapis_com:request_count{…}[{{window}}]))`"
+        }
+        let rates = ["rate(", "irate(", "increase(", "delta(", "_over_time("]
+        guard readsRawCounters, let used = rates.first(where: { text.contains($0) }) else { return nil }
+        return "`\(used)…)` over a fixed range is not a counter, and a query without `{{window}}` is read as raw "
+            + "counters and differenced: name the counters themselves (`llm_requests_total{…}`), or count over "
+            + "`[{{window}}]`"
+    }
+
+    public func read(_ context: EnvironmentContext) async -> MetricReading {
+        let data: Answer.Data
+        switch await instant(context) {
         case .success(let answer): data = answer
         case .failure(let problem): return .inconclusive(problem.message)
         }
@@ -110,6 +173,7 @@ public struct PrometheusQuery: BackendQuery {
 
     private struct RangeData: Decodable {
         struct Series: Decodable {
+            var metric: [String: String]?
             var values: [[Answer.Value]]?
         }
         var resultType: String
@@ -174,6 +238,22 @@ public struct PrometheusQuery: BackendQuery {
     public func readRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
         -> MetricRange
     {
+        switch await readSeriesRange(from: start, to: end, step: step, context: context) {
+        case .unavailable(let reason):
+            return .unavailable(reason)
+        case .series(let series):
+            guard series.count <= 1 else {
+                return .unavailable(
+                    "the query returned \(series.count) series; aggregate it to one, e.g. with sum(...)")
+            }
+            return .samples(series.first?.value ?? [:])
+        }
+    }
+
+    /// `/api/v1/query_range` with each series kept by its labels; NaN and ±Inf left out.
+    public func readSeriesRange(from start: Date, to end: Date, step: Duration, context: EnvironmentContext) async
+        -> SeriesRange
+    {
         let seconds = { (date: Date) in String(format: "%.3f", date.timeIntervalSince1970) }
         let items = [
             URLQueryItem(name: "query", value: text), URLQueryItem(name: "start", value: seconds(start)),
@@ -187,18 +267,18 @@ public struct PrometheusQuery: BackendQuery {
         case .success(let answer): data = answer
         case .failure(let problem): return .unavailable(problem.message)
         }
-        if data.result.count > 1 {
-            return .unavailable(
-                "the query returned \(data.result.count) series; aggregate it to one, e.g. with sum(...)")
+        var series: [String: [Date: Double]] = [:]
+        for one in data.result {
+            var samples: [Date: Double] = [:]
+            for pair in one.values ?? [] {
+                guard pair.count == 2, case .time(let time) = pair[0], time.isFinite, case .text(let text) = pair[1],
+                    let value = Double(text), value.isFinite
+                else { continue }
+                samples[Date(timeIntervalSince1970: time)] = value
+            }
+            series[Self.key(one.metric), default: [:]].merge(samples) { $1 }
         }
-        var samples: [Date: Double] = [:]
-        for pair in data.result.first?.values ?? [] {
-            guard pair.count == 2, case .time(let time) = pair[0], time.isFinite, case .text(let text) = pair[1],
-                let value = Double(text), value.isFinite
-            else { continue }
-            samples[Date(timeIntervalSince1970: time)] = value
-        }
-        return .samples(samples)
+        return .series(series)
     }
 
     private struct Targets: Decodable {
