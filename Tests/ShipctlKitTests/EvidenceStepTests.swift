@@ -69,9 +69,18 @@ final class EvidenceStepTests: XCTestCase {
         XCTAssertThrowsError(try load(badCeiling)) { XCTAssertTrue("\($0)".contains("judge.on_ceiling"), "\($0)") }
     }
 
-    /// A good canary: every step's evaluation is recorded, the last with the proof, and the version serves everyone.
+    /// A good canary: before its first shift it says how long its evidence will likely take at stable's traffic;
+    /// every step's evaluation is recorded, a waiting one says about how long it has left, the last holds the
+    /// proof, and the version serves everyone.
     func testAGoodCanaryAdvancesOnceItsEvidenceIsShown() async throws {
-        let run = try await JudgeEngineTests.promote(try Self.config(), seed: 4)
+        let run = try await JudgeEngineTests.promote(
+            try Self.config(), seed: 4, history: (3600, 0.02), forecast: true)
+        let forecast = try XCTUnwrap(
+            run.output.first { $0.contains("\"event\":\"forecast\"") }, "\(run.output.prefix(5))")
+        XCTAssertTrue(forecast.contains("evidence at stable 1 over the last 1h: 2 requests/s"), forecast)
+        XCTAssertTrue(forecast.contains("step 1/2: a version as good as stable shows it in ~"), forecast)
+        let first = run.output.firstIndex { $0.contains("\"event\":\"shift\"") } ?? 0
+        XCTAssertLessThan(run.output.firstIndex(of: forecast) ?? .max, first, "said before the first shift")
         XCTAssertNil(run.error, "\(run.output.suffix(5))")
         XCTAssertEqual(run.provider.split.stable, "2")
         let analyses = run.store.all.filter { $0.action == AuditAction.analysis }
@@ -80,6 +89,11 @@ final class EvidenceStepTests: XCTestCase {
         XCTAssertEqual(judge["evidence_ratio"]?.doubleValue, 4)
         XCTAssertLessThan(judge["ratio_upper_bound"]?.doubleValue ?? .infinity, 4)
         XCTAssertTrue(analyses.dropLast().allSatisfy { $0.outcome == "waiting for evidence" })
+        XCTAssertTrue(
+            analyses.contains {
+                ($0.args["reason"]?.stringValue ?? "").contains("at the canary's traffic and rates so far, about")
+            },
+            "\(analyses.map { $0.args["reason"]?.stringValue ?? "" })")
         let said = try XCTUnwrap(run.output.last { $0.contains("\"event\":\"analysis\"") })
         XCTAssertTrue(said.contains("(evidence needs < 4)"), said)
         XCTAssertLessThan(run.clock.offset, .seconds(1800), "promoted before the ceiling")

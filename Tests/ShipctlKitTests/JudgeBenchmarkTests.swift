@@ -86,6 +86,25 @@ final class JudgeBenchmarkTests: XCTestCase {
             design[label] = cells[0]
             lines.append("| \(label) | " + cells.map(\.text).joined(separator: " | ") + " |")
         }
+        // A quarter of that traffic: what the same steps give a service that gets a request every other second.
+        let slow = canaries / 4
+        lines += [
+            "", "at 0.5 req/s (\(slow) canaries per cell), evidence 4x at 50 %:", "| canary | evidence 4x at 50 % |",
+            "|---|---|",
+        ]
+        for (label, multiple, outage) in [
+            ("good", 1.0, false), ("good, both versions' failures doubled 30-180 s in", 1, true), ("2x", 2, false),
+            ("4x", 4, false), ("10x", 10, false),
+        ] {
+            var traffic = Self.evidenceSteps()
+            traffic.requestsPerSecond = 0.5
+            traffic.canaryFailureRate = traffic.stableFailureRate * multiple
+            if outage { traffic.outage = (30...180, 2) }
+            let results = CanarySimulation.results(traffic, canaries: slow, seed: 500 + UInt64(multiple)) {
+                CanarySimulation.Judge(config: JudgeConfig(minRequests: .count(30)), maxIncrease: 0)
+            }
+            lines.append("| \(label) | \(Cell(results).text) |")
+        }
         print(lines.joined(separator: "\n"))
         // What the evidence steps promise without stable's history: good versions rarely reverted, outage or not;
         // tenfold regressions caught before everyone has them.

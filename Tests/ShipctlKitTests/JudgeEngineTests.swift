@@ -61,7 +61,7 @@ final class JudgeEngineTests: XCTestCase {
     /// Promotes version 2 once, against traffic at `rate` requests/s with the given failure rates.
     static func promote(
         _ config: ShipctlConfig, rate: Double = 2, stable: Double = 0.02, canary: Double = 0.02, seed: UInt64,
-        quietUntil: Int = 0, history: (seconds: Int, failureRate: Double)? = nil
+        quietUntil: Int = 0, history: (seconds: Int, failureRate: Double)? = nil, forecast: Bool = false
     ) async throws -> Run {
         let clock = ManualClock()
         let store = InMemoryStateStore()
@@ -79,8 +79,11 @@ final class JudgeEngineTests: XCTestCase {
         let service = try XCTUnwrap(config.service(named: "api"))
         let env = try XCTUnwrap(config.environments["prod"])
         do {
+            // The forecast at the start simulates a few hundred canaries: left out where thousands are run.
+            var options = PromoteOptions(version: "2")
+            options.forecast = forecast
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(
-                PromoteOptions(version: "2"))
+                options)
             return Run(
                 error: nil, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
         } catch {

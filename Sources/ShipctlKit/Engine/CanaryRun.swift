@@ -61,6 +61,9 @@ struct CanaryRun {
         }
         try await journal.emit(
             .started(target: provider.target, stable: stable, canary: canary, steps: steps, dryRun: options.dryRun))
+        if service.waitsForEvidence, options.forecast, !options.dryRun {
+            try await journal.emit(await evidenceForecast(stable: stable))
+        }
         return try await drive(
             context(provider: provider, stable: stable, canary: canary), from: .preTrafficSmoke,
             revision: before.revision)
@@ -100,6 +103,22 @@ struct CanaryRun {
         return try await drive(
             context(provider: provider, stable: interrupted.stable, canary: interrupted.canary), from: phase,
             revision: live.revision)
+    }
+
+    /// What `plan` says of the evidence steps, said again as the canary starts: stable's traffic may have
+    /// changed since the plan was read.
+    func evidenceForecast(stable: String) async -> DeploymentEvent {
+        let source = ServiceParts.metricSource(config: engine.config, env: env, dependencies: dependencies)
+        do {
+            let forecast = try await PlanReport.forecast(
+                service: service, stable: stable, source: source, now: dependencies.clock.wallNow())
+            let steps = forecast.steps.sorted { $0.key < $1.key }.map {
+                "\(Self.label($0.key, of: service.steps.count)): \($0.value.text)"
+            }
+            return .forecast(traffic: forecast.traffic, steps: steps, unknown: nil)
+        } catch {
+            return .forecast(traffic: nil, steps: [], unknown: error.summary)
+        }
     }
 
     func context(provider: any TrafficProvider, stable: String, canary: String) -> StepContext {

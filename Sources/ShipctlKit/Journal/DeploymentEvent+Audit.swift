@@ -148,8 +148,8 @@ extension DeploymentEvent {
                 AuditForm(
                     action: AuditAction.notify, step: "notify", args: args, outcome: delivery.sent ? "sent" : "failed")
             ]
-        case .nothingToPromote, .waitingForEvidence, .gateFailed, .terraformPlanned, .verified, .nothingToTearDown,
-            .logUnwritten:
+        case .nothingToPromote, .forecast, .waitingForEvidence, .gateFailed, .terraformPlanned, .verified,
+            .nothingToTearDown, .logUnwritten:
             return []
         }
     }

@@ -26,6 +26,14 @@ extension DeploymentEvent {
                     "deployment": .string(entry.deployment), "stable": .string(stable), "canary": .string(canary),
                     "service": .string(service), "env": .string(env),
                 ])
+        case .forecast(let traffic, let steps, let unknown):
+            let message =
+                traffic.map { "evidence at \($0): " + steps.joined(separator: "; ") }
+                ?? "evidence: how long it will take is unknown: \(unknown ?? "no traffic read")"
+            var fields: [String: JSONValue] = ["steps": .array(steps.map(JSONValue.string))]
+            fields["traffic"] = traffic.map(JSONValue.string)
+            fields["unknown"] = unknown.map(JSONValue.string)
+            return .event(kind: "forecast", message: message, fields: fields)
         case .nothingToPromote(let target, let version):
             return .event(
                 kind: "noop",

@@ -8,6 +8,9 @@ public enum DeploymentEvent: Sendable {
     // A promote and a resume.
     case started(target: String, stable: String, canary: String, steps: [String], dryRun: Bool)
     case nothingToPromote(target: String, version: String)
+    /// How long each evidence step will likely take at stable's traffic, read as the canary starts (per step
+    /// label, what a good version and a regression would see), or why that cannot be said.
+    case forecast(traffic: String?, steps: [String], unknown: String?)
     case resumed(live: TrafficSplit, from: String, stable: String, canary: String)
     case lockTakenOver(previous: String)
     /// Announced before the call; `split` is the provider's answer, known once it is done.

@@ -155,6 +155,7 @@ public struct MetricEvaluator: Sendable {
                     "not yet shown that \(shown): the ratio is below \(bound) at "
                     + "\(JudgeEvidence.percent(config.advanceConfidence)), "
                     + "the step needs below \(MetricEvaluation.format(proving))"
+                    + Self.timeLeft(test: test, evidence: proving, window: window)
             }
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
@@ -331,6 +332,28 @@ public struct MetricEvaluator: Sendable {
             pieces: totals.keys.sorted().map {
                 StableHistory.Piece(requests: totals[$0] ?? 0, failures: failures[$0] ?? 0)
             })
+    }
+
+    /// About how much longer a step's evidence will take if the canary's traffic and both rates stay as they
+    /// have been, said after a waiting reason. A bound of this kind narrows about as 1/√(counts) on the log scale,
+    /// so the counts must grow by k = (ln(bound/ratio) / ln(N/ratio))² for it to fall below N; the time left is
+    /// the time so far times k − 1. Empty when nothing can be said: no failure yet on either side, or a ratio so
+    /// far at N or above (then no amount of traffic shows the evidence).
+    static func timeLeft(test: RateRatioTest, evidence: Double, window: String) -> String {
+        guard let seconds = Double(window.dropLast()), seconds > 0, let canary = test.canaryRate,
+            let stable = test.stableRate, canary > 0, stable > 0
+        else { return "" }
+        let ratio = canary / stable
+        let bound = test.upperBound
+        guard bound.isFinite, ratio < evidence, bound > evidence else {
+            return ratio >= evidence
+                ? "; at the rates so far (canary \(MetricEvaluation.format(ratio))× stable's) it will not be shown"
+                : ""
+        }
+        let growth = pow(log(bound / ratio) / log(evidence / ratio), 2)
+        let left = min(seconds * (growth - 1), 8_640_000)
+        return "; at the canary's traffic and rates so far, about "
+            + "\(DurationParser.format(.seconds(Int64(max(left, 1).rounded(.up))))) more"
     }
 
     /// More requests a second than any service judged by shipctl serves: a count above it is not a count.
