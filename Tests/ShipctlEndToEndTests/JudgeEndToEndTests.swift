@@ -18,8 +18,8 @@ final class JudgeEndToEndTests: WorldTestCase {
               metrics:
                 - name: error-rate
                   prometheus:
-                    failures: sum(increase(llm_requests_total{function="{{function}}",version="{{version}}",status="error"}[{{window}}]))
-                    total: sum(increase(llm_requests_total{function="{{function}}",version="{{version}}"}[{{window}}]))
+                    failures: llm_requests_total{function="{{function}}",version="{{version}}",status="error"}
+                    total: llm_requests_total{function="{{function}}",version="{{version}}"}
                   max_increase: 50%
         """
     }

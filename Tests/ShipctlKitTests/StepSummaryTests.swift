@@ -89,4 +89,18 @@ final class StepSummaryTests: XCTestCase {
             table[3].hasPrefix("| step 2/2 | 100% | – | ") && table[3].hasSuffix(" | – | – |"), String(table[3]))
         XCTAssertTrue(markdown.contains("```mermaid"), markdown)
     }
+
+    /// A step that advanced on evidence: its judged metric's cell shows the proof — the counts, the bound that
+    /// reverts and the one that advanced, and stable's history joined.
+    func testAnEvidenceStepShowsTheEvidenceItAdvancedOn() async throws {
+        let run = try await JudgeEngineTests.promote(try EvidenceStepTests.config(), seed: 4, history: (3600, 0.02))
+        XCTAssertNil(run.error)
+        let timeline = try XCTUnwrap(DeploymentTimeline(records: run.store.all))
+        let markdown = StepSummary.markdown(timeline)
+        let row = try XCTUnwrap(markdown.split(separator: "\n").first { $0.hasPrefix("| step 1/2 | 50% |") }, markdown)
+        XCTAssertTrue(row.contains("✅"), String(row))
+        XCTAssertTrue(row.contains("<br>canary "), String(row))
+        XCTAssertTrue(row.contains("rate ratio ≥") && row.contains("(evidence needs &lt; 4)"), String(row))
+        XCTAssertTrue(row.contains("with stable's history"), String(row))
+    }
 }

@@ -39,9 +39,9 @@ public enum StepSummary {
 
     static func icon(_ verdict: String) -> String {
         switch verdict {
-        case "succeeded", "pass", "ok": return "✅"
+        case "succeeded", "pass", "ok", "proven": return "✅"
         case "fail", "failed", "rolled-back", "cancelled": return "❌"
-        case "inconclusive", "insufficient evidence": return "⚠️"
+        case "inconclusive", "insufficient evidence", "ceiling": return "⚠️"
         case "waiting for evidence": return "⏳"
         default: return "•"
         }
@@ -102,8 +102,14 @@ public enum StepSummary {
                 let verdict = last.outcome ?? "?"
                 let value = last.args["value"]?.doubleValue.map(MetricEvaluation.format) ?? "no value"
                 let failed = evaluations.filter { $0.outcome == "fail" }.count
+                // A judged metric's cell carries the evidence its last verdict rests on: the counts, both bounds,
+                // and what became of stable's history.
+                let evidence = last.args["judge"].flatMap(JudgeEvidence.init(json:)).map {
+                    "<br>" + MarkdownText.cell($0.summary, limit: 400)
+                }
                 cells.append(
-                    "\(icon(verdict)) \(value)" + (failed > 0 ? " (\(failed) of \(evaluations.count) failed)" : ""))
+                    "\(icon(verdict)) \(value)" + (failed > 0 ? " (\(failed) of \(evaluations.count) failed)" : "")
+                        + (evidence ?? ""))
             }
             let smoke = records.filter { $0.action == AuditAction.smoke }
             if smoke.isEmpty {
