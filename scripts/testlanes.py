@@ -29,7 +29,7 @@ import time
 
 # Seconds per class, measured in a two-lane run on a 2-core machine like the CI one.
 MEASURED = {
-    "JudgeEndToEndTests": 200, "InterruptionTests": 193, "PostgresStateTests": 187,
+    "JudgeEndToEndTests": 420, "InterruptionTests": 193, "PostgresStateTests": 187,
     "SecretsAndProviderFaultTests": 147, "PlanCommandTests": 135, "PreviewTests": 185, "CloudRunPromoteTests": 89,
     "HostilePeerTests": 88, "LambdaPromoteTests": 67, "TerraformPromoteTests": 58, "FanOutTests": 52,
     "HostileAnswersTests": 49, "TraceTests": 55, "MetricAuthTests": 45, "LiveViewTests": 46,

@@ -53,7 +53,7 @@ struct Promote: AsyncParsableCommand {
                 single.version = try versionForOneService(services[0])
                 let chosen = single
                 _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in
-                    try await engine.promote(chosen)
+                    try await engine.promote(chosen).succeeded()
                 }
                 return
             }

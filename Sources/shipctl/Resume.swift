@@ -23,7 +23,7 @@ struct Resume: AsyncParsableCommand {
             let (session, engine) = try canaryEngine(global, reporter, service: target.service, env: target.env)
             let hold = onCancel == .hold
             _ = try await runCancellable(session, onCancel: onCancel) { () async throws(ShipctlError) in
-                try await engine.resume(holdOnCancel: hold)
+                try await engine.resume(holdOnCancel: hold)?.succeeded()
             }
         }
     }

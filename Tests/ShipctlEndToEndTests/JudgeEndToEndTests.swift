@@ -48,20 +48,25 @@ final class JudgeEndToEndTests: WorldTestCase {
         """
     }
 
-    /// At a micro app's traffic (5 requests/s per function, Poisson, 2 % of requests failing on every
-    /// version), seven canaries at once: three versions as healthy as stable are promoted once the judge
-    /// shows them failing less than 4x as often as stable; three failing a fifth of their requests are
-    /// reverted before 100 %, each with its evidence in the output and the audit log; and one whose errors
-    /// rise together with stable's (an upstream outage, both versions at 20 % from 10 s into the canary)
-    /// is not reverted. The SPEC's `slow-requests` metric is left out: the simulator serves every request of
+    /// At a micro app's traffic (10 requests/s per function, Poisson, 2 % of requests failing on every
+    /// version), eight canaries at once: versions as healthy as stable are promoted once the judge shows them
+    /// failing less than 4x as often as stable; three failing a fifth of their requests are reverted before
+    /// 100 %, each with its evidence in the output and the audit log; and one whose errors rise together with
+    /// stable's (an upstream outage, both versions at 20 % from 10 s into the canary) is not reverted.
+    ///
+    /// Why 10 requests/s and four good versions: these functions are new, so stable has no history to join,
+    /// and at 5 requests/s a good version then shows its evidence in a median of 140 s (p90 370 s); at 10,
+    /// 75 s (p90 185 s). And `max_increase: 0%` at 0.98 reverts up to 2 % of good versions by design (about
+    /// 1 % measured), so at least three of four must be promoted: two false reverts in one run come once in
+    /// some 1 500 runs. The SPEC's `slow-requests` metric is left out: the simulator serves every request of
     /// a version at one latency, so no request is slow and no ratio of slow requests can be shown.
     func testGoodVersionsAdvanceOnEvidenceBadOnesAreRevertedAndAnOutageRevertsNothing() async throws {
-        let good = (0..<3).map { "judge-good-\($0)" }
+        let good = (0..<4).map { "judge-good-\($0)" }
         let bad = (0..<3).map { "judge-bad-\($0)" }
         let outage = "judge-outage"
         let all = good + bad + [outage]
         try await world.createFunctions(all, versions: 2)
-        try await world.setMicroAppTraffic(requestsPerSecond: 5)
+        try await world.setMicroAppTraffic(requestsPerSecond: 10)
         for version in ["1", "2"] { try await world.setBehaviour(version: version, errorRate: 0.02) }
         for function in bad { try await world.setBehaviour(version: "2", errorRate: 0.2, function: function) }
         let name = { (function: String) in function.replacingOccurrences(of: "judge-", with: "") }
@@ -74,7 +79,7 @@ final class JudgeEndToEndTests: WorldTestCase {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         let promote = try world.startShipctl(
-            ["promote", "--all", "--max-parallel", "7", "--env", "prod"]
+            ["promote", "--all", "--max-parallel", "8", "--env", "prod"]
                 + all.flatMap { ["--version", "\(name($0))=2"] }, config: config, output: handle)
         // The outage begins 10 s after the canary got its share.
         var shifted: Date?
@@ -94,6 +99,8 @@ final class JudgeEndToEndTests: WorldTestCase {
         promote.waitUntilExit()
         try handle.close()
         let said = try String(contentsOf: output, encoding: .utf8)
+        print(
+            "eight canaries at 10 requests/s took \(Int(Date().timeIntervalSince(outageBegan)) + 10) s after the shift")
         XCTAssertEqual(promote.terminationStatus, 3, "three reverted: \(said)")
 
         let records = try world.auditRecords()
@@ -103,14 +110,18 @@ final class JudgeEndToEndTests: WorldTestCase {
                     && $0["outcome"]?.stringValue == outcome
             }
         }
+        var promoted: [String] = []
         for function in good + [outage] {
             let alias = try await world.alias(function)
-            XCTAssertEqual(alias.version, "2", "\(function) is as healthy as stable: \(said)")
-            XCTAssertTrue(alias.weights.isEmpty)
+            XCTAssertTrue(alias.weights.isEmpty, "\(function) is left split: \(said)")
+            guard alias.version == "2" else { continue }
+            promoted.append(function)
             let proof = try XCTUnwrap(evaluations(function, "proven").first?["args"]?["judge"], "\(function)")
             XCTAssertLessThan(proof["ratio_upper_bound"]?.doubleValue ?? .infinity, 4, "\(proof)")
             XCTAssertGreaterThan(proof["canary_requests"]?.doubleValue ?? 0, 0, "\(proof)")
         }
+        XCTAssertGreaterThanOrEqual(promoted.filter(good.contains).count, 3, "good versions promoted: \(said)")
+        XCTAssertTrue(promoted.contains(outage), "a shared outage reverted a good version: \(said)")
         XCTAssertTrue(said.contains("fails less than 4× as often as stable"), said)
         // The outage's canary was proven after the outage began: it was watched through it.
         let proven = evaluations(outage, "proven").first?["ts"]?.stringValue.flatMap(Timestamp.parse)

@@ -101,7 +101,7 @@ final class CanaryEngineTests: XCTestCase {
             _ = try await CanaryEngine(
                 config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)
             )
-            .promote(PromoteOptions(version: "2"))
+            .promote(PromoteOptions(version: "2")).succeeded()
             return nil
         } catch {
             return error
@@ -354,7 +354,7 @@ final class CanaryEngineTests: XCTestCase {
         let engine = CanaryEngine(config: config, service: service, env: env, dependencies: world.dependencies())
         let task = Task { () async -> ShipctlError? in
             do throws(ShipctlError) {
-                _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: hold))
+                _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: hold)).succeeded()
                 return nil
             } catch { return error }
         }

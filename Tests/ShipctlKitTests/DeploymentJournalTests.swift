@@ -48,7 +48,7 @@ final class DeploymentJournalTests: XCTestCase {
         // A promote, then a rollback of it, then a flag flipped by hand.
         let promoted = Heard()
         _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: promoted.dependencies())
-            .promote(PromoteOptions(version: "2"))
+            .promote(PromoteOptions(version: "2")).succeeded()
         _ = try await RollbackEngine(config: config, service: service, env: env, dependencies: promoted.dependencies())
             .rollback(RollbackOptions(reason: "drill"))
         _ = try await ManualFlags(config: config, service: service, env: env, dependencies: promoted.dependencies())
@@ -59,7 +59,7 @@ final class DeploymentJournalTests: XCTestCase {
         failed.world.samples = CanaryEngineTests.samples(bad: { $0 >= 4 })
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: failed.dependencies())
-                .promote(PromoteOptions(version: "2"))
+                .promote(PromoteOptions(version: "2")).succeeded()
             XCTFail("the canary should have failed")
         } catch {}
 
@@ -67,7 +67,7 @@ final class DeploymentJournalTests: XCTestCase {
         let resumed = Heard()
         try await promoteHeldBySignal(config, resumed)
         _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: resumed.dependencies())
-            .resume()
+            .resume()?.succeeded()
 
         // Held by a signal, then aborted.
         let aborted = Heard()
@@ -96,7 +96,7 @@ final class DeploymentJournalTests: XCTestCase {
             config: config, service: try XCTUnwrap(config.service(named: "api")),
             env: try XCTUnwrap(config.environments["prod"]), dependencies: heard.dependencies(signalAt: .seconds(2)))
         do {
-            _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: true))
+            _ = try await engine.promote(PromoteOptions(version: "2", holdOnCancel: true)).succeeded()
             XCTFail("the signal should have held the canary")
         } catch {
             XCTAssertEqual(error.exitCode, 143, error.description)

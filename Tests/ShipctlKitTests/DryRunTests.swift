@@ -20,7 +20,7 @@ final class DryRunTests: XCTestCase {
             config: config, service: try XCTUnwrap(config.service(named: "api")),
             env: try XCTUnwrap(config.environments["prod"]), dependencies: world.dependencies(reporter: reporter)
         )
-        .promote(PromoteOptions(version: "2", dryRun: true))
+        .promote(PromoteOptions(version: "2", dryRun: true)).succeeded()
 
         XCTAssertEqual(outcome.outcome, .succeeded)
         let provider = try XCTUnwrap(world.providers["api"])

@@ -83,7 +83,8 @@ final class JudgeEngineTests: XCTestCase {
             var options = PromoteOptions(version: "2")
             options.forecast = forecast
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(
-                options)
+                options
+            ).succeeded()
             return Run(
                 error: nil, store: store, provider: provider, output: output.lines, traffic: traffic, clock: clock)
         } catch {

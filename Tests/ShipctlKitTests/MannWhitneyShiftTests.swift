@@ -77,7 +77,8 @@ final class MannWhitneyShiftTests: XCTestCase {
         let env = try XCTUnwrap(config.environments["prod"])
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies).promote(
-                PromoteOptions(version: "2"))
+                PromoteOptions(version: "2")
+            ).succeeded()
             return (nil, store)
         } catch {
             return (error, store)

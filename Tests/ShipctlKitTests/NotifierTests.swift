@@ -38,7 +38,7 @@ final class NotifierTests: XCTestCase {
         let env = try XCTUnwrap(config.environments["prod"])
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies)
-                .promote(PromoteOptions(version: "2"))
+                .promote(PromoteOptions(version: "2")).succeeded()
             return (world, nil)
         } catch {
             return (world, error)

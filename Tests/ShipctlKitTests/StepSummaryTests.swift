@@ -25,7 +25,7 @@ final class StepSummaryTests: XCTestCase {
         do {
             _ = try await CanaryEngine(
                 config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)
-            ).promote(PromoteOptions(version: "2"))
+            ).promote(PromoteOptions(version: "2")).succeeded()
         } catch {
             failure = error
         }
@@ -102,5 +102,42 @@ final class StepSummaryTests: XCTestCase {
         XCTAssertTrue(row.contains("<br>canary "), String(row))
         XCTAssertTrue(row.contains("rate ratio ≥") && row.contains("(evidence needs &lt; 4)"), String(row))
         XCTAssertTrue(row.contains("with stable's history"), String(row))
+    }
+
+    /// Under GitHub Actions each step's lines sit in one group, opened by its shift and closed by what ends its
+    /// watch (the next shift, the revert, the promotion): the journal's reader keeps them, not the engine.
+    func testEachStepIsOneGroupFromItsShiftToWhatEndsItsWatch() async throws {
+        for bad in [false, true] {
+            let config = try CanaryEngineTests.config(
+                CanaryEngineTests.service(
+                    "api", steps: "{ weight: 10, pause: 8s }, { weight: 50, pause: 8s }, { weight: 100 }"))
+            var world = CanaryEngineTests.World(services: ["api"])
+            world.samples = CanaryEngineTests.samples(bad: { _ in bad })
+            let lines = Transcript()
+            let reporter = Reporter(
+                mode: .githubActions, redactor: Redactor(secrets: []), summaryPath: nil, out: { lines.append($0) },
+                err: { lines.append($0) })
+            let service = try XCTUnwrap(config.service(named: "api"))
+            let env = try XCTUnwrap(config.environments["prod"])
+            let outcome = try await CanaryEngine(
+                config: config, service: service, env: env, dependencies: world.dependencies(reporter: reporter)
+            ).promote(PromoteOptions(version: "2"))
+            XCTAssertEqual(outcome.ending == .promoted, !bad)
+            let log = lines.lines
+            let opened = log.indices.filter { log[$0].hasPrefix("::group::step ") }
+            XCTAssertEqual(opened.count, bad ? 1 : 3, "\(log)")
+            // Each step's group closes before anything else opens, and holds that step's lines.
+            var closed: [Int] = []
+            for open in opened {
+                let close = try XCTUnwrap(log[open...].firstIndex(of: "::endgroup::"), "\(log)")
+                XCTAssertFalse(log[(open + 1)..<close].contains { $0.hasPrefix("::group::") }, "\(log)")
+                XCTAssertTrue(log[(open + 1)..<close].allSatisfy { $0.hasPrefix("step ") }, "\(log)")
+                closed.append(close)
+            }
+            if bad {
+                let revert = try XCTUnwrap(log.firstIndex { $0.contains("reverted") }, "\(log)")
+                XCTAssertGreaterThan(revert, closed[0], "the revert is said after the step's group: \(log)")
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ final class TraceExportTests: XCTestCase {
         let env = try XCTUnwrap(config.environments["prod"])
         do {
             _ = try await CanaryEngine(config: config, service: service, env: env, dependencies: dependencies)
-                .promote(PromoteOptions(version: "2"))
+                .promote(PromoteOptions(version: "2")).succeeded()
             XCTFail("the canary should fail")
         } catch {}
 

@@ -25,7 +25,7 @@ public struct CanaryEngine: Sendable {
         case cancelling(signal: Int32)
         /// The lock was lost to what may be another runner: traffic stays as it is.
         case holding(reason: String)
-        case done(DeploymentOutcome)
+        case done(PromoteEnding)
     }
 
     private var reporter: Reporter { dependencies.reporter }

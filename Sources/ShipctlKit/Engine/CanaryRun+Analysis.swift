@@ -9,7 +9,6 @@ extension CanaryRun {
         let step = service.steps[index]
         let label = Self.label(index, of: service.steps.count)
         let ending = try await watch(context, step: step, label: label, tally: &tally)
-        reporter.endGroup()
         if let signal = dependencies.cancellation.signal { return .cancelling(signal: signal) }
         if let lost = await lockLost() { return lost }
         switch ending {
@@ -24,7 +23,7 @@ extension CanaryRun {
         }
         if index + 1 < service.steps.count { return .shift(step: index + 1) }
         try await journal.emit(.promoted(version: context.canary, previous: context.stable))
-        return .done(.succeeded)
+        return .done(.promoted)
     }
 
     /// `on_insufficient` (or, at the canary's ceiling, `on_ceiling`): the revert, a hold that `resume`
@@ -44,7 +43,7 @@ extension CanaryRun {
             return .reverting(reason: "\(what): \(reason)")
         case .hold:
             let held = try await hold(context, reason: "\(what): \(reason)")
-            throw .interrupted("\(label): \(what) (\(reason)); \(key) is hold\n\(held)")
+            return .done(.held("\(label): \(what) (\(reason)); \(key) is hold\n\(held)"))
         case .continue:
             reporter.warning("\(label): \(what) (\(reason)); \(key) is continue: going on without it")
             return nil

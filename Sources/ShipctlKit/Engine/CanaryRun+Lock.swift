@@ -28,11 +28,10 @@ extension CanaryRun {
     }
 
     /// Leaves traffic where it is, says so in the log if it can, and ends the run.
-    func holdWithoutLock(_ context: StepContext, reason: String) async -> ShipctlError {
-        reporter.endGroup()
+    func holdWithoutLock(_ context: StepContext, reason: String) async -> PromoteEnding {
         let live = (try? await context.provider.readSplit())?.description ?? "unknown"
         try? await journal.emit(.held(step: "lock", reason: reason, live: live, outcome: "held"))
-        return .runtime(
+        return .stoppedWithoutLock(
             "\(reason): another runner may be moving \(context.provider.target) now, so this run leaves its traffic as it is (\(live)) and stops",
             hint:
                 "see who holds the lock with `shipctl status --service \(service.name) --env \(env.name)`; once nobody does, "

@@ -3,8 +3,7 @@ import Foundation
 /// The ends that are not success: revert (with the flags beside it), cancel, hold.
 extension CanaryRun {
     /// A signal arrived: revert, or with `--on-cancel hold` leave the split for `resume`/`abort`.
-    func cancel(_ context: StepContext, signal: Int32) async throws(ShipctlError) -> ShipctlError {
-        reporter.endGroup()
+    func cancel(_ context: StepContext, signal: Int32) async throws(ShipctlError) -> PromoteEnding {
         let reason = "cancelled by \(CancellationState.name(signal))"
         if options.holdOnCancel {
             return .cancelled(signal: signal, outcome: try await hold(context, reason: reason))

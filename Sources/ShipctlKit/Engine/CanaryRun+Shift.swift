@@ -9,7 +9,6 @@ extension CanaryRun {
     ) {
         let step = service.steps[index]
         let label = Self.label(index, of: service.steps.count)
-        reporter.beginGroup("\(label): \(Percent.format(step.weight))% on version \(context.canary)")
         let shifted = { (split: TrafficSplit?) in
             DeploymentEvent.shifted(
                 step: index + 1, steps: service.steps.count, weight: step.weight, pause: step.pause,
@@ -27,7 +26,6 @@ extension CanaryRun {
         }
         let split = try await journal.performing(shifted(nil), completed: { shifted($0) }, move)
         if let failure = try await smoke(context, step: label) {
-            reporter.endGroup()
             return (.reverting(reason: failure), split.revision)
         }
         return (.analyse(step: index), split.revision)

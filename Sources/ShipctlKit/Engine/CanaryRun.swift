@@ -53,7 +53,7 @@ struct CanaryRun {
             try await journal.emit(.nothingToPromote(target: provider.target, version: canary))
             return PromoteOutcome(
                 deployment: journal.deployment, service: service.name, env: env.name, stable: stable, version: canary,
-                outcome: .succeeded)
+                ending: .promoted)
         }
 
         let steps = service.steps.map {
@@ -156,11 +156,10 @@ struct CanaryRun {
     func driveToTheEnd(_ context: StepContext, from phase: CanaryEngine.Phase, revision: String?)
         async throws(ShipctlError) -> PromoteOutcome
     {
-        let outcome: DeploymentOutcome
+        let ending: PromoteEnding
         do {
-            outcome = try await runPhases(context, from: phase, revision: revision)
-        } catch let error where [3, 5].contains(error.exitCode) || error.exitCode > 128 || lockWatch.lost != nil {
-            // Reverted already (3), or left on purpose for `resume` (5, a hold for evidence).
+            ending = try await runPhases(context, from: phase, revision: revision)
+        } catch let error where lockWatch.lost != nil {
             // A run that lost its lock moves no more traffic: another runner may hold it now.
             throw error
         } catch {
@@ -173,7 +172,7 @@ struct CanaryRun {
         }
         return PromoteOutcome(
             deployment: journal.deployment, service: service.name, env: env.name, stable: context.stable,
-            version: context.canary, outcome: outcome)
+            version: context.canary, ending: ending)
     }
 
     struct StepContext {
@@ -187,7 +186,7 @@ struct CanaryRun {
     /// The state machine: each phase does its work and names the next one. A
     /// signal between phases redirects any phase that does not already lead to an end.
     func runPhases(_ context: StepContext, from start: CanaryEngine.Phase, revision: String?) async throws(ShipctlError)
-        -> DeploymentOutcome
+        -> PromoteEnding
     {
         var phase = start
         var tally = AnalysisTally(
@@ -209,14 +208,13 @@ struct CanaryRun {
             case .analyse(let index):
                 phase = try await analyse(context, step: index, tally: &tally)
             case .reverting(let reason):
-                throw .gatesFailed(
-                    reason: reason, revertedTo: try await revert(context, reason: reason, flipFlags: true))
+                return .reverted(reason: reason, to: try await revert(context, reason: reason, flipFlags: true))
             case .cancelling(let signal):
-                throw try await cancel(context, signal: signal)
+                return try await cancel(context, signal: signal)
             case .holding(let reason):
-                throw await holdWithoutLock(context, reason: reason)
-            case .done(let outcome):
-                return outcome
+                return await holdWithoutLock(context, reason: reason)
+            case .done(let ending):
+                return ending
             }
         }
     }

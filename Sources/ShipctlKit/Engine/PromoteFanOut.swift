@@ -84,7 +84,8 @@ public struct PromoteFanOut: Sendable {
         options.version = version
         do throws(ShipctlError) {
             let outcome = try await CanaryEngine(config: config, service: service, env: env, dependencies: own).promote(
-                options)
+                options
+            ).succeeded()
             return ServiceRun(service: service.name, result: .success(outcome), transcript: own.reporter.transcript)
         } catch {
             own.reporter.failure(error.description)

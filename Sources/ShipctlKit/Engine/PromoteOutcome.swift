@@ -7,5 +7,14 @@ public struct PromoteOutcome: Sendable {
     public var env: String
     public var stable: String
     public var version: String
-    public var outcome: DeploymentOutcome
+    public var ending: PromoteEnding
+
+    public var outcome: DeploymentOutcome { ending.outcome }
+
+    /// The outcome of a promote that succeeded; the error its ending reports otherwise (the command's one
+    /// mapping from endings to exit codes).
+    public func succeeded() throws(ShipctlError) -> PromoteOutcome {
+        if let failure = ending.failure { throw failure }
+        return self
+    }
 }

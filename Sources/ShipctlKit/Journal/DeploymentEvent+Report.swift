@@ -9,6 +9,14 @@ extension DeploymentEvent {
         case warning(String)
     }
 
+    /// Whether this event ends the watch of the step in flight: its lines are grouped up to here.
+    var endsStep: Bool {
+        switch self {
+        case .gateFailed, .insufficientEvidence, .promoted, .held, .reverted, .ended: true
+        default: false
+        }
+    }
+
     func shown(in entry: JournalEntry) -> Shown? {
         switch entry.stage {
         case .announced, .failed: return nil
