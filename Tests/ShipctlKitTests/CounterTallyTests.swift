@@ -54,26 +54,17 @@ final class CounterTallyTests: XCTestCase {
     /// form is exact; a rate named without `{{window}}`, or the two queries read differently, are refused.
     func testTheRawFormLoadsAndTheOlderFormSaysOnceWhyRawIsExact() throws {
         func load(_ failures: String, _ total: String, metrics: Int = 1) throws(ShipctlError) -> ShipctlConfig {
-            let entries = (0..<metrics).map { index in
-                """
-                        - name: errors-\(index)
-                          prometheus: { failures: '\(failures)', total: '\(total)' }
-                """
+            let yaml = JudgeEngineTests.yaml(
+                steps: "{ weight: 50, evidence: 4x }, { weight: 100 }", interval: "5s", judge: "confidence: 0.98",
+                maxIncrease: "0%", raw: true
+            )
+            .replacingOccurrences(of: #"'fails{version="{{version}}"}'"#, with: "'\(failures)'")
+            .replacingOccurrences(of: #"'reqs{version="{{version}}"}'"#, with: "'\(total)'")
+            // More metrics of the same form: the warning is still said once.
+            let more = (1..<max(metrics, 1)).map { index in
+                "\n        - { name: errors-\(index), prometheus: { failures: '\(failures)', total: '\(total)' } }"
             }
-            return try ConfigLoader(environment: [:]).parse(
-                yaml: """
-                    version: 1
-                    environments:
-                      prod: { region: us-east-1, prometheus: "http://prometheus.invalid:9090" }
-                    services:
-                      api:
-                        provider: lambda
-                        lambda: { function: api, alias: live }
-                        strategy: { steps: [ { weight: 50, evidence: 4x }, { weight: 100 } ] }
-                        analysis:
-                          metrics:
-                    \(entries.joined(separator: "\n"))
-                    """, path: "shipctl.yaml")
+            return try ConfigLoader(environment: [:]).parse(yaml: yaml + more.joined(), path: "shipctl.yaml")
         }
         let raw = try load(
             #"llm_requests_total{version="{{version}}",status="error"}"#, #"llm_requests_total{version="{{version}}"}"#)
@@ -88,7 +79,7 @@ final class CounterTallyTests: XCTestCase {
         XCTAssertEqual(older.warnings.count, 1, "said once for the whole file: \(older.warnings)")
         let warning = try XCTUnwrap(older.warnings.first).description
         XCTAssertTrue(warning.contains("extrapolated") && warning.contains("differences them exactly"), warning)
-        XCTAssertTrue(warning.hasPrefix("shipctl.yaml:12:"), warning)
+        XCTAssertTrue(warning.contains("services.api.analysis.metrics[0].prometheus"), warning)
 
         XCTAssertThrowsError(
             try load(#"sum(rate(llm_requests_total{status="error"}[1m]))"#, #"sum(rate(llm_requests_total[1m]))"#)
