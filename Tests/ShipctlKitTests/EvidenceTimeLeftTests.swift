@@ -31,7 +31,8 @@ final class EvidenceTimeLeftTests: XCTestCase {
                     }
                     break
                 }
-                let text = MetricEvaluator.timeLeft(test: test, evidence: 4, window: "\(Int(seconds))s")
+                let text = MetricEvaluator.timeLeft(
+                    test: test, upperBound: test.upperBound, evidence: 4, window: "\(Int(seconds))s")
                 if said == nil, seconds >= 60, let left = Self.seconds(in: text) { said = (seconds, left) }
             }
         }

@@ -155,7 +155,9 @@ public struct MetricEvaluator: Sendable {
                     "not yet shown that \(shown): the ratio is below \(bound) at "
                     + "\(JudgeEvidence.percent(config.advanceConfidence)), "
                     + "the step needs below \(MetricEvaluation.format(proving))"
-                    + Self.timeLeft(test: test, evidence: proving, window: window)
+                    + Self.timeLeft(
+                        test: test, upperBound: evaluation.judge?.upperBound ?? .infinity, evidence: proving,
+                        window: window)
             }
         } else if test.total.canaryRequests < Double(needed) {
             evaluation.verdict = .waiting
@@ -339,12 +341,12 @@ public struct MetricEvaluator: Sendable {
     /// so the counts must grow by k = (ln(bound/ratio) / ln(N/ratio))² for it to fall below N; the time left is
     /// the time so far times k − 1. Empty when nothing can be said: no failure yet on either side, or a ratio so
     /// far at N or above (then no amount of traffic shows the evidence).
-    static func timeLeft(test: RateRatioTest, evidence: Double, window: String) -> String {
+    /// `upperBound` is the test's, computed once by the caller (a bisection over the mixture).
+    static func timeLeft(test: RateRatioTest, upperBound bound: Double, evidence: Double, window: String) -> String {
         guard let seconds = Double(window.dropLast()), seconds > 0, let canary = test.canaryRate,
             let stable = test.stableRate, canary > 0, stable > 0
         else { return "" }
         let ratio = canary / stable
-        let bound = test.upperBound
         guard bound.isFinite, ratio < evidence, bound > evidence else {
             return ratio >= evidence
                 ? "; at the rates so far (canary \(MetricEvaluation.format(ratio))× stable's) it will not be shown"
